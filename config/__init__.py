@@ -1,0 +1,1 @@
+"""Hall configuration: the typed schema, the TOML loader and the bundled default catalogue."""

@@ -1,0 +1,317 @@
+"""Typed schema of a hall configuration: halls, categories, windows, items, devices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
+PHONE_PATTERN = r"^[0-9+][0-9 ()+-]{4,30}$"
+COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+Slug = Annotated[str, Field(pattern=ID_PATTERN)]
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Strict(BaseModel):
+    """Base of every config table: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Session(Strict):
+    """One opening session of the hall, e.g. 08:30–12:00."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not HHMM.match(value):
+            raise ValueError("expected a time of day as HH:MM, e.g. 08:30")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Session:
+        if self.start >= self.end:
+            raise ValueError(f"session start {self.start} must be before its end {self.end}")
+        return self
+
+    @property
+    def start_time(self) -> dt.time:
+        return dt.time.fromisoformat(self.start)
+
+    @property
+    def end_time(self) -> dt.time:
+        return dt.time.fromisoformat(self.end)
+
+
+class QueueRules(Strict):
+    """The hall's queueing rules (defaults suit a township center)."""
+
+    priority_streak_max: int = Field(
+        2, ge=1, le=20, description="at most this many priority calls in a row while an ordinary ticket waits"
+    )
+    recall_limit: int = Field(3, ge=0, le=10, description="how many times a called ticket may be recalled")
+    no_show_requeue_behind: int = Field(
+        3, ge=0, le=100, description="a no-show ticket re-queued at the kiosk goes behind this many waiting tickets"
+    )
+    pause_alert_minutes: int = Field(15, ge=1, le=480)
+
+
+class Category(Strict):
+    """A business category (业务类别) with its ticket prefix letter."""
+
+    code: Slug
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]$")]
+    name_zh: ShortText
+    name_en: ShortText
+    colour: Annotated[str, Field(pattern=COLOUR_PATTERN)] = "#2E7D32"
+    daily_cap: int = Field(300, ge=1, le=9999)
+    service_minutes: float = Field(8.0, gt=0, le=240, description="typical handling time before real ones are known")
+    wait_alert_minutes: int = Field(30, ge=1, le=600)
+
+
+class Window(Strict):
+    """A service window (窗口): the categories it serves in priority order, and its A/B posts."""
+
+    number: int = Field(ge=1, le=999)
+    name_zh: ShortText
+    name_en: ShortText
+    categories: list[Slug] = Field(min_length=1)
+    a_post: Slug | None = Field(None, description="username of the clerk on the A post (主岗)")
+    b_post: Slug | None = Field(None, description="username of the clerk on the B post (备岗)")
+
+    @field_validator("categories")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        repeated = sorted({code for code in value if value.count(code) > 1})
+        if repeated:
+            raise ValueError(f"category listed twice: {', '.join(repeated)}")
+        return value
+
+
+class MaterialForm(StrEnum):
+    ORIGINAL = "original"
+    COPY = "copy"
+    ORIGINAL_AND_COPY = "original_and_copy"
+
+    @property
+    def label_zh(self) -> str:
+        return {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}[self.value]
+
+    @property
+    def label_en(self) -> str:
+        return {"original": "original", "copy": "copy", "original_and_copy": "original and copy"}[self.value]
+
+
+class Material(Strict):
+    """One required material (申报材料) of a service item."""
+
+    name: Text
+    form: MaterialForm = MaterialForm.ORIGINAL
+    copies: int = Field(1, ge=1, le=20)
+    notes: str = Field("", max_length=500)
+
+
+class Fee(Strict):
+    """Fees (收费标准): free, or an amount in yuan with its legal basis."""
+
+    free: bool
+    amount_yuan: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
+    basis: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fee:
+        if self.free and self.amount_yuan is not None:
+            raise ValueError("a free item must not give amount_yuan")
+        if not self.free and (self.amount_yuan is None or not self.basis):
+            raise ValueError("a charged item needs amount_yuan and basis")
+        return self
+
+
+class CaseKind(StrEnum):
+    """The default case kind of an item: done on the spot, or promised within N working days."""
+
+    IMMEDIATE = "immediate"  # 即办件
+    PROMISED = "promised"  # 承诺件
+
+
+class ServiceItem(Strict):
+    """A service item (事项) with the eight published facts (办事八公开)."""
+
+    id: Slug
+    category: Slug
+    name_zh: ShortText
+    name_en: ShortText
+    legal_basis: list[Text] = Field(min_length=1)
+    conditions: list[Text] = Field(min_length=1)
+    procedure: list[Text] = Field(min_length=1)
+    materials: list[Material] = Field(min_length=1)
+    case_kind: CaseKind
+    promised_days: int = Field(0, ge=0, le=365, description="working days for a promised (承诺) item")
+    fee: Fee
+    department: ShortText
+    supervision_phone: Phone | None = None
+    appointment: bool = True
+    guide_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+    @model_validator(mode="after")
+    def _time_limit(self) -> ServiceItem:
+        if self.case_kind is CaseKind.PROMISED and self.promised_days < 1:
+            raise ValueError("a promised item needs promised_days of at least 1")
+        if self.case_kind is CaseKind.IMMEDIATE and self.promised_days != 0:
+            raise ValueError("an immediate item must not give promised_days")
+        return self
+
+
+class PrinterTransport(StrEnum):
+    NETWORK = "network"
+    USB = "usb"
+    SERIAL = "serial"
+    FILE = "file"
+    CUPS = "cups"
+    VIRTUAL = "virtual"
+
+
+class PrinterDevice(Strict):
+    """A thermal receipt printer and how to reach it."""
+
+    kind: Literal["printer"]
+    id: Slug
+    name: ShortText
+    transport: PrinterTransport = PrinterTransport.VIRTUAL
+    paper_mm: Literal[58, 80] = 80
+    text_mode: Literal["raster", "native"] = "raster"
+    qr_mode: Literal["image", "native"] = "image"
+    host: str | None = None
+    port: int = Field(9100, ge=1, le=65535)
+    timeout_s: float = Field(3.0, gt=0, le=60)
+    usb_vendor: int | None = Field(None, ge=0, le=0xFFFF)
+    usb_product: int | None = Field(None, ge=0, le=0xFFFF)
+    serial_port: str | None = None
+    baudrate: int = Field(9600, ge=1200, le=921600)
+    path: str | None = None
+    cups_queue: str | None = None
+
+    @model_validator(mode="after")
+    def _transport_settings(self) -> PrinterDevice:
+        needed = {
+            PrinterTransport.NETWORK: ("host",),
+            PrinterTransport.USB: ("usb_vendor", "usb_product"),
+            PrinterTransport.SERIAL: ("serial_port",),
+            PrinterTransport.FILE: ("path",),
+            PrinterTransport.CUPS: ("cups_queue",),
+            PrinterTransport.VIRTUAL: (),
+        }[self.transport]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.transport.value} printer needs {', '.join(missing)}")
+        return self
+
+
+class KioskDevice(Strict):
+    """A touch-screen ticket kiosk (取号机)."""
+
+    kind: Literal["kiosk"]
+    id: Slug
+    name: ShortText
+    printer: Slug | None = None
+
+
+class BoardDevice(Strict):
+    """A display board: the hall board or a window-top board."""
+
+    kind: Literal["board"]
+    id: Slug
+    name: ShortText
+    window: int | None = Field(None, ge=1, le=999, description="set for a window-top board")
+
+
+Device = Annotated[PrinterDevice | KioskDevice | BoardDevice, Field(discriminator="kind")]
+
+
+class Hall(Strict):
+    """One service hall: its identity, hours, categories, windows, items and devices."""
+
+    id: Slug
+    name_zh: ShortText
+    name_en: ShortText
+    address: ShortText
+    phone: Phone
+    supervision_phone: Phone
+    timezone: str = "Asia/Shanghai"
+    notice_zh: str = Field("", max_length=1000)
+    notice_en: str = Field("", max_length=1000)
+    public_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = Field(
+        None, description="base URL citizens' phones reach the server at (for QR codes)"
+    )
+    sessions: list[Session] = Field(min_length=1)
+    queue: QueueRules = QueueRules()
+    categories: list[Category] = Field(min_length=1)
+    windows: list[Window] = Field(min_length=1)
+    devices: list[Device] = []
+    items: list[ServiceItem] = []
+
+    def category(self, code: str) -> Category:
+        for category in self.categories:
+            if category.code == code:
+                return category
+        raise KeyError(code)
+
+    def window(self, number: int) -> Window:
+        for window in self.windows:
+            if window.number == number:
+                return window
+        raise KeyError(number)
+
+    def item(self, item_id: str) -> ServiceItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+class Holiday(Strict):
+    """A public holiday period and the make-up working days (调休) that go with it."""
+
+    name_zh: ShortText
+    name_en: ShortText
+    start: dt.date
+    end: dt.date
+    makeup_workdays: list[dt.date] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Holiday:
+        if self.start > self.end:
+            raise ValueError(f"holiday start {self.start} is after its end {self.end}")
+        return self
+
+
+class CalendarYear(Strict):
+    """The official holiday schedule of one year."""
+
+    year: int = Field(ge=2000, le=2100)
+    holidays: list[Holiday] = []
+
+
+class HallConfig(Strict):
+    """The whole configuration: one or more halls and the working-day calendar."""
+
+    halls: list[Hall] = Field(min_length=1)
+    calendar: list[CalendarYear] = []
+
+    def hall(self, hall_id: str) -> Hall:
+        for hall in self.halls:
+            if hall.id == hall_id:
+                return hall
+        raise KeyError(hall_id)

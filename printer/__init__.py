@@ -1,0 +1,1 @@
+"""Thermal-printer output: pure ESC/POS layouts, transports at the edge, a spooler."""

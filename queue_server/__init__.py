@@ -1,0 +1,1 @@
+"""The queue server: domain, store, services, HTTP and websocket API."""

@@ -1,0 +1,95 @@
+"""Dependencies of the routes: the server state, the hall, the authenticated staff member or device."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+
+from config.schema import Hall, KioskDevice
+from queue_server.api.state import ServerState
+from queue_server.errors import Forbidden, NotFound, Unauthorized
+from queue_server.services import accounts
+from queue_server.services.accounts import Device, Staff
+from queue_server.store.writer import to_us
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.bianmin
+    return state
+
+
+State = Annotated[ServerState, Depends(server_state)]
+
+
+def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall:
+    try:
+        return state.config.hall(hall)
+    except KeyError:
+        raise NotFound(f"no hall {hall!r} (没有该服务大厅)") from None
+
+
+HallDep = Annotated[Hall, Depends(hall_config)]
+
+
+def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    if not authorization:
+        raise Unauthorized("log in first: this needs an Authorization: Bearer token (请先登录)")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return token
+
+
+Token = Annotated[str, Depends(bearer_token)]
+
+
+async def current_staff(state: State, token: Token) -> Staff:
+    if token.startswith(accounts.DEVICE_TOKEN_PREFIX):
+        raise Forbidden("a device token cannot be used for staff actions (设备令牌无权进行此操作)")
+    now_us = to_us(state.store.clock())
+    staff = await state.store.read(lambda conn: accounts.staff_for_token(conn, now_us, token))
+    if staff is None:
+        raise Unauthorized("your login has expired or is not valid: log in again (登录已失效，请重新登录)")
+    return staff
+
+
+StaffDep = Annotated[Staff, Depends(current_staff)]
+
+
+async def supervisor(staff: StaffDep) -> Staff:
+    if not staff.supervises:
+        raise Forbidden("only a hall manager or administrator may do this (仅限中心主任或管理员)")
+    return staff
+
+
+SupervisorDep = Annotated[Staff, Depends(supervisor)]
+
+
+async def admin(staff: StaffDep) -> Staff:
+    if staff.role is not accounts.Role.ADMIN:
+        raise Forbidden("only an administrator may do this (仅限系统管理员)")
+    return staff
+
+
+AdminDep = Annotated[Staff, Depends(admin)]
+
+
+async def current_kiosk(state: State, hall: HallDep, token: Token) -> Device:
+    """The kiosk device behind a device token; it must be a kiosk of this hall."""
+    if token.startswith(accounts.STAFF_TOKEN_PREFIX):
+        raise Forbidden("tickets are issued by a kiosk device token, not by a staff login")
+    known, device = state.devices.get(token)
+    if not known:
+        device = await state.store.read(lambda conn: accounts.device_for_token(conn, token))
+        state.devices.put(token, device)
+    if device is None:
+        raise Unauthorized("unknown or revoked device token (设备未登记)")
+    kiosks = {d.id for d in hall.devices if isinstance(d, KioskDevice)}
+    if device.hall != hall.id or device.device not in kiosks:
+        raise Forbidden(f"device {device.device} is not a kiosk of hall {hall.id}")
+    return device
+
+
+KioskDep = Annotated[Device, Depends(current_kiosk)]

@@ -1,0 +1,60 @@
+"""Staff login and logout."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.api.deps import StaffDep, State, Token
+from queue_server.services import accounts
+from queue_server.store.writer import from_us, to_us
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, Field(min_length=1, max_length=48)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class LoginAnswer(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+    username: str
+    display_name: str
+    role: str
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+
+
+@router.post("/login", response_model=LoginAnswer)
+async def login(body: LoginRequest, state: State) -> LoginAnswer:
+    result = await state.store.run_global(
+        lambda conn, now: accounts.login(conn, to_us(now), body.username.strip().lower(), body.password)
+    )
+    return LoginAnswer(
+        access_token=result.token,
+        expires_at=from_us(result.expires_at_us),
+        username=result.staff.username,
+        display_name=result.staff.display_name,
+        role=result.staff.role.value,
+    )
+
+
+@router.post("/logout", status_code=204)
+async def logout(state: State, staff: StaffDep, token: Token) -> None:
+    await state.store.run_global(lambda conn, _now: accounts.logout(conn, token))
+
+
+@router.get("/me", response_model=Me)
+async def me(staff: StaffDep) -> Me:
+    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value)

@@ -1,0 +1,84 @@
+"""Public reads: the halls, a hall's catalogue, the board snapshot, a ticket's status by its token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import select
+
+from queue_server.api.deps import HallDep, State
+from queue_server.errors import NotFound
+from queue_server.protocol import Snapshot, TicketStatus
+from queue_server.runtime import HallRuntime
+from queue_server.services.loading import live_ticket
+from queue_server.services.views import board_state, queue_summaries, ticket_status
+from queue_server.store.tables import tickets
+from queue_server.store.writer import Tx
+
+router = APIRouter(prefix="/api/v1", tags=["public"])
+
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+@router.get("/halls")
+async def halls(state: State) -> list[dict[str, str]]:
+    return [{"id": h.id, "name_zh": h.name_zh, "name_en": h.name_en} for h in state.config.halls]
+
+
+@router.get("/halls/{hall}/catalog")
+async def catalog(hall: HallDep) -> dict[str, Any]:
+    """The hall, its categories, windows and service items with their eight published facts."""
+    return {
+        "hall": hall.model_dump(
+            mode="json",
+            include={
+                "id",
+                "name_zh",
+                "name_en",
+                "address",
+                "phone",
+                "supervision_phone",
+                "sessions",
+                "notice_zh",
+                "notice_en",
+            },
+        ),
+        "categories": [c.model_dump(mode="json") for c in hall.categories],
+        "windows": [w.model_dump(mode="json", exclude={"a_post", "b_post"}) for w in hall.windows],
+        "items": [i.model_dump(mode="json") for i in hall.items],
+    }
+
+
+@router.get("/halls/{hall}/board", response_model=Snapshot)
+async def board(hall: HallDep, state: State) -> Snapshot:
+    return await state.store.run(hall.id, lambda tx: Snapshot(seq=tx.rt.last_seq, board=board_state(tx.rt)))
+
+
+@router.get("/halls/{hall}/queues")
+async def queues(hall: HallDep, state: State) -> dict[str, Any]:
+    """Waiting tickets and the estimated wait of a ticket taken now, per category (for kiosk tiles)."""
+
+    def read(tx: Tx) -> dict[str, Any]:
+        return {"seq": tx.rt.last_seq, "queues": [q.model_dump() for q in queue_summaries(tx.rt)]}
+
+    return await state.store.run(hall.id, read)
+
+
+@router.get("/halls/{hall}/tickets/{track_token}", response_model=TicketStatus)
+async def ticket(hall: HallDep, state: State, track_token: Annotated[str, Path(pattern=TOKEN_PATTERN)]) -> TicketStatus:
+    """A ticket's public status by its tracking token: valid on its service day only."""
+
+    def read(tx: Tx) -> TicketStatus:
+        rt: HallRuntime = tx.rt
+        live = next((t for t in rt.tickets.values() if t.track_token == track_token), None)
+        if live is not None:
+            return ticket_status(rt, live)
+        row = tx.conn.execute(
+            select(tickets).where(tickets.c.hall == hall.id, tickets.c.track_token == track_token)
+        ).first()
+        if row is None or row.day != rt.day:
+            raise NotFound("no ticket of today with this code (未找到今日的该号票)")
+        return ticket_status(rt, live_ticket(row))
+
+    return await state.store.run(hall.id, read)

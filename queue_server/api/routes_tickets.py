@@ -1,0 +1,44 @@
+"""Issuing tickets at a kiosk, and re-queueing a no-show there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+
+from queue_server.api.deps import HallDep, KioskDep, State
+from queue_server.api.routes_public import TOKEN_PATTERN
+from queue_server.errors import BadRequest
+from queue_server.protocol import IssuedTicket, IssueRequest
+from queue_server.services import issuing
+
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"])
+
+KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
+
+
+@router.post("/tickets", response_model=IssuedTicket, status_code=201)
+async def issue(
+    body: IssueRequest,
+    hall: HallDep,
+    device: KioskDep,
+    state: State,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> IssuedTicket:
+    """Issue a ticket. The same `Idempotency-Key` from the same kiosk always returns the same ticket."""
+    if idempotency_key is None or not idempotency_key.isascii() or not idempotency_key.isprintable():
+        raise BadRequest("an Idempotency-Key header (1–128 printable ASCII characters) is required")
+    key = idempotency_key
+    result = await state.store.run(hall.id, lambda tx: issuing.issue_ticket(tx, body, device.device, key))
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.ticket
+
+
+@router.post("/tickets/{track_token}/requeue", response_model=IssuedTicket)
+async def requeue(
+    hall: HallDep, device: KioskDep, state: State, track_token: Annotated[str, Path(pattern=TOKEN_PATTERN)]
+) -> IssuedTicket:
+    """Put a missed (过号) ticket back in the queue, behind the hall's configured number of tickets."""
+    return await state.store.run(hall.id, lambda tx: issuing.requeue(tx, track_token, device.device))

@@ -1,0 +1,138 @@
+"""The `bianmin` command and its sub-commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from config.cli import config as config_group
+from config.loader import ConfigError, default_config_path, load_config
+from config.schema import HallConfig, KioskDevice
+
+DEFAULT_DB = Path("var") / "bianmin.db"
+
+
+def _load(config_file: Path | None) -> HallConfig:
+    path = config_file or default_config_path()
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"the configuration {path} has {len(error.problems)} problem(s); nothing was started "
+            f"(run `bianmin config check {path}`)"
+        ) from None
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="hall configuration (TOML); default: the bundled demo hall",
+)
+db_option = click.option(
+    "--db", default=str(DEFAULT_DB), show_default=True, help="SQLite file path, or a database URL (postgresql://...)"
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bianmin")
+def main() -> None:
+    """便民 Bianmin: kiosk and queue management for government-service halls."""
+
+
+main.add_command(config_group)
+
+
+@main.command()
+@config_option
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0 for the hall LAN)")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(config_file: Path | None, db: str, host: str, port: int) -> None:
+    """Run the queue server (HTTP API, websockets, documentation at /docs)."""
+    from queue_server.server import open_store, run, seed_demo
+
+    loaded = _load(config_file)
+    store = open_store(loaded, db)
+    if config_file is None:
+        db_dir = Path(db).parent if "://" not in db else Path("var")
+        for line in seed_demo(store, db_dir / "demo-accounts.txt"):
+            click.echo(line)
+    halls = ", ".join(f"{h.id} ({h.name_zh})" for h in loaded.halls)
+    click.echo(f"Serving {halls} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    run(store, host, port)
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="the name shown on boards and in reports, e.g. 张丽")
+@click.option("--role", type=click.Choice(["clerk", "manager", "admin"]), default="clerk", show_default=True)
+@config_option
+@db_option
+def user_add(username: str, display_name: str, role: str, config_file: Path | None, db: str) -> None:
+    """Add a staff account; the password is read from standard input (one line)."""
+    from queue_server.errors import ServiceError
+    from queue_server.server import open_store
+    from queue_server.services import accounts
+    from queue_server.store.writer import to_us
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input")
+    store = open_store(_load(config_file), db)
+    try:
+        store.run_global_sync(
+            lambda conn, now: accounts.add_user(conn, to_us(now), username, display_name, accounts.Role(role), password)
+        )
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+    click.echo(f"added {role} {username} ({display_name})")
+
+
+@main.group()
+def device() -> None:
+    """Kiosk device tokens."""
+
+
+@device.command("add")
+@click.argument("hall")
+@click.argument("device_id")
+@config_option
+@db_option
+def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
+    """Register a kiosk of HALL (named in the configuration) and print its new token."""
+    from queue_server.server import open_store
+    from queue_server.services import accounts
+    from queue_server.store.writer import to_us
+
+    loaded = _load(config_file)
+    try:
+        hall_config = loaded.hall(hall)
+    except KeyError:
+        raise click.ClickException(f"no hall {hall!r} in the configuration") from None
+    kiosks = [d.id for d in hall_config.devices if isinstance(d, KioskDevice)]
+    if device_id not in kiosks:
+        raise click.ClickException(
+            f"{device_id!r} is not a kiosk of hall {hall}; kiosks: {', '.join(kiosks) or 'none'}"
+        )
+    store = open_store(loaded, db)
+    try:
+        token = store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), hall, device_id))
+    finally:
+        store.close()
+    click.echo(token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""The in-memory mirror of one hall's live state, owned by the store's writer thread.
+
+The database is the source of truth; this mirror holds the day's live tickets and the windows so
+that routing and wait estimates need no query. It is loaded from the database, changed only in the
+same transaction that writes the rows, and dropped (to be reloaded) when a transaction fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+
+from config.schema import Hall
+from queue_server.domain.estimate import ServiceTimes, WindowLoad
+from queue_server.domain.routing import QueuedTicket
+from queue_server.domain.tickets import CALLABLE, Priority, TicketState
+from queue_server.domain.windows import Post, WindowState
+
+RECENT_CALLS = 10
+
+
+@dataclass(slots=True)
+class LiveTicket:
+    """A ticket of the current service day that is not finished or expired."""
+
+    id: int
+    day: dt.date
+    number: str
+    category: str
+    item_id: str | None
+    priority: Priority
+    state: TicketState
+    queue_key: int
+    target_window: int | None
+    window: int | None
+    track_token: str
+    issued_at: int
+    called_at: int | None
+    started_at: int | None
+    recalls: int
+
+    def queued(self) -> QueuedTicket:
+        return QueuedTicket(self.id, self.category, self.priority, self.queue_key, self.target_window)
+
+
+@dataclass(slots=True)
+class LiveWindow:
+    number: int
+    state: WindowState = WindowState.CLOSED
+    clerk: str | None = None
+    post: Post | None = None
+    current_ticket: int | None = None
+    paused_reason: str | None = None
+    priority_streak: int = 0
+    since: int | None = None
+
+
+@dataclass(slots=True)
+class RecentCall:
+    number: str
+    window: int
+    at: int
+
+
+@dataclass
+class HallRuntime:
+    """One hall's live state."""
+
+    hall: Hall
+    last_seq: int
+    day: dt.date | None
+    counters: dict[str, int]
+    tickets: dict[int, LiveTicket]
+    windows: dict[int, LiveWindow]
+    service_times: ServiceTimes
+    clerk_names: dict[str, str] = field(default_factory=dict)
+    recent_calls: deque[RecentCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
+
+    def queued(self) -> list[QueuedTicket]:
+        return [t.queued() for t in self.tickets.values() if t.state in CALLABLE]
+
+    def window_loads(self) -> list[WindowLoad]:
+        loads = []
+        for config_window in self.hall.windows:
+            live = self.windows[config_window.number]
+            loads.append(
+                WindowLoad(
+                    number=config_window.number,
+                    categories=tuple(config_window.categories),
+                    available=live.state is WindowState.OPEN,
+                    busy=live.current_ticket is not None,
+                )
+            )
+        return loads
+
+    def windows_serving(self, category: str) -> list[int]:
+        return [w.number for w in self.hall.windows if category in w.categories]

@@ -1,0 +1,102 @@
+"""Building and running a server: configuration, database, migrations, demo accounts, uvicorn."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.calendar import build_calendar
+from config.schema import HallConfig, KioskDevice
+from queue_server.services import accounts
+from queue_server.services.loading import load_runtime, roll_day
+from queue_server.store.engine import make_engine
+from queue_server.store.migrate import upgrade
+from queue_server.store.writer import Clock, Store, to_us, utc_now
+
+
+def open_store(config: HallConfig, db: str | Path, clock: Clock = utc_now) -> Store:
+    """A store on the database (migrated to the newest schema), wired to the services."""
+    engine = make_engine(db)
+    upgrade(engine)
+    store = Store(engine, config, build_calendar(config.calendar), clock)
+    store.loader = load_runtime
+    store.before_each = roll_day
+    return store
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: accounts.Role
+    password: str
+
+
+DEMO_NAMES = {
+    "admin": "系统管理员",
+    "director": "中心主任",
+}
+
+
+def seed_demo(store: Store, out: Path) -> list[str]:
+    """First start of the demo hall: create staff accounts and kiosk tokens, and say so.
+
+    The passwords and tokens are random, printed once and written to `out` (mode 600); nothing is
+    created when the database already has users.
+    """
+    lines: list[str] = []
+    if store.run_global_sync(lambda conn, _now: accounts.count_users(conn)) > 0:
+        return lines
+    wanted: list[tuple[str, str, accounts.Role]] = [
+        ("admin", DEMO_NAMES["admin"], accounts.Role.ADMIN),
+        ("director", DEMO_NAMES["director"], accounts.Role.MANAGER),
+    ]
+    for hall in store.config.halls:
+        for window in hall.windows:
+            for username in (window.a_post, window.b_post):
+                if username and username not in {w[0] for w in wanted}:
+                    wanted.append((username, f"{username}（演示）", accounts.Role.CLERK))
+    lines.append("Demo accounts (演示账号) — change or remove them before real use:")
+    for username, name, role in wanted:
+        password = secrets.token_urlsafe(9)
+        store.run_global_sync(
+            lambda conn, now, u=username, n=name, r=role, p=password: accounts.add_user(conn, to_us(now), u, n, r, p)
+        )
+        lines.append(f"  {role.value:8} {username:12} password: {password}")
+    lines.append("Kiosk device tokens (取号机令牌):")
+    for hall in store.config.halls:
+        for device in hall.devices:
+            if isinstance(device, KioskDevice):
+                token = store.run_global_sync(
+                    lambda conn, now, h=hall.id, d=device.id: accounts.add_device(conn, to_us(now), h, d)
+                )
+                lines.append(f"  {hall.id}/{device.id}: {token}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out.chmod(0o600)
+    lines.append(f"(also written to {out})")
+    return lines
+
+
+def run(store: Store, host: str, port: int) -> None:
+    import uvicorn
+
+    from queue_server.api.app import create_app
+
+    app = create_app(store)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws_per_message_deflate=False,  # small messages: compression costs more than it saves
+        ws_max_size=64 * 1024,
+        log_level="info",
+        access_log=False,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        store.close()
+        sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Services: every change checks state, writes rows and events in one transaction, publishes after."""

@@ -1,0 +1,201 @@
+"""Issuing tickets at a kiosk (idempotent), and re-queueing a no-show."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sys
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+
+from queue_server.domain.estimate import Estimate
+from queue_server.domain.numbering import format_number, next_seq
+from queue_server.domain.routing import QueuedTicket, requeue_key
+from queue_server.domain.tickets import Priority, TicketState, check_transition
+from queue_server.errors import BadRequest, IdempotencyConflict, NotFound
+from queue_server.protocol import IssuedTicket, IssueRequest, TicketMessage
+from queue_server.runtime import HallRuntime, LiveTicket
+from queue_server.services.loading import live_ticket
+from queue_server.services.views import estimates, issued_ticket, queue_summaries, ticket_ref
+from queue_server.store.tables import day_counters, idempotency, tickets
+from queue_server.store.writer import Tx
+
+TOKEN_BYTES = 24  # 192 bits: a tracking token nobody can guess
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ticket: IssuedTicket
+    replayed: bool  # True when an earlier request with the same Idempotency-Key is answered again
+
+
+def body_hash(request: IssueRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str) -> IssueResult:
+    """Give a number to a citizen; the same device and Idempotency-Key always get the same ticket."""
+    rt: HallRuntime = tx.rt
+    hall = rt.hall
+    digest = body_hash(request)
+    previous = tx.conn.execute(
+        select(idempotency.c.body_hash, idempotency.c.ticket_id).where(
+            idempotency.c.hall == hall.id, idempotency.c.device == device, idempotency.c.key == key
+        )
+    ).first()
+    if previous is not None:
+        if previous.body_hash != digest:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used for a different request; use a new key for a new ticket"
+            )
+        return IssueResult(replay(tx, previous.ticket_id), replayed=True)
+
+    category_code = _category_of(rt, request)
+    category = hall.category(category_code)
+    seq = next_seq(rt.counters.get(category_code, 0), category.daily_cap, category_code)
+    number = format_number(category.prefix, seq)
+    assert rt.day is not None  # roll_day ran before this transaction's work
+    ticket = LiveTicket(
+        id=0,
+        day=rt.day,
+        number=number,
+        category=category_code,
+        item_id=request.item_id,
+        priority=Priority(request.priority),
+        state=TicketState.WAITING,
+        queue_key=tx.now_us,
+        target_window=None,
+        window=None,
+        track_token=secrets.token_urlsafe(TOKEN_BYTES),
+        issued_at=tx.now_us,
+        called_at=None,
+        started_at=None,
+        recalls=0,
+    )
+    # Estimate with the new ticket in the queue, under an id no real ticket has yet.
+    probe = QueuedTicket(sys.maxsize, category_code, ticket.priority, ticket.queue_key)
+    estimate = estimates(rt, extra=[probe])[sys.maxsize]
+
+    ticket.id = tx.conn.execute(
+        insert(tickets).values(
+            hall=hall.id,
+            day=ticket.day,
+            seq=seq,
+            number=number,
+            category=category_code,
+            item_id=request.item_id,
+            priority=ticket.priority.value,
+            state=ticket.state.value,
+            queue_key=ticket.queue_key,
+            track_token=ticket.track_token,
+            device=device,
+            issued_at=ticket.issued_at,
+            recalls=0,
+            ahead_at_issue=estimate.ahead,
+            estimate_at_issue=estimate.wait_s,
+        )
+    ).inserted_primary_key[0]
+    if category_code in rt.counters:
+        tx.conn.execute(
+            update(day_counters)
+            .where(
+                day_counters.c.hall == hall.id,
+                day_counters.c.day == ticket.day,
+                day_counters.c.category == category_code,
+            )
+            .values(last_seq=seq)
+        )
+    else:
+        tx.conn.execute(insert(day_counters).values(hall=hall.id, day=ticket.day, category=category_code, last_seq=seq))
+    tx.conn.execute(
+        insert(idempotency).values(
+            hall=hall.id, device=device, key=key, body_hash=digest, ticket_id=ticket.id, created_at=tx.now_us
+        )
+    )
+    tx.touch()
+    rt.counters[category_code] = seq
+    rt.tickets[ticket.id] = ticket
+    tx.emit(
+        "ticket.issued",
+        {"number": number, "category": category_code, "item_id": request.item_id, "priority": request.priority},
+        lambda s: TicketMessage(
+            seq=s,
+            at=tx.now,
+            event="issued",
+            ticket=ticket_ref(ticket),
+            state=ticket.state.value,
+            window=None,
+            queues=queue_summaries(rt),
+        ),
+        actor=f"device:{device}",
+        ticket_id=ticket.id,
+    )
+    return IssueResult(issued_ticket(rt, ticket, estimate), replayed=False)
+
+
+def _category_of(rt: HallRuntime, request: IssueRequest) -> str:
+    hall = rt.hall
+    if request.item_id is not None:
+        try:
+            item = hall.item(request.item_id)
+        except KeyError:
+            raise NotFound(f"no service item {request.item_id!r} in hall {hall.id} (没有该事项)") from None
+        if request.category is not None and request.category != item.category:
+            raise BadRequest(f"item {item.id} belongs to category {item.category}, not {request.category}")
+        return item.category
+    if request.category is None:
+        raise BadRequest("give item_id or category (请选择事项或业务类别)")
+    try:
+        return hall.category(request.category).code
+    except KeyError:
+        raise NotFound(f"no category {request.category!r} in hall {hall.id} (没有该业务类别)") from None
+
+
+def replay(tx: Tx, ticket_id: int) -> IssuedTicket:
+    """The answer to a retried issuance: the same ticket, as it stands now."""
+    rt: HallRuntime = tx.rt
+    live = rt.tickets.get(ticket_id)
+    if live is not None:
+        estimate = estimates(rt).get(ticket_id)
+        if estimate is not None:
+            return issued_ticket(rt, live, estimate)
+    stored = live_ticket(tx.conn.execute(select(tickets).where(tickets.c.id == ticket_id)).one())
+    return issued_ticket(rt, stored, Estimate(ahead=0, wait_s=0 if stored.state is not TicketState.EXPIRED else None))
+
+
+def requeue(tx: Tx, token: str, device: str) -> IssuedTicket:
+    """Put a no-show ticket back in its queue, behind the hall's configured number of waiting tickets."""
+    rt: HallRuntime = tx.rt
+    ticket = next((t for t in rt.tickets.values() if t.track_token == token), None)
+    if ticket is None:
+        raise NotFound("no ticket of today with this code (未找到今日的该号票)")
+    check_transition(ticket.state, TicketState.WAITING)
+    keys = sorted(
+        t.queue_key
+        for t in rt.tickets.values()
+        if t.category == ticket.category and t.state is TicketState.WAITING and t.priority is Priority.ORDINARY
+    )
+    key = requeue_key(tx.now_us, keys, rt.hall.queue.no_show_requeue_behind)
+    tx.conn.execute(
+        update(tickets).where(tickets.c.id == ticket.id).values(state="waiting", queue_key=key, window=None)
+    )
+    tx.touch()
+    ticket.state, ticket.queue_key, ticket.window = TicketState.WAITING, key, None
+    tx.emit(
+        "ticket.requeued",
+        {"number": ticket.number, "queue_key": key},
+        lambda s: TicketMessage(
+            seq=s,
+            at=tx.now,
+            event="requeued",
+            ticket=ticket_ref(ticket),
+            state="waiting",
+            window=None,
+            queues=queue_summaries(rt),
+        ),
+        actor=f"device:{device}",
+        ticket_id=ticket.id,
+    )
+    estimate = estimates(rt)[ticket.id]
+    return issued_ticket(rt, ticket, estimate)

@@ -1,0 +1,179 @@
+"""Loading a hall's runtime from the database, and rolling the service day over."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from config.schema import Hall
+from queue_server.domain.estimate import ServiceTimes
+from queue_server.domain.numbering import service_day
+from queue_server.domain.tickets import EXPIRE_AT_DAY_CLOSE, Priority, TicketState
+from queue_server.domain.windows import Post, WindowState
+from queue_server.protocol import DayMessage
+from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
+from queue_server.services.views import queue_summaries
+from queue_server.store.tables import day_counters, hall_state, tickets, users, windows
+from queue_server.store.writer import Tx
+
+LIVE_STATES = [s.value for s in TicketState if s not in (TicketState.FINISHED, TicketState.EXPIRED)]
+SERVICE_TIME_HISTORY = 300
+
+
+def live_ticket(row: Row[Any]) -> LiveTicket:
+    """A ticket row as the runtime holds it."""
+    return LiveTicket(
+        id=row.id,
+        day=row.day,
+        number=row.number,
+        category=row.category,
+        item_id=row.item_id,
+        priority=Priority(row.priority),
+        state=TicketState(row.state),
+        queue_key=row.queue_key,
+        target_window=row.target_window,
+        window=row.window,
+        track_token=row.track_token,
+        issued_at=row.issued_at,
+        called_at=row.called_at,
+        started_at=row.started_at,
+        recalls=row.recalls,
+    )
+
+
+def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
+    """Read one hall's live state; create its rows on first use."""
+    row = conn.execute(select(hall_state).where(hall_state.c.hall == hall.id)).first()
+    if row is None:
+        conn.execute(insert(hall_state).values(hall=hall.id, last_seq=0, service_day=None))
+        last_seq, day = 0, None
+    else:
+        last_seq, day = row.last_seq, row.service_day
+
+    stored = {r.number: r for r in conn.execute(select(windows).where(windows.c.hall == hall.id))}
+    live_windows: dict[int, LiveWindow] = {}
+    for config_window in hall.windows:
+        r = stored.get(config_window.number)
+        if r is None:
+            conn.execute(
+                insert(windows).values(
+                    hall=hall.id, number=config_window.number, state=WindowState.CLOSED.value, priority_streak=0
+                )
+            )
+            live_windows[config_window.number] = LiveWindow(config_window.number)
+        else:
+            live_windows[config_window.number] = LiveWindow(
+                number=r.number,
+                state=WindowState(r.state),
+                clerk=r.clerk,
+                post=Post(r.post) if r.post else None,
+                current_ticket=r.current_ticket,
+                paused_reason=r.paused_reason,
+                priority_streak=r.priority_streak,
+                since=r.since,
+            )
+
+    counters: dict[str, int] = {}
+    live: dict[int, LiveTicket] = {}
+    recent: list[RecentCall] = []
+    if day is not None:
+        counters = {
+            r.category: r.last_seq
+            for r in conn.execute(select(day_counters).where(day_counters.c.hall == hall.id, day_counters.c.day == day))
+        }
+        query = select(tickets).where(tickets.c.hall == hall.id, tickets.c.day == day)
+        for r in conn.execute(query.where(tickets.c.state.in_(LIVE_STATES))):
+            live[r.id] = live_ticket(r)
+        calls = query.where(tickets.c.called_at.is_not(None), tickets.c.window.is_not(None))
+        for r in conn.execute(calls.order_by(tickets.c.called_at.desc()).limit(10)):
+            recent.append(RecentCall(r.number, r.window, r.called_at))
+
+    times = ServiceTimes({c.code: c.service_minutes * 60 for c in hall.categories})
+    history = (
+        select(tickets.c.category, tickets.c.started_at, tickets.c.finished_at)
+        .where(tickets.c.hall == hall.id, tickets.c.started_at.is_not(None), tickets.c.finished_at.is_not(None))
+        .order_by(tickets.c.finished_at.desc())
+        .limit(SERVICE_TIME_HISTORY)
+    )
+    for r in reversed(conn.execute(history).all()):
+        times.observe(r.category, (r.finished_at - r.started_at) / 1e6)
+
+    runtime = HallRuntime(
+        hall=hall,
+        last_seq=last_seq,
+        day=day,
+        counters=counters,
+        tickets=live,
+        windows=live_windows,
+        service_times=times,
+        clerk_names={r.username: r.display_name for r in conn.execute(select(users.c.username, users.c.display_name))},
+    )
+    runtime.recent_calls.extend(reversed(recent))
+    return runtime
+
+
+def roll_day(tx: Tx) -> None:
+    """Before any change: if the hall's service day has ended, close it first."""
+    rt: HallRuntime = tx.rt
+    today = service_day(tx.now, ZoneInfo(rt.hall.timezone))
+    if rt.day == today:
+        return
+    if rt.day is not None:
+        close_day(tx)
+    tx.touch()
+    rt.day = today
+    rt.counters = {}
+    tx.conn.execute(update(hall_state).where(hall_state.c.hall == rt.hall.id).values(service_day=today))
+
+
+def close_day(tx: Tx, actor: str | None = None) -> int:
+    """Expire every ticket still waiting or called, close every window; return how many expired."""
+    rt: HallRuntime = tx.rt
+    tx.touch()
+    expired_ids = [t.id for t in rt.tickets.values() if t.state in EXPIRE_AT_DAY_CLOSE]
+    if expired_ids:
+        tx.conn.execute(
+            update(tickets)
+            .where(tickets.c.id.in_(expired_ids))
+            .values(state=TicketState.EXPIRED.value, window=None, target_window=None)
+        )
+    for ticket_id in expired_ids:
+        del rt.tickets[ticket_id]
+    # Tickets of earlier days that were never closed (a server that was off for days) expire too.
+    stale = [s.value for s in EXPIRE_AT_DAY_CLOSE]
+    tx.conn.execute(
+        update(tickets)
+        .where(tickets.c.hall == rt.hall.id, tickets.c.day < (rt.day or dt.date.max), tickets.c.state.in_(stale))
+        .values(state=TicketState.EXPIRED.value, window=None, target_window=None)
+    )
+    for live_window in rt.windows.values():
+        if live_window.current_ticket is not None and live_window.current_ticket in rt.tickets:
+            continue  # a ticket still being served keeps its window until the clerk finishes it
+        live_window.state, live_window.clerk, live_window.post = WindowState.CLOSED, None, None
+        live_window.current_ticket, live_window.paused_reason, live_window.since = None, None, None
+        live_window.priority_streak = 0
+        tx.conn.execute(
+            update(windows)
+            .where(windows.c.hall == rt.hall.id, windows.c.number == live_window.number)
+            .values(
+                state="closed",
+                clerk=None,
+                post=None,
+                current_ticket=None,
+                paused_reason=None,
+                since=None,
+                priority_streak=0,
+            )
+        )
+    day = rt.day or service_day(tx.now, ZoneInfo(rt.hall.timezone))
+    count = len(expired_ids)
+    tx.emit(
+        "day.closed",
+        {"day": day.isoformat(), "expired": count},
+        lambda seq: DayMessage(seq=seq, at=tx.now, day=day, expired=count, queues=queue_summaries(rt)),
+        actor=actor,
+    )
+    return count

@@ -1,0 +1,1 @@
+"""Persistence: the database tables, migrations and the single-writer store."""

@@ -1,0 +1,144 @@
+"""The database tables (SQLAlchemy Core), portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Times are stored as integer microseconds since the Unix epoch (UTC): exact, portable, cheap to compare.
+
+hall_state = Table(
+    "hall_state",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("service_day", Date, nullable=True),
+)
+
+day_counters = Table(
+    "day_counters",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("category", String(48), primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(48), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("number", String(8), nullable=False),
+    Column("category", String(48), nullable=False),
+    Column("item_id", String(48), nullable=True),
+    Column("priority", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("queue_key", BigInteger, nullable=False),
+    Column("target_window", Integer, nullable=True),
+    Column("window", Integer, nullable=True),
+    Column("track_token", String(64), nullable=False, unique=True),
+    Column("device", String(48), nullable=True),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("called_at", BigInteger, nullable=True),
+    Column("started_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("recalls", Integer, nullable=False, default=0),
+    Column("served_by", String(48), nullable=True),
+    Column("served_post", String(1), nullable=True),
+    Column("case_class", String(16), nullable=True),
+    Column("finish_details", Text, nullable=True),
+    Column("ahead_at_issue", Integer, nullable=True),
+    Column("estimate_at_issue", Integer, nullable=True),
+    UniqueConstraint("hall", "day", "number", name="uq_ticket_number"),
+)
+Index("ix_tickets_hall_day_state", tickets.c.hall, tickets.c.day, tickets.c.state)
+
+events = Table(
+    "events",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=True),
+    Column("window", Integer, nullable=True),
+    Column("post", String(1), nullable=True),
+    Column("ticket_id", Integer, nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("public", Text, nullable=False),
+)
+
+windows = Table(
+    "windows",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("clerk", String(48), nullable=True),
+    Column("post", String(1), nullable=True),
+    Column("current_ticket", Integer, nullable=True),
+    Column("paused_reason", String(200), nullable=True),
+    Column("priority_streak", Integer, nullable=False),
+    Column("since", BigInteger, nullable=True),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("device", String(48), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("ticket_id", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(48), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("device", String(48), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+)

@@ -1,0 +1,140 @@
+"""A real queue server on a loopback port, in a thread of the test process (or as a child process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from config.loader import default_config_path, load_config
+from config.schema import HallConfig
+from queue_server.api.app import create_app
+from queue_server.server import open_store
+from queue_server.services import accounts
+from queue_server.store.writer import Store, to_us
+
+HALL = "qingshan"
+PASSWORD = "correct horse 42"
+STARTUP_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    store: Store
+    config: HallConfig
+    _server: uvicorn.Server
+    _thread: threading.Thread
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1)
+
+    def add_staff(self, username: str, role: str = "clerk", name: str | None = None) -> str:
+        """Create an account and return a fresh login token for it."""
+        self.store.run_global_sync(
+            lambda conn, now: accounts.add_user(
+                conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD
+            )
+        )
+        return self.login(username)
+
+    def login(self, username: str) -> str:
+        answer = httpx.post(f"{self.url}/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        answer.raise_for_status()
+        token: str = answer.json()["access_token"]
+        self.tokens[username] = token
+        return token
+
+    def add_device(self, device: str = "kiosk-1", hall: str = HALL) -> str:
+        return self.store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), hall, device))
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.store.close()
+
+
+def start_server(
+    db: Path, clock: Callable[[], object] | None = None, config: HallConfig | None = None
+) -> RunningServer:
+    config = config or load_config(default_config_path())
+    store = open_store(config, db, clock) if clock else open_store(config, db)  # type: ignore[arg-type]
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(store),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+            lifespan="on",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True, name="test-server")
+    thread.start()
+    deadline = time.monotonic() + STARTUP_S
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return RunningServer(f"http://127.0.0.1:{port}", store, config, server, thread)
+
+
+@dataclass
+class ServerProcess:
+    """`bianmin serve` as a child process: for tests that kill it."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def spawn_server(db: Path, log: Path, port: int | None = None) -> ServerProcess:
+    port = port or free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "queue_server.cli", "serve", "--db", str(db), "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_S
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return ServerProcess(url, process)
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"bianmin serve did not start; see {log}:\n{log.read_text()[-2000:]}")
+        time.sleep(0.05)
