@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from config.calendar import build_calendar
 from config.schema import HallConfig, KioskDevice
@@ -61,23 +65,29 @@ def seed_demo(store: Store, out: Path) -> list[str]:
     lines.append("Demo accounts (演示账号) — change or remove them before real use:")
     for username, name, role in wanted:
         password = secrets.token_urlsafe(9)
-        store.run_global_sync(
-            lambda conn, now, u=username, n=name, r=role, p=password: accounts.add_user(conn, to_us(now), u, n, r, p)
-        )
+        store.run_global_sync(partial(_add_user, username=username, name=name, role=role, password=password))
         lines.append(f"  {role.value:8} {username:12} password: {password}")
     lines.append("Kiosk device tokens (取号机令牌):")
     for hall in store.config.halls:
         for device in hall.devices:
             if isinstance(device, KioskDevice):
-                token = store.run_global_sync(
-                    lambda conn, now, h=hall.id, d=device.id: accounts.add_device(conn, to_us(now), h, d)
-                )
+                token = store.run_global_sync(partial(_add_device, hall=hall.id, device=device.id))
                 lines.append(f"  {hall.id}/{device.id}: {token}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out.chmod(0o600)
     lines.append(f"(also written to {out})")
     return lines
+
+
+def _add_user(
+    conn: Connection, now: dt.datetime, *, username: str, name: str, role: accounts.Role, password: str
+) -> None:
+    accounts.add_user(conn, to_us(now), username, name, role, password)
+
+
+def _add_device(conn: Connection, now: dt.datetime, *, hall: str, device: str) -> str:
+    return accounts.add_device(conn, to_us(now), hall, device)
 
 
 def run(store: Store, host: str, port: int) -> None:

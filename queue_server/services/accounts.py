@@ -85,7 +85,7 @@ def add_user(conn: Connection, now_us: int, username: str, display_name: str, ro
     check_password_rules(password)
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
         raise Conflict(f"user {username} already exists")
-    user_id = conn.execute(
+    inserted = conn.execute(
         insert(users).values(
             username=username,
             display_name=display_name,
@@ -96,8 +96,9 @@ def add_user(conn: Connection, now_us: int, username: str, display_name: str, ro
             locked_until=None,
             created_at=now_us,
         )
-    ).inserted_primary_key[0]
-    return Staff(user_id, username, display_name, role)
+    ).inserted_primary_key
+    assert inserted is not None
+    return Staff(inserted[0], username, display_name, role)
 
 
 def count_users(conn: Connection) -> int:

@@ -77,7 +77,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str) -> IssueR
     probe = QueuedTicket(sys.maxsize, category_code, ticket.priority, ticket.queue_key)
     estimate = estimates(rt, extra=[probe])[sys.maxsize]
 
-    ticket.id = tx.conn.execute(
+    inserted = tx.conn.execute(
         insert(tickets).values(
             hall=hall.id,
             day=ticket.day,
@@ -95,7 +95,9 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str) -> IssueR
             ahead_at_issue=estimate.ahead,
             estimate_at_issue=estimate.wait_s,
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert inserted is not None
+    ticket.id = inserted[0]
     if category_code in rt.counters:
         tx.conn.execute(
             update(day_counters)

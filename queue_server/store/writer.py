@@ -21,10 +21,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, update
 
-from config.schema import HallConfig
+from config.schema import Hall, HallConfig
 from queue_server.domain.errors import DomainError
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.protocol import Message
+from queue_server.runtime import HallRuntime
 from queue_server.store.tables import events, hall_state
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Tx:
     """One transaction on one hall: its connection, runtime, the time, and the events it appends."""
 
     conn: Connection
-    rt: Any  # HallRuntime; typed loosely to keep this module free of the services' imports
+    rt: HallRuntime
     now: dt.datetime
     calendar: WorkCalendar
     published: list[Published] = field(default_factory=list)
@@ -112,10 +113,10 @@ class Store:
         self.clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bianmin-writer")
         self._local = threading.local()
-        self._runtimes: dict[str, Any] = {}
+        self._runtimes: dict[str, HallRuntime] = {}
         self._publisher: Publisher | None = None
         # Set by the services package: loads a hall's runtime, and rolls the service day over.
-        self.loader: Callable[[Connection, Any, dt.datetime], Any] | None = None
+        self.loader: Callable[[Connection, Hall, dt.datetime], HallRuntime] | None = None
         self.before_each: Callable[[Tx], None] | None = None
 
     def set_publisher(self, publisher: Publisher | None) -> None:
