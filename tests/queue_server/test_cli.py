@@ -1,0 +1,145 @@
+"""The `bianmin` command: serve, user add, device add — good input and bad."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select
+
+from config.loader import default_config_path
+from queue_server.cli import main
+from queue_server.store.tables import devices, users
+from tests.support.server import spawn_server
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def rows(db: Path, table):  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(table)).all()
+    finally:
+        engine.dispose()
+
+
+def test_help_lists_every_sub_command(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "config", "user", "device"):
+        assert command in result.output
+
+
+def test_user_add_reads_the_password_from_stdin(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "hall.db"
+    result = runner.invoke(
+        main, ["user", "add", "zhangli", "--name", "张丽", "--role", "manager", "--db", str(db)], input="s3cret-pass\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "added manager zhangli (张丽)" in result.output
+    [row] = rows(db, users)
+    assert (row.username, row.display_name, row.role) == ("zhangli", "张丽", "manager")
+    assert "s3cret-pass" not in row.password_hash  # stored hashed
+    assert row.password_hash.startswith("$argon2")
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["user", "add", "Bad Name", "--name", "x"], "password123\n", "a username is"),
+        (["user", "add", "wang", "--name", "王"], "short\n", "at least 8 characters"),
+        (["user", "add", "wang", "--name", "王"], "", "no password on standard input"),
+        (["user", "add", "wang", "--name", "王", "--role", "boss"], "password123\n", "Invalid value for '--role'"),
+    ],
+)
+def test_user_add_refuses_bad_input_and_changes_nothing(
+    runner: CliRunner, tmp_path: Path, args: list[str], stdin: str, message: str
+) -> None:
+    db = tmp_path / "hall.db"
+    result = runner.invoke(main, [*args, "--db", str(db)], input=stdin)
+    assert result.exit_code != 0
+    assert message in result.output
+    if db.exists():
+        assert rows(db, users) == []
+
+
+def test_user_add_twice_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "hall.db"
+    args = ["user", "add", "wang", "--name", "王芳", "--db", str(db)]
+    assert runner.invoke(main, args, input="password123\n").exit_code == 0
+    again = runner.invoke(main, args, input="other-password\n")
+    assert again.exit_code == 1
+    assert "user wang already exists" in again.output
+    assert len(rows(db, users)) == 1
+
+
+def test_device_add_prints_a_token_and_stores_only_its_hash(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "hall.db"
+    result = runner.invoke(main, ["device", "add", "qingshan", "kiosk-1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("bmd_") and len(token) > 40
+    [row] = rows(db, devices)
+    assert (row.hall, row.device, row.revoked) == ("qingshan", "kiosk-1", False)
+    assert token not in row.token_hash
+
+
+@pytest.mark.parametrize(
+    ("hall", "device", "message"),
+    [
+        ("nowhere", "kiosk-1", "no hall 'nowhere'"),
+        ("qingshan", "kiosk-9", "'kiosk-9' is not a kiosk of hall qingshan"),
+        ("qingshan", "printer-1", "'printer-1' is not a kiosk"),
+    ],
+)
+def test_device_add_refuses_devices_not_in_the_configuration(
+    runner: CliRunner, tmp_path: Path, hall: str, device: str, message: str
+) -> None:
+    db = tmp_path / "hall.db"
+    result = runner.invoke(main, ["device", "add", hall, device, "--db", str(db)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not db.exists()
+
+
+def test_serve_with_a_bad_configuration_starts_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "hall"
+    shutil.copytree(default_config_path().parent, bad)
+    (bad / "calendar").mkdir(exist_ok=True)
+    text = (bad / "hall.toml").read_text(encoding="utf-8")
+    (bad / "hall.toml").write_text(text.replace('prefix = "B"', 'prefix = "A"', 1), encoding="utf-8")
+    db = tmp_path / "hall.db"
+    result = runner.invoke(main, ["serve", "--config", str(bad / "hall.toml"), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "nothing was started" in result.output
+    assert "prefix" in result.output
+    assert not db.exists()
+
+
+@pytest.mark.slow
+def test_serve_demo_prints_its_accounts_and_serves(tmp_path: Path) -> None:
+    db = tmp_path / "var" / "bianmin.db"
+    log = tmp_path / "serve.log"
+    server = spawn_server(db, log)
+    try:
+        accounts_file = tmp_path / "var" / "demo-accounts.txt"
+        text = accounts_file.read_text(encoding="utf-8")
+        assert "Demo accounts (演示账号)" in text
+        assert (accounts_file.stat().st_mode & 0o777) == 0o600
+        assert "Demo accounts (演示账号)" in log.read_text(encoding="utf-8")
+        line = next(line for line in text.splitlines() if " director " in line)
+        password = line.split("password: ")[1].strip()
+        login = httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "director", "password": password})
+        assert login.status_code == 200
+        assert login.json()["role"] == "manager"
+        docs = httpx.get(f"{server.url}/openapi.json").json()
+        assert "/api/v1/halls/{hall}/tickets" in docs["paths"]
+    finally:
+        server.stop()
