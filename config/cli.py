@@ -1,0 +1,52 @@
+"""`bianmin config ...`: commands for a hall administrator's configuration files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from config.loader import ConfigError, load_config
+from config.schema import HallConfig
+
+
+@click.group()
+def config() -> None:
+    """Check the hall configuration files."""
+
+
+@config.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def check(file: Path) -> None:
+    """Check FILE (a hall's main TOML file) and every file it names; list every problem found."""
+    try:
+        loaded = load_config(file)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(str(problem))
+        count = len(error.problems)
+        click.echo(f"{count} problem{'' if count == 1 else 's'} found")
+        raise click.exceptions.Exit(1) from None
+    click.echo(summary(file, loaded))
+
+
+def summary(file: Path, loaded: HallConfig) -> str:
+    """What the configuration holds, hall by hall, so the administrator sees it is the one they meant."""
+    lines = [f"{file}: OK"]
+    for hall in loaded.halls:
+        kinds = Counter(device.kind for device in hall.devices)
+        devices = ", ".join(f"{count} {kind}{'' if count == 1 else 's'}" for kind, count in sorted(kinds.items()))
+        lines += [
+            f"hall {hall.id} {hall.name_zh}:",
+            f"  {_plural(len(hall.categories), 'category', 'categories')}, {_plural(len(hall.items), 'service item')}, "
+            f"{_plural(len(hall.windows), 'window')}",
+            f"  {_plural(len(hall.devices), 'device')}" + (f" ({devices})" if devices else ""),
+        ]
+    years = ", ".join(str(year.year) for year in sorted(loaded.calendar, key=lambda year: year.year))
+    lines.append(f"calendar years: {years or 'none (only weekends are days off)'}")
+    return "\n".join(lines)
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
