@@ -40,7 +40,15 @@ from dataclasses import dataclass
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import Priority
 
-__all__ = ["MAX_SERVICE_S", "MIN_SERVICE_S", "Estimate", "ServiceTimes", "WindowLoad", "estimate_waits"]
+__all__ = [
+    "MAX_SERVICE_S",
+    "MIN_SERVICE_S",
+    "Estimate",
+    "ServiceTimes",
+    "WindowLoad",
+    "estimate_new",
+    "estimate_waits",
+]
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,45 @@ def estimate_waits(
             else:
                 free = 0.0 if window.busy else 1.0
                 result[t.id] = Estimate(ahead, _wait(ahead, free, 1.0, _service_time(service_s, t.category)))
+    return result
+
+
+def estimate_new(
+    queued: Sequence[QueuedTicket],
+    windows: Sequence[WindowLoad],
+    service_s: Mapping[str, float],
+    categories: Sequence[str],
+) -> dict[str, Estimate]:
+    """For each category, the estimate of one ordinary ticket taken now, by the same method as estimate_waits.
+
+    Equal to adding that one ticket to `queued` and calling estimate_waits, category by category, but in
+    one pass over the queue: kiosk tiles and every board message carry it.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    for t in queued:
+        if t.target_window is None:
+            counts[t.category] += 1
+    result: dict[str, Estimate] = {}
+    for c in categories:
+        if not _serves_any(windows, c):
+            result[c] = Estimate(counts[c], None)
+            continue
+        # The new ticket adds its own work to c, which shifts the windows' shares toward c.
+        work_c = (counts[c] + 1) * _service_time(service_s, c)
+        servers = idle = 0.0
+        for w in windows:
+            if not w.available or c not in w.categories:
+                continue
+            others = sum(
+                counts[k] * _service_time(service_s, k)
+                for k in dict.fromkeys(w.categories)
+                if k != c and counts[k] and _serves_any(windows, k)
+            )
+            share = work_c / (work_c + others)
+            servers += share
+            if not w.busy:
+                idle += share
+        result[c] = Estimate(counts[c], _wait(counts[c], idle, servers, _service_time(service_s, c)))
     return result
 
 

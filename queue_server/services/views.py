@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from config.schema import Hall
-from queue_server.domain.estimate import Estimate, estimate_waits
+from queue_server.domain.estimate import Estimate, estimate_new, estimate_waits
 from queue_server.domain.routing import QueuedTicket
-from queue_server.domain.tickets import Priority, TicketState
+from queue_server.domain.tickets import TicketState
 from queue_server.protocol import (
     BoardState,
     CallView,
@@ -21,33 +20,19 @@ from queue_server.protocol import (
 from queue_server.runtime import HallRuntime, LiveTicket
 from queue_server.store.writer import from_us
 
-# Ids for the hypothetical "a ticket taken now" of each category: larger than any real id.
-_PROBE_ID = sys.maxsize // 2
-
 
 def estimates(rt: HallRuntime, extra: Sequence[QueuedTicket] = ()) -> dict[int, Estimate]:
-    """Estimated waits of every queued ticket (and of `extra`), plus a probe per category (a ticket taken now)."""
-    probes = [
-        QueuedTicket(_PROBE_ID + i, category.code, Priority.ORDINARY, sys.maxsize)
-        for i, category in enumerate(rt.hall.categories)
-    ]
-    return estimate_waits([*rt.queued(), *extra, *probes], rt.window_loads(), rt.service_times.snapshot())
+    """Estimated waits of every queued ticket, and of the hypothetical tickets in `extra`."""
+    return estimate_waits([*rt.queued(), *extra], rt.window_loads(), rt.service_times.snapshot())
 
 
-def queue_summaries(rt: HallRuntime, waits: dict[int, Estimate] | None = None) -> list[QueueSummary]:
-    waits = estimates(rt) if waits is None else waits
-    waiting: dict[str, int] = {c.code: 0 for c in rt.hall.categories}
-    for ticket in rt.queued():
-        if ticket.category in waiting:
-            waiting[ticket.category] += 1
+def queue_summaries(rt: HallRuntime) -> list[QueueSummary]:
+    """Per category: the tickets waiting, and the estimated wait of one ticket taken now."""
+    codes = [c.code for c in rt.hall.categories]
+    new = estimate_new(rt.queued(), rt.window_loads(), rt.service_times.snapshot(), codes)
     return [
-        QueueSummary(
-            category=category.code,
-            prefix=category.prefix,
-            waiting=waiting[category.code],
-            wait_s=waits[_PROBE_ID + i].wait_s,
-        )
-        for i, category in enumerate(rt.hall.categories)
+        QueueSummary(category=c.code, prefix=c.prefix, waiting=new[c.code].ahead, wait_s=new[c.code].wait_s)
+        for c in rt.hall.categories
     ]
 
 

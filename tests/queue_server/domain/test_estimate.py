@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from queue_server.domain.estimate import (
@@ -13,6 +13,7 @@ from queue_server.domain.estimate import (
     Estimate,
     ServiceTimes,
     WindowLoad,
+    estimate_new,
     estimate_waits,
 )
 from queue_server.domain.routing import QueuedTicket
@@ -332,3 +333,37 @@ def test_mean_stays_positive_and_bounded(observations: list[float]) -> None:
     for x in observations:
         times.observe("A", x)
     assert 1.0 <= times.mean("A") <= MAX_SERVICE_S
+
+
+# --- estimate_new: the estimate of a ticket taken now, per category --------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 6), min_size=3, max_size=3),
+    targeted=st.integers(0, 3),
+    layout=st.lists(
+        st.tuples(st.sets(st.sampled_from(["a", "b", "c"]), min_size=1), st.booleans(), st.booleans()),
+        min_size=0,
+        max_size=4,
+    ),
+)
+def test_estimate_new_equals_adding_one_ticket_and_estimating(
+    counts: list[int], targeted: int, layout: list[tuple[set[str], bool, bool]]
+) -> None:
+    """estimate_new is exactly estimate_waits with one more ordinary ticket at the end of the category."""
+    service = {"a": 300.0, "b": 420.0, "c": 600.0}
+    queued: list[QueuedTicket] = []
+    for category, count in zip("abc", counts, strict=True):
+        for _ in range(count):
+            queued.append(QueuedTicket(len(queued) + 1, category, Priority.ORDINARY, 1_000 + len(queued)))
+    for _ in range(targeted):
+        queued.append(QueuedTicket(len(queued) + 1, "a", Priority.ORDINARY, 5_000 + len(queued), target_window=1))
+    windows = [
+        WindowLoad(number, tuple(sorted(cats)), available, busy)
+        for number, (cats, available, busy) in enumerate(layout, start=1)
+    ]
+    new = estimate_new(queued, windows, service, ["a", "b", "c"])
+    for category in "abc":
+        probe = QueuedTicket(10_000, category, Priority.ORDINARY, 10**12)
+        assert new[category] == estimate_waits([*queued, probe], windows, service)[10_000]
