@@ -10,6 +10,7 @@ import click
 from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
 from config.schema import HallConfig, KioskDevice
+from printer.cli import print_preview, print_test
 
 DEFAULT_DB = Path("var") / "bianmin.db"
 
@@ -45,6 +46,8 @@ def main() -> None:
 
 
 main.add_command(config_group)
+main.add_command(print_test)
+main.add_command(print_preview)
 
 
 @main.command()

@@ -1,0 +1,68 @@
+"""Line breaking: whole characters only, punctuation rules, Latin words, hanging lines."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from printer.layout.wrap import clean, wrap
+
+
+def columns(text: str) -> float:
+    """A stand-in measure: hanzi and full-width forms two columns, the rest one."""
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
+def test_hanzi_break_anywhere_within_the_width() -> None:
+    assert wrap("一二三四五六七八九十", 8, 8, columns) == ["一二三四", "五六七八", "九十"]
+
+
+def test_closing_punctuation_never_starts_a_line() -> None:
+    lines = wrap("一二三，四五六。", 6, 6, columns)
+    assert lines == ["一二", "三，四", "五六。"]
+
+
+def test_opening_punctuation_never_ends_a_line() -> None:
+    lines = wrap("一二（三四）", 6, 6, columns)
+    assert all(not line.endswith("（") for line in lines)
+    assert "".join(lines) == "一二（三四）"
+
+
+def test_number_stays_with_its_unit() -> None:
+    assert wrap("复印件11份", 8, 8, columns) == ["复印件", "11份"]
+
+
+def test_latin_breaks_at_spaces_and_splits_only_overlong_words() -> None:
+    assert wrap("Please bring your ID card", 12, 12, columns) == ["Please bring", "your ID card"]
+    assert wrap("abcdefghijklmnop", 6, 6, columns) == ["abcdef", "ghijkl", "mnop"]
+
+
+def test_first_line_may_be_narrower() -> None:
+    assert wrap("一二三四五六", 4, 8, columns) == ["一二", "三四五六"]
+
+
+def test_hard_newlines_and_empty_text() -> None:
+    assert wrap("一\n\n二", 8, 8, columns) == ["一", "", "二"]
+    assert wrap("", 8, 8, columns) == [""]
+
+
+def test_combining_marks_stay_with_their_letter() -> None:
+    lines = wrap("e\u0301" * 5, 2, 2, len)
+    assert all(not line.startswith("\u0301") for line in lines)
+
+
+def test_control_characters_are_removed_but_rare_characters_kept() -> None:
+    assert clean("a\x1bb\tc\u200bd𠮷\U0010fffd") == "ab cd𠮷\U0010fffd"
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_text_keeps_every_character_and_fits(seed: int) -> None:
+    rng = random.Random(seed)
+    alphabet = "申请人居民身份证户口簿，。、；：（）《》ABCxyz0123 ￥䶮𠮷"
+    text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 200)))
+    width = rng.randint(4, 40)
+    lines = wrap(text, width, width, columns)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for line in lines:
+        assert columns(line) <= width or len(line) == 1
