@@ -102,6 +102,9 @@ def run(store: Store, host: str, port: int) -> None:
         port=port,
         ws_per_message_deflate=False,  # small messages: compression costs more than it saves
         ws_max_size=64 * 1024,
+        # Longer than the usual 5 s of HTTP clients' pools, so a kiosk never reuses a connection the
+        # server is just closing (which surfaces as a spurious read error on the client).
+        timeout_keep_alive=15,
         log_level="info",
         access_log=False,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -26,6 +27,13 @@ from queue_server.store.writer import Store, to_us
 HALL = "qingshan"
 PASSWORD = "correct horse 42"
 STARTUP_S = 20.0
+SPAWN_STARTUP_S = 60.0
+
+
+@functools.cache
+def demo_config() -> HallConfig:
+    """The bundled demo hall, loaded once per test session (the model is immutable)."""
+    return load_config(default_config_path())
 
 
 def free_port() -> int:
@@ -73,11 +81,12 @@ class RunningServer:
 
 
 def start_server(
-    db: Path, clock: Callable[[], object] | None = None, config: HallConfig | None = None
+    db: Path, clock: Callable[[], object] | None = None, config: HallConfig | None = None, port: int | None = None
 ) -> RunningServer:
-    config = config or load_config(default_config_path())
+    """Start a server on `db`; on a free port unless `port` is given (to restart a server where it was)."""
+    config = config or demo_config()
     store = open_store(config, db, clock) if clock else open_store(config, db)  # type: ignore[arg-type]
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(store),
@@ -85,6 +94,7 @@ def start_server(
             port=port,
             log_level="warning",
             ws_per_message_deflate=False,
+            timeout_keep_alive=15,
             lifespan="on",
         )
     )
@@ -109,6 +119,10 @@ class ServerProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -116,25 +130,39 @@ class ServerProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        else:
+            self.process.wait()
 
 
-def spawn_server(db: Path, log: Path, port: int | None = None) -> ServerProcess:
+def spawn_server(db: Path, log: Path, port: int | None = None, attempts: int = 3) -> ServerProcess:
+    """Start `bianmin serve` on `db` and return once this very child listens (its own log line says so).
+
+    Any answer on the port is not enough: a server of a test running beside this one may have taken the
+    port between free_port() and the bind. A child that does not make it is reaped, and another port tried.
+    """
     port = port or free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "queue_server.cli", "serve", "--db", str(db), "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_S
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return ServerProcess(url, process)
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"bianmin serve did not start; see {log}:\n{log.read_text()[-2000:]}")
-        time.sleep(0.05)
+    for _attempt in range(attempts):
+        offset = log.stat().st_size if log.exists() else 0
+        command = [sys.executable, "-m", "queue_server.cli", "serve", "--db", str(db), "--port", str(port)]
+        with log.open("ab") as out:
+            child = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            )
+        process = ServerProcess(f"http://127.0.0.1:{port}", child)
+        if _listening(child, log, offset, f"Uvicorn running on http://127.0.0.1:{port}".encode()):
+            return process
+        process.stop()
+        port = free_port()
+    raise RuntimeError(f"bianmin serve did not start; see {log}:\n{log.read_text()[-2000:]}")
+
+
+def _listening(child: subprocess.Popen[bytes], log: Path, offset: int, line: bytes) -> bool:
+    # A first start on a busy machine hashes every demo password: allow it time.
+    deadline = time.monotonic() + SPAWN_STARTUP_S
+    while time.monotonic() < deadline and child.poll() is None:
+        with log.open("rb") as text:
+            text.seek(offset)
+            if line in text.read():
+                return child.poll() is None
+        time.sleep(0.02)
+    return False
