@@ -11,6 +11,7 @@ from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
 from config.schema import HallConfig, KioskDevice
 from printer.cli import print_preview, print_test
+from queue_server.simulation.cli import simulate
 
 DEFAULT_DB = Path("var") / "bianmin.db"
 
@@ -46,6 +47,7 @@ def main() -> None:
 
 
 main.add_command(config_group)
+main.add_command(simulate)
 main.add_command(print_test)
 main.add_command(print_preview)
 

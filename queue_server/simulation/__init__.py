@@ -1,0 +1,1 @@
+"""The hall simulator: a discrete-event simulation driving the real routing and wait-estimation code."""
