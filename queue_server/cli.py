@@ -10,6 +10,7 @@ import click
 from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
 from config.schema import HallConfig, KioskDevice
+from display_board.cli import board as board_command
 from printer.cli import print_preview, print_test
 from queue_server.simulation.cli import simulate
 
@@ -48,6 +49,7 @@ def main() -> None:
 
 main.add_command(config_group)
 main.add_command(simulate)
+main.add_command(board_command)
 main.add_command(print_test)
 main.add_command(print_preview)
 
