@@ -1,0 +1,264 @@
+"""Issuance throughput and latency of `bianmin serve`, next to a bare FastAPI + durable INSERT baseline.
+
+Method
+------
+- Servers: each run starts its server as a child process on 127.0.0.1 (one uvicorn worker, uvloop +
+  httptools) on a fresh SQLite file in a temporary folder, and stops it after the run.
+  * bianmin: `bianmin serve --db DB --config CFG`, where CFG is a temporary copy of the bundled demo hall
+    (9 categories) with every `daily_cap` raised to 9,999 — the demo caps (100–300 per category) would be
+    reached within a second or two at full speed. The kiosk token comes from
+    `bianmin device add qingshan kiosk-1 --db DB --config CFG` run before the server starts.
+  * baseline: `bench/baselines/bare_insert.py`, one FastAPI POST route at the same path, with the same
+    body and headers, doing one durable INSERT (WAL, synchronous=FULL) through one writer thread.
+- Load: 50 keep-alive connections from this process (raw asyncio HTTP/1.1 on uvloop, see common.py),
+  each sending its next request as soon as the previous answer arrived (closed loop). Every request
+  has a new `Idempotency-Key`; categories go round-robin over all 9, so every category gets the same
+  share. Requests answered during the warm-up (2 s) are not counted; throughput is the answers
+  completed in the measured period (10 s) divided by its length; latency is send → last byte of the
+  answer. Any answer other than 201 is reported (and the run is marked invalid).
+- Runs: 3 rounds, each one baseline run then one bianmin run (interleaved, so drift of the shared
+  machine hits both alike); the table shows each run and the medians. The ratio is median bianmin
+  throughput / median baseline throughput. Target: >= 0.60.
+- Queue depth: a fresh database starts with an empty queue, and every issued ticket stays waiting
+  (nobody calls), so the queue grows during a run. The second table splits the median bianmin run's
+  answers by ticket id (= tickets issued so far) to show how throughput depends on the queue length.
+- Server CPU: user + system CPU seconds of the server process during the measured period, per request.
+
+`--quick` runs one round of 1 s warm-up + 3 s. The load generator shares the machine's cores with the
+server, and so do other processes: the load average and CPU pressure are printed before and after.
+
+    .venv/bin/python bench/issuance.py [--quick] [--rounds N] [--seconds S] [--clients N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BENCH,
+    CATEGORIES,
+    HALL,
+    PYTHON,
+    LoadResult,
+    Response,
+    ServerProcess,
+    bianmin_cli,
+    bianmin_server,
+    build_request,
+    closed_loop,
+    code_version,
+    config_with_caps,
+    cpu_seconds,
+    free_port,
+    install_uvloop,
+    machine_load,
+    median,
+    percentile,
+    table,
+    verdict,
+)
+
+TARGET_RATIO = 0.60
+DAILY_CAP = 9999  # the schema's largest cap
+DEPTH_BINS = 5  # the queue-length table splits a run's tickets into about this many bins (of whole hundreds)
+ID_RE = re.compile(rb'"id":(\d+)')
+
+
+@dataclass
+class Run:
+    server: str
+    round: int
+    throughput: float
+    p50: float
+    p99: float
+    requests: int
+    cpu_ms_per_request: float
+    errors: list[str]
+    statuses: dict[int, int]
+    tickets: int = 0  # bianmin: tickets issued by the end of the run
+    observed: list[tuple[int, float, float]] = field(default_factory=list)  # (ticket id, done, latency ms)
+
+
+def request_maker(port: int, token: str | None, run_tag: str) -> object:
+    """make_request(client, n): a POST of a new ticket with a new key; categories round-robin."""
+    bodies = [f'{{"category":"{c}"}}'.encode() for c in CATEGORIES]
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    counter = 0
+
+    def make(client: int, n: int) -> bytes:
+        nonlocal counter
+        counter += 1
+        headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"{run_tag}-{client}-{n}"}
+        return build_request("POST", f"/api/v1/halls/{HALL}/tickets", port, headers, bodies[counter % len(bodies)])
+
+    return make
+
+
+async def drive(
+    server: ServerProcess, make: object, args: argparse.Namespace, keep_ids: bool
+) -> tuple[LoadResult, float, list[tuple[int, float, float]]]:
+    observed: list[tuple[int, float, float]] = []
+    cpu: list[float] = []
+
+    def observe(response: Response, done: float, latency: float) -> None:
+        if keep_ids:
+            found = ID_RE.search(response.body)
+            observed.append((int(found.group(1)) if found else -1, done, latency))
+
+    async def sample_cpu() -> None:
+        await asyncio.sleep(args.warmup)
+        cpu.append(cpu_seconds(server.pid))
+
+    result, _ = await asyncio.gather(
+        closed_loop(
+            server.port, args.clients, make, args.warmup, args.seconds,  # type: ignore[arg-type]
+            expect=lambda r: r.status == 201, observe=observe,
+        ),
+        sample_cpu(),
+    )  # fmt: skip
+    cpu.append(cpu_seconds(server.pid))
+    return result, (cpu[1] - cpu[0]), observed
+
+
+def run_bare(work: Path, round_no: int, args: argparse.Namespace) -> Run:
+    folder = work / f"bare-{round_no}"
+    port = free_port()
+    server = ServerProcess(
+        "bare_insert",
+        [PYTHON, str(BENCH / "baselines" / "bare_insert.py"), "--port", str(port), "--db", str(folder / "bare.db")],
+        port,
+        folder / "server.log",
+    )
+    folder.mkdir(parents=True)
+    with server:
+        result, cpu, _ = asyncio.run(drive(server, request_maker(port, None, f"r{round_no}"), args, False))
+    return Run(
+        "bare FastAPI + INSERT", round_no, result.throughput, result.p50, result.p99, result.requests,
+        1000 * cpu / max(result.requests, 1), result.errors, result.statuses,
+    )  # fmt: skip
+
+
+def run_bianmin(work: Path, round_no: int, config: Path, args: argparse.Namespace) -> Run:
+    folder = work / f"bianmin-{round_no}"
+    folder.mkdir(parents=True)
+    db = folder / "bianmin.db"
+    token = bianmin_cli("device", "add", HALL, "kiosk-1", "--db", str(db), "--config", str(config)).strip()
+    port = free_port()
+    with bianmin_server(db, port, folder / "server.log", config) as server:
+        result, cpu, observed = asyncio.run(drive(server, request_maker(port, token, f"r{round_no}"), args, True))
+    return Run(
+        "bianmin issuance", round_no, result.throughput, result.p50, result.p99, result.requests,
+        1000 * cpu / max(result.requests, 1), result.errors, result.statuses,
+        tickets=max((i for i, _, _ in observed), default=0), observed=observed,
+    )  # fmt: skip
+
+
+def depth_rows(observed: list[tuple[int, float, float]]) -> list[list[object]]:
+    last = max((i for i, _, _ in observed), default=0)
+    size = max(100, -(-last // DEPTH_BINS // 100) * 100)
+    bins: dict[int, list[tuple[float, float]]] = {}
+    for ticket_id, done, latency in observed:
+        if ticket_id > 0:
+            bins.setdefault((ticket_id - 1) // size, []).append((done, latency))
+    rows: list[list[object]] = []
+    for index in sorted(bins):
+        points = bins[index]
+        times = [d for d, _ in points]
+        span = max(times) - min(times)
+        if len(points) < 20 or span <= 0:
+            continue
+        latencies = [lat for _, lat in points]
+        rows.append([
+            f"{index * size + 1}-{(index + 1) * size}", len(points), (len(points) - 1) / span,
+            percentile(latencies, 50), percentile(latencies, 99),
+        ])  # fmt: skip
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Issuance throughput and latency against a bare baseline.")
+    parser.add_argument("--quick", action="store_true", help="one round of 1 s warm-up + 3 s")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, server logs)")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.warmup, args.seconds = 1, 1.0, 3.0
+    install_uvloop()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-issuance-"))
+    started = time.monotonic()
+    print(f"issuance: {args.clients} keep-alive clients, {args.rounds} round(s) of {args.warmup:g} s warm-up"
+          f" + {args.seconds:g} s; {os.cpu_count()} CPUs; {machine_load()}")  # fmt: skip
+    print(f"  {code_version()}")
+    runs: list[Run] = []
+    try:
+        config = config_with_caps(work / "config", DAILY_CAP)
+        for round_no in range(1, args.rounds + 1):
+            for run in (run_bare(work, round_no, args), run_bianmin(work, round_no, config, args)):
+                runs.append(run)
+                print(f"  round {round_no} {run.server}: {run.throughput:,.0f} req/s", flush=True)
+    finally:
+        if args.keep:
+            print(f"(kept {work})")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    bare = [r for r in runs if r.server.startswith("bare")]
+    real = [r for r in runs if r.server.startswith("bianmin")]
+    rows: list[list[object]] = [
+        [r.server, str(r.round), r.throughput, r.p50, r.p99, r.requests, r.cpu_ms_per_request,
+         r.tickets or "-", "ok" if not r.errors else "ERRORS"]
+        for r in runs
+    ]  # fmt: skip
+    for name, group in (("bare FastAPI + INSERT", bare), ("bianmin issuance", real)):
+        rows.append([
+            name, "median", median([r.throughput for r in group]), median([r.p50 for r in group]),
+            median([r.p99 for r in group]), int(median([r.requests for r in group])),
+            median([r.cpu_ms_per_request for r in group]), "", "",
+        ])  # fmt: skip
+    print()
+    headers = ["server", "run", "req/s", "p50 ms", "p99 ms", "requests", "server CPU ms/req", "tickets", "answers"]
+    print(table(headers, rows))
+
+    ratio = median([r.throughput for r in real]) / median([r.throughput for r in bare])
+    ok = verdict(ratio >= TARGET_RATIO)
+    print(f"\nissuance / baseline throughput: {ratio:.2f}  (target >= {TARGET_RATIO:.2f}: {ok})")
+    p99_ratio = median([r.p99 for r in real]) / median([r.p99 for r in bare])
+    print(f"issuance / baseline p99 latency: {p99_ratio:.2f}")
+    cpu_ratio = median([r.cpu_ms_per_request for r in real]) / median([r.cpu_ms_per_request for r in bare])
+    print(f"issuance / baseline server CPU per request: {cpu_ratio:.1f}  (the baseline is bound by fsync, issuance by"
+          " CPU: when other processes use the disk, the throughput ratio moves and this one does not)")  # fmt: skip
+
+    middle = sorted(real, key=lambda r: r.throughput)[len(real) // 2]
+    depth = depth_rows(middle.observed)
+    if depth:
+        print(f"\nbianmin run {middle.round} by queue length (tickets waiting = ticket id; nobody is called):")
+        print(table(["tickets issued", "answers", "req/s", "p50 ms", "p99 ms"], depth))
+
+    failed = [r for r in runs if r.errors]
+    for r in failed:
+        print(f"\n{r.server} run {r.round}: unexpected answers {r.statuses}; first: {r.errors[0]}")
+    print(f"\nnow {machine_load()}; took {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; every server and subscriber process started here was stopped", file=sys.stderr)
+        raise SystemExit(130) from None
