@@ -14,7 +14,7 @@ from queue_server.services.accounts import Device, Staff
 from queue_server.store.writer import to_us
 
 
-def server_state(request: Request) -> ServerState:
+async def server_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.bianmin
     return state
 
@@ -22,7 +22,7 @@ def server_state(request: Request) -> ServerState:
 State = Annotated[ServerState, Depends(server_state)]
 
 
-def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall:
+async def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall:
     try:
         return state.config.hall(hall)
     except KeyError:
@@ -32,7 +32,7 @@ def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall
 HallDep = Annotated[Hall, Depends(hall_config)]
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     if not authorization:
         raise Unauthorized("log in first: this needs an Authorization: Bearer token (请先登录)")
     scheme, _, token = authorization.partition(" ")
@@ -49,9 +49,13 @@ async def current_staff(state: State, token: Token) -> Staff:
     if token.startswith(accounts.DEVICE_TOKEN_PREFIX):
         raise Forbidden("a device token cannot be used for staff actions (设备令牌无权进行此操作)")
     now_us = to_us(state.store.clock())
-    staff = await state.store.read(lambda conn: accounts.staff_for_token(conn, now_us, token))
+    staff = state.staff.get(token, now_us)
     if staff is None:
-        raise Unauthorized("your login has expired or is not valid: log in again (登录已失效，请重新登录)")
+        session = await state.store.read(lambda conn: accounts.session_for_token(conn, now_us, token))
+        if session is None:
+            raise Unauthorized("your login has expired or is not valid: log in again (登录已失效，请重新登录)")
+        state.staff.put(token, session)
+        staff = session.staff
     return staff
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import StaffDep, State, Token
+from queue_server.errors import Unauthorized
 from queue_server.services import accounts
 from queue_server.store.writer import from_us, to_us
 
@@ -41,6 +42,8 @@ async def login(body: LoginRequest, state: State) -> LoginAnswer:
     result = await state.store.run_global(
         lambda conn, now: accounts.login(conn, to_us(now), body.username.strip().lower(), body.password)
     )
+    if result is None:  # raised only now, after the failure count was committed
+        raise Unauthorized(accounts.WRONG_LOGIN)
     return LoginAnswer(
         access_token=result.token,
         expires_at=from_us(result.expires_at_us),
@@ -53,6 +56,7 @@ async def login(body: LoginRequest, state: State) -> LoginAnswer:
 @router.post("/logout", status_code=204)
 async def logout(state: State, staff: StaffDep, token: Token) -> None:
     await state.store.run_global(lambda conn, _now: accounts.logout(conn, token))
+    state.staff.forget(token)
 
 
 @router.get("/me", response_model=Me)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
@@ -27,8 +28,8 @@ async def issue(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> IssuedTicket:
     """Issue a ticket. The same `Idempotency-Key` from the same kiosk always returns the same ticket."""
-    if idempotency_key is None or not idempotency_key.isascii() or not idempotency_key.isprintable():
-        raise BadRequest("an Idempotency-Key header (1–128 printable ASCII characters) is required")
+    if idempotency_key is None or not re.fullmatch(KEY_PATTERN, idempotency_key):
+        raise BadRequest("an Idempotency-Key header (1–128 printable ASCII characters, no spaces) is required")
     key = idempotency_key
     result = await state.store.run(hall.id, lambda tx: issuing.issue_ticket(tx, body, device.device, key))
     if result.replayed:

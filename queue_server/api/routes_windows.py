@@ -117,7 +117,17 @@ def desk(tx: Tx, number: int) -> WindowDesk:
         if t.id in waits and (t.target_window == number or (t.target_window is None and t.category in
                                                             config_window.categories))
     ]  # fmt: skip
-    waiting.sort(key=lambda t: (t.target_window != number, t.priority is Priority.ORDINARY, t.queue_key, t.id))
+    # As routing calls them: those sent to this window, then priority by age, then ordinary by category order.
+    rank = {category: i for i, category in reversed(list(enumerate(config_window.categories)))}
+
+    def call_order(t: LiveTicket) -> tuple[int, int, int, int]:
+        if t.target_window == number:
+            return (0, 0, t.queue_key, t.id)
+        if t.priority is not Priority.ORDINARY:
+            return (1, 0, t.queue_key, t.id)
+        return (2, rank[t.category], t.queue_key, t.id)
+
+    waiting.sort(key=call_order)
     return WindowDesk(
         window=window_view(rt, number),
         waiting=[

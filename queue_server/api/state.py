@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from config.schema import HallConfig
 from queue_server.broker import Broker
-from queue_server.services.accounts import DeviceCache
+from queue_server.services.accounts import DeviceCache, StaffCache
 from queue_server.store.writer import Store
 
 
@@ -16,3 +16,4 @@ class ServerState:
     store: Store
     broker: Broker = field(default_factory=Broker)
     devices: DeviceCache = field(default_factory=DeviceCache)
+    staff: StaffCache = field(default_factory=StaffCache)

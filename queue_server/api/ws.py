@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import gc
 import json
+import time
+from functools import partial
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from queue_server.api.state import ServerState
-from queue_server.broker import OVERFLOWED, RECEIVER_DONE
+from queue_server.broker import Subscriber
 from queue_server.protocol import Pong, Snapshot, client_message_adapter
 from queue_server.services.views import board_state
 from queue_server.store.tables import events
@@ -25,7 +27,6 @@ RESUME_LIMIT = 2000  # a client further behind than this gets a fresh snapshot i
 UNSUPPORTED_DATA = 1003
 INVALID_PAYLOAD = 1007
 POLICY_VIOLATION = 1008
-TRY_AGAIN_LATER = 1013
 BAD_REQUEST = 4400
 NOT_FOUND = 4404
 
@@ -62,13 +63,14 @@ async def _backlog(state: ServerState, hall: str, since: int | None) -> tuple[in
 def _parse_since(raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    # isdigit() alone also passes "²" and "１２", which int() refuses or reads as another number.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ClientError(BAD_REQUEST, "since must be a whole number of 0 or more")
     return int(raw)
 
 
-async def _receive(websocket: WebSocket, last_seq: list[int]) -> None:
-    """Answer pings; anything else closes the connection with a code and a reason."""
+async def _receive(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Answer pings until the client leaves; anything else closes the connection with a code and a reason."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -88,7 +90,27 @@ async def _receive(websocket: WebSocket, last_seq: list[int]) -> None:
             raise ClientError(
                 POLICY_VIOLATION, 'unknown message: the only message a client may send is {"type": "ping"}'
             ) from None
-        await websocket.send_text(Pong(seq=last_seq[0]).model_dump_json())
+        await websocket.send_text(Pong(seq=subscriber.last_seq).model_dump_json())
+
+
+_last_freeze = [0.0]
+
+
+def _freeze_long_lived() -> None:
+    """Move what exists now (the idle connections) out of the garbage collector's sight, at most every 2 s.
+
+    Otherwise each full collection walks every object of every connection and pauses the broadcast
+    of a call by a large fraction of a second at a thousand subscribers (see HARDWARE.md).
+    """
+    now = time.monotonic()
+    if now - _last_freeze[0] > 2.0:
+        _last_freeze[0] = now
+        gc.freeze()
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.close(code=code, reason=reason)
 
 
 @router.websocket("/ws/halls/{hall}/board")
@@ -100,36 +122,22 @@ async def board_socket(websocket: WebSocket, hall: str) -> None:
             raise ClientError(NOT_FOUND, f"no hall {hall[:48]!r}")
         since = _parse_since(websocket.query_params.get("since"))
     except ClientError as error:
-        await websocket.close(code=error.code, reason=error.reason)
+        await _close(websocket, error.code, error.reason)
         return
 
-    subscriber = state.broker.subscribe(hall)
-    receiver: asyncio.Task[None] | None = None
+    # Subscribe before reading the backlog: what is published meanwhile waits, and seq removes doubles.
+    subscriber = state.broker.subscribe(hall, websocket.send_text, partial(_close, websocket))
     try:
         last, first = await _backlog(state, hall, since)
         for text in first:
             await websocket.send_text(text)
-        last_seq = [last]
-        receiver = asyncio.create_task(_receive(websocket, last_seq))
-        # When the client side ends, wake the sender loop below through the same queue.
-        receiver.add_done_callback(lambda _task: subscriber.wake(RECEIVER_DONE))
-        while True:
-            seq, text = await subscriber.queue.get()
-            if seq == RECEIVER_DONE:
-                receiver.result()  # raises the client's error, if any
-                return
-            if seq == OVERFLOWED:
-                raise ClientError(TRY_AGAIN_LATER, f"too far behind: reconnect with ?since={last_seq[0]}")
-            if seq <= last_seq[0]:
-                continue
-            await websocket.send_text(text)
-            last_seq[0] = seq
+        del first  # an idle connection keeps no copy of its snapshot
+        subscriber.start(last)
+        _freeze_long_lived()
+        await _receive(websocket, subscriber)
     except ClientError as error:
-        with contextlib.suppress(Exception):
-            await websocket.close(code=error.code, reason=error.reason)
+        await _close(websocket, error.code, error.reason)
     except WebSocketDisconnect:
         pass
     finally:
         state.broker.unsubscribe(subscriber)
-        if receiver is not None and not receiver.done():
-            receiver.cancel()

@@ -8,12 +8,13 @@ import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 
-from queue_server.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
+from queue_server.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from queue_server.store.tables import devices, sessions, users
 
 SESSION_HOURS = 12
@@ -105,12 +106,20 @@ def count_users(conn: Connection) -> int:
     return len(conn.execute(select(users.c.id)).all())
 
 
-def login(conn: Connection, now_us: int, username: str, password: str) -> LoginResult:
-    """Check a password; repeated failures make the next attempt wait longer and longer."""
+WRONG_LOGIN = "wrong username or password (用户名或密码错误)"
+
+
+def login(conn: Connection, now_us: int, username: str, password: str) -> LoginResult | None:
+    """Check a password; None when the username or password is wrong.
+
+    A wrong password is counted, and repeated failures make the next attempt wait longer and longer.
+    The failure is returned rather than raised so that the caller's transaction commits the count
+    (the caller answers it with WRONG_LOGIN, the same for an unknown user).
+    """
     row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
         _verify(_DUMMY_HASH, password)
-        raise Unauthorized("wrong username or password (用户名或密码错误)")
+        return None
     if row.locked_until is not None and row.locked_until > now_us:
         wait_s = max(1, (row.locked_until - now_us + 999_999) // 1_000_000)
         raise TooManyRequests(f"too many failed logins: try again in {wait_s} s (登录失败次数过多，请稍后再试)", wait_s)
@@ -122,7 +131,7 @@ def login(conn: Connection, now_us: int, username: str, password: str) -> LoginR
             .where(users.c.id == row.id)
             .values(failed_logins=failures, locked_until=now_us + lock_s * 1_000_000 if lock_s else None)
         )
-        raise Unauthorized("wrong username or password (用户名或密码错误)")
+        return None
     conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
     token = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now_us + SESSION_HOURS * 3600 * 1_000_000
@@ -144,7 +153,14 @@ def logout(conn: Connection, token: str) -> None:
     conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
 
 
-def staff_for_token(conn: Connection, now_us: int, token: str) -> Staff | None:
+@dataclass(frozen=True)
+class Session:
+    staff: Staff
+    expires_at_us: int
+
+
+def session_for_token(conn: Connection, now_us: int, token: str) -> Session | None:
+    """The live login behind a token, or None (unknown, expired, or its account deactivated)."""
     row = conn.execute(
         select(users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.active, sessions.c.expires_at)
         .join(sessions, sessions.c.user_id == users.c.id)
@@ -152,7 +168,7 @@ def staff_for_token(conn: Connection, now_us: int, token: str) -> Staff | None:
     ).first()
     if row is None or not row.active or row.expires_at <= now_us:
         return None
-    return Staff(row.id, row.username, row.display_name, Role(row.role))
+    return Session(Staff(row.id, row.username, row.display_name, Role(row.role)), row.expires_at)
 
 
 def add_device(conn: Connection, now_us: int, hall: str, device: str) -> str:
@@ -182,6 +198,33 @@ def device_for_token(conn: Connection, token: str) -> Device | None:
     return Device(row.hall, row.device)
 
 
+class StaffCache:
+    """Logins checked on every clerk action are cached briefly; logout and deactivation forget them at once."""
+
+    def __init__(self, ttl_s: float = 30.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, Session]] = {}
+
+    def get(self, token: str, now_us: int) -> Staff | None:
+        entry = self._entries.get(token_hash(token))
+        if entry is None or entry[0] < time.monotonic() or entry[1].expires_at_us <= now_us:
+            return None
+        return entry[1].staff
+
+    def put(self, token: str, session: Session) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, session)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(token_hash(token), None)
+
+    def forget_user(self, username: str) -> None:
+        for key, (_, session) in list(self._entries.items()):
+            if session.staff.username == username:
+                del self._entries[key]
+
+
 class DeviceCache:
     """Device tokens checked on every issuance are cached for a short while (revocation takes ≤ ttl)."""
 
@@ -199,3 +242,105 @@ class DeviceCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, device)
+
+
+# --- staff management (the administrator's page) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    """An account as the administrator sees it (never its password hash)."""
+
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    locked: bool
+    created_at_us: int
+
+
+def list_users(conn: Connection, now_us: int) -> list[StaffAccount]:
+    rows = conn.execute(select(users).order_by(users.c.username)).all()
+    return [
+        StaffAccount(
+            r.username,
+            r.display_name,
+            Role(r.role),
+            bool(r.active),
+            r.locked_until is not None and r.locked_until > now_us,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def _account_row(conn: Connection, username: str) -> Any:
+    row = conn.execute(select(users).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no staff account {username!r} (没有该账号)")
+    return row
+
+
+def _other_active_admins(conn: Connection, user_id: int) -> int:
+    rows = conn.execute(
+        select(users.c.id).where(users.c.role == Role.ADMIN.value, users.c.active.is_(True), users.c.id != user_id)
+    ).all()
+    return len(rows)
+
+
+def update_user(
+    conn: Connection,
+    by: Staff,
+    username: str,
+    *,
+    role: Role | None = None,
+    display_name: str | None = None,
+    active: bool | None = None,
+) -> None:
+    """Change an account's role, name or whether it may log in; a deactivated account's sessions end.
+
+    The last active administrator can be neither demoted nor deactivated, and nobody deactivates or
+    demotes their own account (another administrator must), so the hall is never left without one.
+    """
+    row = _account_row(conn, username)
+    values: dict[str, Any] = {}
+    if display_name is not None:
+        name = display_name.strip()
+        if not 1 <= len(name) <= 64:
+            raise BadRequest("a display name has 1 to 64 characters")
+        values["display_name"] = name
+    losing_admin = (
+        row.role == Role.ADMIN.value
+        and row.active
+        and ((role is not None and role is not Role.ADMIN) or active is False)
+    )
+    if losing_admin and row.id == by.id:
+        raise Conflict(
+            "you cannot demote or deactivate your own account: ask another administrator (不能停用或降级自己的账号)"
+        )
+    if losing_admin and _other_active_admins(conn, row.id) == 0:
+        raise Conflict("this is the last active administrator (至少需要保留一名系统管理员)")
+    if active is False and row.id == by.id:
+        raise Conflict("you cannot deactivate your own account (不能停用自己的账号)")
+    if role is not None:
+        values["role"] = role.value
+    if active is not None:
+        values["active"] = active
+        if active:
+            values["failed_logins"], values["locked_until"] = 0, None
+    if values:
+        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+    if active is False:
+        conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
+
+
+def set_password(conn: Connection, username: str, password: str) -> None:
+    """Give an account a new password (an administrator's reset): its sessions end and any lock is lifted."""
+    check_password_rules(password)
+    row = _account_row(conn, username)
+    conn.execute(
+        update(users)
+        .where(users.c.id == row.id)
+        .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
+    )
+    conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
