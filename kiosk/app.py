@@ -1,0 +1,407 @@
+# mypy: allow-subclassing-any
+"""The Kivy shell of the kiosk: loads kiosk.kv, copies each view's strings onto it, forwards taps.
+
+Import this only after `kiosk.kivy_setup.prepare_kivy()`. Behaviour lives in the view-model and the
+controller (no Kivy there); this module only draws and passes taps on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.text import Label as CoreLabel
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import NoTransition, Screen
+
+from config.fonts import cjk_font_path
+from kiosk.controller import KioskController, KioskOptions
+from kiosk.viewmodel import KioskViewModel
+from kiosk.views import CategoryView, Fact, HomeView, ItemView, KioskView, MessageView, Row, TicketView, Tile
+from printer.layout import qr
+
+log = logging.getLogger(__name__)
+
+KV_FILE = Path(__file__).resolve().parent / "kiosk.kv"
+DESIGN_SHORT_SIDE = 1080.0  # sizes in kiosk.kv are pixels of a screen whose short side is 1080 (portrait or landscape)
+
+# A light, high-contrast theme (RGBA): dark text on white, strong colours for what can be touched.
+PALETTE: dict[str, tuple[float, float, float, float]] = {
+    "background": (0.94, 0.95, 0.97, 1),
+    "bar": (0.70, 0.09, 0.09, 1),  # 政务红 top bar
+    "bar_text": (1, 1, 1, 1),
+    "panel": (1, 1, 1, 1),
+    "text": (0.1, 0.1, 0.12, 1),
+    "dim": (0.35, 0.37, 0.42, 1),
+    "primary": (0.78, 0.12, 0.12, 1),
+    "primary_down": (0.55, 0.06, 0.06, 1),
+    "secondary": (0.13, 0.38, 0.68, 1),
+    "secondary_down": (0.07, 0.25, 0.5, 1),
+    "green": (0.12, 0.55, 0.24, 1),
+    "green_down": (0.06, 0.38, 0.15, 1),
+    "teal": (0.0, 0.47, 0.47, 1),
+    "teal_down": (0.0, 0.32, 0.32, 1),
+    "grey": (0.45, 0.47, 0.5, 1),
+    "grey_down": (0.3, 0.32, 0.35, 1),
+    "number": (0.75, 0.08, 0.08, 1),
+    "ok": (0.1, 0.45, 0.2, 1),
+    "warn": (0.78, 0.25, 0.0, 1),
+    "banner": (1.0, 0.87, 0.55, 1),
+    "border": (0.78, 0.8, 0.85, 1),
+    "overlay": (0, 0, 0, 0.55),
+}
+
+
+def register_cjk_font() -> None:
+    """Make the bundled Simplified Chinese font (face 0 of WenQuanYi Micro Hei) Kivy's default."""
+    LabelBase.register(DEFAULT_FONT, str(cjk_font_path()))
+
+
+def hex_colour(text: str) -> list[float]:
+    value = text.lstrip("#")
+    try:
+        return [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
+    except ValueError:
+        return [0.33, 0.43, 0.48, 1.0]
+
+
+def qr_texture(url: str) -> Any:
+    """A texture of the tracking QR code, drawn crisp (one texel per module, no smoothing)."""
+    picture = qr.image(url, 1).convert("RGB")
+    data = io.BytesIO()
+    picture.save(data, format="png")
+    data.seek(0)
+    texture = CoreImage(data, ext="png").texture
+    texture.mag_filter = "nearest"
+    texture.min_filter = "nearest"
+    return texture
+
+
+# -- widgets kiosk.kv lays out --------------------------------------------------------------------
+
+
+class FitLabel(Label):
+    """Wraps within its box, at the largest font size (at most max_font) at which all of its text fits."""
+
+    max_font = NumericProperty(40.0)
+    min_font = NumericProperty(16.0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._refit = Clock.create_trigger(self._fit, -1)
+        self.bind(size=self._refit, text=self._refit, max_font=self._refit, bold=self._refit)
+
+    def _fit(self, *_args: Any) -> None:
+        if not self.text or self.width <= 1 or self.height <= 1:
+            return
+        size = float(self.max_font)
+        while size > self.min_font:
+            core = CoreLabel(
+                text=self.text, font_size=size, font_name=self.font_name, bold=self.bold,
+                text_size=(self.width, None), halign=self.halign, line_height=self.line_height,
+            )  # fmt: skip
+            _width, height = core.render()  # lays the text out without drawing it
+            # Latin words must not be split ("Constructio-n"); runs of hanzi may break anywhere.
+            latin = [word for word in self.text.split() if word.isascii()]
+            if height <= self.height and all(core.get_extents(word)[0] <= self.width for word in latin):
+                break
+            size = max(float(self.min_font), size * 0.92)
+        self.font_size = size
+
+
+class KButton(ButtonBehavior, Label):
+    tone = StringProperty("primary")  # a key of PALETTE (and of PALETTE[tone + "_down"], when pressed)
+
+
+class CategoryTile(ButtonBehavior, BoxLayout):
+    code = StringProperty("")
+    prefix = StringProperty("")
+    name = StringProperty("")
+    waiting = StringProperty("")
+    wait = StringProperty("")
+    colour = ListProperty([0.3, 0.3, 0.3, 1])
+    action = StringProperty("open_category")
+
+
+class ItemRow(ButtonBehavior, BoxLayout):
+    item_id = StringProperty("")
+    text = StringProperty("")
+
+
+class FactBlock(BoxLayout):
+    heading = StringProperty("")
+    body = StringProperty("")
+
+
+class HomeScreen(Screen):
+    prompt = StringProperty("")
+    green = StringProperty("")
+    green_hint = StringProperty("")
+    checkin = StringProperty("")
+    checkin_hint = StringProperty("")
+    guide = StringProperty("")
+    guide_hint = StringProperty("")
+    _tiles: tuple[Tile, ...] = ()
+
+    def show(self, view: HomeView) -> None:
+        for name in ("prompt", "green", "green_hint", "checkin", "checkin_hint", "guide", "guide_hint"):
+            setattr(self, name, getattr(view, name))
+        if view.tiles != self._tiles:
+            self._tiles = view.tiles
+            fill(self.ids.tiles, view.tiles, CategoryTile, set_tile)
+
+
+class CategoryScreen(Screen):
+    title = StringProperty("")
+    colour = ListProperty([0.3, 0.3, 0.3, 1])
+    queue = StringProperty("")
+    take = StringProperty("")
+    choose = StringProperty("")
+    _items: tuple[Row, ...] = ()
+
+    def show(self, view: CategoryView) -> None:
+        self.title, self.queue, self.take, self.choose = view.title, view.queue, view.take, view.choose
+        self.colour = hex_colour(view.colour)
+        if view.items != self._items:
+            self._items = view.items
+            fill(self.ids.rows, view.items, ItemRow, set_row)
+            self.ids.scroll.scroll_y = 1
+
+
+class ItemScreen(Screen):
+    title = StringProperty("")
+    category = StringProperty("")
+    take = StringProperty("")
+    notice = StringProperty("")
+    notice_status = StringProperty("")
+    notice_tone = StringProperty("")
+    _facts: tuple[Fact, ...] = ()
+
+    def show(self, view: ItemView) -> None:
+        self.title, self.category, self.take, self.notice = view.title, view.category, view.take, view.notice
+        self.notice_status, self.notice_tone = view.notice_status, view.notice_tone
+        if view.facts != self._facts:
+            self._facts = view.facts
+            fill(self.ids.facts, view.facts, FactBlock, set_fact)
+            self.ids.scroll.scroll_y = 1
+
+
+class TicketScreen(Screen):
+    heading = StringProperty("")
+    number = StringProperty("")
+    badge = StringProperty("")
+    what = StringProperty("")
+    windows = StringProperty("")
+    ahead = StringProperty("")
+    wait = StringProperty("")
+    qr_hint = StringProperty("")
+    print_status = StringProperty("")
+    print_tone = StringProperty("")
+    done = StringProperty("")
+    _qr_url = ""
+
+    def show(self, view: TicketView) -> None:
+        for name in ("heading", "number", "badge", "what", "windows", "ahead", "wait", "qr_hint", "print_status",
+                     "print_tone", "done"):  # fmt: skip
+            setattr(self, name, getattr(view, name))
+        if view.qr_url != self._qr_url:
+            self._qr_url = view.qr_url
+            self.ids.qr.texture = qr_texture(view.qr_url) if view.qr_url else None
+
+
+class MessageScreen(Screen):
+    title = StringProperty("")
+    body = StringProperty("")
+    tone = StringProperty("info")
+    retry = StringProperty("")
+    navigation = BooleanProperty(True)  # 返回 / 首页 (not while starting)
+    has_tiles = BooleanProperty(False)
+    _tiles: tuple[Tile, ...] = ()
+    _action = ""
+
+    def show(self, view: MessageView, screen: str) -> None:
+        self.title, self.body, self.tone, self.retry = view.title, view.body, view.tone, view.retry
+        self.navigation = screen != "starting"
+        action = "take_green" if screen == "green" else "open_category"
+        if view.tiles != self._tiles or action != self._action:
+            self._tiles, self._action = view.tiles, action
+            self.has_tiles = bool(view.tiles)
+            fill(self.ids.tiles, view.tiles, CategoryTile, lambda widget, tile: set_tile(widget, tile, action))
+
+
+class Veil(Label):
+    """Covers the screen while a ticket is being taken, and swallows every touch meanwhile."""
+
+    active = BooleanProperty(False)
+
+    def on_touch_down(self, touch: Any) -> bool:
+        return True if self.active else bool(super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        return True if self.active else bool(super().on_touch_up(touch))
+
+
+class KioskRoot(FloatLayout):
+    hall_name = StringProperty("")
+    date_text = StringProperty("")
+    time_text = StringProperty("")
+    lang_button = StringProperty("")
+    back = StringProperty("")
+    home_button = StringProperty("")
+    banner = StringProperty("")
+    busy = BooleanProperty(False)
+    busy_text = StringProperty("")
+
+    def show(self, view: KioskView) -> None:
+        for name in ("hall_name", "date_text", "time_text", "lang_button", "back", "home_button", "banner", "busy",
+                     "busy_text"):  # fmt: skip
+            setattr(self, name, getattr(view, name))
+        app = App.get_running_app()
+        if app is not None:
+            app.back_text, app.home_text = view.back, view.home_button
+        screens = self.ids
+        if view.home is not None:
+            screens.home.show(view.home)
+            target = "home"
+        elif view.category is not None:
+            screens.category.show(view.category)
+            target = "category"
+        elif view.item is not None:
+            screens.item.show(view.item)
+            target = "item"
+        elif view.ticket is not None:
+            screens.ticket.show(view.ticket)
+            target = "ticket"
+        else:
+            assert view.message is not None
+            screens.message.show(view.message, view.screen)
+            target = "message"
+        manager = screens.manager
+        if manager.current != target:
+            manager.current = target
+
+
+def fill(container: Any, rows: tuple[Any, ...], kind: type, set_row: Callable[[Any, Any], None]) -> None:
+    """Make `container` hold one `kind` widget per row (reusing those it has) and set each."""
+    children = list(reversed(container.children))
+    while len(children) < len(rows):
+        widget = kind()
+        container.add_widget(widget)
+        children.append(widget)
+    for widget in children[len(rows) :]:
+        container.remove_widget(widget)
+    for widget, row in zip(children, rows, strict=False):
+        set_row(widget, row)
+
+
+def set_tile(widget: CategoryTile, tile: Tile, action: str = "open_category") -> None:
+    widget.code, widget.prefix, widget.name = tile.code, tile.prefix, tile.name
+    widget.waiting, widget.wait, widget.action = tile.waiting, tile.wait, action
+    widget.colour = hex_colour(tile.colour)
+
+
+def set_row(widget: ItemRow, row: Row) -> None:
+    widget.item_id, widget.text = row.id, row.name
+
+
+def set_fact(widget: FactBlock, fact: Fact) -> None:
+    widget.heading, widget.body = fact.heading, "\n".join(fact.lines)
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+
+class KioskApp(App):
+    kv_file = str(KV_FILE)  # loaded by App.load_kv before build()
+    u = NumericProperty(1.0)  # design pixels → this window's pixels
+    landscape = BooleanProperty(False)
+    screen = ObjectProperty(None, allownone=True)  # the KioskRoot, once built
+    back_text = StringProperty("")  # the navigation bar of every screen
+    home_text = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.title = "便民 自助取号机"
+        self.vm: KioskViewModel | None = None
+        self._pending: KioskView | None = None
+        self._stopped = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def build(self) -> KioskRoot:
+        from kivy.core.window import Window  # importing it opens the window: only now
+
+        register_cjk_font()
+        Window.clearcolor = PALETTE["background"]
+        Window.bind(size=self._on_size)
+        Window.bind(on_touch_down=self._on_any_touch)
+        self._on_size(Window, Window.size)
+        root = KioskRoot()
+        root.ids.manager.transition = NoTransition()  # a transition would only delay the number
+        self.screen = root
+        if self._pending is not None:
+            root.show(self._pending)
+        return root
+
+    def _on_size(self, _window: Any, size: tuple[int, int]) -> None:
+        width, height = size
+        self.u = max(min(width, height), 1) / DESIGN_SHORT_SIDE
+        self.landscape = width > height
+
+    def _on_any_touch(self, *_args: Any) -> bool:
+        if self.vm is not None:
+            self.vm.touch()
+        return False  # the touch goes on to the widgets
+
+    def on_stop(self) -> None:
+        self.screen = None  # the window is gone: later views (the controller winding down) are not drawn
+        self._stopped = True
+
+    def show(self, view: KioskView) -> None:
+        """Draw a view (on the Kivy thread: the view-model runs in Kivy's asyncio loop)."""
+        if self._stopped:
+            return
+        if self.screen is None:
+            self._pending = view
+        else:
+            self.screen.show(view)
+
+    def post(self, callback: Callable[[], None]) -> None:
+        """Run callback on the Kivy thread, from any thread (the printer's workers)."""
+        Clock.schedule_once(lambda _dt: callback(), 0)
+
+    def tap(self, action: str, *args: Any) -> None:
+        """A button of kiosk.kv: call the view-model; a coroutine (取号) runs as a task of the loop."""
+        if self.vm is None:
+            return
+        result = getattr(self.vm, action)(*args)
+        if isinstance(result, Coroutine):
+            task: asyncio.Task[None] = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+async def run_kiosk(options: KioskOptions) -> None:
+    """Run the kiosk window and its controller in one asyncio loop until the window closes."""
+    app = KioskApp()
+    controller = KioskController(options, app.show, app.post)
+    app.vm = controller.vm
+    task = asyncio.create_task(controller.run(), name="kiosk-controller")
+    try:
+        await app.async_run(async_lib="asyncio")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,142 @@
+"""The kiosk without its window: start up, keep the live queue tiles, drive the printer, tick the clock.
+
+No Kivy here. The app hands in `render` (draw a view) and `post` (run a callable on the UI thread,
+from any thread: `Clock.schedule_once` in the shell); everything else runs in one asyncio loop,
+the loop Kivy runs in under `App.async_run`, so the view-model is only ever touched on that thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
+from kiosk.printing import KioskPrinter
+from kiosk.viewmodel import IDLE_TIMEOUT_S, KioskViewModel, utc_now
+from kiosk.views import KioskView
+from printer.spooler import RetryPolicy as PrintRetry
+from printer.transports import DEFAULT_VIRTUAL_ROOT
+from queue_server.feed import BoardFeed, FeedSettings, backoff_delay
+from queue_server.protocol import IssueRequest
+
+log = logging.getLogger(__name__)
+
+START_RETRY_INITIAL_S = 1.0
+START_RETRY_MAX_S = 30.0
+
+Post = Callable[[Callable[[], None]], None]
+
+
+@dataclass(frozen=True)
+class KioskOptions:
+    server: str
+    device: str
+    token: str
+    hall: str | None = None
+    idle_timeout_s: float = IDLE_TIMEOUT_S
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    feed: FeedSettings = field(default_factory=FeedSettings)
+    print_retry: PrintRetry = field(default_factory=PrintRetry)
+    printer_poll_s: float = 15.0
+    virtual_root: Path = DEFAULT_VIRTUAL_ROOT
+
+
+class KioskController:
+    def __init__(
+        self,
+        options: KioskOptions,
+        render: Callable[[KioskView], None],
+        post: Post | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = utc_now,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.options = options
+        self._post = post
+        self.client = KioskClient(options.server, options.token, retry=options.retry, transport=http_transport)
+        self.vm = KioskViewModel(
+            self._issue, render=render, clock=clock, now=now, idle_timeout_s=options.idle_timeout_s
+        )
+        self.setup: KioskSetup | None = None
+        self.printer: KioskPrinter | None = None
+        self.feed: BoardFeed | None = None
+        self._rng = random.Random()
+
+    async def _issue(self, request: IssueRequest, key: str) -> Issued:
+        assert self.setup is not None
+        return await self.client.issue(self.setup.hall.id, request, key)
+
+    async def run(self) -> None:
+        """Run until cancelled."""
+        loop = asyncio.get_running_loop()
+
+        def post_soon(callback: Callable[[], None]) -> None:
+            loop.call_soon_threadsafe(callback)
+
+        post = self._post or post_soon
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            self.vm.tick()
+            tasks.append(asyncio.create_task(self._tick(), name="kiosk-clock"))
+            setup = self.setup = await self._start()
+            if setup.printer is not None:
+                self.printer = KioskPrinter(
+                    setup.hall,
+                    setup.printer,
+                    post=post,
+                    on_progress=self.vm.print_progress,
+                    on_state=self.vm.set_printer_state,
+                    virtual_root=self.options.virtual_root,
+                    retry=self.options.print_retry,
+                    poll_interval_s=self.options.printer_poll_s,
+                )
+                self.vm.printer = self.printer
+            self.vm.start(setup)
+            self.feed = BoardFeed(
+                self.options.server,
+                setup.hall.id,
+                settings=self.options.feed,
+                on_change=lambda model, _message: self.vm.set_queues(model.queues.values()),
+                on_online=self.vm.set_online,
+            )
+            tasks.append(asyncio.create_task(self.feed.run(), name="kiosk-feed"))
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if self.printer is not None:
+                await asyncio.to_thread(self.printer.close)
+            await self.client.aclose()
+
+    async def _start(self) -> KioskSetup:
+        """The hall's settings and catalogue; retried until the server answers (a kiosk may boot first)."""
+        attempt = 0
+        while True:
+            try:
+                return await self.client.setup(self.options.device, self.options.hall)
+            except NotRegistered as error:
+                log.error("kiosk: the server refuses this kiosk: %s", error)
+                self.vm.starting_failed(refused=True)
+            except (KioskError, ValueError) as error:
+                log.info("kiosk: the server does not answer yet (%s)", error)
+                self.vm.starting_failed()
+            await asyncio.sleep(backoff_delay(attempt, START_RETRY_INITIAL_S, START_RETRY_MAX_S, self._rng))
+            attempt += 1
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0 - (time.time() % 1.0) + 0.01)
+            self.vm.tick()

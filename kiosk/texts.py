@@ -1,0 +1,182 @@
+"""Every word the kiosk shows, in Chinese first and English second, with the wording of values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from printer.layout import wording
+from printer.status import PrinterState
+
+Lang = Literal["zh", "en"]
+
+WEEKDAYS_ZH = "一二三四五六日"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # home
+    "title": ("自助取号", "Take a number"),
+    "home.prompt": ("请点击要办理的业务取号", "Tap the service you need"),
+    "home.waiting": ("等候 {n} 人", "{n} waiting"),
+    "home.no_window": ("暂无窗口办理", "No window open now"),
+    "home.loading": ("—", "—"),
+    "green": ("绿色通道", "Priority lane"),
+    "green.hint": ("老人 残疾人 军人", "Elderly, disabled, servicemen"),
+    "checkin": ("预约签到", "Appointment"),
+    "checkin.hint": ("已预约的群众", "If you booked"),
+    "guide": ("办事指南", "Service guide"),
+    "guide.hint": ("要带什么材料", "What to bring"),
+    "lang.other": ("English", "中文"),
+    "back": ("‹ 返回", "‹ Back"),
+    "home": ("首页", "Home"),
+    # banners
+    "banner.offline": (
+        "网络中断，正在重新连接…（排队人数可能不是最新的）",
+        "Network down, reconnecting… (the queues shown may be out of date)",
+    ),
+    "banner.printer": ("{printer}：号码仍会显示在屏幕上", "{printer}: your number will still be shown on screen"),
+    # category
+    "category.queue": ("等候 {n} 人 · 预计等候{wait}", "{n} waiting · wait {wait}"),
+    "category.queue_closed": ("等候 {n} 人 · 暂无窗口办理", "{n} waiting · no window open now"),
+    "category.take": ("不确定办哪一项？直接取号", "Not sure which? Take a number"),
+    "category.choose": ("请选择办理事项：", "Choose the service:"),
+    "category.choose_guide": ("请选择要查看的事项：", "Choose a service to read about:"),
+    # item: the eight published facts (办事八公开)
+    "fact.legal_basis": ("办事依据", "Legal basis"),
+    "fact.conditions": ("办事条件", "Conditions"),
+    "fact.procedure": ("办理程序", "Procedure"),
+    "fact.materials": ("申报材料", "Materials to bring"),
+    "fact.time_limit": ("承诺时限", "Time limit"),
+    "fact.fees": ("收费标准", "Fees"),
+    "fact.department": ("经办科室", "Handled by"),
+    "fact.phone": ("监督电话", "Supervision phone"),
+    "fee.free": ("不收费", "Free of charge"),
+    "material.line": ("• {name}（{form}{copies}）", "• {name} ({form}{copies})"),
+    "material.copies": ("，{n}份", ", {n} copies"),
+    "item.take": ("取 号", "Take a number"),
+    "item.notice": ("打印告知单", "Print checklist"),
+    "notice.printing": ("正在打印告知单…", "Printing the checklist…"),
+    "notice.done": ("告知单已打印，请在出纸口取走", "Checklist printed: take it from the slot"),
+    "notice.waiting": (
+        "{printer}，暂时无法打印告知单，请记下所需材料",
+        "{printer}: cannot print now; please note the materials",
+    ),
+    "notice.failed": (
+        "告知单未能打印，请记下所需材料",
+        "The checklist could not be printed; please note the materials",
+    ),
+    "notice.no_printer": ("本机不能打印，请记下所需材料", "This kiosk cannot print; please note the materials"),
+    # ticket
+    "ticket.heading": ("您的号码", "Your number"),
+    "ticket.green": ("绿色通道", "Priority lane"),
+    "ticket.windows": ("请到 {windows} 等候叫号", "Wait to be called to window {windows}"),
+    "ticket.window_sep": ("、", " or "),
+    "ticket.window_zh": ("{n}号窗口", "{n}"),
+    "ticket.board": ("请留意叫号屏", "Watch the display board"),
+    "ticket.wait": ("预计等候{wait}", "Estimated wait: {wait}"),
+    "ticket.wait_unknown": ("窗口开放后按顺序叫号", "Numbers are called in order once a window opens"),
+    "ticket.qr": ("扫码随时查看排队进度", "Scan to follow your place in the queue"),
+    "ticket.done": ("完 成", "Done"),
+    "print.printing": ("正在打印凭条…", "Printing your ticket…"),
+    "print.done": ("凭条已打印，请在出纸口取走", "Take your ticket from the slot"),
+    "print.waiting": (
+        "{printer}，凭条暂时无法打印。号码已生效：请记住号码或扫描二维码",
+        "{printer}: no paper ticket now. Your number is valid: note it or scan the QR code",
+    ),
+    "print.failed": (
+        "凭条未能打印。号码已生效：请记住号码或扫描二维码",
+        "The ticket could not be printed. Your number is valid: note it or scan the QR code",
+    ),
+    "print.no_printer": ("请记住号码或扫描二维码", "Please note your number or scan the QR code"),
+    # busy
+    "busy.issue": ("正在取号，请稍候…", "Taking a number, please wait…"),
+    # green channel, appointments, guide
+    "green.title": ("绿色通道", "Priority lane"),
+    "green.body": (
+        "老年人、残疾人、现役军人及军烈属等优先办理。请选择业务取号，到窗口时请出示相关证件。",
+        "Priority for the elderly, people with disabilities, servicemen and military families. "
+        "Choose the service; please show your card at the window.",
+    ),
+    "checkin.title": ("预约签到", "Appointment check-in"),
+    "checkin.body": (
+        "本机暂不能办理预约签到。已预约的群众，请持预约短信和身份证直接到窗口签到，工作人员将优先为您办理。",
+        "Check-in is not yet possible at this kiosk. If you booked, please show your booking message and "
+        "ID card at the window; you will be served first.",
+    ),
+    "guide.title": ("办事指南", "Service guide"),
+    "guide.body": (
+        "请选择业务类别，查看每个事项的办事条件、所需材料和办理时限（办事八公开），可打印一次性告知单。",
+        "Choose a category to read each service's conditions, materials and time limit, and print the checklist.",
+    ),
+    # errors
+    "error.unreachable.title": ("暂时无法连接服务器", "The server cannot be reached"),
+    "error.unreachable.body": (
+        "没有取到号，请稍候点击「重试」；也可到综合受理窗口咨询。",
+        "No number was taken. Please tap Retry in a moment, or ask at the general reception window.",
+    ),
+    "error.full.title": ("今日{category}号已取完", "No more {category} numbers today"),
+    "error.full.body": (
+        "该类业务每日限{cap}个号。请下一个工作日再来，或到综合受理窗口咨询。",
+        "This service gives {cap} numbers a day. Please come back on the next working day, or ask at the "
+        "general reception window.",
+    ),
+    "error.refused.title": ("本取号机暂不能使用", "This kiosk cannot be used now"),
+    "error.refused.body": (
+        "服务器不认可本机（设备未登记或令牌已停用），请联系大厅工作人员。",
+        "The server does not accept this kiosk (not registered, or its token was revoked). Please ask the staff.",
+    ),
+    "error.failed.title": ("取号没有成功", "No number was taken"),
+    "error.failed.body": (
+        "请到综合受理窗口咨询。（{detail}）",
+        "Please ask at the general reception window. ({detail})",
+    ),
+    "error.retry": ("重 试", "Retry"),
+    # starting
+    "starting.title": ("正在连接服务器…", "Connecting to the server…"),
+    "starting.retrying": (
+        "暂时无法连接服务器，正在重试…请稍候，或到窗口取号。",
+        "The server cannot be reached; retrying… Please wait, or ask at a window.",
+    ),
+}
+
+
+def t(key: str, lang: Lang, **values: object) -> str:
+    zh, en = TEXTS[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+def wait(seconds: int | None, lang: Lang) -> str:
+    return wording.wait_zh(seconds) if lang == "zh" else wording.wait_en(seconds)
+
+
+def ahead(n: int, lang: Lang) -> str:
+    return wording.ahead_zh(n) if lang == "zh" else wording.ahead_en(n)
+
+
+def time_limit(promised_days: int, lang: Lang) -> str:
+    return wording.time_limit_zh(promised_days) if lang == "zh" else wording.time_limit_en(promised_days)
+
+
+def date_text(moment: dt.datetime, lang: Lang) -> str:
+    if lang == "zh":
+        return f"{moment.year}年{moment.month}月{moment.day}日 星期{WEEKDAYS_ZH[moment.weekday()]}"
+    return moment.strftime("%a %d %b %Y")
+
+
+def time_text(moment: dt.datetime) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+PRINTER_EN = {
+    "unreachable": "The printer cannot be reached",
+    "cover_open": "The printer cover is open",
+    "paper_out": "The printer is out of paper",
+    "offline": "The printer is offline",
+    "paper_near_end": "The paper is running out",
+    "online": "The printer is ready",
+    "unknown": "The printer's state is unknown",
+}
+
+
+def printer_label(state: PrinterState, lang: Lang) -> str:
+    return state.label_zh if lang == "zh" else PRINTER_EN[state.value]

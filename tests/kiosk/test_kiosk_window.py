@@ -1,0 +1,290 @@
+"""The real Kivy kiosk in an offscreen window, against a real server and a fake network printer.
+
+Each kiosk runs in a child process (tests/kiosk/window_driver.py) so that Kivy's global state and
+its log handlers never enter the pytest process; it is touched like a finger would (touch down and
+up on the button's centre) and reports what it showed. Without Kivy or a GL driver these tests skip,
+except under CI=true, where they fail: CI must run them.
+
+To refresh the screenshots in docs/screenshots, run them with BIANMIN_SCREENSHOT_DIR=docs/screenshots.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import zxingcpp
+from PIL import Image
+
+from tests.kiosk.conftest import with_cap, with_printer
+from tests.printer.fake_printer import FakePrinter
+from tests.support.server import HALL, RunningServer, demo_config
+
+ROOT = Path(__file__).resolve().parents[2]
+NO_WINDOW = 77  # the driver's exit code when Kivy finds no window provider
+STEP_TIMEOUT_S = 90.0  # Kivy's first start on a slow machine compiles shaders, loads the font...
+GL_PACKAGES = "libgl1 libegl1 libgl1-mesa-dri libegl-mesa0"
+PORTRAIT = (1080, 1920)
+
+
+def not_possible(reason: str) -> None:
+    """Skip, or fail under CI=true: CI is where these tests must run."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the window tests must run in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def kivy_installed() -> None:
+    if importlib.util.find_spec("kivy") is None:  # looks for Kivy without importing it
+        not_possible("Kivy is not installed: pip install -e '.[kiosk]'")
+
+
+@dataclass
+class KioskRun:
+    result: dict[str, Any]
+    log: Path
+
+    def shot(self, name: str) -> dict[str, Any]:
+        shot: dict[str, Any] = self.result["shots"][name]
+        return shot
+
+
+def run_kiosk(
+    server: RunningServer,
+    tmp_path: Path,
+    steps: list[list[Any]],
+    *,
+    size: tuple[int, int] = PORTRAIT,
+    when: dict[str, Callable[[], None]] | None = None,
+) -> KioskRun:
+    """Play `steps` on a kiosk in a child process; at each `["parent", TAG]` step run when[TAG]()."""
+    token_file = tmp_path / "device-token"
+    token_file.write_text(server.add_device("kiosk-1"))
+    token_file.chmod(0o600)
+    script = tmp_path / "steps.json"
+    script.write_text(json.dumps(steps, ensure_ascii=False))
+    out = tmp_path / "screens"
+    out.mkdir(exist_ok=True)
+    log = tmp_path / "kiosk.log"
+    env = {
+        **os.environ,
+        "SDL_VIDEODRIVER": "offscreen",
+        "SDL_AUDIODRIVER": "dummy",
+        "KIVY_NO_ARGS": "1",
+        "KIVY_HOME": str(tmp_path / "kivy-home"),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-m", "tests.kiosk.window_driver", "--server", server.url, "--token-file",
+               str(token_file), "--script", str(script), "--out", str(out), "--size", "x".join(map(str, size)),
+               "--virtual-root", str(tmp_path / "virtual-printer")]  # fmt: skip
+    with log.open("w") as err:
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=err, text=True)  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    result: dict[str, Any] = {}
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=STEP_TIMEOUT_S)
+            except queue.Empty:
+                raise AssertionError(f"the kiosk said nothing for {STEP_TIMEOUT_S:.0f} s; see {log}") from None
+            if line is None:
+                code = child.wait(timeout=10)
+                if code == NO_WINDOW:
+                    not_possible(f"Kivy found no window provider: no GL driver? (Debian: {GL_PACKAGES})")
+                raise AssertionError(f"the kiosk exited with {code}:\n{log.read_text(errors='replace')[-3000:]}")
+            if line.startswith("WAIT "):
+                (when or {})[line.removeprefix("WAIT ")]()
+                assert child.stdin is not None
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            elif line.startswith("RESULT "):
+                result = json.loads(line.removeprefix("RESULT "))
+                break
+        assert child.wait(timeout=STEP_TIMEOUT_S) == (1 if "error" in result else 0)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        reader.join(timeout=10)
+        for stream in (child.stdout, child.stdin):
+            if stream is not None:
+                stream.close()
+    assert "error" not in result, f"{result['error']}; see the kiosk's log:\n{log.read_text()[-3000:]}"
+    keep = os.environ.get("BIANMIN_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for shot in result["shots"].values():
+            shutil.copy(shot["png"], Path(keep) / Path(shot["png"]).name)
+    return KioskRun(result, log)
+
+
+def check_screens(run: KioskRun, size: tuple[int, int] = PORTRAIT) -> None:
+    """Every screenshot: the right size, not blank, nothing cut off, every touch target big enough."""
+    assert run.result["chinese_renders"] is True, "hanzi render as missing-glyph boxes: the CJK font is not used"
+    for name, shot in run.result["shots"].items():
+        assert shot["size"] == list(size), name
+        assert shot["cut_off"] == [], f"{name}: these texts do not fit their boxes"
+        assert shot["small_targets"] == [], f"{name}: touch targets smaller than 120 design pixels"
+        with Image.open(shot["png"]) as image:
+            assert image.size == size
+            colours = image.convert("RGB").resize((108, 192)).getcolors(maxcolors=108 * 192)
+            assert colours is not None and len(colours) > 20, f"{name} looks blank"
+
+
+def qr_on_screen(png: str) -> list[str]:
+    with Image.open(png) as image:
+        return [code.text for code in zxingcpp.read_barcodes(image.convert("L"))]
+
+
+def server_number(server: RunningServer, track_url: str) -> str:
+    """The number the server holds for the ticket behind the QR code the kiosk showed."""
+    token = track_url.rsplit("/t/", 1)[1]
+    answer = httpx.get(f"{server.url}/api/v1/halls/{HALL}/tickets/{token}", trust_env=False, timeout=10)
+    assert answer.status_code == 200, answer.text
+    number: str = answer.json()["number"]
+    return number
+
+
+def issue(server: RunningServer, category: str, key: str) -> None:
+    token = server.add_device("kiosk-1")
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    answer = httpx.post(f"{server.url}/api/v1/halls/{HALL}/tickets", json={"category": category}, headers=headers,
+                        trust_env=False, timeout=10)  # fmt: skip
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.timeout(300)
+def test_touch_a_category_an_item_and_take_a_ticket(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    server = start_hall(with_printer(demo_config(), fake_printer.port))
+    issue(server, "jisheng", "earlier-1")
+    issue(server, "jisheng", "earlier-2")
+    steps = [
+        ["wait_live"], ["wait_text", "等候 2 人"], ["shot", "kiosk-home"],
+        ["tap", "计生服务"], ["wait_screen", "category"], ["shot", "kiosk-category"],
+        ["tap", "生育登记"], ["wait_screen", "item"],
+        ["tap", "打印告知单"], ["wait_text", "告知单已打印"], ["shot", "kiosk-item"],
+        ["take", "取 号"], ["wait_print", "done"], ["shot", "kiosk-ticket"],
+        ["tap", "完 成"], ["wait_screen", "home"],
+        ["tap", "绿色通道"], ["wait_screen", "green"], ["shot", "kiosk-green"], ["tap", "‹ 返回"],
+        ["tap", "办事指南"], ["wait_screen", "guide"], ["shot", "kiosk-guide"], ["tap", "首页"],
+        ["tap", "预约签到"], ["wait_screen", "checkin"], ["shot", "kiosk-checkin"], ["tap", "首页"],
+        ["tap", "English"], ["wait_screen", "home"], ["shot", "kiosk-home-en"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps)
+    check_screens(run)
+    home = run.shot("kiosk-home")["texts"]
+    assert home[:2] == ["青山镇便民服务中心", home[1]] and "请点击要办理的业务取号" in home
+    assert home[home.index("计生服务") + 1] == "等候 2 人"  # live over the websocket
+    assert {"绿色通道\n老人 残疾人 军人", "预约签到\n已预约的群众", "办事指南\n要带什么材料"} <= set(home)
+    assert "生育登记  ›" in run.shot("kiosk-category")["texts"]
+    item = run.shot("kiosk-item")["texts"]
+    assert {"办事条件", "申报材料", "取 号", "打印告知单", "告知单已打印，请在出纸口取走"} <= set(item)
+    # The ticket: the number the server issued, very large, with the QR code of its tracking page.
+    ticket = run.shot("kiosk-ticket")
+    assert run.result["track_url"].startswith(server.url + "/t/")
+    number = server_number(server, run.result["track_url"])
+    assert number == "A003" and ticket["texts"][ticket["texts"].index("您的号码") + 1] == number
+    assert {"计生服务 · 生育登记", "请到 1号窗口、10号窗口 等候叫号", "前面还有2人等候",
+            "凭条已打印，请在出纸口取走"} <= set(ticket["texts"])  # fmt: skip
+    assert qr_on_screen(ticket["png"]) == [run.result["track_url"]]
+    # The printer received the notice, then the receipt with the same QR code.
+    from printer.layout.emulator import emulate
+
+    notice, receipt = fake_printer.jobs()
+    assert emulate(notice, 576).image.height > 1500
+    receipt_picture = emulate(receipt, 576).image.convert("L")
+    assert [code.text for code in zxingcpp.read_barcodes(receipt_picture)] == [run.result["track_url"]]
+    assert "Birth registration" not in ticket["texts"]
+    assert "Tap the service you need" in run.shot("kiosk-home-en")["texts"]
+    assert run.result["take_ms"] and run.result["take_ms"][0] > 0
+
+
+@pytest.mark.timeout(240)
+def test_server_down_shows_its_message(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    server = start_hall(with_printer(demo_config(), fake_printer.port))
+    steps = [
+        ["wait_live"], ["tap", "国土建设"], ["wait_screen", "category"],
+        ["parent", "stop-the-server"],
+        ["tap", "不确定办哪一项？直接取号"], ["wait_screen", "error"], ["wait_text", "网络中断"],
+        ["shot", "kiosk-error-server-down"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps, when={"stop-the-server": server.stop})
+    check_screens(run)
+    texts = run.shot("kiosk-error-server-down")["texts"]
+    assert "暂时无法连接服务器" in texts and "重 试" in texts
+    assert "没有取到号，请稍候点击「重试」；也可到综合受理窗口咨询。" in texts
+    assert "网络中断，正在重新连接…（排队人数可能不是最新的）" in texts
+    assert run.result["number"] is None and fake_printer.jobs() == []
+
+
+@pytest.mark.timeout(240)
+def test_printer_out_of_paper_and_a_full_category_show_their_messages(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    server = start_hall(with_cap(with_printer(demo_config(), fake_printer.port), "sifa", 1))
+    issue(server, "sifa", "the-only-one")
+    fake_printer.paper_out()
+    steps = [
+        ["wait_live"], ["wait_text", "打印纸用完"],
+        ["tap", "司法信访"], ["wait_screen", "category"], ["tap", "不确定办哪一项？直接取号"],
+        ["wait_screen", "error"], ["shot", "kiosk-error-category-full"], ["tap", "首页"],
+        ["tap", "劳保医保"], ["wait_screen", "category"], ["take", "不确定办哪一项？直接取号"],
+        ["wait_print", "waiting"], ["shot", "kiosk-ticket-paper-out"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps)
+    check_screens(run)
+    full = run.shot("kiosk-error-category-full")["texts"]
+    assert "今日司法信访号已取完" in full
+    assert "该类业务每日限1个号。请下一个工作日再来，或到综合受理窗口咨询。" in full
+    ticket = run.shot("kiosk-ticket-paper-out")
+    number = server_number(server, run.result["track_url"])
+    assert number == "E001" and number in ticket["texts"]
+    assert "打印纸用完，凭条暂时无法打印。号码已生效：请记住号码或扫描二维码" in ticket["texts"]
+    assert "打印纸用完：号码仍会显示在屏幕上" in ticket["texts"]
+    assert qr_on_screen(ticket["png"]) == [run.result["track_url"]]  # the ticket still counts, and can be followed
+    assert fake_printer.jobs() == []
+
+
+@pytest.mark.timeout(240)
+def test_landscape_screens_fit(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    server = start_hall(with_printer(demo_config(), fake_printer.port))
+    steps = [
+        ["wait_live"], ["shot", "kiosk-landscape-home"],
+        ["tap", "国土建设"], ["wait_screen", "category"], ["shot", "kiosk-landscape-category"],
+        ["tap", "农村宅基地申请"], ["wait_screen", "item"], ["shot", "kiosk-landscape-item"],
+        ["take", "取 号"], ["wait_print", "done"], ["shot", "kiosk-landscape-ticket"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps, size=(1920, 1080))
+    check_screens(run, (1920, 1080))
+    ticket = run.shot("kiosk-landscape-ticket")
+    assert qr_on_screen(ticket["png"]) == [run.result["track_url"]]
+    assert server_number(server, run.result["track_url"]) == "B001"

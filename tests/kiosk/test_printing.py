@@ -1,0 +1,141 @@
+"""The kiosk's printer against a fake network printer: receipts and notices, progress, paper out."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+import zxingcpp
+
+from config.schema import PrinterDevice, PrinterTransport
+from kiosk.printing import KioskPrinter, progress_of
+from kiosk.state import PrintProgress, PrintState
+from printer.layout.emulator import emulate
+from printer.spooler import Job, JobState, RetryPolicy
+from printer.status import PrinterState
+from tests.kiosk.conftest import NOW, demo_setup, issued
+from tests.printer.fake_printer import FakePrinter, wait_for
+
+TRACK_URL = "https://bianmin.example.cn/t/" + "T" * 32
+
+
+class UiThread:
+    """Collects what the printer posts to the UI thread; the test runs it with pump()."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: list[Callable[[], None]] = []
+        self.progress: list[tuple[int, PrintProgress]] = []
+        self.states: list[PrinterState] = []
+        self.threads: set[str] = set()
+
+    def post(self, callback: Callable[[], None]) -> None:
+        with self.lock:
+            self.pending.append(callback)
+
+    def pump(self) -> None:
+        with self.lock:
+            callbacks, self.pending = self.pending, []
+        for callback in callbacks:
+            callback()
+
+    def on_progress(self, handle: int, progress: PrintProgress) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.progress.append((handle, progress))
+
+    def last(self, handle: int) -> PrintProgress | None:
+        self.pump()
+        mine = [progress for h, progress in self.progress if h == handle]
+        return mine[-1] if mine else None
+
+
+@pytest.fixture
+def ui() -> UiThread:
+    return UiThread()
+
+
+@pytest.fixture
+def make_printer(ui: UiThread) -> Iterator[Callable[..., KioskPrinter]]:
+    made: list[KioskPrinter] = []
+
+    def make(fake: FakePrinter, expires_after_s: float = 60.0) -> KioskPrinter:
+        device = PrinterDevice(
+            kind="printer", id="printer-1", name="取号机热敏打印机", transport=PrinterTransport.NETWORK,
+            host="127.0.0.1", port=fake.port, timeout_s=1.0,
+        )  # fmt: skip
+        printer = KioskPrinter(
+            demo_setup().hall, device, post=ui.post, on_progress=ui.on_progress, on_state=ui.states.append,
+            retry=RetryPolicy(initial_s=0.05, max_s=0.2, confirm_timeout_s=2), poll_interval_s=0.2,
+            expires_after_s=expires_after_s, now=lambda: NOW,
+        )  # fmt: skip
+        made.append(printer)
+        return printer
+
+    yield make
+    for printer in made:
+        printer.close()
+
+
+def test_a_receipt_reaches_the_printer_with_the_tracking_qr(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    printer = make_printer(fake_printer)
+    handle = printer.print_receipt(issued("A012"), TRACK_URL)  # returns at once: rendering is not on this thread
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.DONE), 10)
+    assert ui.threads == {threading.current_thread().name}  # progress reached the "UI thread" only via post
+    (job,) = fake_printer.jobs()
+    picture = emulate(job, 576).image
+    assert [code.text for code in zxingcpp.read_barcodes(picture.convert("L"))] == [TRACK_URL]
+    assert PrinterState.ONLINE in ui.states
+
+
+def test_a_notice_prints_the_items_checklist(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    printer = make_printer(fake_printer)
+    handle = printer.print_notice(demo_setup().hall.item("jisheng-birth-registration"))
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.DONE), 10)
+    (job,) = fake_printer.jobs()
+    assert emulate(job, 576).image.height > 1500  # a long checklist, not a receipt
+
+
+def test_out_of_paper_the_receipt_waits_then_is_given_up(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    fake_printer.paper_out()
+    printer = make_printer(fake_printer, expires_after_s=1.0)
+    handle = printer.print_receipt(issued("A013"), TRACK_URL)
+    waiting = PrintProgress(PrintState.WAITING, PrinterState.PAPER_OUT)
+    assert wait_for(lambda: ui.last(handle) == waiting, 10)
+    assert printer.state() is PrinterState.PAPER_OUT and PrinterState.PAPER_OUT in ui.states
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.FAILED, PrinterState.PAPER_OUT), 10)
+    assert fake_printer.jobs() == []  # nothing printed for a citizen who has long left
+
+
+def test_paper_reloaded_in_time_prints_the_waiting_receipt(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    fake_printer.paper_out()
+    printer = make_printer(fake_printer)
+    handle = printer.print_receipt(issued("A014"), TRACK_URL)
+    assert wait_for(lambda: (ui.last(handle) or PrintProgress()).state is PrintState.WAITING, 10)
+    fake_printer.all_well()
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.DONE), 10)
+    assert len(fake_printer.jobs()) == 1
+
+
+@pytest.mark.parametrize(
+    ("job", "printer", "expected"),
+    [
+        (JobState.QUEUED, PrinterState.ONLINE, PrintProgress(PrintState.PRINTING)),
+        (JobState.PRINTING, PrinterState.UNKNOWN, PrintProgress(PrintState.PRINTING)),
+        (JobState.QUEUED, PrinterState.COVER_OPEN, PrintProgress(PrintState.WAITING, PrinterState.COVER_OPEN)),
+        (JobState.QUEUED, PrinterState.UNREACHABLE, PrintProgress(PrintState.WAITING, PrinterState.UNREACHABLE)),
+        (JobState.DONE, PrinterState.PAPER_NEAR_END, PrintProgress(PrintState.DONE)),
+        (JobState.FAILED, PrinterState.ONLINE, PrintProgress(PrintState.FAILED)),
+        (JobState.FAILED, PrinterState.PAPER_OUT, PrintProgress(PrintState.FAILED, PrinterState.PAPER_OUT)),
+    ],
+)
+def test_progress_of_a_job(job: JobState, printer: PrinterState, expected: PrintProgress) -> None:
+    assert progress_of(Job(1, "receipt", 10, job, 0.0), printer) == expected
