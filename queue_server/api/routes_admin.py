@@ -1,19 +1,23 @@
-"""Supervisor reads and actions: the audit trail, closing the service day."""
+"""Supervisor reads and actions: the audit trail (searchable), closing the service day."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
+from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.errors import BadRequest
 from queue_server.services.loading import close_day
-from queue_server.store.tables import events
-from queue_server.store.writer import Tx, from_us
+from queue_server.store.tables import events, tickets, users
+from queue_server.store.writer import Tx, from_us, to_us
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["manager"])
 
@@ -27,11 +31,36 @@ class AuditEvent(BaseModel):
     post: str | None
     ticket_id: int | None
     payload: dict[str, Any]
+    actor_name: str | None = None  # the staff member's display name, when the actor is a staff account
 
 
 class AuditPage(BaseModel):
     events: list[AuditEvent]
     last_seq: int
+
+
+EVENT_TYPES = re.compile(r"^[a-z_]+(\.([a-z_]+|\*))?$")
+
+
+def _moment(text: str | None, hall: Hall, end: bool) -> int | None:
+    """A `from`/`to` bound: an ISO date (a whole day in the hall's time zone) or date-time."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            moment = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(hall.timezone))
+            return to_us(moment + dt.timedelta(days=1) if end else moment)
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{'to' if end else 'from'} must be a date (2026-03-16) or a date and time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(hall.timezone))
+    return to_us(parsed)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @router.get("/events", response_model=AuditPage)
@@ -41,13 +70,50 @@ async def audit_trail(
     staff: SupervisorDep,
     since: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    actor: Annotated[str | None, Query(max_length=64, description="a username or a display name")] = None,
+    window: Annotated[int | None, Query(ge=1, le=999)] = None,
+    kind: Annotated[
+        str | None,
+        Query(alias="type", max_length=200, description="event types, comma-separated; 'ticket.*' for a family"),
+    ] = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=40, description="a date or ISO date-time")] = None,
+    to: Annotated[str | None, Query(max_length=40, description="a date (inclusive) or ISO date-time")] = None,
+    number: Annotated[str | None, Query(pattern=r"^[A-Za-z][0-9]{3,4}$", description="a ticket number")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the event's details")] = None,
+    order: Annotated[Literal["asc", "desc"], Query(description="desc: newest first, paged with `before`")] = "asc",
+    before: Annotated[int | None, Query(ge=1)] = None,
 ) -> AuditPage:
-    """The event log after `since`: who did what, when, at which window, on which post."""
+    """The event log after `since`: who did what, when, at which window, on which post; searchable."""
+    types = [t.strip() for t in (kind or "").split(",") if t.strip()]
+    if any(not EVENT_TYPES.match(t) for t in types):
+        raise BadRequest("type takes event types such as ticket.finished or window.*, comma-separated")
+    start, end = _moment(from_, hall, end=False), _moment(to, hall, end=True)
 
     def read(conn: Connection) -> AuditPage:
-        rows = conn.execute(
-            select(events).where(events.c.hall == hall.id, events.c.seq > since).order_by(events.c.seq).limit(limit)
-        ).all()
+        names = {r.username: r.display_name for r in conn.execute(select(users.c.username, users.c.display_name))}
+        query = select(events).where(events.c.hall == hall.id, events.c.seq > since)
+        if actor:
+            wanted = {actor.strip(), *(u for u, n in names.items() if n == actor.strip())}
+            query = query.where(events.c.actor.in_(sorted(wanted)))
+        if window is not None:
+            query = query.where(events.c.window == window)
+        if types:
+            query = query.where(
+                or_(*(events.c.type.like(t[:-1] + "%") if t.endswith("*") else events.c.type == t for t in types))
+            )
+        if start is not None:
+            query = query.where(events.c.at >= start)
+        if end is not None:
+            query = query.where(events.c.at < end)
+        if number:
+            ids = select(tickets.c.id).where(tickets.c.hall == hall.id, tickets.c.number == number.upper())
+            query = query.where(events.c.ticket_id.in_(ids))
+        if q:
+            query = query.where(events.c.payload.like(_like(q.strip()), escape="\\"))
+        if before is not None:
+            query = query.where(events.c.seq < before)
+        query = query.order_by(events.c.seq.desc() if order == "desc" else events.c.seq).limit(limit)
+        rows = conn.execute(query).all()
         last = conn.execute(select(func.max(events.c.seq)).where(events.c.hall == hall.id)).scalar() or 0
         return AuditPage(
             events=[
@@ -60,6 +126,7 @@ async def audit_trail(
                     post=r.post,
                     ticket_id=r.ticket_id,
                     payload=json.loads(r.payload),
+                    actor_name=names.get(r.actor) if r.actor else None,
                 )
                 for r in rows
             ],

@@ -1,0 +1,130 @@
+"""The manager's reports and live wall (hall managers and administrators only).
+
+- `GET /api/v1/halls/{hall}/reports?period=day|week|month&date=YYYY-MM-DD&by=category|window|clerk`
+- `GET /api/v1/halls/{hall}/reports.csv?...` and `.../reports.xlsx?...`: the same report as files
+- `GET /api/v1/halls/{hall}/wall`: every window and category now, alerts, and today's figures
+
+Every figure is computed from the hall's event log (see queue_server/reports/figures.py for the
+definitions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from config.schema import Hall
+from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.errors import BadRequest
+from queue_server.reports.export import to_csv, to_xlsx
+from queue_server.reports.live import LiveState, TodayFacts, Wall, build_wall, live_state
+from queue_server.reports.periods import Period, PeriodKind
+from queue_server.reports.report import GroupBy, Report, build_report
+from queue_server.store.writer import Tx
+
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 1)
+
+
+def today_facts(request: Request) -> TodayFacts:
+    """The app's cache of today's facts per hall (made on first use)."""
+    facts: TodayFacts | None = getattr(request.app.state, "bianmin_today", None)
+    if facts is None:
+        facts = request.app.state.bianmin_today = TodayFacts()
+    return facts
+
+
+TodayFactsDep = Annotated[TodayFacts, Depends(today_facts)]
+
+
+def local_today(hall: Hall, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(hall.timezone)).date()
+
+
+def chosen_period(hall: Hall, state: State, period: PeriodKind, date: dt.date | None) -> Period:
+    day = date or local_today(hall, state.store.clock())
+    if not EARLIEST <= day <= LATEST:
+        raise BadRequest(f"date must be between {EARLIEST} and {LATEST} (日期超出范围)")
+    return Period.of(period, day)
+
+
+PeriodQuery = Annotated[PeriodKind, Query(description="day, week (Monday to Sunday) or month")]
+DateQuery = Annotated[dt.date | None, Query(description="a day in the period (default: today in the hall)")]
+ByQuery = Annotated[GroupBy, Query(description="group the figures by category, window or clerk")]
+
+
+async def _report(hall: Hall, state: State, period: PeriodKind, date: dt.date | None, by: GroupBy) -> Report:
+    chosen = chosen_period(hall, state, period, date)
+    return await state.store.read(lambda conn: build_report(conn, hall, chosen, by))
+
+
+def _filename(report: Report, suffix: str) -> str:
+    return f"bianmin-{report.hall}-{report.period}-{report.start.isoformat()}-by-{report.by.value}.{suffix}"
+
+
+@router.get("/reports", response_model=Report)
+async def report(
+    hall: HallDep,
+    state: State,
+    staff: SupervisorDep,
+    period: PeriodQuery = PeriodKind.DAY,
+    date: DateQuery = None,
+    by: ByQuery = GroupBy.CATEGORY,
+) -> Report:
+    """A day's, week's or month's figures, by category, window or clerk, with the charts' series."""
+    return await _report(hall, state, period, date, by)
+
+
+@router.get("/reports.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def report_csv(
+    hall: HallDep,
+    state: State,
+    staff: SupervisorDep,
+    period: PeriodQuery = PeriodKind.DAY,
+    date: DateQuery = None,
+    by: ByQuery = GroupBy.CATEGORY,
+) -> Response:
+    """The report as CSV (UTF-8 with a byte-order mark, for Excel)."""
+    result = await _report(hall, state, period, date, by)
+    return Response(
+        to_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(result, "csv")}"'},
+    )
+
+
+@router.get("/reports.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+async def report_xlsx(
+    hall: HallDep,
+    state: State,
+    staff: SupervisorDep,
+    period: PeriodQuery = PeriodKind.DAY,
+    date: DateQuery = None,
+    by: ByQuery = GroupBy.CATEGORY,
+) -> Response:
+    """The report as an Excel workbook, one sheet per table."""
+    result = await _report(hall, state, period, date, by)
+    return Response(
+        to_xlsx(result),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{_filename(result, "xlsx")}"'},
+    )
+
+
+@router.get("/wall", response_model=Wall)
+async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFactsDep) -> Wall:
+    """Every window (state, number served, clerk and post, time in service) and category (waiting,
+    longest and estimated wait) now, the alerts, and today's figures."""
+
+    def read_live(tx: Tx) -> tuple[int, dt.date, LiveState]:
+        return tx.now_us, tx.rt.day or local_today(hall, tx.now), live_state(tx.rt, tx.now_us)
+
+    now_us, day, live = await state.store.run(hall.id, read_live)
+    return await state.store.read(
+        lambda conn: facts.use(conn, hall, day, lambda builder: build_wall(hall, live, builder, now_us))
+    )

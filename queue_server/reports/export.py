@@ -1,0 +1,188 @@
+"""A report as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and as an XLSX workbook (openpyxl).
+
+Both hold the same sections: totals, the figures by group (with a total row), hourly arrivals, the
+wait-time distribution, service time per item and the daily counts. Times are in minutes with one
+decimal, rates in percent with one decimal; a figure that does not exist (the satisfaction rate
+when nothing was rated, an average of nothing) is written as "—", never as 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from queue_server.reports.figures import CASE_CLASSES, Figures, case_class_labels
+from queue_server.reports.report import Report
+
+MISSING = "—"
+NOT_RATED = "尚无评价 not yet rated"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label_zh: str
+    label_en: str
+    kind: str  # "count", "minutes" or "rate"
+
+    @property
+    def label(self) -> str:
+        return f"{self.label_zh} {self.label_en}"
+
+    def raw(self, figures: Figures) -> Any:
+        if self.key.startswith("case:"):
+            return figures.case_classes[self.key.removeprefix("case:")]
+        return getattr(figures, self.key)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("issued", "取号数", "issued", "count"),
+    Column("called", "叫号数", "called", "count"),
+    Column("served", "办结登记", "served", "count"),
+    Column("no_shows", "过号", "no-shows", "count"),
+    Column("transferred", "转移", "transferred", "count"),
+    Column("avg_wait_s", "平均等候(分钟)", "avg wait (min)", "minutes"),
+    Column("max_wait_s", "最长等候(分钟)", "longest wait (min)", "minutes"),
+    Column("avg_service_s", "平均办理(分钟)", "avg service (min)", "minutes"),
+    Column("min_service_s", "最短办理(分钟)", "shortest service (min)", "minutes"),
+    Column("max_service_s", "最长办理(分钟)", "longest service (min)", "minutes"),
+    Column("on_the_spot", "现场办理", "on the spot", "count"),
+    Column("by_agent", "代办", "by agent", "count"),
+    Column("completion_rate", "办结率(%)", "completion rate (%)", "rate"),
+    Column("satisfaction_rate", "满意率(%)", "satisfaction rate (%)", "rate"),
+    Column("rated", "评价数", "ratings", "count"),
+    *(Column(f"case:{code}", zh, en, "count") for code, (zh, en) in case_class_labels().items()),
+)
+assert [c.key.removeprefix("case:") for c in COLUMNS[-len(CASE_CLASSES) :]] == list(CASE_CLASSES)
+
+
+def minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def cell(column: Column, figures: Figures) -> int | float | str:
+    """A figure as the CSV writes it (and as the XLSX shows it)."""
+    value = column.raw(figures)
+    if column.kind == "minutes":
+        value = minutes(value)
+    elif column.kind == "rate":
+        value = percent(value)
+    return MISSING if value is None else value
+
+
+def _headline(report: Report) -> list[list[Any]]:
+    return [
+        ["便民 Bianmin 服务报表 Service report"],
+        ["大厅 Hall", report.hall_name_zh, report.hall],
+        ["期间 Period", report.label_zh, report.start.isoformat(), report.end.isoformat()],
+        ["分组 Grouped by", report.by.label_zh, report.by.value],
+        ["事件序号 Last event seq", report.last_seq],
+    ]
+
+
+def _sections(report: Report, value: Callable[[Column, Figures], Any]) -> list[tuple[str, list[list[Any]]]]:
+    """The report's tables: (title, rows with a header row first)."""
+    totals: list[list[Any]] = [["指标 Figure", "数值 Value"]]
+    for column in COLUMNS:
+        shown = value(column, report.totals)
+        if column.key == "satisfaction_rate" and report.totals.satisfaction_rate is None:
+            totals.append([column.label, shown, NOT_RATED])
+        else:
+            totals.append([column.label, shown])
+    by: list[list[Any]] = [[f"{report.by.label_zh} {report.by.value}", "key", *(c.label for c in COLUMNS)]]
+    by.append(["合计 Total", "", *(value(c, report.totals) for c in COLUMNS)])
+    for group in report.groups:
+        by.append([group.label_zh, group.key or "", *(value(c, group.figures) for c in COLUMNS)])
+    hourly: list[list[Any]] = [["小时 Hour", "取号数 Issued"]]
+    hourly += [[f"{hour:02d}:00", count] for hour, count in enumerate(report.hourly_arrivals)]
+    waits: list[list[Any]] = [
+        ["等候(分钟) Wait (min)", "人数 Tickets"],
+        *([b.label, b.count] for b in report.wait_bins),
+    ]
+    items: list[list[Any]] = [["事项 Item", "item_id", "办结登记 Served", "平均办理(分钟) Avg service (min)"]]
+    items += [[s.name_zh, s.item_id or "", s.served, minutes(s.avg_service_s)] for s in report.service_by_item]
+    daily: list[list[Any]] = [["日期 Date", "取号数 Issued", "办结登记 Served", "过号 No-shows"]]
+    daily += [[d.date.isoformat(), d.issued, d.served, d.no_shows] for d in report.daily]
+    return [
+        ("汇总 Totals", totals),
+        (f"按{report.by.label_zh} By {report.by.value}", by),
+        ("每小时取号 Hourly arrivals", hourly),
+        ("等候时长分布 Wait distribution", waits),
+        ("事项办理时长 Service time per item", items),
+        ("每日 Daily", daily),
+    ]
+
+
+def to_csv(report: Report) -> bytes:
+    """The report as CSV: a headline, then each section after a blank line and its [title]."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(_headline(report))
+    for title, rows in _sections(report, cell):
+        writer.writerow([])
+        writer.writerow([f"[{title}]"])
+        writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+SHEET_NAMES = ("汇总 Summary", "分组 Groups", "每小时 Hourly", "等候分布 Waits", "事项 Items", "每日 Daily")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """The report as a workbook: one sheet per section; rates are stored as fractions shown as %."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    def value(column: Column, figures: Figures) -> Any:
+        raw = column.raw(figures)
+        if raw is None:
+            return MISSING
+        return minutes(raw) if column.kind == "minutes" else raw
+
+    book = Workbook()
+    bold = Font(bold=True)
+    sections = _sections(report, value)
+    for index, ((title, rows), name) in enumerate(zip(sections, SHEET_NAMES, strict=True)):
+        sheet = book.active if index == 0 else book.create_sheet()
+        assert sheet is not None
+        sheet.title = name
+        lead = [*_headline(report), []] if index == 0 else []
+        for row in [*lead, [title], *rows]:
+            sheet.append(row)
+        header_row = len(lead) + 2
+        for header in sheet[header_row]:
+            header.font = bold
+        sheet.cell(row=len(lead) + 1, column=1).font = Font(bold=True, size=13)
+        _format(sheet, rows, header_row)
+        sheet.column_dimensions["A"].width = 26
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _format(sheet: Any, rows: list[list[Any]], header_row: int) -> None:
+    """Percent and one-decimal formats for the columns that need them."""
+    header = rows[0]
+    for col, label in enumerate(header, start=1):
+        text = str(label)
+        if "(%)" in text:
+            fmt = "0.0%"
+        elif "(分钟)" in text:
+            fmt = "0.0"
+        else:
+            continue
+        for (target,) in sheet.iter_rows(min_row=header_row + 1, min_col=col, max_col=col):
+            if isinstance(target.value, int | float):
+                target.number_format = fmt
+    if header[0] == "指标 Figure":  # the totals: one row per figure
+        for label_cell, value_cell, *_rest in sheet.iter_rows(min_row=header_row + 1):
+            text = str(label_cell.value)
+            if isinstance(value_cell.value, int | float):
+                value_cell.number_format = "0.0%" if "(%)" in text else "0.0" if "(分钟)" in text else "0"

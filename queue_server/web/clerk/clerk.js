@@ -1,0 +1,660 @@
+/* 便民 Bianmin — the clerk console (窗口工作台).
+ *
+ * The clerk logs in, opens a window on the A or B post, and works it: call next, recall, start,
+ * finish with a case class (六件管理), no-show, transfer, pause/resume, each with a key:
+ *   C call next · R recall · S start · F finish · X no-show · T transfer · P pause / resume
+ * and, in the finish dialog, 1–6 for the case class, Enter to confirm, Esc to cancel.
+ * What the page shows comes from GET .../console/desk, re-read after every action and after every
+ * event on the hall's websocket; the timers tick by the server's clock.
+ */
+"use strict";
+
+(function () {
+  const B = window.Bianmin;
+  const { el, $, api, fmt, clock, bi, toast } = B;
+  const CONFIG = B.CONFIG;
+  const KEYS = { c: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", t: "transfer", p: "pause" };
+
+  const state = {
+    session: null,
+    setup: null,
+    desk: null,
+    deskAt: 0, // clock.now() when the desk was read
+    link: null,
+    busy: false,
+    windows: [], // GET /windows, for choosing a window and transferring
+  };
+  // For tests and for the curious: the page's state, read-only.
+  window.bianminConsole = {
+    get desk() {
+      return state.desk;
+    },
+    get ready() {
+      return document.body.classList.contains("ready");
+    },
+  };
+
+  // -- start and login ----------------------------------------------------------------------------
+
+  function init() {
+    $("#hall-name").textContent = CONFIG.name_zh;
+    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
+    B.loginForm($("#login-form"), (session) => begin(session));
+    $("#logout").addEventListener("click", async () => {
+      await B.logout();
+      showLogin("");
+    });
+    wireActions();
+    wireDialogs();
+    document.addEventListener("keydown", onKey);
+    setInterval(tick, 500);
+    const session = B.session.get();
+    if (session) begin(session);
+    else showLogin("");
+    document.body.classList.add("ready");
+  }
+
+  function showLogin(message) {
+    state.session = null;
+    state.desk = null;
+    B.show($("#login"), true);
+    B.show($("#choose"), false);
+    B.show($("#work"), false);
+    B.show($("#logout"), false);
+    $("#who").textContent = "";
+    $("#held-label").textContent = "";
+    $("#login .login-error").textContent = message;
+    document.querySelectorAll("dialog[open]").forEach((d) => d.close());
+    $("#login-form").elements.username.focus();
+  }
+
+  async function begin(session) {
+    state.session = session;
+    B.show($("#login"), false);
+    B.show($("#logout"), true);
+    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
+    try {
+      state.setup = await api("GET", "console/setup");
+    } catch (error) {
+      toast(B.errorText(error), "error");
+      return;
+    }
+    fillSetup();
+    if (!state.link) {
+      state.link = B.live(refresh, (online) => {
+        const mark = $("#link-state");
+        mark.classList.toggle("online", online);
+        mark.replaceChildren(...(online ? bi("在线", "Live") : bi("离线", "Offline")));
+      });
+    }
+    await refresh();
+  }
+
+  // -- reading the desk ---------------------------------------------------------------------------
+
+  async function refresh() {
+    if (!state.session) return;
+    try {
+      const [desk, windows] = await Promise.all([api("GET", "console/desk"), api("GET", "windows")]);
+      state.desk = desk;
+      state.windows = windows;
+      clock.seen(desk.now);
+      state.deskAt = clock.now();
+      render();
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  function category(code) {
+    return state.setup.categories.find((c) => c.code === code) || { name_zh: code, name_en: code, prefix: "" };
+  }
+
+  function item(id) {
+    return state.setup.items.find((i) => i.id === id) || null;
+  }
+
+  function render() {
+    const desk = state.desk;
+    const held = desk.window;
+    B.show($("#choose"), !held);
+    B.show($("#work"), !!held);
+    if (!held) {
+      $("#held-label").textContent = "";
+      renderChoices();
+      return;
+    }
+    $("#held-label").replaceChildren(
+      el("strong", {}, `${held.number}号 ${held.name_zh}`),
+      " ",
+      el("span", { class: "badge" }, `${held.post}岗`),
+      " ",
+      el("span", { class: `badge ${held.state}` }, B.WINDOW_STATES[held.state][0]),
+    );
+    renderCurrent();
+    renderButtons();
+    renderWaiting();
+    renderToday();
+    const paused = held.state === "paused";
+    B.show($("#paused-banner"), paused);
+    $("#paused-reason").textContent = held.paused_reason || "";
+    tick();
+  }
+
+  function renderChoices() {
+    const box = $("#window-choices");
+    const mine = state.setup.windows.filter((w) => w.my_post);
+    const ordered = [...mine, ...state.setup.windows.filter((w) => !w.my_post)];
+    box.replaceChildren(
+      ...ordered.map((w) => {
+        const live = (state.windows.find((d) => d.window.number === w.number) || {}).window || {};
+        const stateName = live.state || "closed";
+        const holder = live.clerk_name ? `${live.clerk_name}（${live.post}岗）` : "";
+        const postButton = (post) =>
+          el(
+            "button",
+            {
+              type: "button",
+              class: w.my_post === post ? "primary" : "",
+              dataset: { window: w.number, post },
+              onclick: () => openWindow(w.number, post),
+            },
+            `${post}岗开窗`,
+            " ",
+            el("span", { class: "en" }, `Open as ${post}`),
+          );
+        return el(
+          "div",
+          { class: `window-choice ${w.my_post ? "mine" : ""}`, dataset: { window: w.number } },
+          el("div", { class: "choice-title" }, el("strong", {}, `${w.number}号`), " ", w.name_zh),
+          el("div", { class: "en" }, w.name_en),
+          el("div", { class: "choice-cats" }, w.categories.map((c) => category(c).name_zh).join("、")),
+          el(
+            "div",
+            { class: "choice-state" },
+            el("span", { class: `badge ${stateName}` }, B.WINDOW_STATES[stateName][0]),
+            " ",
+            holder,
+            w.my_post ? el("span", { class: "badge green" }, `您是${w.my_post}岗`) : null,
+          ),
+          el("div", { class: "choice-buttons" }, postButton("A"), postButton("B")),
+        );
+      }),
+    );
+  }
+
+  function renderCurrent() {
+    const current = state.desk.current;
+    $("#current-number").textContent = current ? current.number : "—";
+    $("#current").classList.toggle("serving", !!current && current.state === "serving");
+    $("#current").classList.toggle("called", !!current && current.state === "called");
+    const badge = $("#current-state");
+    if (current) {
+      badge.className = `badge ${current.state}`;
+      badge.replaceChildren(...bi(...B.TICKET_STATES[current.state]));
+      const cat = category(current.category);
+      const it = current.item_id ? item(current.item_id) : null;
+      $("#current-item").replaceChildren(
+        el("span", { class: "cat" }, cat.name_zh),
+        it ? ` · ${it.name_zh}` : " · 按类别取号",
+        el("div", { class: "en" }, it ? it.name_en : cat.name_en),
+      );
+      $("#recalls").textContent = `${current.recalls} / ${state.setup.recall_limit}`;
+      const priority = B.PRIORITIES[current.priority];
+      B.show($("#current-priority"), !!priority);
+      if (priority) $("#current-priority").textContent = priority[0];
+      const due = $("#current-due");
+      B.show(due, !!current.due_date);
+      if (current.due_date) {
+        due.textContent = `承诺件：${current.promised_days}个工作日，办结期限 ${current.due_date}`;
+      }
+    } else {
+      badge.className = "badge";
+      badge.replaceChildren(...bi("空闲", "Idle"));
+      $("#current-item").replaceChildren(bi("按 C 叫下一位", "Press C to call the next number"));
+      $("#recalls").textContent = "—";
+      B.show($("#current-priority"), false);
+      B.show($("#current-due"), false);
+    }
+  }
+
+  /** Which actions the window's state allows now (the server checks again). */
+  function allowed() {
+    const desk = state.desk;
+    const held = desk && desk.window;
+    const current = desk && desk.current;
+    const open = held && held.state === "open";
+    const called = current && current.state === "called";
+    const serving = current && current.state === "serving";
+    return {
+      "call-next": open && !current,
+      recall: open && called && current.recalls < state.setup.recall_limit,
+      start: open && called,
+      finish: open && serving,
+      "no-show": open && called,
+      transfer: open && (called || serving),
+      pause: (open && !current) || (held && held.state === "paused"),
+      resume: held && held.state === "paused",
+      close: held && !serving,
+    };
+  }
+
+  function renderButtons() {
+    const can = allowed();
+    const paused = state.desk.window.state === "paused";
+    const pause = $('#actions [data-action="pause"]');
+    pause.replaceChildren(...(paused ? bi("恢复", "Resume") : bi("暂停", "Pause")), " ", el("kbd", {}, "P"));
+    pause.classList.toggle("resume", paused);
+    for (const button of document.querySelectorAll("#actions [data-action]")) {
+      button.disabled = state.busy || !can[button.dataset.action];
+    }
+  }
+
+  function renderWaiting() {
+    const waiting = state.desk.waiting;
+    $("#waiting-count").textContent = String(waiting.length);
+    B.show($("#waiting-empty"), waiting.length === 0);
+    $("#waiting-list").replaceChildren(
+      ...waiting.map((t) => {
+        const priority = B.PRIORITIES[t.priority];
+        return el(
+          "tr",
+          { dataset: { number: t.number } },
+          el(
+            "td",
+            { class: "ticket-no" },
+            t.number,
+            priority ? el("span", { class: "badge green" }, priority[0]) : null,
+            t.transferred ? el("span", { class: "badge" }, "转入") : null,
+          ),
+          el("td", {}, category(t.category).name_zh),
+          el("td", { class: "num waited", dataset: { waited: t.waited_s } }, fmt.duration(t.waited_s)),
+        );
+      }),
+    );
+  }
+
+  function renderToday() {
+    const desk = state.desk;
+    const figures = desk.today_window || desk.today_me;
+    $("#today-scope").textContent = desk.today_window ? `${desk.window.number}号窗口` : "本人";
+    const tile = (zh, en, value, key) =>
+      el("div", { class: "tile", dataset: { figure: key } }, el("div", { class: "value" }, value), el("div", { class: "label" }, zh, el("span", { class: "en" }, en)));
+    $("#today").replaceChildren(
+      tile("叫号", "called", figures.called, "called"),
+      tile("办结", "served", figures.served, "served"),
+      tile("过号", "no-shows", figures.no_shows, "no_shows"),
+      tile("平均等候(分)", "avg wait", fmt.minutes(figures.avg_wait_s), "avg_wait"),
+      tile("平均办理(分)", "avg service", fmt.minutes(figures.avg_service_s), "avg_service"),
+      ...B.CASE_CLASSES.map((c) => tile(c.zh, c.en, figures.case_classes[c.code], `case-${c.code}`)),
+    );
+  }
+
+  /** The timers, twice a second, by the server's clock. */
+  function tick() {
+    const desk = state.desk;
+    if (!desk || !desk.window) return;
+    const current = desk.current;
+    if (current && current.state === "serving") {
+      $("#timer-label").replaceChildren(...bi("办理用时", "Service time"));
+      $("#timer").textContent = fmt.duration(clock.since(current.started_at));
+    } else if (current) {
+      $("#timer-label").replaceChildren(...bi("叫号后", "Since the call"));
+      $("#timer").textContent = fmt.duration(clock.since(current.called_at));
+    } else {
+      $("#timer-label").replaceChildren(...bi("办理用时", "Service time"));
+      $("#timer").textContent = "—";
+    }
+    $("#waited").textContent = current ? fmt.duration(current.waited_s) : "—";
+    const late = (clock.now() - state.deskAt) / 1000;
+    for (const cell of document.querySelectorAll("#waiting-list .waited")) {
+      cell.textContent = fmt.duration(Number(cell.dataset.waited) + late);
+    }
+    if (desk.window.state === "paused") {
+      const seconds = clock.since(desk.window.since);
+      $("#paused-for").textContent = `已暂停 ${fmt.duration(seconds)}`;
+      $("#paused-banner").classList.toggle("overdue", seconds >= state.setup.pause_alert_minutes * 60);
+    }
+  }
+
+  // -- acting -------------------------------------------------------------------------------------
+
+  async function act(path, body) {
+    const number = state.desk.window.number;
+    state.busy = true;
+    renderButtons();
+    try {
+      return await api("POST", `windows/${number}/${path}`, body);
+    } finally {
+      state.busy = false;
+      await refresh();
+    }
+  }
+
+  async function run(action) {
+    const can = allowed();
+    if (action === "pause" && state.desk.window.state === "paused") action = "resume";
+    if (!can[action] || state.busy) return;
+    try {
+      if (action === "call-next") {
+        const answer = await act("call-next");
+        if (answer === null) toast("暂无等候的群众 Nobody is waiting for this window", "info");
+        else toast(`请 ${answer.ticket.number} 号到 ${state.desk.window.number} 号窗口`, "ok");
+      } else if (action === "recall" || action === "start" || action === "no-show" || action === "resume") {
+        await act(action);
+      } else if (action === "finish") {
+        await finishDialog();
+      } else if (action === "transfer") {
+        await transferDialog();
+      } else if (action === "pause") {
+        await pauseDialog();
+      } else if (action === "close") {
+        if (confirm("关闭本窗口？ Close this window?")) await act("close");
+      }
+    } catch (error) {
+      toast(B.errorText(error), "error");
+    }
+  }
+
+  async function openWindow(number, post) {
+    try {
+      await api("POST", `windows/${number}/open`, { post });
+      toast(`已开启${number}号窗口（${post}岗） Window ${number} open`, "ok");
+    } catch (error) {
+      toast(B.errorText(error), "error");
+    }
+    await refresh();
+  }
+
+  function wireActions() {
+    for (const button of document.querySelectorAll("[data-action]")) {
+      button.addEventListener("click", () => run(button.dataset.action));
+    }
+  }
+
+  /** Whether a key goes into a text field (a radio button or a checkbox takes no text). */
+  function typing(target) {
+    if (!target) return false;
+    if (target.tagName === "INPUT") return !["radio", "checkbox", "button", "submit"].includes(target.type);
+    return target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT";
+  }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.altKey || event.metaKey || !state.desk || !state.desk.window) return;
+    const dialog = document.querySelector("dialog[open]");
+    if (dialog) {
+      if (dialog.id === "finish-dialog") finishKey(event);
+      return;
+    }
+    if (typing(event.target)) return;
+    const action = KEYS[event.key.toLowerCase()];
+    if (action) {
+      event.preventDefault();
+      run(action);
+    }
+  }
+
+  // -- dialogs ------------------------------------------------------------------------------------
+
+  function wireDialogs() {
+    for (const button of document.querySelectorAll("dialog [data-close]")) {
+      button.addEventListener("click", () => button.closest("dialog").close(""));
+    }
+    const radios = $("#case-classes");
+    B.CASE_CLASSES.forEach((c, i) => {
+      radios.append(
+        el(
+          "label",
+          { class: "case-class", dataset: { case: c.code } },
+          el("input", { type: "radio", name: "case_class", value: c.code, onchange: showCaseFields }),
+          el("kbd", {}, String(i + 1)),
+          el("span", { class: "zh" }, c.zh),
+          el("span", { class: "en" }, c.en),
+        ),
+      );
+    });
+    const form = $("#finish-form");
+    form.elements.promised_days.addEventListener("input", previewDue);
+    $("#supplement-item").addEventListener("change", () => fillMaterials($("#supplement-item").value));
+    $("#notice-print").addEventListener("click", printNotice);
+  }
+
+  function fillSetup() {
+    const setup = state.setup;
+    $("#departments").replaceChildren(...setup.departments.map((d) => el("option", { value: d })));
+    $("#return-reasons").replaceChildren(...setup.return_reasons.map((r) => el("option", { value: r.split(" ")[0] })));
+    $("#pause-reasons").replaceChildren(
+      ...setup.pause_reasons.map((r) =>
+        el(
+          "button",
+          {
+            type: "button",
+            onclick: () => {
+              const input = $("#pause-form").elements.reason;
+              input.value = r.split(" ")[0];
+              input.focus(); // Enter now pauses
+            },
+          },
+          r,
+        ),
+      ),
+    );
+  }
+
+  function chosenCase() {
+    const checked = $("#finish-form").querySelector('input[name="case_class"]:checked');
+    return checked ? checked.value : null;
+  }
+
+  function showCaseFields() {
+    const chosen = chosenCase();
+    for (const box of document.querySelectorAll("#finish-form .case-fields")) {
+      B.show(box, box.dataset.case === chosen);
+    }
+    for (const label of document.querySelectorAll("#case-classes .case-class")) {
+      label.classList.toggle("chosen", label.dataset.case === chosen);
+    }
+    if (chosen === "promised") previewDue();
+  }
+
+  function chooseCase(code) {
+    const radio = $(`#finish-form input[name="case_class"][value="${code}"]`);
+    radio.checked = true;
+    radio.focus();
+    showCaseFields();
+  }
+
+  function finishKey(event) {
+    if (/^[1-6]$/.test(event.key) && !typing(event.target)) {
+      event.preventDefault();
+      chooseCase(B.CASE_CLASSES[Number(event.key) - 1].code);
+    } else if (event.key === "Enter" && event.target.tagName !== "TEXTAREA" && event.target.tagName !== "BUTTON") {
+      event.preventDefault();
+      $("#finish-form").requestSubmit();
+    }
+  }
+
+  let dueRequest = 0;
+  async function previewDue() {
+    const days = Number($("#finish-form").elements.promised_days.value);
+    const preview = $("#due-preview");
+    if (!days || days < 1 || days > 365) {
+      preview.textContent = "请填写1–365个工作日 Give 1–365 working days";
+      return;
+    }
+    const mine = ++dueRequest;
+    try {
+      const answer = await api("GET", `console/due-date?days=${days}`);
+      if (mine === dueRequest) {
+        preview.replaceChildren("承诺办结日期 ", el("strong", { id: "due-date" }, answer.due_date), el("span", { class: "en" }, ` due ${answer.due_date}`));
+      }
+    } catch (error) {
+      preview.textContent = B.errorText(error);
+    }
+  }
+
+  function fillMaterials(itemId) {
+    const it = item(itemId);
+    $("#materials").replaceChildren(
+      ...(it ? it.materials : []).map((m) =>
+        el(
+          "label",
+          { class: "inline material" },
+          el("input", { type: "checkbox", name: "material", value: m.name }),
+          ` ${m.name}`,
+          el("span", { class: "en" }, ` ${m.form_zh}${m.copies > 1 ? ` ×${m.copies}` : ""}`),
+        ),
+      ),
+    );
+  }
+
+  async function finishDialog() {
+    const current = state.desk.current;
+    const form = $("#finish-form");
+    form.reset();
+    $("#finish-error").textContent = "";
+    $("#finish-number").textContent = current.number;
+    const it = current.item_id ? item(current.item_id) : null;
+    form.elements.promised_days.value = current.promised_days || (it && it.promised_days) || "";
+    const choices = state.setup.items.filter((i) => i.category === current.category);
+    $("#supplement-item").replaceChildren(...choices.map((i) => el("option", { value: i.id }, i.name_zh)));
+    if (it) $("#supplement-item").value = it.id;
+    fillMaterials($("#supplement-item").value);
+    const dialog = $("#finish-dialog");
+    const submitted = new Promise((resolve) => {
+      form.onsubmit = async (event) => {
+        event.preventDefault();
+        const body = finishBody(form);
+        if (!body) return;
+        try {
+          const answer = await act("finish", body);
+          dialog.close("ok");
+          resolve(true);
+          toast(`${current.number} 已办结（${B.CASE_CLASSES.find((c) => c.code === body.case_class).zh}）${answer.due_date ? `，办结期限 ${answer.due_date}` : ""}`, "ok");
+          if (body.case_class === "supplement" && form.elements.print_notice.checked) {
+            await showNotice($("#supplement-item").value, body.missing_materials);
+          }
+        } catch (error) {
+          $("#finish-error").textContent = B.errorText(error);
+        }
+      };
+    });
+    const closed = B.modal(dialog);
+    chooseCase(it && it.case_kind === "promised" ? "promised" : "immediate");
+    await Promise.race([submitted, closed]);
+  }
+
+  function finishBody(form) {
+    const chosen = chosenCase();
+    const error = $("#finish-error");
+    const body = { case_class: chosen };
+    const text = (name) => form.elements[name].value.trim();
+    if (chosen === "promised") {
+      const days = Number(form.elements.promised_days.value);
+      if (!days) {
+        error.textContent = "请填写承诺办结工作日 Give the promised working days";
+        return null;
+      }
+      body.promised_days = days;
+    } else if (chosen === "supplement") {
+      const picked = [...form.querySelectorAll('input[name="material"]:checked')].map((box) => box.value);
+      const other = form.elements.other_materials.value.split("\n").map((s) => s.trim()).filter(Boolean);
+      body.missing_materials = [...picked, ...other];
+      if (!body.missing_materials.length) {
+        error.textContent = "请选择缺少的材料 Pick the missing materials";
+        return null;
+      }
+    } else if (chosen === "joint") {
+      body.next_department = text("next_department");
+    } else if (chosen === "returned") {
+      body.reason = text("reason");
+    } else if (chosen === "agent") {
+      body.agent_name = text("agent_name");
+    }
+    return body;
+  }
+
+  async function showNotice(itemId, materials) {
+    try {
+      const blob = await api(
+        "POST",
+        "console/supplement-notice",
+        { item_id: itemId, materials, window: state.desk.window.number },
+        { blob: true },
+      );
+      const image = $("#notice-image");
+      if (image.src) URL.revokeObjectURL(image.src);
+      image.src = URL.createObjectURL(blob);
+      B.modal($("#notice-dialog"));
+    } catch (error) {
+      toast(`补正告知书未能生成：${B.errorText(error)}`, "error");
+    }
+  }
+
+  function printNotice() {
+    const area = $("#print-area");
+    area.replaceChildren(el("img", { src: $("#notice-image").src, alt: "补正告知书" }));
+    window.print();
+  }
+
+  async function transferDialog() {
+    const current = state.desk.current;
+    const held = state.desk.window.number;
+    const form = $("#transfer-form");
+    form.reset();
+    $("#transfer-error").textContent = "";
+    $("#transfer-number").textContent = current.number;
+    $("#transfer-window").replaceChildren(
+      el("option", { value: "" }, "—"),
+      ...state.setup.windows
+        .filter((w) => w.number !== held)
+        .map((w) => el("option", { value: w.number }, `${w.number}号 ${w.name_zh}`)),
+    );
+    $("#transfer-category").replaceChildren(
+      el("option", { value: "" }, "—"),
+      ...state.setup.categories.map((c) => el("option", { value: c.code }, `${c.prefix} ${c.name_zh}`)),
+    );
+    const dialog = $("#transfer-dialog");
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const toWindow = form.elements.to_window.value;
+      const toCategory = form.elements.to_category.value;
+      if (!toWindow === !toCategory) {
+        $("#transfer-error").textContent = "请选择一个窗口或一个业务类别 Choose one window or one category";
+        return;
+      }
+      const body = { reason: form.elements.reason.value.trim() || null };
+      if (toWindow) body.to_window = Number(toWindow);
+      else body.to_category = toCategory;
+      try {
+        await act("transfer", body);
+        dialog.close("ok");
+        toast(`${current.number} 已转移 transferred`, "ok");
+      } catch (error) {
+        $("#transfer-error").textContent = B.errorText(error);
+      }
+    };
+    await B.modal(dialog);
+  }
+
+  async function pauseDialog() {
+    const form = $("#pause-form");
+    form.reset();
+    $("#pause-error").textContent = "";
+    const dialog = $("#pause-dialog");
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        await act("pause", { reason: form.elements.reason.value.trim() });
+        dialog.close("ok");
+      } catch (error) {
+        $("#pause-error").textContent = B.errorText(error);
+      }
+    };
+    const closed = B.modal(dialog);
+    form.elements.reason.focus();
+    await closed;
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();

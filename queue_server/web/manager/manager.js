@@ -1,0 +1,641 @@
+/* 便民 Bianmin — the hall manager's dashboard (中心主任).
+ *
+ * Four tabs: the live wall (GET .../wall, re-read after every event on the hall's websocket and every
+ * 15 s; its timers tick by the server's clock), reports with charts and CSV/XLSX exports
+ * (GET .../reports[.csv|.xlsx]), the audit trail (GET .../events with filters, newest first), and the
+ * staff accounts (GET/POST/PATCH /api/v1/staff, administrators only).
+ * Every figure shown is the server's, computed from the hall's event log; a figure that does not
+ * exist (the satisfaction rate while nothing has been rated) is shown as "—", never as 0.
+ */
+"use strict";
+
+(function () {
+  const B = window.Bianmin;
+  const { el, $, api, fmt, clock, bi, toast } = B;
+  const CONFIG = B.CONFIG;
+  const WALL_EVERY_MS = 15000;
+
+  const state = {
+    session: null,
+    setup: null,
+    wall: null,
+    wallAt: 0,
+    report: null,
+    audit: [],
+    staff: [],
+    charts: {},
+    link: null,
+    tab: "wall",
+  };
+  window.bianminDashboard = {
+    get wall() {
+      return state.wall;
+    },
+    get report() {
+      return state.report;
+    },
+    get staff() {
+      return state.staff;
+    },
+    get audit() {
+      return state.audit;
+    },
+    get ready() {
+      return document.body.classList.contains("ready");
+    },
+  };
+
+  const EVENT_TYPES = [
+    ["", "全部 All"],
+    ["ticket.*", "号票 Tickets"],
+    ["window.*", "窗口 Windows"],
+    ["ticket.issued", "取号 Issued"],
+    ["ticket.called", "叫号 Called"],
+    ["ticket.recalled", "重呼 Recalled"],
+    ["ticket.started", "开始办理 Started"],
+    ["ticket.finished", "办结 Finished"],
+    ["ticket.no_show", "过号 No-show"],
+    ["ticket.transferred", "转移 Transferred"],
+    ["ticket.requeued", "重新排队 Re-queued"],
+    ["ticket.returned", "退回队列 Returned to queue"],
+    ["window.opened", "开窗 Opened"],
+    ["window.paused", "暂停 Paused"],
+    ["window.resumed", "恢复 Resumed"],
+    ["window.taken_over", "接管 Taken over"],
+    ["window.closed", "关窗 Closed"],
+    ["day.closed", "日终 Day closed"],
+  ];
+  const EVENT_LABELS = Object.fromEntries(EVENT_TYPES.filter(([k]) => k && !k.endsWith("*")));
+
+  // -- start and login ----------------------------------------------------------------------------
+
+  function init() {
+    $("#hall-name").textContent = CONFIG.name_zh;
+    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
+    B.loginForm($("#login-form"), (session) => begin(session));
+    $("#logout").addEventListener("click", async () => {
+      await B.logout();
+      showLogin("");
+    });
+    for (const button of document.querySelectorAll("#tabs [data-tab]")) {
+      button.addEventListener("click", () => switchTab(button.dataset.tab));
+    }
+    $("#report-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadReport();
+    });
+    $("#export-csv").addEventListener("click", () => exportReport("csv"));
+    $("#export-xlsx").addEventListener("click", () => exportReport("xlsx"));
+    $("#audit-type").replaceChildren(...EVENT_TYPES.map(([value, label]) => el("option", { value }, label)));
+    $("#audit-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadAudit(false);
+    });
+    $("#audit-more").addEventListener("click", () => loadAudit(true));
+    $("#staff-form").addEventListener("submit", addStaff);
+    for (const button of document.querySelectorAll("dialog [data-close]")) {
+      button.addEventListener("click", () => button.closest("dialog").close(""));
+    }
+    if (window.Chart) {
+      Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+      Chart.defaults.animation = false;
+    }
+    setInterval(tick, 1000);
+    setInterval(() => state.session && state.tab === "wall" && refreshWall(), WALL_EVERY_MS);
+    const session = B.session.get();
+    if (session) begin(session);
+    else showLogin("");
+    document.body.classList.add("ready");
+  }
+
+  function showLogin(message) {
+    state.session = null;
+    for (const id of ["#denied", "#tabs", "#logout"]) B.show($(id), false);
+    for (const tab of document.querySelectorAll("section.tab")) B.show(tab, false);
+    B.show($("#login"), true);
+    $("#who").textContent = "";
+    $("#login .login-error").textContent = message;
+    $("#login-form").elements.username.focus();
+  }
+
+  async function begin(session) {
+    state.session = session;
+    B.show($("#login"), false);
+    B.show($("#logout"), true);
+    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
+    if (session.role !== "manager" && session.role !== "admin") {
+      B.show($("#denied"), true);
+      return;
+    }
+    try {
+      state.setup = await api("GET", "console/setup");
+    } catch (error) {
+      toast(B.errorText(error), "error");
+      return;
+    }
+    B.show($("#tabs"), true);
+    B.show($('#tabs [data-tab="staff"]'), session.role === "admin");
+    if (!state.link) {
+      state.link = B.live(
+        () => state.tab === "wall" && refreshWall(),
+        (online) => {
+          const mark = $("#link-state");
+          mark.classList.toggle("online", online);
+          mark.replaceChildren(...(online ? bi("在线", "Live") : bi("离线", "Offline")));
+        },
+        400,
+      );
+    }
+    await refreshWall();
+    switchTab(state.tab);
+  }
+
+  function switchTab(tab) {
+    if (tab === "staff" && state.session.role !== "admin") tab = "wall";
+    state.tab = tab;
+    for (const button of document.querySelectorAll("#tabs [data-tab]")) {
+      button.classList.toggle("active", button.dataset.tab === tab);
+    }
+    for (const section of document.querySelectorAll("section.tab")) {
+      B.show(section, section.id === `tab-${tab}`);
+    }
+    if (tab === "wall") refreshWall();
+    else if (tab === "reports" && !state.report) loadReport();
+    else if (tab === "audit" && !state.audit.length) loadAudit(false);
+    else if (tab === "staff") loadStaff();
+  }
+
+  // -- names --------------------------------------------------------------------------------------
+
+  function category(code) {
+    return state.setup.categories.find((c) => c.code === code) || { name_zh: code, name_en: code, prefix: "" };
+  }
+
+  // -- figures ------------------------------------------------------------------------------------
+
+  function tile(key, zh, en, value, extra) {
+    return el(
+      "div",
+      { class: `tile ${extra ? extra.class || "" : ""}`, dataset: { figure: key } },
+      el("div", { class: "value" }, value),
+      el("div", { class: "label" }, zh, " ", el("span", { class: "en" }, en)),
+      extra && extra.note ? el("div", { class: "note" }, extra.note) : null,
+    );
+  }
+
+  /** The figure tiles, the same on the wall and in reports (data-figure names the figure). */
+  function renderFigures(box, f) {
+    const notRated = f.satisfaction_rate === null;
+    box.replaceChildren(
+      el(
+        "div",
+        { class: "figure-row" },
+        tile("issued", "取号", "issued", f.issued),
+        tile("served", "办结登记", "served", f.served),
+        tile("no_shows", "过号", "no-shows", f.no_shows),
+        tile("avg_wait", "平均等候(分)", "avg wait", fmt.minutes(f.avg_wait_s)),
+        tile("max_wait", "最长等候(分)", "longest wait", fmt.minutes(f.max_wait_s)),
+        tile("avg_service", "平均办理(分)", "avg service", fmt.minutes(f.avg_service_s)),
+        tile("min_service", "最短办理(分)", "shortest", fmt.minutes(f.min_service_s)),
+        tile("max_service", "最长办理(分)", "longest", fmt.minutes(f.max_service_s)),
+        tile("on_the_spot", "现场办理", "on the spot", f.on_the_spot),
+        tile("by_agent", "代办", "by agent", f.by_agent),
+        tile("completion_rate", "办结率", "completion rate", fmt.rate(f.completion_rate), { class: "rate" }),
+        tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(f.satisfaction_rate), {
+          class: "rate",
+          note: notRated ? "尚无评价 not yet rated" : `${f.rated} 条评价`,
+        }),
+      ),
+      el(
+        "div",
+        { class: "figure-row cases" },
+        ...B.CASE_CLASSES.map((c) => tile(`case-${c.code}`, c.zh, c.en, f.case_classes[c.code])),
+      ),
+    );
+  }
+
+  // -- the wall -----------------------------------------------------------------------------------
+
+  let wallRequest = 0;
+  async function refreshWall() {
+    if (!state.session) return;
+    const mine = ++wallRequest;
+    try {
+      const wall = await api("GET", "wall");
+      if (mine !== wallRequest) return;
+      state.wall = wall;
+      clock.seen(wall.now);
+      state.wallAt = clock.now();
+      renderWall();
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  function renderWall() {
+    const wall = state.wall;
+    $("#wall-day").textContent = wall.day || "";
+    const alerts = $("#alerts");
+    B.show(alerts, wall.alerts.length > 0);
+    alerts.replaceChildren(
+      ...wall.alerts.map((a) =>
+        el(
+          "div",
+          { class: `alert ${a.kind}`, dataset: { kind: a.kind, category: a.category, window: a.window } },
+          el("strong", {}, a.kind === "wait" ? "等候超时" : "暂停超时"),
+          " ",
+          a.message_zh,
+          el("span", { class: "en" }, ` ${a.message_en}`),
+        ),
+      ),
+    );
+    renderFigures($("#today-figures"), wall.today);
+    $("#windows").replaceChildren(...wall.windows.map(windowCard));
+    $("#categories").replaceChildren(
+      ...wall.categories.map((c) =>
+        el(
+          "tr",
+          { class: c.alert ? "alert-row" : "", dataset: { category: c.code } },
+          el("td", {}, el("span", { class: "swatch", style: `background:${c.colour}` }), `${c.prefix} ${c.name_zh}`),
+          el("td", { class: "num waiting" }, c.waiting),
+          el("td", { class: "num longest", dataset: { base: c.longest_wait_s ?? "" } }, fmt.duration(c.longest_wait_s)),
+          el("td", { class: "num" }, c.estimated_wait_s === null ? "—" : `${Math.round(c.estimated_wait_s / 60)} 分`),
+          el("td", { class: "num" }, `${c.wait_alert_minutes} 分`),
+        ),
+      ),
+    );
+    tick();
+  }
+
+  function windowCard(w) {
+    const [zh, en] = B.WINDOW_STATES[w.state];
+    const current = w.current_number
+      ? el(
+          "div",
+          { class: "serving" },
+          el("span", { class: "number" }, w.current_number),
+          el("span", { class: `badge ${w.current_state}` }, B.TICKET_STATES[w.current_state][0]),
+        )
+      : el("div", { class: "serving idle" }, w.state === "open" ? "空闲 idle" : "");
+    return el(
+      "div",
+      {
+        class: `window-card ${w.state} ${w.pause_alert ? "alert" : ""}`,
+        dataset: { window: w.number, state: w.state, current: w.current_number || "" },
+      },
+      el(
+        "div",
+        { class: "window-head" },
+        el("strong", {}, `${w.number}号`),
+        el("span", { class: "name" }, w.name_zh),
+        el("span", { class: `badge ${w.state}` }, zh, " ", el("span", { class: "en" }, en)),
+      ),
+      el(
+        "div",
+        { class: "clerk" },
+        w.clerk_name ? [w.clerk_name, " ", el("span", { class: "badge" }, `${w.post}岗`)] : el("span", { class: "en" }, "—"),
+      ),
+      current,
+      el(
+        "div",
+        { class: "times" },
+        w.serving_s !== null
+          ? el("span", { class: "timer", dataset: { base: w.serving_s } }, "办理 ", el("b", {}, fmt.duration(w.serving_s)))
+          : null,
+        w.state === "paused"
+          ? el(
+              "span",
+              { class: "paused" },
+              `暂停：${w.paused_reason || ""} `,
+              el("b", { class: "timer", dataset: { base: w.state_s } }, fmt.duration(w.state_s)),
+            )
+          : null,
+      ),
+    );
+  }
+
+  function tick() {
+    $("#clock").textContent = state.session ? fmt.time(new Date(clock.now()).toISOString()) : "";
+    if (!state.wall) return;
+    const late = Math.max(0, (clock.now() - state.wallAt) / 1000);
+    for (const node of document.querySelectorAll("#windows .timer[data-base]")) {
+      const target = node.querySelector("b") || node;
+      target.textContent = fmt.duration(Number(node.dataset.base) + late);
+    }
+    for (const node of document.querySelectorAll("#categories .longest")) {
+      if (node.dataset.base !== "") node.textContent = fmt.duration(Number(node.dataset.base) + late);
+    }
+  }
+
+  // -- reports ------------------------------------------------------------------------------------
+
+  function reportQuery() {
+    const form = $("#report-form");
+    const params = new URLSearchParams({
+      period: form.elements.period.value,
+      date: form.elements.date.value || fmt.today(),
+      by: form.elements.by.value,
+    });
+    return params.toString();
+  }
+
+  async function loadReport() {
+    const form = $("#report-form");
+    if (!form.elements.date.value) {
+      if (!state.wall) await refreshWall();
+      // The hall's service day by the server's clock: a hall PC's own date is often wrong.
+      form.elements.date.value = (state.wall && state.wall.day) || fmt.today();
+    }
+    try {
+      state.report = await api("GET", `reports?${reportQuery()}`);
+      renderReport();
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  const GROUP_COLUMNS = [
+    ["issued", "取号", (f) => f.issued],
+    ["called", "叫号", (f) => f.called],
+    ["served", "办结", (f) => f.served],
+    ["no_shows", "过号", (f) => f.no_shows],
+    ["avg_wait", "平均等候(分)", (f) => fmt.minutes(f.avg_wait_s)],
+    ["max_wait", "最长等候(分)", (f) => fmt.minutes(f.max_wait_s)],
+    ["avg_service", "平均办理(分)", (f) => fmt.minutes(f.avg_service_s)],
+    ["on_the_spot", "现场", (f) => f.on_the_spot],
+    ["by_agent", "代办", (f) => f.by_agent],
+    ["completion_rate", "办结率", (f) => fmt.rate(f.completion_rate)],
+    ["satisfaction_rate", "满意率", (f) => fmt.rate(f.satisfaction_rate)],
+    ...B.CASE_CLASSES.map((c) => [`case-${c.code}`, c.zh, (f) => f.case_classes[c.code]]),
+  ];
+
+  function renderReport() {
+    const report = state.report;
+    const kind = { day: ["日报", "daily report"], week: ["周报", "weekly report"], month: ["月报", "monthly report"] };
+    $("#report-title").replaceChildren(
+      `${report.label_zh} ${kind[report.period][0]}`,
+      " ",
+      el("span", { class: "en" }, `${kind[report.period][1]}, ${report.label_en}`),
+    );
+    renderFigures($("#report-figures"), report.totals);
+    const byLabel = { category: "业务类别", window: "窗口", clerk: "工作人员" }[report.by];
+    $("#groups-title").replaceChildren(`按${byLabel} `, el("span", { class: "en" }, `by ${report.by}`));
+    const row = (label, key, f, cls) =>
+      el(
+        "tr",
+        { class: cls || "", dataset: { group: key } },
+        el("td", {}, label),
+        ...GROUP_COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, value(f))),
+      );
+    $("#groups").replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, byLabel), ...GROUP_COLUMNS.map(([, label]) => el("th", { class: "num" }, label)))),
+      el(
+        "tbody",
+        {},
+        row("合计 Total", "total", report.totals, "total"),
+        ...report.groups.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures)),
+      ),
+    );
+    renderCharts(report);
+  }
+
+  function chart(id, config) {
+    if (!window.Chart) return;
+    if (state.charts[id]) state.charts[id].destroy();
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options);
+    state.charts[id] = new Chart(document.getElementById(id), config);
+  }
+
+  function renderCharts(report) {
+    const hours = report.hourly_arrivals;
+    const busy = hours.map((n, h) => (n ? h : null)).filter((h) => h !== null);
+    const first = Math.min(8, ...busy);
+    const last = Math.max(17, ...busy);
+    const span = hours.slice(first, last + 1);
+    chart("chart-hourly", {
+      type: "bar",
+      data: {
+        labels: span.map((_, i) => `${first + i}时`),
+        datasets: [{ label: "取号 issued", data: span, backgroundColor: "#0f4c97", maxBarThickness: 40 }],
+      },
+      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    });
+    chart("chart-waits", {
+      type: "bar",
+      data: {
+        labels: report.wait_bins.map((b) => (b.to_min === null ? `≥${b.from_min}` : `${b.from_min}–${b.to_min}`)),
+        datasets: [{ label: "人数 tickets", data: report.wait_bins.map((b) => b.count), backgroundColor: "#e8a100", maxBarThickness: 48 }],
+      },
+      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    });
+    const items = report.service_by_item.slice(0, 12);
+    $("#chart-items").parentElement.style.height = `${Math.max(8, 3 + items.length * 1.9)}rem`;
+    chart("chart-items", {
+      type: "bar",
+      data: {
+        labels: items.map((s) => `${s.name_zh}（${s.served}件）`),
+        datasets: [{ label: "平均办理(分) avg min", data: items.map((s) => Math.round(s.avg_service_s / 6) / 10), backgroundColor: "#1f9d55", maxBarThickness: 22 }],
+      },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } },
+    });
+    B.show($("#daily-box"), report.period !== "day");
+    if (report.period !== "day") {
+      chart("chart-daily", {
+        type: "bar",
+        data: {
+          labels: report.daily.map((d) => d.date.slice(5)),
+          datasets: [
+            { label: "取号 issued", data: report.daily.map((d) => d.issued), backgroundColor: "#0f4c97" },
+            { label: "办结 served", data: report.daily.map((d) => d.served), backgroundColor: "#1f9d55" },
+          ],
+        },
+        options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      });
+    }
+  }
+
+  async function exportReport(kind) {
+    try {
+      const response = await api("GET", `reports.${kind}?${reportQuery()}`, undefined, { response: true });
+      const disposition = response.headers.get("Content-Disposition") || "";
+      const match = /filename="([^"]+)"/.exec(disposition);
+      const blob = await response.blob();
+      const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : `report.${kind}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+    } catch (error) {
+      toast(B.errorText(error), "error");
+    }
+  }
+
+  // -- the audit trail ----------------------------------------------------------------------------
+
+  function details(event) {
+    const p = event.payload || {};
+    const parts = [];
+    if (event.type === "ticket.finished") {
+      const c = B.CASE_CLASSES.find((x) => x.code === p.case_class);
+      parts.push(c ? c.zh : p.case_class);
+      if (p.due_date) parts.push(`期限 ${p.due_date}`);
+      if (p.missing_materials && p.missing_materials.length) parts.push(`缺：${p.missing_materials.join("、")}`);
+      if (p.next_department) parts.push(`联办：${p.next_department}`);
+      if (p.reason) parts.push(`原因：${p.reason}`);
+      if (p.agent_name) parts.push(`代办人：${p.agent_name}`);
+    } else if (event.type === "ticket.issued") {
+      parts.push(category(p.category).name_zh);
+      if (p.priority && p.priority !== "ordinary") parts.push("绿色通道");
+    } else if (event.type === "ticket.transferred") {
+      parts.push(p.to_window ? `转往${p.to_window}号窗口` : `转往${category(p.to_category).name_zh}`);
+      if (p.reason) parts.push(`原因：${p.reason}`);
+    } else if (event.type === "ticket.called" && p.rule === "out_of_order") {
+      parts.push(`指定叫号：${p.reason || ""}`);
+    } else if (event.type === "window.paused") {
+      parts.push(`原因：${p.reason || ""}`);
+    } else if (event.type === "window.taken_over") {
+      parts.push(`接管自 ${p.from || ""}（${p.from_post || ""}岗）`);
+    } else if (event.type === "day.closed") {
+      parts.push(`${p.day}，过期 ${p.expired}`);
+    }
+    return parts.join("；");
+  }
+
+  async function loadAudit(more) {
+    const form = $("#audit-form");
+    const params = new URLSearchParams({ order: "desc", limit: "100" });
+    for (const name of ["from", "to", "actor", "window", "type", "number", "q"]) {
+      const value = form.elements[name].value.trim();
+      if (value) params.set(name, value);
+    }
+    if (more && state.audit.length) params.set("before", String(state.audit[state.audit.length - 1].seq));
+    try {
+      const page = await api("GET", `events?${params}`);
+      state.audit = more ? [...state.audit, ...page.events] : page.events;
+      const rows = page.events.map((e) =>
+        el(
+          "tr",
+          { dataset: { seq: e.seq, type: e.type } },
+          el("td", {}, fmt.dateTime(e.at)),
+          el("td", {}, EVENT_LABELS[e.type] || e.type),
+          el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor || "—"),
+          el("td", { class: "num" }, e.window ?? "—"),
+          el("td", {}, e.post ? `${e.post}岗` : "—"),
+          el("td", { class: "ticket" }, (e.payload && e.payload.number) || "—"),
+          el("td", { class: "details" }, details(e)),
+        ),
+      );
+      if (more) $("#audit-rows").append(...rows);
+      else $("#audit-rows").replaceChildren(...rows);
+      B.show($("#audit-empty"), state.audit.length === 0);
+      B.show($("#audit-more"), page.events.length === 100);
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  // -- staff --------------------------------------------------------------------------------------
+
+  async function loadStaff() {
+    try {
+      state.staff = await api("GET", "/api/v1/staff");
+      renderStaff();
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  function renderStaff() {
+    const roles = [
+      ["clerk", "窗口工作人员"],
+      ["manager", "中心主任"],
+      ["admin", "系统管理员"],
+    ];
+    $("#staff-rows").replaceChildren(
+      ...state.staff.map((s) => {
+        const select = el(
+          "select",
+          { class: "role", "aria-label": `${s.username} 角色`, onchange: () => changeStaff(s.username, { role: select.value }) },
+          ...roles.map(([value, label]) => el("option", { value, selected: value === s.role }, label)),
+        );
+        return el(
+          "tr",
+          { class: s.active ? "" : "inactive", dataset: { username: s.username } },
+          el("td", {}, s.username),
+          el("td", {}, s.display_name),
+          el("td", {}, select),
+          el(
+            "td",
+            { class: "status" },
+            s.active ? el("span", { class: "badge open" }, "启用 active") : el("span", { class: "badge closed" }, "停用 inactive"),
+            s.locked ? el("span", { class: "badge paused" }, "锁定 locked") : null,
+          ),
+          el(
+            "td",
+            {},
+            el(
+              "div",
+              { class: "row-actions" },
+              el(
+              "button",
+              { type: "button", class: "toggle", onclick: () => changeStaff(s.username, { active: !s.active }) },
+              s.active ? "停用 Deactivate" : "启用 Activate",
+            ),
+              el("button", { type: "button", class: "reset", onclick: () => resetPassword(s.username) }, "重置密码 Reset password"),
+            ),
+          ),
+        );
+      }),
+    );
+  }
+
+  async function changeStaff(username, change) {
+    try {
+      await api("PATCH", `/api/v1/staff/${encodeURIComponent(username)}`, change);
+      toast(`${username} 已更新 updated`, "ok");
+    } catch (error) {
+      toast(B.errorText(error), "error");
+    }
+    await loadStaff();
+  }
+
+  async function addStaff(event) {
+    event.preventDefault();
+    const form = event.target;
+    const body = {
+      username: form.elements.username.value.trim().toLowerCase(),
+      display_name: form.elements.display_name.value.trim(),
+      role: form.elements.role.value,
+      password: form.elements.password.value,
+    };
+    try {
+      await api("POST", "/api/v1/staff", body);
+      form.reset();
+      toast(`已新增 ${body.display_name}（${body.username}） added`, "ok");
+    } catch (error) {
+      toast(B.errorText(error), "error");
+    }
+    await loadStaff();
+  }
+
+  async function resetPassword(username) {
+    const dialog = $("#password-dialog");
+    const form = $("#password-form");
+    form.reset();
+    $("#password-user").textContent = username;
+    $("#password-error").textContent = "";
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", `/api/v1/staff/${encodeURIComponent(username)}/password`, { password: form.elements.password.value });
+        dialog.close("ok");
+        toast(`${username} 的密码已重置 password reset`, "ok");
+      } catch (error) {
+        $("#password-error").textContent = B.errorText(error);
+      }
+    };
+    await B.modal(dialog);
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();

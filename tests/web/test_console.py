@@ -1,0 +1,314 @@
+"""The clerk console in headless Chromium against a real server.
+
+A clerk logs in, opens a window, calls with the keyboard and finishes one visit with each of the six
+case classes; the hall board and the manager's wall follow every step over their websockets. Then a
+recall, a no-show, a transfer, a pause with a reason, an expired login and a cross-site form.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.support.server import HALL, PASSWORD
+from tests.web.conftest import HTTP_TIMEOUT_S, LiveHall
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
+
+DEADLINE_MS = 8_000
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+OpenPage = Callable[..., "Page"]
+
+
+@pytest.fixture
+def open_page(browser: Browser, hall: LiveHall) -> Iterator[OpenPage]:
+    """Open a page in a fresh browser context (its own sessionStorage); no page may have a script error."""
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def open_(path: str, *, width: int = 1600, height: int = 900, expect_401: bool = False) -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="zh-CN", accept_downloads=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(DEADLINE_MS)
+        page.on("pageerror", lambda error: errors.append(f"{path}: {error}"))
+        page.on("console", lambda m: errors.append(f"{path}: {m.text}") if unexpected(m, expect_401) else None)
+        page.goto(hall.page_url(path))
+        page.wait_for_function("() => document.body.classList.contains('ready')")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+
+
+def unexpected(message: ConsoleMessage, expect_401: bool) -> bool:
+    # With expect_401: the browser's own note on an answer the page handles (an expired login).
+    return message.type == "error" and not (expect_401 and "401" in message.text)
+
+
+def log_in(page: Page, username: str) -> None:
+    page.fill("#login-form input[name=username]", username)
+    page.fill("#login-form input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+
+
+def desk(page: Page) -> Any:
+    return page.evaluate("() => window.bianminConsole.desk")
+
+
+def wait_current(page: Page, number: str | None, state: str | None = None) -> None:
+    page.wait_for_function(
+        """([number, state]) => {
+            const d = window.bianminConsole.desk;
+            if (!d) return false;
+            if (number === null) return d.current === null;
+            return d.current && d.current.number === number && (state === null || d.current.state === state);
+        }""",
+        arg=[number, state],
+    )
+
+
+def wait_text(page: Page, selector: str, expected: str) -> None:
+    page.wait_for_function(
+        "([s, e]) => { const n = document.querySelector(s); return !!n && n.textContent.trim() === e; }",
+        arg=[selector, expected],
+    )
+
+
+def wait_attribute(page: Page, selector: str, name: str, expected: str) -> None:
+    page.wait_for_function(
+        "([s, a, e]) => { const n = document.querySelector(s); return !!n && n.getAttribute(a) === e; }",
+        arg=[selector, name, expected],
+    )
+
+
+def issue_item(hall: LiveHall, item_id: str) -> str:
+    hall.issue("jisheng", 0)  # registers the kiosk
+    assert hall.server is not None and hall.kiosk is not None
+    answer = httpx.post(
+        f"{hall.server.url}/api/v1/halls/{HALL}/tickets",
+        json={"item_id": item_id},
+        headers={"Authorization": f"Bearer {hall.kiosk}", "Idempotency-Key": f"item-{item_id}"},
+        timeout=HTTP_TIMEOUT_S,
+        trust_env=False,
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["number"])
+
+
+def report(hall: LiveHall, token: str) -> Any:
+    assert hall.server is not None
+    response = httpx.get(
+        f"{hall.server.url}/api/v1/halls/{HALL}/reports",
+        params={"period": "day", "by": "window"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=HTTP_TIMEOUT_S,
+        trust_env=False,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_clerk_calls_and_finishes_with_every_case_class_and_the_board_and_wall_follow(
+    hall: LiveHall, open_page: OpenPage
+) -> None:
+    assert hall.server is not None
+    hall.clerk("liuxia", name="刘霞")
+    manager = hall.server.add_staff("director", "manager", name="王主任")
+    first = issue_item(hall, "jisheng-childcare-subsidy")  # a promised item: 20 working days
+    numbers = [first, *hall.issue("jisheng", 7)]
+
+    board = open_page(f"/board/{HALL}?sound=0", width=1920, height=1080)
+    wall = open_page(f"/manager/{HALL}", width=1600, height=1000)
+    log_in(wall, "director")
+    wall.wait_for_function("() => window.bianminDashboard.wall !== null")
+
+    console = open_page(f"/clerk/{HALL}")
+    log_in(console, "liuxia")
+    console.wait_for_selector("#choose:not([hidden])")
+    assert console.locator('.window-choice.mine[data-window="1"]').count() == 1  # liuxia is window 1's A-post
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+    assert "1号 计生服务窗口" in console.inner_text("#held-label")
+    wait_attribute(wall, '.window-card[data-window="1"]', "data-state", "open")
+    assert console.locator("#waiting-list tr").count() == len(numbers)
+
+    def missing_materials() -> None:
+        console.locator("#materials input[type=checkbox]").nth(0).check()  # one from the item's list
+        console.fill("#finish-form textarea[name=other_materials]", "村委会证明")  # and one of the clerk's own
+
+    fields: dict[str, Callable[[], None]] = {
+        "immediate": lambda: None,
+        "promised": lambda: None,  # the item's 20 days are filled in
+        "supplement": missing_materials,
+        "joint": lambda: console.fill("#finish-form input[name=next_department]", "县卫生健康局"),
+        "returned": lambda: console.fill("#finish-form input[name=reason]", "不符合受理条件"),
+        "agent": lambda: console.fill("#finish-form input[name=agent_name]", "村代办员李明"),
+    }
+    order = ["promised", "immediate", "supplement", "joint", "returned", "agent"]
+    keys = {"immediate": "1", "promised": "2", "supplement": "3", "joint": "4", "returned": "5", "agent": "6"}
+    for served, (case, number) in enumerate(zip(order, numbers, strict=False), start=1):
+        hall.clock.advance(minutes=3)  # the hall's clock moves: waits and service times are real figures
+        console.keyboard.press("c")  # 叫号
+        wait_current(console, number, "called")
+        wait_text(board, "#latest-number", number)
+        wait_attribute(wall, '.window-card[data-window="1"]', "data-current", number)
+        hall.clock.advance(seconds=40)
+        console.keyboard.press("s")  # 开始办理
+        wait_current(console, number, "serving")
+        hall.clock.advance(minutes=3 + served)
+        console.keyboard.press("f")  # 办结
+        console.wait_for_selector("#finish-dialog[open]")
+        if case == "promised":
+            assert console.locator('#finish-form input[value="promised"]').is_checked()  # the item's kind
+            wait_text(console, "#due-date", "2026-04-14")
+        console.keyboard.press(keys[case])
+        assert console.locator(f'#finish-form input[value="{case}"]').is_checked()
+        fields[case]()
+        if case == "supplement":
+            console.click('#finish-form button[type="submit"]')
+            console.wait_for_selector("#notice-dialog[open]")
+            console.wait_for_function("() => document.getElementById('notice-image').naturalWidth === 576")
+            console.click("#notice-dialog [data-close]")
+        else:
+            console.keyboard.press("Enter")
+        wait_current(console, None)
+        wait_text(console, f'#today [data-figure="case-{case}"] .value', "1")
+        wait_text(wall, '#today-figures [data-figure="served"] .value', str(served))
+
+    wait_text(console, '#today [data-figure="served"] .value', "6")
+    for case in order:
+        wait_text(wall, f'#today-figures [data-figure="case-{case}"] .value', "1")
+    assert wall.inner_text('#today-figures [data-figure="satisfaction_rate"] .value') == "—"
+    figures = report(hall, manager)["totals"]
+    assert figures["served"] == 6 and figures["case_classes"] == dict.fromkeys(order, 1)
+
+    # The next ticket is being served, others wait: the console as a clerk sees it all day.
+    console.keyboard.press("c")
+    wait_current(console, numbers[6], "called")
+    console.keyboard.press("s")
+    wait_current(console, numbers[6], "serving")
+    hall.clock.advance(minutes=5, seconds=20)
+    hall.issue("zonghe", 2)
+    console.wait_for_function("() => window.bianminConsole.desk.waiting.length === 3")
+    wait_text(console, '#today [data-figure="served"] .value', "6")
+    assert console.inner_text("#timer").startswith("05:2")  # the service timer runs by the server's clock
+    console.wait_for_selector(".toast", state="detached", timeout=10_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot(path=str(SCREENSHOTS / "clerk-console.png"))
+
+
+def test_recall_no_show_transfer_and_pause_from_the_console(hall: LiveHall, open_page: OpenPage) -> None:
+    assert hall.server is not None
+    hall.clerk("liuxia", name="刘霞")
+    manager = hall.server.add_staff("director", "manager")
+    a1, a2, a3 = hall.issue("jisheng", 3)
+    console = open_page(f"/clerk/{HALL}")
+    log_in(console, "liuxia")
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+
+    console.click('#actions [data-action="call-next"]')
+    wait_current(console, a1, "called")
+    assert console.locator('#actions [data-action="finish"]').is_disabled()  # not being served yet
+    console.keyboard.press("r")  # 重呼
+    console.wait_for_function("() => window.bianminConsole.desk.current.recalls === 1")
+    assert console.inner_text("#recalls") == "1 / 3"
+    console.keyboard.press("x")  # 过号
+    wait_current(console, None)
+
+    console.keyboard.press("c")
+    wait_current(console, a2, "called")
+    console.keyboard.press("t")  # 转移
+    console.wait_for_selector("#transfer-dialog[open]")
+    console.select_option("#transfer-window", "10")
+    console.fill("#transfer-form input[name=reason]", "综合窗口办理")
+    console.click('#transfer-form button[type="submit"]')
+    wait_current(console, None)
+
+    console.keyboard.press("p")  # 暂停
+    console.wait_for_selector("#pause-dialog[open]")
+    console.click("#pause-reasons button >> nth=1")  # 午休
+    console.keyboard.press("Enter")
+    console.wait_for_selector("#paused-banner:not([hidden])")
+    assert console.inner_text("#paused-reason") == "午休"
+    assert console.locator('#actions [data-action="call-next"]').is_disabled()
+    console.keyboard.press("c")  # refused while paused: nothing happens
+    console.keyboard.press("p")  # 恢复
+    console.wait_for_selector("#paused-banner", state="hidden")
+    console.keyboard.press("c")
+    wait_current(console, a3, "called")
+
+    assert hall.server is not None
+    events = httpx.get(
+        f"{hall.server.url}/api/v1/halls/{HALL}/events",
+        params={"window": 1, "type": "ticket.*,window.*"},
+        headers={"Authorization": f"Bearer {manager}"},
+        timeout=HTTP_TIMEOUT_S,
+        trust_env=False,
+    ).json()["events"]
+    kinds = [e["type"] for e in events]
+    assert kinds == [
+        "window.opened", "ticket.called", "ticket.recalled", "ticket.no_show", "ticket.called",
+        "ticket.transferred", "window.paused", "window.resumed", "ticket.called",
+    ]  # fmt: skip
+    assert all(e["actor"] == "liuxia" and e["post"] == "A" for e in events)
+    assert events[5]["payload"]["to_window"] == 10 and events[6]["payload"]["reason"] == "午休"
+
+
+def test_an_expired_login_returns_the_console_to_the_login_form(hall: LiveHall, open_page: OpenPage) -> None:
+    hall.clerk("liuxia")
+    hall.issue("jisheng")
+    console = open_page(f"/clerk/{HALL}", expect_401=True)
+    log_in(console, "liuxia")
+    console.wait_for_selector("#choose:not([hidden])")
+    hall.clock.advance(hours=12, minutes=1)
+    hall.issue("jisheng")  # an event: the console reads its desk again, and is told the login is over
+    console.wait_for_selector("#login:not([hidden])")
+    assert "登录已失效" in console.inner_text("#login .login-error")
+    assert console.evaluate("() => sessionStorage.getItem('bianmin.session')") is None
+
+
+def test_a_wrong_password_is_said_and_nothing_opens(hall: LiveHall, open_page: OpenPage) -> None:
+    hall.clerk("liuxia")
+    console = open_page(f"/clerk/{HALL}", expect_401=True)
+    console.fill("#login-form input[name=username]", "liuxia")
+    console.fill("#login-form input[name=password]", "not the password")
+    console.click("#login-form button[type=submit]")
+    wait_text(console, "#login .login-error", "wrong username or password (用户名或密码错误)")
+    assert console.locator("#choose").is_hidden() and console.locator("#work").is_hidden()
+
+
+def test_a_form_on_another_site_cannot_act_for_a_logged_in_clerk(
+    hall: LiveHall, open_page: OpenPage, browser: Browser
+) -> None:
+    """CSRF: the clerk is logged in in this browser; another site's form posts to the hall and is refused."""
+    hall.clerk("liuxia")
+    hall.issue("jisheng")
+    console = open_page(f"/clerk/{HALL}", expect_401=True)
+    log_in(console, "liuxia")
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+    attacker = console.context.new_page()
+    attacker.set_content(
+        f"""<form id="f" method="post" action="{hall.url}/api/v1/halls/{HALL}/windows/1/call-next">
+            <input name="x" value="1"></form>"""
+    )
+    with attacker.expect_navigation() as navigation:
+        attacker.evaluate("() => document.getElementById('f').submit()")
+    response = navigation.value
+    assert response is not None and response.status == 401
+    assert json.loads(response.text())["error"]["code"] == "unauthorized"
+    attacker.close()
+    assert desk(console)["current"] is None
+    assert console.context.cookies() == []  # the server never set a cookie
