@@ -8,26 +8,35 @@ queue_key, id) — priority tickets are counted as wholly ahead of ordinary ones
 whenever its priority streak allows; for a ticket transferred to one window, the tickets transferred to that
 window ordered before it by (queue_key, id), as routing rule 1 calls them.
 
-*Servers.* Each available window (open, not paused) that serves category c gives c a share of itself equal
-to c's fraction of the work waiting for that window: share_w(c) = n_c·S_c / Σ n_k·S_k over the categories k
-the window serves, with n the untargeted queued tickets and S the mean service time. The configured order of
-the window's categories is deliberately not weighted in: it only decides which work the window does first,
-not how much it must do, and a work-proportional share gives the exact clearing time for the last ticket of
-each category when nobody else arrives, while a strict first-category-first share would promise a ticket of
-the second category an unbounded wait on a busy morning. A window serving only c is a whole server (share 1).
-c_eff = Σ share_w(c); idle_c = the same sum over the available windows that are not busy (hold no called or
-serving ticket). A ticket transferred to a window has that window alone as its server (share 1), since rule 1
-serves it before anything else, and the mean service time of its own category.
+*Calls, as a fluid.* The untargeted queues are cleared the way routing clears them, in each window's own
+order of preference. At once, each available (open, not paused) window that is idle (holds no called or
+serving ticket) calls one ticket of the first category in its list that has one, in window-number order.
+From then on every available window calls the first category in its list that still has tickets not yet
+called, continuously at the rate 1/S of that category (S its mean service time); when a category runs out,
+its windows move on to their next one. A ticket with `ahead` tickets before it is called when its category's
+calls reach ahead + 1: wait = 0 if the idle windows' calls reach it, else the time the fluid takes to get
+there, rounded half up to whole seconds; None when no available window serves its category. A ticket
+transferred to a window has that window alone as its server, since rule 1 serves it before anything else:
+wait = 0 if the window is idle and nobody transferred there is ahead, else (ahead + 1 − idle)·S of its own
+category.
 
-*Wait.* wait = 0 if ahead < idle_c (an idle server takes it now), else (ahead + 1 − idle_c)·S_c / c_eff,
-rounded half up to whole seconds; None when no available window serves the ticket. With one category and c
-whole windows all busy this is (n + 1)·S/c: with exponential service of rate μ = 1/S, each of the n tickets
-ahead and the ticket's own wait for a free server is one of n + 1 departures of a c-server pool, each
-1/(cμ) apart in expectation — the full-information M/M/c waiting time given the queue length.
+*Why.* With one category on c whole windows this is (ahead + 1 − idle)·S/c, and with all windows busy
+(n + 1)·S/c: with exponential service of rate μ = 1/S, each of the n tickets ahead and the ticket's own wait
+for a free server is one of n + 1 departures of a c-server pool, each 1/(cμ) apart in expectation — the
+full-information M/M/c waiting time given the queue length. With shared windows, following the windows'
+preferences is what routing does: a window stays on its first category while that has a queue, so a second
+category's ticket waits for that queue to clear (a bounded time), then gets the window. The previous method
+split a shared window among its categories in proportion to the work waiting: that promised a window's first
+category far longer waits than it saw and its last ones shorter (docs/simulation.md measures both).
 
-Deliberate simplifications: targeted tickets do not reduce the windows' shares for untargeted ones, the
-remaining time of a service in progress is taken as a full mean (memoryless), and future priority arrivals,
-which may overtake an ordinary ticket, are not forecast.
+Deliberate simplifications: targeted tickets do not delay untargeted ones, the remaining time of a service in
+progress is taken as a full mean of the category called next (memoryless), idle windows call in number order
+(whichever clerk presses first), and future arrivals — priority ones may overtake an ordinary ticket, and a
+window's preferred category may refill — are not forecast.
+
+*Mean service time.* `ServiceTimes`: per category, the configured time counts as `prior` observations and
+the first services are averaged with it, then the mean becomes a moving average of about the last 2/alpha
+services (alpha 0.01: ~200). The server learns from call to finish, the time a window is held.
 """
 
 from __future__ import annotations
@@ -50,6 +59,9 @@ __all__ = [
     "estimate_waits",
 ]
 
+# Fluid quantities are sums of fractions of tickets: below this a category has run out.
+_EPS = 1e-9
+
 
 @dataclass(frozen=True)
 class WindowLoad:
@@ -69,6 +81,30 @@ class Estimate:
     wait_s: int | None
 
 
+# A stretch of the fluid during which the same windows call one category: (its start in seconds, the
+# category's calls made before it, how many windows call the category during it).
+_Phase = tuple[float, float, int]
+# An available window as the fluid sees it: whether it is busy, and its categories in order, without repeats.
+_Server = tuple[bool, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Calls:
+    """One category's calls over time: `at_once` by idle windows at time 0, then the fluid's phases."""
+
+    mean_s: float
+    at_once: int
+    phases: tuple[_Phase, ...]
+
+    def wait(self, ahead: int) -> int:
+        needed = ahead + 1
+        if needed <= self.at_once:
+            return 0
+        # Calls only grow: the last phase that started below `needed` reaches it.
+        start_s, calls, windows = next(p for p in reversed(self.phases) if p[1] < needed - _EPS)
+        return _round((needed - calls) * self.mean_s / windows + start_s)
+
+
 def _service_time(service_s: Mapping[str, float], category: str) -> float:
     try:
         value = float(service_s[category])
@@ -79,14 +115,78 @@ def _service_time(service_s: Mapping[str, float], category: str) -> float:
     return value
 
 
-def _wait(ahead: int, idle: float, servers: float, mean_s: float) -> int:
-    if ahead < idle:
-        return 0
-    return math.floor((ahead + 1 - idle) * mean_s / servers + 0.5)
+def _round(seconds: float) -> int:
+    # Half up; a microsecond's slack keeps the float noise of the fluid's steps from flipping a half.
+    return math.floor(seconds + 0.5 + 1e-6)
 
 
 def _urgency(t: QueuedTicket) -> tuple[int, int, int]:
     return (0 if t.priority is not Priority.ORDINARY else 1, t.queue_key, t.id)
+
+
+def _servers(windows: Sequence[WindowLoad]) -> list[_Server]:
+    """The available windows in number order: the order idle windows call in."""
+    return [
+        (w.busy, tuple(dict.fromkeys(w.categories))) for w in sorted(windows, key=lambda w: w.number) if w.available
+    ]
+
+
+def _fluid(counts: Mapping[str, int], servers: Sequence[_Server], service_s: Mapping[str, float]) -> dict[str, _Calls]:
+    """The calls of every category with untargeted tickets waiting that an available window serves.
+
+    Depends on `counts` only through its values (never its order), so one more ticket in a category gives
+    exactly what estimate_waits computes with that ticket queued.
+    """
+    left = {c: float(counts[c]) for _, served in servers for c in served if counts.get(c, 0) > 0}  # not yet called
+    means = {c: _service_time(service_s, c) for c in left}
+    called = dict.fromkeys(left, 0.0)
+    at_once = dict.fromkeys(left, 0)
+    phases: dict[str, list[_Phase]] = {c: [] for c in left}
+    lists = [[c for c in served if c in left] for _, served in servers]
+    position = [0] * len(lists)  # each window's current category; categories only run out, so it only moves on
+
+    def current(i: int) -> str | None:
+        served, p = lists[i], position[i]
+        while p < len(served) and left[served[p]] <= _EPS:
+            p += 1
+        position[i] = p
+        return served[p] if p < len(served) else None
+
+    for i, (busy, _) in enumerate(servers):
+        if not busy and (first := current(i)) is not None:
+            at_once[first] += 1
+            left[first] -= 1.0
+            called[first] += 1.0
+
+    on: dict[str, list[int]] = {}  # the windows calling each category
+    for i in range(len(lists)):
+        if (first := current(i)) is not None:
+            on.setdefault(first, []).append(i)
+    now = 0.0
+    while on:
+        # A phase lasts until the first of the categories being called runs out; then its windows move on.
+        step = min(left[c] * means[c] / len(ws) for c, ws in on.items())
+        ran_out = []
+        for c, ws in on.items():
+            phases[c].append((now, called[c], len(ws)))
+            moved = step * len(ws) / means[c]
+            called[c] += moved
+            if left[c] - moved > _EPS:
+                left[c] -= moved
+            else:
+                left[c] = 0.0
+                ran_out.append(c)
+        now += step
+        for c in ran_out:
+            for i in on.pop(c):
+                if (following := current(i)) is not None:
+                    on.setdefault(following, []).append(i)
+    return {c: _Calls(means[c], at_once[c], tuple(phases[c])) for c in left}
+
+
+def _targeted_wait(ahead: int, window: WindowLoad, mean_s: float) -> int:
+    idle = 0 if window.busy else 1
+    return 0 if ahead < idle else _round((ahead + 1 - idle) * mean_s)
 
 
 def estimate_waits(
@@ -107,27 +207,12 @@ def estimate_waits(
         else:
             by_target[t.target_window].append(t)
 
-    # Work waiting per category, and each category's effective and idle servers.
-    work = {c: len(ts) * _service_time(service_s, c) for c, ts in by_category.items() if _serves_any(windows, c)}
-    servers: dict[str, float] = defaultdict(float)
-    idle: dict[str, float] = defaultdict(float)
-    for w in windows:
-        if not w.available:
-            continue
-        served = [c for c in dict.fromkeys(w.categories) if c in work]
-        total = sum(work[c] for c in served)
-        for c in served:
-            share = work[c] / total
-            servers[c] += share
-            if not w.busy:
-                idle[c] += share
-
+    calls = _fluid({c: len(ts) for c, ts in by_category.items()}, _servers(windows), service_s)
     result: dict[int, Estimate] = {}
     for c, tickets in by_category.items():
         tickets.sort(key=_urgency)
         for ahead, t in enumerate(tickets):
-            wait = _wait(ahead, idle[c], servers[c], _service_time(service_s, c)) if servers.get(c) else None
-            result[t.id] = Estimate(ahead, wait)
+            result[t.id] = Estimate(ahead, calls[c].wait(ahead) if c in calls else None)
 
     loads = {w.number: w for w in windows}
     for number, tickets in by_target.items():
@@ -137,8 +222,7 @@ def estimate_waits(
             if window is None or not window.available:
                 result[t.id] = Estimate(ahead, None)
             else:
-                free = 0.0 if window.busy else 1.0
-                result[t.id] = Estimate(ahead, _wait(ahead, free, 1.0, _service_time(service_s, t.category)))
+                result[t.id] = Estimate(ahead, _targeted_wait(ahead, window, _service_time(service_s, t.category)))
     return result
 
 
@@ -150,40 +234,21 @@ def estimate_new(
 ) -> dict[str, Estimate]:
     """For each category, the estimate of one ordinary ticket taken now, by the same method as estimate_waits.
 
-    Equal to adding that one ticket to `queued` and calling estimate_waits, category by category, but in
-    one pass over the queue: kiosk tiles and every board message carry it.
+    Equal to adding that one ticket to `queued` and calling estimate_waits, category by category, but from
+    one pass over the queue (the fluid needs only the counts): kiosk tiles and every board message carry it.
     """
     counts: dict[str, int] = defaultdict(int)
     for t in queued:
         if t.target_window is None:
             counts[t.category] += 1
+    servers = _servers(windows)
     result: dict[str, Estimate] = {}
     for c in categories:
-        if not _serves_any(windows, c):
-            result[c] = Estimate(counts[c], None)
-            continue
-        # The new ticket adds its own work to c, which shifts the windows' shares toward c.
-        work_c = (counts[c] + 1) * _service_time(service_s, c)
-        servers = idle = 0.0
-        for w in windows:
-            if not w.available or c not in w.categories:
-                continue
-            others = sum(
-                counts[k] * _service_time(service_s, k)
-                for k in dict.fromkeys(w.categories)
-                if k != c and counts[k] and _serves_any(windows, k)
-            )
-            share = work_c / (work_c + others)
-            servers += share
-            if not w.busy:
-                idle += share
-        result[c] = Estimate(counts[c], _wait(counts[c], idle, servers, _service_time(service_s, c)))
+        # The new ticket is the last of its category, behind every untargeted one; its own work can move
+        # the windows (an idle one may now call it, a shared one stays longer on c).
+        calls = _fluid({**counts, c: counts[c] + 1}, servers, service_s)
+        result[c] = Estimate(counts[c], calls[c].wait(counts[c]) if c in calls else None)
     return result
-
-
-def _serves_any(windows: Sequence[WindowLoad], category: str) -> bool:
-    """Whether an available window serves `category` (only then is its service time needed)."""
-    return any(w.available and category in w.categories for w in windows)
 
 
 #: Shortest duration an observation counts as: a service never takes no time, and the mean must stay positive.
@@ -193,25 +258,35 @@ MAX_SERVICE_S = 4 * 3600.0
 
 
 class ServiceTimes:
-    """Mean service duration per category as an exponentially weighted moving average (pure; no clock).
+    """Mean service duration per category: a running mean with the configured time, then a moving average.
 
-    mean ← (1 − alpha)·mean + alpha·x, starting from the configured default (or `fallback` for a category
-    without one). Observations that are negative, not finite or longer than MAX_SERVICE_S are ignored; the
+    The k-th observation of a category (k = 0, 1, …) gets the weight w = max(alpha, 1/(k + 1 + prior)):
+    mean ← (1 − w)·mean + w·x, starting from the configured default (or `fallback` for a category without
+    one). So the default counts as `prior` observations and the first services are averaged with it — a wrong
+    default is corrected within a few services — and after about 1/alpha − prior services the mean is an
+    exponentially weighted average remembering about 2/alpha services, whose noise is √(alpha/(2 − alpha))
+    of the services' standard deviation: 0.07 of it for alpha 0.01 (0.33 for alpha 0.2, which made the
+    estimate of a long queue swing with the last few services). The price is a slow response to a lasting
+    change: its half-life is ln 2/alpha ≈ 70 services of the category.
+
+    Observations that are negative, not finite or longer than MAX_SERVICE_S are ignored and not counted; the
     rest are clipped to [MIN_SERVICE_S, clip_factor × the current mean], so one forgotten finish button moves
-    the mean by a bounded factor (at most 1 − alpha + alpha·clip_factor) while a real, lasting change is still
-    followed within a few observations.
+    the mean by a bounded factor (at most 1 − w + w·clip_factor). Pure: no clock, no I/O.
     """
 
     def __init__(
         self,
         defaults: Mapping[str, float],
-        alpha: float = 0.2,
+        alpha: float = 0.01,
         *,
+        prior: float = 4.0,
         fallback: float = 300.0,
         clip_factor: float = 4.0,
     ) -> None:
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+        if not (math.isfinite(prior) and prior >= 0.0):
+            raise ValueError(f"prior must be a finite number of observations, at least 0, got {prior}")
         if not (math.isfinite(clip_factor) and clip_factor >= 1.0):
             raise ValueError(f"clip_factor must be at least 1, got {clip_factor}")
         for name, value in {**defaults, "(fallback)": fallback}.items():
@@ -220,21 +295,30 @@ class ServiceTimes:
                     f"the service time for {name} must be between {MIN_SERVICE_S} and {MAX_SERVICE_S} s, got {value}"
                 )
         self.alpha = alpha
+        self.prior = float(prior)
         self.fallback = float(fallback)
         self.clip_factor = clip_factor
         self._means: dict[str, float] = {c: float(v) for c, v in defaults.items()}
+        self._seen: dict[str, int] = {}
 
     def observe(self, category: str, seconds: float) -> None:
         """Fold one finished service's duration into the category's mean (absurd values are ignored)."""
         if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_SERVICE_S:
             return
+        k = self._seen.get(category, 0)
+        weight = max(self.alpha, 1.0 / (k + 1.0 + self.prior))
         mean = self.mean(category)
         x = min(max(seconds, MIN_SERVICE_S), self.clip_factor * mean)
-        self._means[category] = (1.0 - self.alpha) * mean + self.alpha * x
+        self._means[category] = (1.0 - weight) * mean + weight * x
+        self._seen[category] = k + 1
 
     def mean(self, category: str) -> float:
         """The current mean for `category` in seconds (the fallback for a category never seen)."""
         return self._means.get(category, self.fallback)
+
+    def observed(self, category: str) -> int:
+        """How many observations of `category` were folded in (absurd ones are not counted)."""
+        return self._seen.get(category, 0)
 
     def snapshot(self) -> dict[str, float]:
         """A copy of the means of every category with a default or an observation."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -44,6 +45,10 @@ Progress = Callable[[int, str], AbstractContextManager[Callable[[], None]]]
 HALL_DAYS = 100
 STAFFING_DAYS = 20
 LOADS = (0.7, 0.5)  # the realistic day, and a quieter one for sensitivity
+ALPHA, PREVIOUS_ALPHA = 0.01, 0.2  # the domain's ServiceTimes default, and the one it replaced
+#: What the earlier server estimator measured (commit ece2863, this report with the same seed and days): it
+#: cannot be rerun on the hall, its work-proportional split of shared windows is gone from the domain.
+BEFORE = "1.17× to 1.79×", "8%"
 
 
 def _hall_run(
@@ -91,7 +96,7 @@ def write_report(
                 )
             )
     charts.erlang_chart(points, figures / "erlang.png")
-    charts.rmse_chart(points, ["server", "naive", "proposed"], figures / "rmse-mmc.png")
+    charts.rmse_chart(points, ["server", "previous", "naive"], figures / "rmse-mmc.png")
 
     scenario = from_hall(hall, load=LOADS[0])
     days, estimators, errors = _hall_run(scenario, seed, progress, f"hall days at load {LOADS[0]:g}")
@@ -153,11 +158,12 @@ def _document(
 ) -> str:
     agree = sum(p.agrees for p in points)
     worst = max(points, key=lambda p: abs(p.relative_error))
-    ratio = {n: [p.error(n).rmse_s / p.error("full").rmse_s for p in points] for n in ("server", "naive", "proposed")}
+    ratio = {n: [p.error(n).rmse_s / p.error("full").rmse_s for p in points] for n in ("server", "previous", "naive")}
     naive, server, proposed = (_rmse(errors, n) for n in ("naive", "server", "proposed"))
     q_naive, q_server, q_proposed = (_rmse(quiet_errors, n) for n in ("naive", "server", "proposed"))
     needed = sum(r.needed or 0 for r in rows)
-    own, recalibrated = recalibrated_rmse(_records(days), "proposed")
+    own, recalibrated = recalibrated_rmse(_records(days), "server")
+    noise, previous_noise = (math.sqrt(a / (2 - a)) for a in (ALPHA, PREVIOUS_ALPHA))
     gain = 1 - recalibrated / own
     categories = ", ".join(f"{c.code} {c.per_day:.0f}" for c in scenario.categories)
     codes = [c.code for c in scenario.categories]
@@ -197,38 +203,25 @@ def _document(
                 f"{1 - server / naive:.0%} lower",
                 verdict(server <= 0.7 * naive),
             ],
-            [
-                "proposed estimator against full information, exponential",
-                "RMSE ≤ 1.10×",
-                span("proposed"),
-                verdict(max(ratio["proposed"]) <= 1.10),
-            ],
-            [
-                f"proposed estimator against the naive one, {realistic}",
-                "≥ 30% lower RMSE",
-                f"{1 - proposed / naive:.0%} lower",
-                verdict(proposed <= 0.7 * naive),
-            ],
         ],
     ).markdown()
     quiet = (
         f"server {q_server / 60:.1f} min, naive {q_naive / 60:.1f} min, proposed {q_proposed / 60:.1f} min RMSE"
         f" (server {1 - q_server / q_naive:.0%} and proposed {1 - q_proposed / q_naive:.0%} lower than naive)"
     )
+    ablation = {n: _rmse(errors, n) for n in ("alpha-0.2", "start-finish")}
     left = "Little is left" if gain < 0.05 else "Some is left"
-    server_ok = max(ratio["server"]) <= 1.10 and server <= 0.7 * naive
-    proposed_exp, proposed_day = max(ratio["proposed"]) <= 1.10, proposed <= 0.7 * naive
+    server_exp, server_day = max(ratio["server"]) <= 1.10, server <= 0.7 * naive
     conclusion = " ".join(
         [
             "The simulator agrees with queueing theory."
             if agree == len(points)
             else "**The simulator disagrees with Erlang C at some point: its other figures are not to be trusted.**",
-            "The server's estimator meets both estimate-quality targets."
-            if server_ok
-            else "The server's estimator does not meet the estimate-quality targets.",
-            f"The changes proposed in section 4 {'meet' if proposed_exp else 'do not meet'} the exponential target"
-            f" and {'meet' if proposed_day else 'do not meet'} the realistic-day one"
-            f" ({1 - proposed / naive:.0%} lower than naive instead of {1 - server / naive:.0%});"
+            f"The server's estimator {'meets' if server_exp else 'does not meet'} the exponential target"
+            f" ({span('server')}) and {'meets' if server_day else 'does not meet'} the realistic-day one"
+            f" ({1 - server / naive:.0%} lower RMSE than naive); before the changes of section 4 it measured"
+            f" {BEFORE[0]} and {BEFORE[1]} lower.",
+            f"The one change still proposed gives {1 - proposed / naive:.0%} lower than naive;"
             " section 3.3 measures how much any estimator seeing the same information could still gain.",
         ]
     )
@@ -242,10 +235,11 @@ below comes from that run: change the code, run it again, and this page follows.
 windows call with `queue_server.domain.routing.pick_next`, returning no-shows are placed with `requeue_key`,
 each window move goes through `windows.check_window_action` and each ticket move through
 `tickets.check_transition`, and every ticket's estimated wait at issue comes from
-`queue_server.domain.estimate.estimate_waits` with a live `ServiceTimes` moving average, as the server
-computes it (`services/views.py`, `services/loading.py`). The functions are looked up on their modules at
-each call, never copied. Code: `queue_server/simulation/` (arrivals, engine, estimators, metrics, theory,
-validation, staffing, proposals, charts, report, document, cli).
+`queue_server.domain.estimate.estimate_waits` with a live `ServiceTimes` mean learned from call to finish,
+as the server computes it (`services/views.py`, `services/loading.py`, `services/window_actions.py`). The
+functions are looked up on their modules at each call, never copied. Code: `queue_server/simulation/`
+(arrivals, engine, estimators, metrics, theory, validation, staffing, proposals, charts, report, document,
+cli).
 
 ## Summary
 
@@ -267,8 +261,8 @@ sent home).
   hall gets, per day: {categories}.
 - **Service**: lognormal with the hall's `service_minutes` as mean and a coefficient of variation of
   {scenario.service_cv:g} (or exponential; per-item means can be set in a scenario file). The citizen walks to the
-  window first (exponential, mean {scenario.walk_mean_s:.0f} s): the window is held, the server's clock of the
-  service (start → finish) does not run.
+  window first (exponential, mean {scenario.walk_mean_s:.0f} s): the window is held, and the server's clock of
+  the service, which runs from the call to the finish, counts the walk.
 - **Green channel**: {scenario.green_share:.0%} of tickets; routing's priority streak of
   {scenario.priority_streak_max} applies.
 - **No-shows**: {scenario.no_show_p:.0%} of called citizens do not come; the clerk recalls {scenario.recall_limit} times
@@ -304,26 +298,34 @@ percentile of the wait is checked too: P(W > t) = C·e^−(cμ−λ)t.
 Every ticket's estimate at issue is recorded next to its actual wait (issue → first call). Compared, on the
 same tickets of the same runs:
 
-- **server** — `estimate_waits` with `ServiceTimes` (alpha 0.2, started from the configured times): what
-  the kiosk prints today;
-- **naive** (a) — people ahead × mean service time / windows listing the category (the same live mean);
+- **server** — `estimate_waits` with `ServiceTimes` (alpha {ALPHA:g}, prior 4, started from the configured
+  times), learning from call to finish: what the kiosk prints;
+- **previous** (exponential only) — the server's estimator before the changes of section 4, reproduced
+  exactly in M/M/c (one category, no walk): `ServiceTimes` with alpha {PREVIOUS_ALPHA:g};
+- **naive** (a) — people ahead × mean service time / windows listing the category, with the mean the server
+  kept when the targets were set (an EWMA with alpha {PREVIOUS_ALPHA:g} of start → finish), so that the
+  baseline does not move with the server;
 - **full information** (b, exponential only) — (n + 1)/(cμ) with the true μ: the conditional mean of the
   wait given the queue, which no estimator can beat;
-- **proposed** — the changes of section 4, and (on the hall) each step of them alone.
+- **proposed** (on the hall) — the server with the change still open (section 4); and the server without
+  each of its service-time choices: **alpha-0.2** (the earlier short memory), **start-finish** (the earlier
+  clock).
 
 ### 3.1 Exponential: against full information
 
-{estimator_grid_table(points, ["server", "naive", "proposed"]).markdown()}
+{estimator_grid_table(points, ["server", "previous", "naive"]).markdown()}
 
 ![RMSE relative to full information]({rel}/rmse-mmc.png)
 
 The server's method is exact here — for one category on c windows, `estimate_waits` *is* (n + 1)·S/c — so
-its whole excess error is the noise of its mean S. An EWMA with alpha 0.2 remembers about ten services, and
-its relative standard deviation is √(α/(2 − α)) = 0.33 for exponential times. That error is multiplied by
-n + 1, so it grows with the queue: RMSE² / RMSE²(full) ≈ 1 + 0.11·E[(n+1)²]/E[n+1] = 1 + 0.11·(1+ρ)/(1−ρ),
-an RMSE ratio of 1.15 at ρ = 0.5 and 1.76 at ρ = 0.9 whatever c — the {span("server")} above.
-No alpha of 0.2 can pass: it takes
-α ≈ 0.01 (relative noise 0.07) to stay within 10% at ρ = 0.9.
+its whole excess error is the noise of its mean S. That error is multiplied by n + 1, so it grows with the
+queue: with a relative standard deviation v of S, RMSE² / RMSE²(full) ≈ 1 + v²·E[(n+1)²]/E[n+1]
+= 1 + v²·(1+ρ)/(1−ρ). A moving average with weight alpha has v = √(α/(2 − α)) for exponential times:
+{noise:.2f} for the server's alpha {ALPHA:g} (a ratio of {math.sqrt(1 + noise**2 * 3):.2f} at ρ = 0.5 and
+{math.sqrt(1 + noise**2 * 19):.2f} at ρ = 0.9; measured {span("server")}), {previous_noise:.2f} for the earlier
+alpha {PREVIOUS_ALPHA:g} ({math.sqrt(1 + previous_noise**2 * 3):.2f} and {math.sqrt(1 + previous_noise**2 * 19):.2f};
+measured {span("previous")}). With the prior of 4, the first services are averaged with the configured time
+as a plain mean, so the longer memory does not slow the start.
 
 ### 3.2 A realistic day in the demo hall
 
@@ -336,56 +338,64 @@ The same at load {LOADS[1]:g}: {quiet}.
 
 ![Estimated against actual waits]({rel}/estimates.png)
 
-Where the server's estimate goes wrong on this hall, category by category:
+The server's estimate on this hall, category by category (proposed: section 4):
 
 {_per_category(days, codes)}
 
-- **Shared windows, work-proportional shares.** `estimate_waits` gives each category a share of a shared
-  window in proportion to the work waiting, ignoring the window's order of preference. Window 1 serves
-  jisheng first, but with zonghe's long queue the estimator hands most of it to zonghe: jisheng tickets are
-  promised far longer than they wait (see the bias). The reverse happens to nonglin, the *fifth* category of window 10:
-  the estimator counts a good share of window 10 for it, which it seldom gets.
-- **Noise of the mean**, as in 3.1.
-- A paused window is not counted at all, though it is back in minutes; the walk to the window is not in the
-  measured service time although it holds the window.
+What the server's estimate still leaves out:
+
+- **Arrivals to come.** The fluid clears today's queues in each window's order of preference, but a window's
+  first category refills while a later one waits, and green-channel tickets overtake ordinary ones: tickets
+  of a shared window's later categories tend to be promised too little.
+- **The service in progress** is counted as a full mean of the category called next, however long it has
+  run.
+- **A paused window** is not counted at all, though it is back in minutes (the open proposal).
+- **The noise of the mean**, as in 3.1 — small now: without the longer memory (alpha-0.2) the RMSE would be
+  {ablation["alpha-0.2"] / 60:.1f} min instead of {server / 60:.1f}; learning from start to finish instead of from
+  the call (start-finish), {ablation["start-finish"] / 60:.1f} min.
 
 ### 3.3 How close to the best possible?
 
 The remaining error is mostly the randomness of the services themselves: one window with 15–20-minute
 services and three people ahead has a standard deviation of wait of ~20 minutes whatever is printed. As a
-check, the proposed estimate was recalibrated on the even days — replaced, per category, priority class and
+check, the server's estimate was recalibrated on the even days — replaced, per category, priority class and
 5-minute bucket of the estimate, by the mean actual wait observed there — and scored on the odd days: its
 RMSE goes from {own / 60:.1f} to {recalibrated / 60:.1f} minutes ({gain:+.0%} better). {left} for
 any estimator that sees what this one sees (category, people ahead, windows' state). The 30% target
 against the naive estimator is therefore a property of the hall as much as of the estimator: how much
 worse the naive one is depends on how many windows are shared or paused and how long the queues get.
 
-## 4. Proposed changes to the estimator
+## 4. Changes to the estimator: made, and still proposed
 
-Measured above as **proposed**; each step alone is in the table of 3.2 (p1–p4). Code:
-`queue_server/simulation/proposals.py`, written to be moved into `queue_server/domain/estimate.py` as is.
+The simulator measured the server's earlier estimator at {BEFORE[0]} of full information (exponential) and
+{BEFORE[1]} below the naive one on the realistic day, and proposed the first three changes below, with code
+and measurements (commit ece2863: the fluid alone 23% below naive, the longer memory alone 16%, both 30%,
+with the call → finish clock 31%). They are now the domain's, and this report measures the result as
+**server**:
 
-1. **`ServiceTimes`: a longer memory, with a quick start** (p1). The weight of the k-th observation of a
-   category becomes max(alpha, 1/(k + 1 + prior)) with alpha = 0.01 and prior = 4 (the configured time counts
-   as four observations): the first services are averaged with the configured time, so a wrong
-   configuration is corrected within a few services; then the mean is an EWMA remembering ~200 services
-   (relative noise 0.07 instead of 0.33). The clipping rule is unchanged. With it, the exponential target is
-   met everywhere ({span("proposed")}). Because the server rebuilds the mean at start-up from
-   the last `SERVICE_TIME_HISTORY` = 300 services of *all* categories (~30 each), `services/loading.py`
-   should read the last ~200 *per category* (or persist the means) to keep that precision across restarts.
-2. **`estimate_waits`: share windows in their order of preference** (p2, `fluid_waits`). Idle windows call
-   at once; then every available window calls the first category in *its* order that still has uncalled
-   tickets, at rate 1/S of that category; when a category runs out its windows move on to their next one. A
-   ticket with `ahead` tickets before it waits until its category's calls reach ahead + 1. For one category
-   on c windows this is exactly today's (ahead + 1 − idle)·S/c (so the M/M/c optimality is kept); for shared
-   windows it follows routing instead of splitting windows by work. It answers the docstring's worry
-   about a first-category-first share: a second category's wait is bounded by the time the first category's
-   current queue takes to clear, not unbounded.
-3. **Learn the time a window is held** (p4; `services/window_actions.finish`): observe finish − called_at
+1. **`ServiceTimes`: a longer memory, with a quick start** (`queue_server/domain/estimate.py`). The k-th
+   observation of a category weighs max(alpha, 1/(k + 1 + prior)) with alpha = {ALPHA:g} and prior = 4 (the
+   configured time counts as four observations): the first services are averaged with the configured time,
+   so a wrong configuration is corrected within a few services; then the mean is a moving average
+   remembering ~200 services (relative noise {noise:.2f} instead of {previous_noise:.2f}). The clipping rule is
+   unchanged. At start-up `services/loading.py` replays the last `SERVICE_TIME_HISTORY` = 200 services *of
+   each category*, so a restart keeps that precision.
+2. **`estimate_waits`: the fluid, in each window's order of preference.** Idle windows call at once; then
+   every available window calls the first category in *its* order that still has uncalled tickets, at rate
+   1/S of that category; when a category runs out its windows move on to their next one. A ticket with
+   `ahead` tickets before it waits until its category's calls reach ahead + 1. For one category on c
+   windows this is the earlier (ahead + 1 − idle)·S/c (so the M/M/c optimality is kept); for shared windows
+   it follows routing instead of splitting windows in proportion to the work waiting. `estimate_new` runs
+   the same fluid with one more ticket in each category.
+3. **Learn the time a window is held** (`services/window_actions.finish`): observe finish − called_at
    (the walk to the window included) instead of finish − started_at.
+
+Still proposed, measured as **proposed** (`queue_server/simulation/proposals.py`):
+
 4. **Count a paused window as available and busy** (`runtime.window_loads`: available = open or paused,
    busy = holding a ticket or paused): it will be back. This also gives an estimate to tickets of a category
-   whose only window is paused (today: none).
+   whose only window is paused (today: none). On the realistic day: {1 - proposed / naive:.0%} below naive
+   instead of {1 - server / naive:.0%}.
 
 ## 5. Staffing what-if
 
@@ -424,7 +434,7 @@ bianmin simulate --config my-hall.toml --scenario busy-monday.toml --arrivals mo
 ```
 
 Tests: `tests/simulation/` (Erlang C values; simulation against Erlang C on all nine points with a
-statistical tolerance; estimator ordering and targets on fixed seeds; the simulator calls the real
+statistical tolerance; the estimators' targets and ordering on fixed seeds; the simulator calls the real
 `pick_next`, `requeue_key` and `estimate_waits`; the CLI).
 """
     return out

@@ -7,33 +7,34 @@ from collections.abc import Callable, Sequence
 from queue_server.simulation.arrivals import Arrival, day_arrivals, pause_plan
 from queue_server.simulation.engine import DayResult, run_day
 from queue_server.simulation.estimators import DomainEstimator, Estimator, Naive, server_estimator, server_times
-from queue_server.simulation.proposals import LongMemoryServiceTimes, fluid_waits
 from queue_server.simulation.scenario import Scenario
 
 __all__ = ["hall_estimators", "simulate_days"]
 
 
-def _long_memory(scenario: Scenario) -> LongMemoryServiceTimes:
-    return LongMemoryServiceTimes({c.code: c.configured_s for c in scenario.categories})
-
-
 def hall_estimators(scenario: Scenario, *, ablation: bool = False) -> list[Estimator]:
-    """The server's estimator, the naive one and the full proposal; with `ablation`, each step of the proposal."""
+    """The server's estimator, the naive one and the open proposal; with `ablation`, the server without each
+    of its service-time choices (what each is worth)."""
     chosen: list[Estimator] = [server_estimator(scenario), Naive(scenario)]
     if ablation:
         chosen += [
-            DomainEstimator("p1-memory", "estimate_waits + LongMemoryServiceTimes", _long_memory(scenario)),
-            DomainEstimator("p2-fluid", "fluid_waits + ServiceTimes (alpha 0.2)", server_times(scenario), fluid_waits),
-            DomainEstimator("p3-both", "fluid_waits + LongMemoryServiceTimes", _long_memory(scenario), fluid_waits),
-            DomainEstimator("p4-call", "p3 + learn call→finish", _long_memory(scenario), fluid_waits, from_call=True),
+            DomainEstimator(
+                "alpha-0.2",
+                "server with ServiceTimes alpha 0.2 (the earlier short memory)",
+                server_times(scenario, 0.2),
+            ),
+            DomainEstimator(
+                "start-finish",
+                "server learning start → finish (the earlier clock)",
+                server_times(scenario),
+                from_call=False,
+            ),
         ]
     chosen.append(
         DomainEstimator(
             "proposed",
-            "fluid_waits + LongMemoryServiceTimes + learn call→finish + paused windows count as busy",
-            _long_memory(scenario),
-            fluid_waits,
-            from_call=True,
+            "server + paused windows count as available and busy",
+            server_times(scenario),
             paused_as_busy=True,
         )
     )

@@ -20,9 +20,9 @@ from queue_server.simulation.estimators import (
     FullInformation,
     Naive,
     server_estimator,
+    server_times,
 )
 from queue_server.simulation.metrics import ErrorSummary, estimate_errors, percentile
-from queue_server.simulation.proposals import LongMemoryServiceTimes
 from queue_server.simulation.scenario import Scenario, mmc
 from queue_server.simulation.theory import mmc_mean_wait, mmc_wait_quantile, t_quantile_975
 
@@ -35,13 +35,17 @@ MEAN_S = 300.0  # five-minute services: the figures scale with it
 
 
 def mmc_estimators(scenario: Scenario) -> list[Estimator]:
-    """The server's estimator, the naive one, full information, and the proposed longer-memory mean."""
-    defaults = {c.code: c.configured_s for c in scenario.categories}
+    """The server's estimator, the server's earlier one, the naive one and full information.
+
+    In M/M/c the earlier server is reproduced exactly: with one category the fluid is the earlier method, no
+    walk makes call → finish equal to start → finish, and alpha 0.2 with a prior of 4 gives every observation
+    the weight 0.2 — the earlier moving average.
+    """
     return [
         server_estimator(scenario),
+        DomainEstimator("previous", "the server's earlier ServiceTimes (EWMA, alpha 0.2)", server_times(scenario, 0.2)),
         Naive(scenario),
         FullInformation({c.code: c.mean_s for c in scenario.categories}),
-        DomainEstimator("proposed", "proposed: LongMemoryServiceTimes (alpha 0.01)", LongMemoryServiceTimes(defaults)),
     ]
 
 

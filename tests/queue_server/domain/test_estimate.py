@@ -161,39 +161,106 @@ def test_transferred_to_an_unavailable_or_unknown_window() -> None:
     assert result == {1: Estimate(0, None), 2: Estimate(0, None)}
 
 
-# --- multi-category windows -----------------------------------------------------------------------------------
+# --- shared windows: the fluid in each window's order of preference ------------------------------------------
 
 
-def test_multi_category_shares_are_proportional_to_waiting_work() -> None:
-    # W1 serves A and B, W2 only B, all busy. Work waiting: A 2*100 = 200, B 3*200 = 600.
-    # W1 gives A 200/800 = 0.25 and B 0.75; W2 gives B 1. So c_eff(A) = 0.25, c_eff(B) = 1.75.
+def test_a_shared_window_calls_its_first_category_first() -> None:
+    # W1 serves A then B, W2 only B, all busy; A 2 × 100 s, B 3 × 200 s.
+    # Until t = 200 W1 calls A (one per 100 s) and W2 calls B (one per 200 s): A runs out, B has had 1 call.
+    # Then both windows call B: one per 100 s.
     queued = [t(1, "A"), t(2, "A"), t(3, "B"), t(4, "B"), t(5, "B")]
     windows = [win(1, "A", "B"), win(2, "B")]
     result = estimate_waits(queued, windows, {"A": 100, "B": 200})
-    assert result[1] == Estimate(0, 400)  # 1 * 100 / 0.25
-    assert result[2] == Estimate(1, 800)
-    assert result[3] == Estimate(0, 114)  # 1 * 200 / 1.75 = 114.29
-    assert result[4] == Estimate(1, 229)  # 228.57
-    assert result[5] == Estimate(2, 343)  # 342.86
+    assert [result[i] for i in range(1, 6)] == [
+        Estimate(0, 100),
+        Estimate(1, 200),
+        Estimate(0, 200),  # W2 alone: 1 × 200
+        Estimate(1, 300),  # 200 + (2 − 1) × 200 / 2
+        Estimate(2, 400),  # 200 + (3 − 1) × 200 / 2
+    ]
 
 
-def test_multi_category_idle_share() -> None:
-    # W1 (A, B) idle, W2 (B) busy; one ticket each of A and B, S 100 each: W1 gives 0.5 to each.
+def test_the_order_of_preference_decides_who_gets_a_shared_window() -> None:
+    queued = [t(1, "A"), t(2, "A"), t(3, "B"), t(4, "B")]
+    a_first = estimate_waits(queued, [win(1, "A", "B"), win(2, "A", "B")], {"A": 100, "B": 100})
+    b_first = estimate_waits(queued, [win(1, "B", "A"), win(2, "B", "A")], {"A": 100, "B": 100})
+    assert [a_first[i].wait_s for i in range(1, 5)] == [50, 100, 150, 200]
+    assert [b_first[i].wait_s for i in range(1, 5)] == [150, 200, 50, 100]
+
+
+def test_a_windows_categories_run_at_their_own_service_times() -> None:
+    # Nobody waits for A: the window calls B at B's pace, then C at C's.
+    queued = [t(1, "B"), t(2, "B"), t(3, "C")]
+    result = estimate_waits(queued, [win(1, "A", "B", "C")], {"A": 999, "B": 200, "C": 50})
+    assert [result[i].wait_s for i in range(1, 4)] == [200, 400, 450]
+
+
+@pytest.mark.parametrize("n_a", range(4))
+@pytest.mark.parametrize("n_b", range(4))
+@pytest.mark.parametrize("n_c", range(4))
+def test_one_busy_window_clears_its_categories_in_order(n_a: int, n_b: int, n_c: int) -> None:
+    # One window serving A, B, C in that order: the k-th ticket of a category waits for every ticket of the
+    # categories before it, then k services of its own (exhaustive over small queues).
+    service = {"A": 120.0, "B": 300.0, "C": 45.0}
+    counts = {"A": n_a, "B": n_b, "C": n_c}
+    queued = [t(i, c) for i, c in enumerate("A" * n_a + "B" * n_b + "C" * n_c, start=1)]
+    result = estimate_waits(queued, [win(1, "A", "B", "C")], service)
+    before = 0.0
+    for c in "ABC":
+        waits = sorted(result[q.id].wait_s or 0 for q in queued if q.category == c)
+        assert waits == [math.floor(before + k * service[c] + 0.5) for k in range(1, counts[c] + 1)]
+        before += counts[c] * service[c]
+
+
+@pytest.mark.parametrize("servers", [1, 2, 3])
+def test_windows_with_the_same_list_clear_all_the_work_together(servers: int) -> None:
+    # c busy windows serving A then B: the last ticket of B waits for all the work waiting, shared by c.
+    queued = [t(i, "A") for i in range(1, 4)] + [t(i, "B") for i in range(4, 9)]
+    windows = [win(n, "A", "B") for n in range(1, servers + 1)]
+    result = estimate_waits(queued, windows, {"A": 120, "B": 300})
+    assert result[8].wait_s == round((3 * 120 + 5 * 300) / servers)
+    assert result[3].wait_s == round(3 * 120 / servers)
+
+
+def test_a_second_category_waits_only_for_the_first_ones_queue() -> None:
+    # However long A's service, B's first ticket waits for A's current queue and one B service: bounded.
+    queued = [t(1, "A"), t(2, "A"), t(3, "B")]
+    result = estimate_waits(queued, [win(1, "A", "B")], {"A": 1000, "B": 10})
+    assert result[3] == Estimate(0, 2010)
+
+
+def test_dedicated_windows_keep_categories_independent() -> None:
+    queued = [t(1, "A"), t(2, "B"), t(3, "A"), t(4, "B"), t(5, "B")]
+    windows = [win(1, "A"), win(2, "B"), win(3, "B", busy=False)]
+    result = estimate_waits(queued, windows, {"A": 100, "B": 60})
+    assert [result[i] for i in (1, 3)] == [Estimate(0, 100), Estimate(1, 200)]
+    assert [result[i] for i in (2, 4, 5)] == [Estimate(0, 0), Estimate(1, 30), Estimate(2, 60)]
+
+
+def test_an_idle_shared_window_calls_its_first_category_with_someone_waiting() -> None:
+    # W1 (A, B) idle, W2 (B) busy, one A and two B: W1 calls A at once, then both windows call B.
     queued = [t(1, "A"), t(2, "B"), t(3, "B")]
     windows = [win(1, "A", "B", busy=False), win(2, "B")]
     result = estimate_waits(queued, windows, {"A": 100, "B": 100})
-    # A: work 100, B: work 200 -> W1 shares A 1/3, B 2/3; idle_A = 1/3, idle_B = 2/3, c_eff(B) = 5/3.
-    assert result[1] == Estimate(0, 0)  # 0 < 1/3
-    assert result[2] == Estimate(0, 0)  # 0 < 2/3
-    assert result[3] == Estimate(1, 80)  # (1 + 1 - 2/3) * 100 / (5/3) = 80
+    assert result == {1: Estimate(0, 0), 2: Estimate(0, 50), 3: Estimate(1, 100)}
+    # Nobody waits for A: W1 calls B at once, then both windows call B.
+    result = estimate_waits([t(2, "B"), t(3, "B")], windows, {"A": 100, "B": 100})
+    assert result == {2: Estimate(0, 0), 3: Estimate(1, 50)}
 
 
-def test_last_ticket_of_a_shared_window_waits_for_all_its_work() -> None:
-    # One busy window serving A then B: the last B ticket waits for all the waiting work, whatever the order.
-    queued = [t(1, "A"), t(2, "A"), t(3, "A"), t(4, "B"), t(5, "B")]
-    result = estimate_waits(queued, [win(1, "A", "B")], {"A": 120, "B": 300})
-    assert result[3].wait_s == 3 * 120 + 2 * 300
-    assert result[5].wait_s == 3 * 120 + 2 * 300
+def test_idle_windows_call_in_number_order() -> None:
+    # W1 (A, B) and W2 (A) idle, one A and one B, listed W2 first: W1 calls first and takes A, W2 has nothing
+    # left, and B waits for W1's next call.
+    queued = [t(1, "A"), t(2, "B")]
+    windows = [win(2, "A", busy=False), win(1, "A", "B", busy=False)]
+    result = estimate_waits(queued, windows, {"A": 100, "B": 80})
+    assert result == {1: Estimate(0, 0), 2: Estimate(0, 80)}
+
+
+def test_unavailable_windows_take_no_part_in_the_fluid() -> None:
+    queued = [t(1, "A"), t(2, "B")]
+    windows = [win(1, "A", "B", available=False, busy=False), win(2, "B")]
+    assert estimate_waits(queued, windows, {"A": 100, "B": 80}) == {1: Estimate(0, None), 2: Estimate(0, 80)}
 
 
 def test_categories_with_nothing_waiting_take_no_share() -> None:
@@ -207,12 +274,18 @@ def test_duplicate_category_in_window_config_counts_once() -> None:
     assert result == {1: Estimate(0, 100)}
 
 
+def test_targeted_tickets_do_not_delay_untargeted_ones() -> None:
+    plain = estimate_waits([t(1, "A")], [win(1, "A")], {"A": 100})
+    with_targeted = estimate_waits([t(1, "A"), t(2, "A", target=1), t(3, "A", target=1)], [win(1, "A")], {"A": 100})
+    assert with_targeted[1] == plain[1]
+
+
+_WINDOW_LISTS = st.lists(st.sampled_from("ABC"), min_size=1, max_size=3, unique=True)
+
+
 @given(
     st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(list(Priority))), max_size=30),
-    st.lists(
-        st.tuples(st.lists(st.sampled_from("ABC"), min_size=1, max_size=3), st.booleans(), st.booleans()),
-        max_size=4,
-    ),
+    st.lists(st.tuples(_WINDOW_LISTS, st.booleans(), st.booleans()), max_size=4),
 )
 def test_waits_are_monotone_and_ahead_is_a_ranking(
     specs: list[tuple[str, Priority]], window_specs: list[tuple[list[str], bool, bool]]
@@ -225,11 +298,30 @@ def test_waits_are_monotone_and_ahead_is_a_ranking(
         ests = sorted((e for q in queued if q.category == category for e in [result[q.id]]), key=lambda e: e.ahead)
         assert [e.ahead for e in ests] == list(range(len(ests)))
         waits = [e.wait_s for e in ests]
-        if any(w is None for w in waits):
-            assert all(w is None for w in waits)
-        else:
+        served = any(w.available and category in w.categories for w in windows)
+        assert all((w is not None) is served for w in waits)
+        if served:
             assert waits == sorted(waits)  # type: ignore[type-var]
             assert all(w is not None and w >= 0 for w in waits)
+
+
+@given(
+    st.lists(st.sampled_from("ABC"), max_size=20),
+    st.lists(st.tuples(_WINDOW_LISTS, st.booleans()), min_size=1, max_size=4),
+    _WINDOW_LISTS,
+)
+def test_one_more_busy_window_never_makes_anyone_wait_longer(
+    categories: list[str], window_specs: list[tuple[list[str], bool]], extra: list[str]
+) -> None:
+    queued = [t(i, c) for i, c in enumerate(categories, start=1)]
+    windows = [win(n, *cats, busy=b) for n, (cats, b) in enumerate(window_specs, start=1)]
+    service = {"A": 100.0, "B": 250.0, "C": 60.0}
+    before = estimate_waits(queued, windows, service)
+    after = estimate_waits(queued, [*windows, win(len(windows) + 1, *extra)], service)
+    for q in queued:
+        old, new = before[q.id].wait_s, after[q.id].wait_s
+        if old is not None:
+            assert new is not None and new <= old
 
 
 # --- ServiceTimes ---------------------------------------------------------------------------------------------
@@ -243,7 +335,52 @@ def test_defaults_and_fallback() -> None:
     assert ServiceTimes({}, fallback=90).mean("Z") == 90
 
 
+def test_default_parameters() -> None:
+    times = ServiceTimes({})
+    assert (times.alpha, times.prior, times.fallback, times.clip_factor) == (0.01, 4.0, 300.0, 4.0)
+
+
+def _weights(times: ServiceTimes, category: str, count: int) -> list[float]:
+    """The weight each of `count` observations got: the mean moves by w·(x − mean) toward x (50 or 200 s)."""
+    weights = []
+    for k in range(count):
+        mean, x = times.mean(category), 200.0 if k % 2 else 50.0
+        times.observe(category, x)
+        weights.append((times.mean(category) - mean) / (x - mean))
+    return weights
+
+
+@pytest.mark.parametrize(("alpha", "prior"), [(0.01, 4.0), (0.1, 4.0), (0.1, 0.0), (0.2, 4.0), (0.05, 2.5), (1.0, 4.0)])
+def test_the_kth_observation_weighs_max_alpha_and_one_over_k_plus_one_plus_prior(alpha: float, prior: float) -> None:
+    times = ServiceTimes({"A": 100}, alpha=alpha, prior=prior)
+    expected = [max(alpha, 1 / (k + 1 + prior)) for k in range(120)]
+    assert _weights(times, "A", 120) == pytest.approx(expected, rel=1e-9)
+    assert times.observed("A") == 120
+
+
+def test_first_services_are_averaged_with_the_default_as_prior_observations() -> None:
+    times = ServiceTimes({"A": 300})  # prior 4: the default counts as four services
+    observed = [400.0, 200.0, 600.0, 350.0, 500.0]
+    for x in observed:
+        times.observe("A", x)
+    assert times.mean("A") == pytest.approx((4 * 300 + sum(observed)) / (4 + len(observed)))
+
+
+def test_a_wrong_default_is_corrected_within_a_few_services() -> None:
+    times = ServiceTimes({"A": 60})
+    for _ in range(20):
+        times.observe("A", 200)  # clipped to 4 × the mean while the mean is low, then exact
+    assert times.mean("A") == pytest.approx(200, rel=0.25)
+
+
+def test_prior_zero_takes_the_first_observation_as_the_mean() -> None:
+    times = ServiceTimes({"A": 300}, prior=0)
+    times.observe("A", 250)
+    assert times.mean("A") == 250
+
+
 def test_ewma_arithmetic() -> None:
+    # alpha 0.2 with prior 4: every weight is 0.2, the plain EWMA.
     times = ServiceTimes({"A": 300}, alpha=0.2)
     times.observe("A", 400)
     assert times.mean("A") == pytest.approx(320)
@@ -259,11 +396,29 @@ def test_ewma_alpha_one_follows_the_last_observation() -> None:
     assert times.mean("A") == 200
 
 
-def test_ewma_converges_to_a_steady_duration() -> None:
-    times = ServiceTimes({"A": 60}, alpha=0.2)
-    for _ in range(200):
+def test_converges_to_a_steady_duration() -> None:
+    times = ServiceTimes({"A": 60})
+    for _ in range(3000):
         times.observe("A", 600)
     assert times.mean("A") == pytest.approx(600)
+
+
+def test_the_long_memory_smooths_noisy_services() -> None:
+    # Services alternating 100 s and 500 s: after the start, the mean stays within alpha·200 s of 300 s.
+    times = ServiceTimes({"A": 300})
+    for i in range(400):
+        times.observe("A", 100 if i % 2 else 500)
+        if i >= 200:
+            assert abs(times.mean("A") - 300) <= 0.01 * 200 + 1e-6
+
+
+def test_categories_count_their_observations_separately() -> None:
+    times = ServiceTimes({"A": 100, "B": 100})
+    for _ in range(10):
+        times.observe("A", 100)
+    times.observe("B", 200)
+    assert (times.observed("A"), times.observed("B"), times.observed("C")) == (10, 1, 0)
+    assert times.mean("B") == pytest.approx(120)  # B's first observation: weight 1/5
 
 
 def test_unknown_category_starts_from_the_fallback() -> None:
@@ -271,14 +426,20 @@ def test_unknown_category_starts_from_the_fallback() -> None:
     times.observe("N", 100)
     assert times.mean("N") == pytest.approx(150)
     assert times.snapshot() == {"N": pytest.approx(150)}
+    prior = ServiceTimes({}, fallback=200)
+    prior.observe("N", 100)
+    assert prior.mean("N") == pytest.approx(180)  # (4 × 200 + 100) / 5
 
 
 @pytest.mark.parametrize("bad", [-1.0, -0.001, MAX_SERVICE_S + 1, 10 * 3600.0, math.nan, math.inf, -math.inf])
-def test_absurd_observations_are_ignored(bad: float) -> None:
+def test_absurd_observations_are_ignored_and_not_counted(bad: float) -> None:
     times = ServiceTimes({"A": 300})
     times.observe("A", bad)
     assert times.mean("A") == 300
     assert times.snapshot() == {"A": 300}
+    assert times.observed("A") == 0
+    times.observe("A", 400)
+    assert times.mean("A") == pytest.approx(320)  # still the first observation's weight, 1/5
 
 
 def test_zero_is_clipped_up_to_one_second() -> None:
@@ -294,6 +455,14 @@ def test_long_outlier_is_clipped_to_a_multiple_of_the_mean() -> None:
     unclipped = ServiceTimes({"A": 300}, alpha=0.2, clip_factor=1000)
     unclipped.observe("A", 3000)
     assert unclipped.mean("A") == pytest.approx(0.8 * 300 + 0.2 * 3000)
+
+
+def test_a_forgotten_finish_moves_a_settled_mean_by_at_most_alpha_times_clip() -> None:
+    times = ServiceTimes({"A": 300})
+    for _ in range(200):
+        times.observe("A", 300)
+    times.observe("A", MAX_SERVICE_S)
+    assert times.mean("A") == pytest.approx(300 * (1 - 0.01 + 0.01 * 4))
 
 
 def test_snapshot_is_a_copy() -> None:
@@ -314,6 +483,12 @@ def test_defaults_mapping_is_not_aliased() -> None:
 def test_alpha_must_be_in_range(alpha: float) -> None:
     with pytest.raises(ValueError, match="alpha"):
         ServiceTimes({"A": 300}, alpha=alpha)
+
+
+@pytest.mark.parametrize("prior", [-1.0, math.nan, math.inf])
+def test_prior_must_be_a_finite_count(prior: float) -> None:
+    with pytest.raises(ValueError, match="prior"):
+        ServiceTimes({"A": 300}, prior=prior)
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, MAX_SERVICE_S + 1])
@@ -338,30 +513,54 @@ def test_mean_stays_positive_and_bounded(observations: list[float]) -> None:
 # --- estimate_new: the estimate of a ticket taken now, per category --------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
+def test_estimate_new_examples() -> None:
+    queued = [t(1, "A"), t(2, "A"), t(3, "B")]
+    windows = [win(1, "A", "B"), win(2, "C", busy=False), win(3, "D", available=False)]
+    new = estimate_new(queued, windows, {"A": 100, "B": 50, "C": 70}, ["A", "B", "C", "D"])
+    assert new == {
+        "A": Estimate(2, 300),  # behind two A tickets on the busy window
+        "B": Estimate(1, 300),  # behind A's whole queue, then one B and its own turn
+        "C": Estimate(0, 0),  # an idle window
+        "D": Estimate(0, None),  # its only window is paused
+    }
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     counts=st.lists(st.integers(0, 6), min_size=3, max_size=3),
+    priority=st.lists(st.integers(0, 2), min_size=3, max_size=3),
     targeted=st.integers(0, 3),
     layout=st.lists(
-        st.tuples(st.sets(st.sampled_from(["a", "b", "c"]), min_size=1), st.booleans(), st.booleans()),
+        st.tuples(
+            st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),
+            st.booleans(),
+            st.booleans(),
+        ),
         min_size=0,
-        max_size=4,
+        max_size=5,
     ),
+    numbers=st.permutations(range(1, 6)),
 )
 def test_estimate_new_equals_adding_one_ticket_and_estimating(
-    counts: list[int], targeted: int, layout: list[tuple[set[str], bool, bool]]
+    counts: list[int],
+    priority: list[int],
+    targeted: int,
+    layout: list[tuple[list[str], bool, bool]],
+    numbers: list[int],
 ) -> None:
     """estimate_new is exactly estimate_waits with one more ordinary ticket at the end of the category."""
-    service = {"a": 300.0, "b": 420.0, "c": 600.0}
+    service = {"a": 300.0, "b": 420.0, "c": 133.3}
     queued: list[QueuedTicket] = []
-    for category, count in zip("abc", counts, strict=True):
-        for _ in range(count):
-            queued.append(QueuedTicket(len(queued) + 1, category, Priority.ORDINARY, 1_000 + len(queued)))
+    for category, count, green in zip("abc", counts, priority, strict=True):
+        for i in range(count):
+            p = Priority.GREEN if i < green else Priority.ORDINARY
+            queued.append(QueuedTicket(len(queued) + 1, category, p, 1_000 + len(queued)))
     for _ in range(targeted):
         queued.append(QueuedTicket(len(queued) + 1, "a", Priority.ORDINARY, 5_000 + len(queued), target_window=1))
+    # Windows in any order of their numbers, each with its categories in any order of preference.
     windows = [
-        WindowLoad(number, tuple(sorted(cats)), available, busy)
-        for number, (cats, available, busy) in enumerate(layout, start=1)
+        WindowLoad(number, tuple(cats), available, busy)
+        for number, (cats, available, busy) in zip(numbers, layout, strict=False)
     ]
     new = estimate_new(queued, windows, service, ["a", "b", "c"])
     for category in "abc":
