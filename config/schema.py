@@ -240,6 +240,42 @@ class BoardDevice(Strict):
 Device = Annotated[PrinterDevice | KioskDevice | BoardDevice, Field(discriminator="kind")]
 
 
+class Voice(Strict):
+    """Voice calling (语音叫号): the call is stitched from recorded clips and said `repeat` times."""
+
+    clips_dir: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description=(
+            "folder of WAV clips replacing the bundled placeholders by file name (qing.wav, letter_a.wav,"
+            " digit_1.wav, ...; see queue_server/voice/clips/README.md); an absolute path, or relative to"
+            " the folder the server is started from"
+        ),
+    )
+    repeat: int = Field(2, ge=1, le=5, description="how many times the call is said")
+    chime: bool = Field(True, description="a chime (叮咚) before the call")
+
+
+class AppointmentRules(Strict):
+    """Appointments (办事预约): slots on working days within the sessions, a capacity per slot and category."""
+
+    enabled: bool = True
+    slot_minutes: int = Field(30, ge=5, le=240, description="length of a slot; slots start at each session's start")
+    capacity: int = Field(4, ge=0, le=500, description="appointments per slot and category")
+    category_capacity: dict[Slug, Annotated[int, Field(ge=0, le=500)]] = Field(
+        default_factory=dict, description="a different capacity per slot for some categories (category code: n)"
+    )
+    days_ahead: int = Field(7, ge=0, le=90, description="book from today up to this many calendar days ahead")
+    check_in_early_minutes: int = Field(30, ge=0, le=240, description="check in at the kiosk from this long before")
+    check_in_late_minutes: int = Field(
+        15, ge=0, le=240, description="and until this long after the slot's start; later the appointment is missed"
+    )
+
+    def capacity_of(self, category: str) -> int:
+        return self.category_capacity.get(category, self.capacity)
+
+
 class Hall(Strict):
     """One service hall: its identity, hours, categories, windows, items and devices."""
 
@@ -257,10 +293,19 @@ class Hall(Strict):
     )
     sessions: list[Session] = Field(min_length=1)
     queue: QueueRules = QueueRules()
+    voice: Voice = Voice()
+    appointments: AppointmentRules = AppointmentRules()
     categories: list[Category] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []
     items: list[ServiceItem] = []
+
+    @model_validator(mode="after")
+    def _appointment_categories(self) -> Hall:
+        unknown = sorted(set(self.appointments.category_capacity) - {c.code for c in self.categories})
+        if unknown:
+            raise ValueError(f"appointments.category_capacity names unknown categories: {', '.join(unknown)}")
+        return self
 
     def category(self, code: str) -> Category:
         for category in self.categories:

@@ -11,6 +11,7 @@ from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
 from config.schema import HallConfig, KioskDevice
 from display_board.cli import board as board_command
+from kiosk.cli import kiosk as kiosk_command
 from printer.cli import print_preview, print_test
 from queue_server.simulation.cli import simulate
 
@@ -50,6 +51,7 @@ def main() -> None:
 main.add_command(config_group)
 main.add_command(simulate)
 main.add_command(board_command)
+main.add_command(kiosk_command)
 main.add_command(print_test)
 main.add_command(print_preview)
 

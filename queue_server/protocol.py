@@ -137,13 +137,39 @@ class DayMessage(Message):
     queues: list[QueueSummary]
 
 
+class RatingMessage(Message):
+    """A citizen rated a finished ticket (好差评), or a manager followed up a bad rating.
+
+    Only what a board may show: the level, never the ticket, the text or who was rated.
+    """
+
+    type: Literal["rating"] = "rating"
+    seq: int
+    at: dt.datetime
+    event: Literal["rated", "followed_up"]
+    level: Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"] | None
+
+
+class AppointmentMessage(Message):
+    """An appointment (办事预约) was booked, cancelled, checked in or missed: the slot and category only."""
+
+    type: Literal["appointment"] = "appointment"
+    seq: int
+    at: dt.datetime
+    event: Literal["booked", "cancelled", "checked_in", "missed"]
+    day: dt.date
+    slot_start: str
+    category: str
+
+
 class Pong(Message):
     type: Literal["pong"] = "pong"
     seq: int
 
 
 ServerMessage = Annotated[
-    Snapshot | CallMessage | TicketMessage | WindowMessage | DayMessage | Pong, Field(discriminator="type")
+    Snapshot | CallMessage | TicketMessage | WindowMessage | DayMessage | RatingMessage | AppointmentMessage | Pong,
+    Field(discriminator="type"),
 ]
 server_message_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
 

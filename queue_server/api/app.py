@@ -9,6 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from queue_server.api import errors, routes_admin, routes_auth, routes_public, routes_tickets, routes_windows, ws
+from queue_server.api.routes_appointments import router as appointments_router
+from queue_server.api.routes_console import router as console_router
+from queue_server.api.routes_devices import router as devices_router
+from queue_server.api.routes_phone import router as phone_router
+from queue_server.api.routes_ratings import router as ratings_router
+from queue_server.api.routes_reports import router as reports_router
+from queue_server.api.routes_staff import router as staff_router
+from queue_server.api.routes_voice import router as voice_router
+from queue_server.api.routes_web import router as web_router
 from queue_server.api.state import ServerState
 from queue_server.store.writer import Published, Store
 
@@ -42,6 +51,15 @@ def create_app(store: Store) -> FastAPI:
     errors.install(app)
     for module in (routes_auth, routes_public, routes_tickets, routes_windows, routes_admin, ws):
         app.include_router(module.router)
+    app.include_router(devices_router)  # a kiosk's own settings: GET .../devices/me
+    app.include_router(voice_router)  # the spoken audio of calls
+    app.include_router(web_router)  # the web boards at /board/{hall} and /board/{hall}/window/{n}
+    app.include_router(reports_router)  # reports, exports and the live wall (managers)
+    app.include_router(staff_router)  # staff accounts and roles (administrators)
+    app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
+    app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up
+    app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
+    app.include_router(phone_router)  # the phone pages /t/{track_token} and /book/{hall}
 
     @app.get("/healthz", tags=["public"])
     async def healthz() -> dict[str, str]:

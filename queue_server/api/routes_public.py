@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 
 from queue_server.api.deps import HallDep, State
+from queue_server.api.ratelimit import limited
 from queue_server.errors import NotFound
 from queue_server.protocol import Snapshot, TicketStatus
 from queue_server.runtime import HallRuntime
@@ -65,7 +66,11 @@ async def queues(hall: HallDep, state: State) -> dict[str, Any]:
     return await state.store.run(hall.id, read)
 
 
-@router.get("/halls/{hall}/tickets/{track_token}", response_model=TicketStatus)
+@router.get(
+    "/halls/{hall}/tickets/{track_token}",
+    response_model=TicketStatus,
+    dependencies=[Depends(limited("track", "track_token"))],  # the phone page re-reads it on each event
+)
 async def ticket(hall: HallDep, state: State, track_token: Annotated[str, Path(pattern=TOKEN_PATTERN)]) -> TicketStatus:
     """A ticket's public status by its tracking token: valid on its service day only."""
 

@@ -34,8 +34,12 @@ def body_hash(request: IssueRequest) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
-def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str) -> IssueResult:
-    """Give a number to a citizen; the same device and Idempotency-Key always get the same ticket."""
+def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority: Priority | None = None) -> IssueResult:
+    """Give a number to a citizen; the same device and Idempotency-Key always get the same ticket.
+
+    `priority` overrides the request's (an appointment checked in at the kiosk is Priority.APPOINTMENT,
+    which a kiosk cannot ask for in the body).
+    """
     rt: HallRuntime = tx.rt
     hall = rt.hall
     digest = body_hash(request)
@@ -62,7 +66,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str) -> IssueR
         number=number,
         category=category_code,
         item_id=request.item_id,
-        priority=Priority(request.priority),
+        priority=priority if priority is not None else Priority(request.priority),
         state=TicketState.WAITING,
         queue_key=tx.now_us,
         target_window=None,
@@ -120,7 +124,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str) -> IssueR
     rt.tickets[ticket.id] = ticket
     tx.emit(
         "ticket.issued",
-        {"number": number, "category": category_code, "item_id": request.item_id, "priority": request.priority},
+        {"number": number, "category": category_code, "item_id": request.item_id, "priority": ticket.priority.value},
         lambda s: TicketMessage(
             seq=s,
             at=tx.now,

@@ -20,7 +20,8 @@ from queue_server.store.tables import day_counters, hall_state, tickets, users, 
 from queue_server.store.writer import Tx
 
 LIVE_STATES = [s.value for s in TicketState if s not in (TicketState.FINISHED, TicketState.EXPIRED)]
-SERVICE_TIME_HISTORY = 300
+#: Past services replayed per category at start-up: about the memory of ServiceTimes' moving average.
+SERVICE_TIME_HISTORY = 200
 
 
 def live_ticket(row: Row[Any]) -> LiveTicket:
@@ -42,6 +43,27 @@ def live_ticket(row: Row[Any]) -> LiveTicket:
         started_at=row.started_at,
         recalls=row.recalls,
     )
+
+
+def replay_service_times(conn: Connection, hall_id: str, category: str, times: ServiceTimes) -> None:
+    """Fold the category's last SERVICE_TIME_HISTORY finished services into `times`, oldest first.
+
+    A service lasts from the call to the finish, as `window_actions.finish` measures it: the window is held
+    from the call.
+    """
+    history = (
+        select(tickets.c.called_at, tickets.c.finished_at)
+        .where(
+            tickets.c.hall == hall_id,
+            tickets.c.category == category,
+            tickets.c.called_at.is_not(None),
+            tickets.c.finished_at.is_not(None),
+        )
+        .order_by(tickets.c.finished_at.desc(), tickets.c.id.desc())
+        .limit(SERVICE_TIME_HISTORY)
+    )
+    for r in reversed(conn.execute(history).all()):
+        times.observe(category, (r.finished_at - r.called_at) / 1e6)
 
 
 def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
@@ -92,14 +114,8 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
             recent.append(RecentCall(r.number, r.window, r.called_at))
 
     times = ServiceTimes({c.code: c.service_minutes * 60 for c in hall.categories})
-    history = (
-        select(tickets.c.category, tickets.c.started_at, tickets.c.finished_at)
-        .where(tickets.c.hall == hall.id, tickets.c.started_at.is_not(None), tickets.c.finished_at.is_not(None))
-        .order_by(tickets.c.finished_at.desc())
-        .limit(SERVICE_TIME_HISTORY)
-    )
-    for r in reversed(conn.execute(history).all()):
-        times.observe(r.category, (r.finished_at - r.started_at) / 1e6)
+    for category in hall.categories:
+        replay_service_times(conn, hall.id, category.code, times)
 
     runtime = HallRuntime(
         hall=hall,

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from config.schema import Window
+from config.schema import Hall, Window
+from queue_server.domain.errors import InvalidFinish
 from queue_server.domain.routing import pick_next
 from queue_server.domain.tickets import (
     CALLABLE,
@@ -28,6 +29,7 @@ from queue_server.services.accounts import Staff
 from queue_server.services.views import queue_summaries, ticket_ref, window_view
 from queue_server.store.tables import tickets, windows
 from queue_server.store.writer import Tx
+from queue_server.voice import announcement_path
 
 MAX_REASON = 200
 
@@ -61,12 +63,12 @@ def _held(rt: HallRuntime, number: int, staff: Staff, action: str) -> tuple[Wind
     return config_window, live
 
 
-def _current(rt: HallRuntime, live: LiveWindow, *expected: TicketState) -> LiveTicket:
+def _current(rt: HallRuntime, live: LiveWindow, target: TicketState) -> LiveTicket:
+    """The window's current ticket, if it may move to `target` (the state the action leads to)."""
     ticket = rt.tickets.get(live.current_ticket) if live.current_ticket is not None else None
     if ticket is None:
         raise Conflict(f"window {live.number} has no current ticket: call one first (当前没有正在办理的号)")
-    if expected and ticket.state not in expected:
-        check_transition(ticket.state, expected[0])  # raises, naming both states
+    check_transition(ticket.state, target)  # raises, naming the ticket's state and the one the action wanted
     return ticket
 
 
@@ -151,10 +153,18 @@ def _emit_ticket(
     )
 
 
-def announcement(number: str, window: int) -> Announcement:
+def announcement(hall: Hall, number: str, window: int) -> Announcement:
+    """What the hall says for a call.
+
+    `audio_url` is one saying of the call after the chime; a client says it `repeat` times (the
+    hall's `voice.repeat`), by playing it that often or by fetching `audio_url?repeat=N`, the whole
+    announcement in one file (see queue_server.api.routes_voice).
+    """
     return Announcement(
         text_zh=f"请{number}号到{window}号窗口办理",
         text_en=f"Number {number}, please go to window {window}.",
+        repeat=hall.voice.repeat,
+        audio_url=announcement_path(hall.id, number, window),
     )
 
 
@@ -278,7 +288,7 @@ def _emit_call(tx: Tx, live: LiveWindow, staff: Staff, ticket: LiveTicket, paylo
             window_name_zh=config_window.name_zh,
             window_name_en=config_window.name_en,
             recall=ticket.recalls,
-            announcement=announcement(ticket.number, live.number),
+            announcement=announcement(rt.hall, ticket.number, live.number),
             queues=queue_summaries(rt),
         ),
         actor=staff.username,
@@ -335,7 +345,6 @@ def recall(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "recall")
     ticket = _current(rt, live, TicketState.CALLED)
-    check_transition(ticket.state, TicketState.CALLED)
     ticket.recalls = check_recall(ticket.recalls, rt.hall.queue.recall_limit)
     _save_ticket(tx, ticket)
     _emit_call(tx, live, staff, ticket, {})
@@ -345,8 +354,7 @@ def recall(tx: Tx, number: int, staff: Staff) -> LiveTicket:
 def start(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "start")
-    ticket = _current(rt, live, TicketState.CALLED)
-    check_transition(ticket.state, TicketState.SERVING)
+    ticket = _current(rt, live, TicketState.SERVING)
     ticket.state, ticket.started_at = TicketState.SERVING, tx.now_us
     _save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
     _emit_ticket(tx, ticket, "started", staff, live, {})
@@ -357,19 +365,18 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
     """Finish the ticket being served with its case class (六件管理)."""
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "finish")
-    ticket = _current(rt, live, TicketState.SERVING)
-    check_transition(ticket.state, TicketState.FINISHED)
+    ticket = _current(rt, live, TicketState.FINISHED)
     due: dt.date | None = None
     if request.case_class is CaseClass.PROMISED:
         days = request.promised_days
         if days is None and ticket.item_id is not None:
             days = rt.hall.item(ticket.item_id).promised_days or None
         if days is None or not 1 <= days <= 365:
-            raise BadRequest("a promised case (承诺件) needs promised_days from 1 to 365 (请填写承诺办结工作日数)")
+            raise InvalidFinish("a promised case (承诺件) needs promised_days from 1 to 365 (请填写承诺办结工作日数)")
         assert rt.day is not None
         due = tx.calendar.add_working_days(rt.day, days)
     elif request.promised_days is not None:
-        raise BadRequest("promised_days belongs only to a promised case (承诺件)")
+        raise InvalidFinish("promised_days belongs only to a promised case (承诺件)")
     details = validate_finish(
         request.case_class,
         due_date=due,
@@ -378,9 +385,10 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
         reason=request.reason,
         agent_name=request.agent_name,
     )
-    assert ticket.started_at is not None
+    assert ticket.called_at is not None
     ticket.state, live.current_ticket = TicketState.FINISHED, None
-    rt.service_times.observe(ticket.category, (tx.now_us - ticket.started_at) / 1e6)
+    # Learn the time the window was held, from the call (the walk to the window included) to the finish.
+    rt.service_times.observe(ticket.category, (tx.now_us - ticket.called_at) / 1e6)
     stored = {
         "case_class": details.case_class.value,
         "due_date": details.due_date.isoformat() if details.due_date else None,
@@ -405,8 +413,7 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
 def no_show(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "no_show")
-    ticket = _current(rt, live, TicketState.CALLED)
-    check_transition(ticket.state, TicketState.NO_SHOW)
+    ticket = _current(rt, live, TicketState.NO_SHOW)
     ticket.state, live.current_ticket = TicketState.NO_SHOW, None
     _save_ticket(tx, ticket)
     _save_window(tx, live)
@@ -420,7 +427,7 @@ def transfer(
     """Send the current ticket to another window or category; it keeps its place by arrival time."""
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "transfer")
-    ticket = _current(rt, live, TicketState.CALLED, TicketState.SERVING)
+    ticket = _current(rt, live, TicketState.TRANSFERRED)
     if (to_window is None) == (to_category is None):
         raise BadRequest("transfer to exactly one of to_window or to_category (请选择转往的窗口或业务类别)")
     if to_window is not None:
@@ -432,7 +439,6 @@ def transfer(
             rt.hall.category(to_category)
         except KeyError:
             raise NotFound(f"hall {rt.hall.id} has no category {to_category!r}") from None
-    check_transition(ticket.state, TicketState.TRANSFERRED)
     from_category = ticket.category
     ticket.state, ticket.window, live.current_ticket = TicketState.TRANSFERRED, None, None
     ticket.target_window = to_window

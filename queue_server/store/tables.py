@@ -84,6 +84,7 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("public", Text, nullable=False),
 )
+Index("ix_events_hall_at", events.c.hall, events.c.at)  # reports and the audit search read time ranges
 
 windows = Table(
     "windows",
@@ -141,4 +142,52 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked", Boolean, nullable=False),
+)
+
+# 好差评: one rating per finished ticket; a bad one is followed up (open → contacted → rectified).
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(48), nullable=False),
+    Column("ticket_id", Integer, nullable=False, unique=True),  # one rating per ticket, whatever the race
+    Column("day", Date, nullable=False),  # the ticket's service day
+    Column("number", String(8), nullable=False),
+    Column("category", String(48), nullable=False),
+    Column("item_id", String(48), nullable=True),
+    Column("window", Integer, nullable=True),
+    Column("served_by", String(48), nullable=True),
+    Column("level", String(24), nullable=False),
+    Column("score", Integer, nullable=False),  # 5 非常满意 … 1 非常不满意
+    Column("reasons", Text, nullable=False),  # JSON list of reason codes
+    Column("comment", Text, nullable=False),
+    Column("contact_phone", String(32), nullable=True),  # given by the citizen for the follow-up; never public
+    Column("rated_at", BigInteger, nullable=False),
+    Column("follow_up", String(16), nullable=True),  # None for a good rating
+    Column("due_on", Date, nullable=True),
+    Column("follow_up_notes", Text, nullable=False),  # JSON list of {state, note, by, at}
+    Column("updated_at", BigInteger, nullable=False),
+)
+Index("ix_ratings_hall_day", ratings.c.hall, ratings.c.day)
+
+# 办事预约: a booked slot, checked in at the kiosk for a ticket of priority "appointment".
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(48), nullable=False),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("day", Date, nullable=False),
+    Column("slot_start", String(5), nullable=False),  # HH:MM in the hall's time zone
+    Column("slot_end", String(5), nullable=False),
+    Column("category", String(48), nullable=False),
+    Column("item_id", String(48), nullable=True),
+    Column("state", String(16), nullable=False),  # booked | cancelled | checked_in | missed
+    Column("booked_at", BigInteger, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    Column("ticket_id", Integer, nullable=True),
+    Column("device", String(48), nullable=True),
+)
+Index(
+    "ix_appointments_slot", appointments.c.hall, appointments.c.day, appointments.c.slot_start, appointments.c.category
 )

@@ -1,0 +1,123 @@
+"""Rate limits of the public endpoints: small in-memory token buckets per client address and per token.
+
+Each rule has two buckets: one per client IP (a hall's public Wi-Fi puts many phones behind one
+address, so these are generous) and one per key taken from the path (a tracking token, an
+appointment code), which is what stops a single ticket or code being hammered or guessed. An empty
+bucket answers 429 with Retry-After. Buckets live in the app (one server process); the oldest are
+dropped when there are too many, so a flood of addresses cannot grow memory without bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from queue_server.errors import TooManyRequests
+
+MAX_BUCKETS = 20_000  # per rule and kind; an idle bucket is full again long before it is dropped
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Up to `burst` requests at once, refilled at `per_s` requests a second."""
+
+    burst: int
+    per_s: float
+
+
+@dataclass(frozen=True)
+class Rule:
+    per_ip: Rate
+    per_key: Rate | None = None
+
+
+# Chosen for a hall: a phone re-reads its ticket at most about once a second; a citizen books or
+# rates a few times, not hundreds; guessing an 8-character appointment code (32^8) at these rates is hopeless.
+RULES: dict[str, Rule] = {
+    "track": Rule(per_ip=Rate(600, 20.0), per_key=Rate(60, 2.0)),  # ticket status and the tracking page
+    "book": Rule(per_ip=Rate(20, 1 / 30)),  # booking an appointment
+    "slots": Rule(per_ip=Rate(120, 2.0)),  # free slots, the booking page
+    "appointment": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),  # look up, cancel, QR of one code
+    "rate": Rule(per_ip=Rate(60, 0.5), per_key=Rate(10, 1 / 60)),  # 好差评 of one ticket
+}
+
+
+class Buckets:
+    """Token buckets by key, least recently used dropped first beyond `limit` keys."""
+
+    def __init__(self, rate: Rate, clock: Callable[[], float] = time.monotonic, limit: int = MAX_BUCKETS) -> None:
+        self.rate, self.clock, self.limit = rate, clock, limit
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key: (tokens, at)
+
+    def take(self, key: str) -> float:
+        """Take one token for `key`: 0 when allowed, else the seconds until a token is back."""
+        now = self.clock()
+        tokens, at = self._buckets.pop(key, (float(self.rate.burst), now))
+        tokens = min(float(self.rate.burst), tokens + (now - at) * self.rate.per_s)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate.per_s if self.rate.per_s > 0 else 3600.0
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > self.limit:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+class RateLimits:
+    """Every rule's buckets for one app."""
+
+    def __init__(self, rules: dict[str, Rule]) -> None:
+        self._ip = {name: Buckets(rule.per_ip) for name, rule in rules.items()}
+        self._key = {name: Buckets(rule.per_key) for name, rule in rules.items() if rule.per_key}
+
+    def check(self, name: str, ip: str, key: str | None = None) -> None:
+        waits = [self._ip[name].take(ip)]
+        if key is not None and name in self._key:
+            waits.append(self._key[name].take(key))
+        wait = max(waits)
+        if wait > 0:
+            raise TooManyRequests(
+                f"too many requests: try again in {math.ceil(wait)} s (请求过于频繁，请稍后再试)", math.ceil(wait)
+            )
+
+
+def limits_of(request: Request) -> RateLimits:
+    """The app's rate limits, made on first use (with the RULES of that moment, which tests may change)."""
+    limits: RateLimits | None = getattr(request.app.state, "bianmin_rate_limits", None)
+    if limits is None:
+        limits = RateLimits(RULES)
+        request.app.state.bianmin_rate_limits = limits
+    return limits
+
+
+def client_ip(request: Request) -> str:
+    # The peer address only: X-Forwarded-For is whatever a client likes to write.
+    return request.client.host if request.client else "unknown"
+
+
+def limited(
+    name: str, key_param: str | None = None, *, fold_case: bool = False
+) -> Callable[[Request], Awaitable[None]]:
+    """A route dependency applying rule `name` per client IP, and per the path parameter `key_param`.
+
+    `fold_case`: the key is case-insensitive (appointment codes), so "ab12" and "AB12" share a bucket.
+    """
+    if name not in RULES:
+        raise KeyError(f"no rate-limit rule {name!r}")
+
+    async def check(request: Request) -> None:
+        # async: runs on the event loop, so the buckets need no lock.
+        raw = request.path_params.get(key_param) if key_param else None
+        key = None if raw is None else str(raw)[:80]
+        if key is not None and fold_case:
+            key = key.upper()
+        limits_of(request).check(name, client_ip(request), key)
+
+    return check
