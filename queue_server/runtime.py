@@ -74,11 +74,32 @@ class HallRuntime:
     tickets: dict[int, LiveTicket]
     windows: dict[int, LiveWindow]
     service_times: ServiceTimes
+    # Today's issuing requests: (device, Idempotency-Key) -> (hash of the body, ticket id).
+    requests: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     clerk_names: dict[str, str] = field(default_factory=dict)
     recent_calls: deque[RecentCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
+    # The tickets routing may call, kept in step by track(): every call and estimate reads it.
+    _queue: dict[int, QueuedTicket] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for ticket in self.tickets.values():
+            self.track(ticket)
+
+    def track(self, ticket: LiveTicket) -> None:
+        """Bring the routing queue in step with a ticket that was added, changed or dropped."""
+        if ticket.state in CALLABLE and ticket.id in self.tickets:
+            self._queue[ticket.id] = ticket.queued()
+        else:
+            self._queue.pop(ticket.id, None)
 
     def queued(self) -> list[QueuedTicket]:
-        return [t.queued() for t in self.tickets.values() if t.state in CALLABLE]
+        return list(self._queue.values())
+
+    def verify(self) -> None:
+        """Check the routing queue against the tickets (run by the tests after every transaction)."""
+        expected = {t.id: t.queued() for t in self.tickets.values() if t.state in CALLABLE}
+        if expected != self._queue:
+            raise AssertionError(f"routing queue out of step: {self._queue} != {expected}")
 
     def window_loads(self) -> list[WindowLoad]:
         loads = []

@@ -56,6 +56,7 @@ __all__ = [
     "ServiceTimes",
     "WindowLoad",
     "estimate_new",
+    "estimate_taken_now",
     "estimate_waits",
 ]
 
@@ -226,29 +227,56 @@ def estimate_waits(
     return result
 
 
+def _untargeted_counts(queued: Sequence[QueuedTicket]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for t in queued:
+        if t.target_window is None:
+            counts[t.category] += 1
+    return counts
+
+
+def _new_ticket(
+    counts: Mapping[str, int], servers: Sequence[_Server], service_s: Mapping[str, float], category: str, ahead: int
+) -> Estimate:
+    # The new ticket adds its own work to its category: an idle window may now call it, a shared one stays longer.
+    calls = _fluid({**counts, category: counts.get(category, 0) + 1}, servers, service_s)
+    return Estimate(ahead, calls[category].wait(ahead) if category in calls else None)
+
+
+def estimate_taken_now(
+    queued: Sequence[QueuedTicket],
+    windows: Sequence[WindowLoad],
+    service_s: Mapping[str, float],
+    category: str,
+    priority: Priority,
+) -> Estimate:
+    """The estimate of a ticket of `category` issued now: the same as estimate_waits gives it once it is queued.
+
+    Issued now, it comes after every queued ticket of its class: an ordinary ticket has every untargeted
+    ticket of its category ahead, a priority ticket only the priority ones. One pass, no sort.
+    """
+    counts = _untargeted_counts(queued)
+    if priority is Priority.ORDINARY:
+        ahead = counts.get(category, 0)
+    else:
+        ahead = sum(
+            1
+            for t in queued
+            if t.target_window is None and t.category == category and t.priority is not Priority.ORDINARY
+        )
+    return _new_ticket(counts, _servers(windows), service_s, category, ahead)
+
+
 def estimate_new(
     queued: Sequence[QueuedTicket],
     windows: Sequence[WindowLoad],
     service_s: Mapping[str, float],
     categories: Sequence[str],
 ) -> dict[str, Estimate]:
-    """For each category, the estimate of one ordinary ticket taken now, by the same method as estimate_waits.
-
-    Equal to adding that one ticket to `queued` and calling estimate_waits, category by category, but from
-    one pass over the queue (the fluid needs only the counts): kiosk tiles and every board message carry it.
-    """
-    counts: dict[str, int] = defaultdict(int)
-    for t in queued:
-        if t.target_window is None:
-            counts[t.category] += 1
+    """For each category, the estimate of one ordinary ticket taken now (kiosk tiles, every board message)."""
+    counts = _untargeted_counts(queued)
     servers = _servers(windows)
-    result: dict[str, Estimate] = {}
-    for c in categories:
-        # The new ticket is the last of its category, behind every untargeted one; its own work can move
-        # the windows (an idle one may now call it, a shared one stays longer on c).
-        calls = _fluid({**counts, c: counts[c] + 1}, servers, service_s)
-        result[c] = Estimate(counts[c], calls[c].wait(counts[c]) if c in calls else None)
-    return result
+    return {c: _new_ticket(counts, servers, service_s, c, counts.get(c, 0)) for c in categories}
 
 
 #: Shortest duration an observation counts as: a service never takes no time, and the mean must stay positive.

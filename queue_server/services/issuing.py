@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sys
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
-from queue_server.domain.estimate import Estimate
+from queue_server.domain.estimate import Estimate, estimate_taken_now
 from queue_server.domain.numbering import format_number, next_seq
-from queue_server.domain.routing import QueuedTicket, requeue_key
+from queue_server.domain.routing import requeue_key
 from queue_server.domain.tickets import Priority, TicketState, check_transition
 from queue_server.errors import BadRequest, IdempotencyConflict, NotFound
 from queue_server.protocol import IssuedTicket, IssueRequest, TicketMessage
 from queue_server.runtime import HallRuntime, LiveTicket
 from queue_server.services.loading import live_ticket
 from queue_server.services.views import estimates, issued_ticket, queue_summaries, ticket_ref
-from queue_server.store.tables import day_counters, idempotency, tickets
+from queue_server.store.tables import tickets
 from queue_server.store.writer import Tx
 
 TOKEN_BYTES = 24  # 192 bits: a tracking token nobody can guess
+# Built once: SQLAlchemy reuses its compiled form rather than building a cache key per ticket.
+_INSERT_TICKET = insert(tickets)
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,13 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
     rt: HallRuntime = tx.rt
     hall = rt.hall
     digest = body_hash(request)
-    previous = tx.conn.execute(
-        select(idempotency.c.body_hash, idempotency.c.ticket_id).where(
-            idempotency.c.hall == hall.id, idempotency.c.device == device, idempotency.c.key == key
-        )
-    ).first()
+    previous = rt.requests.get((device, key))  # every request of the service day is in memory
     if previous is not None:
-        if previous.body_hash != digest:
+        if previous[0] != digest:
             raise IdempotencyConflict(
                 "this Idempotency-Key was already used for a different request; use a new key for a new ticket"
             )
-        return IssueResult(replay(tx, previous.ticket_id), replayed=True)
+        return IssueResult(replay(tx, previous[1]), replayed=True)
 
     category_code = _category_of(rt, request)
     category = hall.category(category_code)
@@ -77,51 +74,38 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
         started_at=None,
         recalls=0,
     )
-    # Estimate with the new ticket in the queue, under an id no real ticket has yet.
-    probe = QueuedTicket(sys.maxsize, category_code, ticket.priority, ticket.queue_key)
-    estimate = estimates(rt, extra=[probe])[sys.maxsize]
-
+    estimate = estimate_taken_now(
+        rt.queued(), rt.window_loads(), rt.service_times.snapshot(), category_code, ticket.priority
+    )
     inserted = tx.conn.execute(
-        insert(tickets).values(
-            hall=hall.id,
-            day=ticket.day,
-            seq=seq,
-            number=number,
-            category=category_code,
-            item_id=request.item_id,
-            priority=ticket.priority.value,
-            state=ticket.state.value,
-            queue_key=ticket.queue_key,
-            track_token=ticket.track_token,
-            device=device,
-            issued_at=ticket.issued_at,
-            recalls=0,
-            ahead_at_issue=estimate.ahead,
-            estimate_at_issue=estimate.wait_s,
-        )
+        _INSERT_TICKET,
+        {
+            "hall": hall.id,
+            "day": ticket.day,
+            "seq": seq,
+            "number": number,
+            "category": category_code,
+            "item_id": request.item_id,
+            "priority": ticket.priority.value,
+            "state": ticket.state.value,
+            "queue_key": ticket.queue_key,
+            "track_token": ticket.track_token,
+            "device": device,
+            "issued_at": ticket.issued_at,
+            "recalls": 0,
+            "ahead_at_issue": estimate.ahead,
+            "estimate_at_issue": estimate.wait_s,
+            "idem_key": key,
+            "body_hash": digest,
+        },
     ).inserted_primary_key
     assert inserted is not None
     ticket.id = inserted[0]
-    if category_code in rt.counters:
-        tx.conn.execute(
-            update(day_counters)
-            .where(
-                day_counters.c.hall == hall.id,
-                day_counters.c.day == ticket.day,
-                day_counters.c.category == category_code,
-            )
-            .values(last_seq=seq)
-        )
-    else:
-        tx.conn.execute(insert(day_counters).values(hall=hall.id, day=ticket.day, category=category_code, last_seq=seq))
-    tx.conn.execute(
-        insert(idempotency).values(
-            hall=hall.id, device=device, key=key, body_hash=digest, ticket_id=ticket.id, created_at=tx.now_us
-        )
-    )
     tx.touch()
     rt.counters[category_code] = seq
+    rt.requests[(device, key)] = (digest, ticket.id)
     rt.tickets[ticket.id] = ticket
+    rt.track(ticket)
     tx.emit(
         "ticket.issued",
         {"number": number, "category": category_code, "item_id": request.item_id, "priority": ticket.priority.value},
@@ -188,6 +172,7 @@ def requeue(tx: Tx, token: str, device: str) -> IssuedTicket:
     )
     tx.touch()
     ticket.state, ticket.queue_key, ticket.window = TicketState.WAITING, key, None
+    rt.track(ticket)
     tx.emit(
         "ticket.requeued",
         {"number": ticket.number, "queue_key": key},

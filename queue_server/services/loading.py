@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from config.schema import Hall
 from queue_server.domain.estimate import ServiceTimes
@@ -16,7 +16,7 @@ from queue_server.domain.windows import Post, WindowState
 from queue_server.protocol import DayMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
 from queue_server.services.views import queue_summaries
-from queue_server.store.tables import day_counters, hall_state, tickets, users, windows
+from queue_server.store.tables import events, hall_state, tickets, users, windows
 from queue_server.store.writer import Tx
 
 LIVE_STATES = [s.value for s in TicketState if s not in (TicketState.FINISHED, TicketState.EXPIRED)]
@@ -70,10 +70,9 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
     """Read one hall's live state; create its rows on first use."""
     row = conn.execute(select(hall_state).where(hall_state.c.hall == hall.id)).first()
     if row is None:
-        conn.execute(insert(hall_state).values(hall=hall.id, last_seq=0, service_day=None))
-        last_seq, day = 0, None
-    else:
-        last_seq, day = row.last_seq, row.service_day
+        conn.execute(insert(hall_state).values(hall=hall.id, service_day=None))
+    day = row.service_day if row is not None else None
+    last_seq = conn.execute(select(func.max(events.c.seq)).where(events.c.hall == hall.id)).scalar() or 0
 
     stored = {r.number: r for r in conn.execute(select(windows).where(windows.c.hall == hall.id))}
     live_windows: dict[int, LiveWindow] = {}
@@ -99,14 +98,22 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
             )
 
     counters: dict[str, int] = {}
+    requests: dict[tuple[str, str], tuple[str, int]] = {}
     live: dict[int, LiveTicket] = {}
     recent: list[RecentCall] = []
     if day is not None:
-        counters = {
-            r.category: r.last_seq
-            for r in conn.execute(select(day_counters).where(day_counters.c.hall == hall.id, day_counters.c.day == day))
-        }
+        # A category's last number of the day is in its tickets' numbers (the category itself may have
+        # changed by a transfer; the prefix letter has not).
+        by_prefix = {c.prefix: c.code for c in hall.categories}
         query = select(tickets).where(tickets.c.hall == hall.id, tickets.c.day == day)
+        issued = select(tickets.c.id, tickets.c.number, tickets.c.seq, tickets.c.device, tickets.c.idem_key,
+                        tickets.c.body_hash).where(tickets.c.hall == hall.id, tickets.c.day == day)  # fmt: skip
+        for r in conn.execute(issued):
+            code = by_prefix.get(r.number[:1])
+            if code is not None:
+                counters[code] = max(counters.get(code, 0), r.seq)
+            if r.idem_key is not None:
+                requests[(r.device, r.idem_key)] = (r.body_hash, r.id)
         for r in conn.execute(query.where(tickets.c.state.in_(LIVE_STATES))):
             live[r.id] = live_ticket(r)
         calls = query.where(tickets.c.called_at.is_not(None), tickets.c.window.is_not(None))
@@ -122,6 +129,7 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
         last_seq=last_seq,
         day=day,
         counters=counters,
+        requests=requests,
         tickets=live,
         windows=live_windows,
         service_times=times,
@@ -141,7 +149,7 @@ def roll_day(tx: Tx) -> None:
         close_day(tx)
     tx.touch()
     rt.day = today
-    rt.counters = {}
+    rt.counters, rt.requests = {}, {}
     tx.conn.execute(update(hall_state).where(hall_state.c.hall == rt.hall.id).values(service_day=today))
 
 
@@ -157,7 +165,7 @@ def close_day(tx: Tx, actor: str | None = None) -> int:
             .values(state=TicketState.EXPIRED.value, window=None, target_window=None)
         )
     for ticket_id in expired_ids:
-        del rt.tickets[ticket_id]
+        rt.track(rt.tickets.pop(ticket_id))
     # Tickets of earlier days that were never closed (a server that was off for days) expire too.
     stale = [s.value for s in EXPIRE_AT_DAY_CLOSE]
     tx.conn.execute(

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from config.schema import Hall, Window
 from queue_server.domain.errors import InvalidFinish
@@ -81,39 +81,47 @@ def _reason(text: str | None, what: str) -> str:
     return cleaned
 
 
+# Built once: SQLAlchemy reuses their compiled forms; the SET columns come from each call's parameters.
+_UPDATE_WINDOW = update(windows).where(windows.c.hall == bindparam("b_hall"), windows.c.number == bindparam("b_number"))
+_UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("b_id"))
+
+
 def _save_window(tx: Tx, live: LiveWindow) -> None:
     tx.touch()
     tx.conn.execute(
-        update(windows)
-        .where(windows.c.hall == tx.rt.hall.id, windows.c.number == live.number)
-        .values(
-            state=live.state.value,
-            clerk=live.clerk,
-            post=live.post.value if live.post else None,
-            current_ticket=live.current_ticket,
-            paused_reason=live.paused_reason,
-            priority_streak=live.priority_streak,
-            since=live.since,
-        )
+        _UPDATE_WINDOW,
+        {
+            "b_hall": tx.rt.hall.id,
+            "b_number": live.number,
+            "state": live.state.value,
+            "clerk": live.clerk,
+            "post": live.post.value if live.post else None,
+            "current_ticket": live.current_ticket,
+            "paused_reason": live.paused_reason,
+            "priority_streak": live.priority_streak,
+            "since": live.since,
+        },
     )
 
 
 def _save_ticket(tx: Tx, ticket: LiveTicket, **extra: Any) -> None:
+    """Write a changed ticket, and bring the routing queue in step with it."""
     tx.touch()
     tx.conn.execute(
-        update(tickets)
-        .where(tickets.c.id == ticket.id)
-        .values(
-            state=ticket.state.value,
-            category=ticket.category,
-            window=ticket.window,
-            target_window=ticket.target_window,
-            called_at=ticket.called_at,
-            started_at=ticket.started_at,
-            recalls=ticket.recalls,
+        _UPDATE_TICKET,
+        {
+            "b_id": ticket.id,
+            "state": ticket.state.value,
+            "category": ticket.category,
+            "window": ticket.window,
+            "target_window": ticket.target_window,
+            "called_at": ticket.called_at,
+            "started_at": ticket.started_at,
+            "recalls": ticket.recalls,
             **extra,
-        )
+        },
     )
+    tx.rt.track(ticket)
 
 
 def _emit_window(tx: Tx, live: LiveWindow, event: str, staff: Staff, payload: dict[str, Any]) -> None:

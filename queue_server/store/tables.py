@@ -21,21 +21,13 @@ metadata = MetaData()
 
 # Times are stored as integer microseconds since the Unix epoch (UTC): exact, portable, cheap to compare.
 
+# The hall's current service day. Its last event seq and each category's last number of the day are not
+# stored twice: they are the largest seq in `events` and the largest `seq` of the day in `tickets`.
 hall_state = Table(
     "hall_state",
     metadata,
     Column("hall", String(48), primary_key=True),
-    Column("last_seq", BigInteger, nullable=False),
     Column("service_day", Date, nullable=True),
-)
-
-day_counters = Table(
-    "day_counters",
-    metadata,
-    Column("hall", String(48), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("category", String(48), primary_key=True),
-    Column("last_seq", Integer, nullable=False),
 )
 
 tickets = Table(
@@ -66,7 +58,12 @@ tickets = Table(
     Column("finish_details", Text, nullable=True),
     Column("ahead_at_issue", Integer, nullable=True),
     Column("estimate_at_issue", Integer, nullable=True),
+    # The issuing request: a retry with the same device and Idempotency-Key on the same service day gets
+    # this ticket back; one with another body (by its hash) is refused.
+    Column("idem_key", String(128), nullable=True),
+    Column("body_hash", String(64), nullable=True),
     UniqueConstraint("hall", "day", "number", name="uq_ticket_number"),
+    UniqueConstraint("hall", "day", "device", "idem_key", name="uq_ticket_request"),
 )
 Index("ix_tickets_hall_day_state", tickets.c.hall, tickets.c.day, tickets.c.state)
 
@@ -98,17 +95,6 @@ windows = Table(
     Column("paused_reason", String(200), nullable=True),
     Column("priority_streak", Integer, nullable=False),
     Column("since", BigInteger, nullable=True),
-)
-
-idempotency = Table(
-    "idempotency",
-    metadata,
-    Column("hall", String(48), primary_key=True),
-    Column("device", String(48), primary_key=True),
-    Column("key", String(128), primary_key=True),
-    Column("body_hash", String(64), nullable=False),
-    Column("ticket_id", Integer, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
 )
 
 users = Table(

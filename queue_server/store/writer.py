@@ -19,14 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, insert
 
 from config.schema import Hall, HallConfig
 from queue_server.domain.errors import DomainError
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.protocol import Message
 from queue_server.runtime import HallRuntime
-from queue_server.store.tables import events, hall_state
+from queue_server.store.tables import events
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 Published = tuple[int, str]
 Publisher = Callable[[str, list[Published]], None]
+
+
+# Built once: SQLAlchemy then reuses its compiled form instead of building a cache key per event.
+_INSERT_EVENT = insert(events)
 
 
 def to_us(moment: dt.datetime) -> int:
@@ -85,18 +89,19 @@ class Tx:
         seq = self.rt.last_seq + 1
         public = message(seq).model_dump_json()
         self.conn.execute(
-            insert(events).values(
-                hall=self.rt.hall.id,
-                seq=seq,
-                type=kind,
-                at=self.now_us,
-                actor=actor,
-                window=window,
-                post=post,
-                ticket_id=ticket_id,
-                payload=json.dumps(payload, ensure_ascii=False, default=str),
-                public=public,
-            )
+            _INSERT_EVENT,
+            {
+                "hall": self.rt.hall.id,
+                "seq": seq,
+                "type": kind,
+                "at": self.now_us,
+                "actor": actor,
+                "window": window,
+                "post": post,
+                "ticket_id": ticket_id,
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "public": public,
+            },
         )
         self.rt.last_seq = seq
         self.published.append((seq, public))
@@ -118,6 +123,8 @@ class Store:
         # Set by the services package: loads a hall's runtime, and rolls the service day over.
         self.loader: Callable[[Connection, Hall, dt.datetime], HallRuntime] | None = None
         self.before_each: Callable[[Tx], None] | None = None
+        # Tests turn this on: after every transaction the runtime checks itself against its own tickets.
+        self.check_runtime = False
 
     def set_publisher(self, publisher: Publisher | None) -> None:
         self._publisher = publisher
@@ -174,8 +181,8 @@ class Store:
                 if self.before_each is not None:
                     self.before_each(tx)
                 result = fn(tx)
-                if tx.published:
-                    conn.execute(update(hall_state).where(hall_state.c.hall == hall_id).values(last_seq=rt.last_seq))
+                if self.check_runtime:
+                    rt.verify()
         except BaseException as error:
             # The rows were rolled back; a runtime that was changed must be rebuilt from them.
             if tx is None or tx.dirty or not isinstance(error, DomainError):

@@ -236,10 +236,7 @@ def replay(events: list[dict[str, Any]]) -> tuple[dict[int, Trace], dict[int, in
 class DbView:
     tickets: list[dict[str, Any]]
     events: list[dict[str, Any]]
-    idempotency: list[dict[str, Any]]
-    day_counters: list[dict[str, Any]]
     windows: list[dict[str, Any]]
-    last_seq: int | None
 
 
 def read_db(path: Path) -> DbView:
@@ -251,24 +248,20 @@ def read_db(path: Path) -> DbView:
         def rows(sql: str) -> list[dict[str, Any]]:
             return [dict(r) for r in conn.execute(sql, (HALL,))]
 
-        state = conn.execute("SELECT last_seq FROM hall_state WHERE hall = ?", (HALL,)).fetchone()
         return DbView(
             tickets=rows("SELECT * FROM tickets WHERE hall = ? ORDER BY id"),
             events=[
                 {**e, "payload": json.loads(e["payload"])}
                 for e in rows("SELECT seq, type, window, ticket_id, payload FROM events WHERE hall = ? ORDER BY seq")
             ],
-            idempotency=rows("SELECT * FROM idempotency WHERE hall = ?"),
-            day_counters=rows("SELECT * FROM day_counters WHERE hall = ?"),
             windows=rows("SELECT * FROM windows WHERE hall = ? ORDER BY number"),
-            last_seq=state["last_seq"] if state else None,
         )
     finally:
         conn.close()
 
 
 def check_numbering(db: DbView, hall: Hall) -> dict[tuple[str, str], int]:
-    """Per service day and category, numbers are prefix+001.. with no gap and no repeat; the day counter agrees.
+    """Per service day and category, numbers are prefix+001.. with no gap and no repeat.
 
     Returns the highest sequence per (day, category).
     """
@@ -285,10 +278,6 @@ def check_numbering(db: DbView, hall: Hall) -> dict[tuple[str, str], int]:
             f"{day} {prefix}: the numbers are not {prefix}001..{prefix}{len(found):03d} without gaps or repeats: "
             f"{sorted(found)}"
         )
-    counters = {(str(c["day"]), prefixes[c["category"]]): c["last_seq"] for c in db.day_counters}
-    assert counters == {k: len(v) for k, v in seqs.items()}, (
-        f"day_counters {counters} do not match the tickets { ({k: len(v) for k, v in seqs.items()}) }"
-    )
     return {k: len(v) for k, v in seqs.items()}
 
 
@@ -306,22 +295,18 @@ def check_db(db: DbView, book: IssueBook, hall: Hall) -> dict[int, Trace]:
             assert row[column] == ticket[column], (
                 f"ticket {ticket['id']}: {column} {row[column]!r} != {ticket[column]!r}"
             )
-    keys = {(r["device"], r["key"]): r["ticket_id"] for r in db.idempotency}
-    assert len(keys) == len(db.idempotency)
+    keys = Counter((t["day"], t["device"], t["idem_key"]) for t in db.tickets)
+    assert all(t["idem_key"] for t in db.tickets), "a ticket without the Idempotency-Key that issued it"
+    twice = [key for key, n in keys.items() if n > 1]
+    assert not twice, f"one Idempotency-Key issued two tickets: {twice[:10]}"
     for key, ticket in acked.items():
-        assert keys.get((DEVICE, key)) == ticket["id"], (
-            f"the idempotency row of {key} does not name ticket {ticket['id']}"
+        assert by_id[ticket["id"]]["idem_key"] == key and by_id[ticket["id"]]["device"] == DEVICE, (
+            f"ticket {ticket['id']} does not record the Idempotency-Key {key} that issued it"
         )
-    shared = [t for t, n in Counter(keys.values()).items() if n > 1]
-    assert not shared, f"two Idempotency-Keys point to one ticket: {shared[:10]}"
-    assert len(db.tickets) == len(db.idempotency), (
-        f"{len(db.tickets)} tickets but {len(db.idempotency)} idempotency keys: a ticket without a key, or the reverse"
-    )
     check_numbering(db, hall)
 
-    # The event log: gapless, in step with hall_state, and telling the same story as the ticket rows.
+    # The event log: gapless, and telling the same story as the ticket rows.
     check_seqs([e["seq"] for e in db.events], "SQLite events")
-    assert db.last_seq == len(db.events), f"hall_state.last_seq {db.last_seq} but {len(db.events)} events"
     traces, current = replay(db.events)
     assert set(traces) == set(by_id), (
         f"tickets without an issued event: {sorted(set(by_id) - set(traces))[:10]}; "

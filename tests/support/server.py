@@ -86,6 +86,7 @@ def start_server(
     """Start a server on `db`; on a free port unless `port` is given (to restart a server where it was)."""
     config = config or demo_config()
     store = open_store(config, db, clock) if clock else open_store(config, db)  # type: ignore[arg-type]
+    store.check_runtime = True
     port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(

@@ -14,6 +14,7 @@ from queue_server.domain.estimate import (
     ServiceTimes,
     WindowLoad,
     estimate_new,
+    estimate_taken_now,
     estimate_waits,
 )
 from queue_server.domain.routing import QueuedTicket
@@ -566,3 +567,39 @@ def test_estimate_new_equals_adding_one_ticket_and_estimating(
     for category in "abc":
         probe = QueuedTicket(10_000, category, Priority.ORDINARY, 10**12)
         assert new[category] == estimate_waits([*queued, probe], windows, service)[10_000]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 5), min_size=3, max_size=3),
+    greens=st.lists(st.integers(0, 2), min_size=3, max_size=3),
+    layout=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True),
+            st.booleans(),
+            st.booleans(),
+        ),
+        max_size=4,
+    ),
+    category=st.sampled_from(["a", "b", "c"]),
+    green=st.booleans(),
+)
+def test_estimate_taken_now_equals_queueing_the_ticket_and_estimating(
+    counts: list[int],
+    greens: list[int],
+    layout: list[tuple[list[str], bool, bool]],
+    category: str,
+    green: bool,
+) -> None:
+    """A ticket issued now (ordinary or green) gets the estimate estimate_waits gives it once queued."""
+    service = {"a": 300.0, "b": 420.0, "c": 600.0}
+    queued: list[QueuedTicket] = []
+    for code, ordinary, priority in zip("abc", counts, greens, strict=True):
+        for kind, n in ((Priority.ORDINARY, ordinary), (Priority.GREEN, priority)):
+            for _ in range(n):
+                queued.append(QueuedTicket(len(queued) + 1, code, kind, 1_000 + len(queued)))
+    windows = [WindowLoad(n, tuple(cats), available, busy) for n, (cats, available, busy) in enumerate(layout, 1)]
+    priority = Priority.GREEN if green else Priority.ORDINARY
+    new = QueuedTicket(10_000, category, priority, 10**12)
+    expected = estimate_waits([*queued, new], windows, service)[10_000]
+    assert estimate_taken_now(queued, windows, service, category, priority) == expected
