@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from config.schema import Hall
-from queue_server.domain.estimate import ServiceTimes, WindowLoad
+from queue_server.domain.estimate import QueueCounts, ServiceTimes, WindowLoad, queue_counts
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import CALLABLE, Priority, TicketState
 from queue_server.domain.windows import Post, WindowState
@@ -78,28 +78,48 @@ class HallRuntime:
     requests: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     clerk_names: dict[str, str] = field(default_factory=dict)
     recent_calls: deque[RecentCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
-    # The tickets routing may call, kept in step by track(): every call and estimate reads it.
+    # The tickets routing may call and their counts, kept in step by track(): every call and estimate reads them.
     _queue: dict[int, QueuedTicket] = field(default_factory=dict)
+    _untargeted: dict[str, int] = field(default_factory=dict)
+    _priority: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for ticket in self.tickets.values():
             self.track(ticket)
 
     def track(self, ticket: LiveTicket) -> None:
-        """Bring the routing queue in step with a ticket that was added, changed or dropped."""
+        """Bring the routing queue and its counts in step with a ticket that was added, changed or dropped."""
+        old = self._queue.pop(ticket.id, None)
+        if old is not None:
+            self._count(old, -1)
         if ticket.state in CALLABLE and ticket.id in self.tickets:
-            self._queue[ticket.id] = ticket.queued()
-        else:
-            self._queue.pop(ticket.id, None)
+            new = ticket.queued()
+            self._queue[ticket.id] = new
+            self._count(new, 1)
+
+    def _count(self, queued: QueuedTicket, step: int) -> None:
+        if queued.target_window is None:
+            self._untargeted[queued.category] = self._untargeted.get(queued.category, 0) + step
+            if queued.priority is not Priority.ORDINARY:
+                self._priority[queued.category] = self._priority.get(queued.category, 0) + step
 
     def queued(self) -> list[QueuedTicket]:
         return list(self._queue.values())
 
+    def counts(self) -> QueueCounts:
+        return QueueCounts(self._untargeted, self._priority)
+
     def verify(self) -> None:
-        """Check the routing queue against the tickets (run by the tests after every transaction)."""
+        """Check the routing queue and its counts against the tickets (the tests run it after every transaction)."""
         expected = {t.id: t.queued() for t in self.tickets.values() if t.state in CALLABLE}
         if expected != self._queue:
             raise AssertionError(f"routing queue out of step: {self._queue} != {expected}")
+        counted = queue_counts(list(expected.values()))
+        mine = QueueCounts(
+            {c: n for c, n in self._untargeted.items() if n}, {c: n for c, n in self._priority.items() if n}
+        )
+        if counted != mine:
+            raise AssertionError(f"queue counts out of step: {mine} != {counted}")
 
     def window_loads(self) -> list[WindowLoad]:
         loads = []

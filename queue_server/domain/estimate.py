@@ -53,11 +53,13 @@ __all__ = [
     "MAX_SERVICE_S",
     "MIN_SERVICE_S",
     "Estimate",
+    "QueueCounts",
     "ServiceTimes",
     "WindowLoad",
     "estimate_new",
     "estimate_taken_now",
     "estimate_waits",
+    "queue_counts",
 ]
 
 # Fluid quantities are sums of fractions of tickets: below this a category has run out.
@@ -227,12 +229,23 @@ def estimate_waits(
     return result
 
 
-def _untargeted_counts(queued: Sequence[QueuedTicket]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
+@dataclass(frozen=True)
+class QueueCounts:
+    """What estimating a new ticket needs of the queue: untargeted tickets, and priority ones, per category."""
+
+    untargeted: Mapping[str, int]
+    priority: Mapping[str, int]
+
+
+def queue_counts(queued: Sequence[QueuedTicket]) -> QueueCounts:
+    untargeted: dict[str, int] = defaultdict(int)
+    priority: dict[str, int] = defaultdict(int)
     for t in queued:
         if t.target_window is None:
-            counts[t.category] += 1
-    return counts
+            untargeted[t.category] += 1
+            if t.priority is not Priority.ORDINARY:
+                priority[t.category] += 1
+    return QueueCounts(dict(untargeted), dict(priority))
 
 
 def _new_ticket(
@@ -244,7 +257,7 @@ def _new_ticket(
 
 
 def estimate_taken_now(
-    queued: Sequence[QueuedTicket],
+    counts: QueueCounts,
     windows: Sequence[WindowLoad],
     service_s: Mapping[str, float],
     category: str,
@@ -253,30 +266,21 @@ def estimate_taken_now(
     """The estimate of a ticket of `category` issued now: the same as estimate_waits gives it once it is queued.
 
     Issued now, it comes after every queued ticket of its class: an ordinary ticket has every untargeted
-    ticket of its category ahead, a priority ticket only the priority ones. One pass, no sort.
+    ticket of its category ahead, a priority ticket only the priority ones. Needs only the counts.
     """
-    counts = _untargeted_counts(queued)
-    if priority is Priority.ORDINARY:
-        ahead = counts.get(category, 0)
-    else:
-        ahead = sum(
-            1
-            for t in queued
-            if t.target_window is None and t.category == category and t.priority is not Priority.ORDINARY
-        )
-    return _new_ticket(counts, _servers(windows), service_s, category, ahead)
+    ahead = (counts.untargeted if priority is Priority.ORDINARY else counts.priority).get(category, 0)
+    return _new_ticket(counts.untargeted, _servers(windows), service_s, category, ahead)
 
 
 def estimate_new(
-    queued: Sequence[QueuedTicket],
+    counts: QueueCounts,
     windows: Sequence[WindowLoad],
     service_s: Mapping[str, float],
     categories: Sequence[str],
 ) -> dict[str, Estimate]:
     """For each category, the estimate of one ordinary ticket taken now (kiosk tiles, every board message)."""
-    counts = _untargeted_counts(queued)
     servers = _servers(windows)
-    return {c: _new_ticket(counts, servers, service_s, c, counts.get(c, 0)) for c in categories}
+    return {c: _new_ticket(counts.untargeted, servers, service_s, c, counts.untargeted.get(c, 0)) for c in categories}
 
 
 #: Shortest duration an observation counts as: a service never takes no time, and the mean must stay positive.

@@ -75,7 +75,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
         recalls=0,
     )
     estimate = estimate_taken_now(
-        rt.queued(), rt.window_loads(), rt.service_times.snapshot(), category_code, ticket.priority
+        rt.counts(), rt.window_loads(), rt.service_times.snapshot(), category_code, ticket.priority
     )
     inserted = tx.conn.execute(
         _INSERT_TICKET,

@@ -29,7 +29,7 @@ def estimates(rt: HallRuntime, extra: Sequence[QueuedTicket] = ()) -> dict[int, 
 def queue_summaries(rt: HallRuntime) -> list[QueueSummary]:
     """Per category: the tickets waiting, and the estimated wait of one ticket taken now."""
     codes = [c.code for c in rt.hall.categories]
-    new = estimate_new(rt.queued(), rt.window_loads(), rt.service_times.snapshot(), codes)
+    new = estimate_new(rt.counts(), rt.window_loads(), rt.service_times.snapshot(), codes)
     return [
         QueueSummary(category=c.code, prefix=c.prefix, waiting=new[c.code].ahead, wait_s=new[c.code].wait_s)
         for c in rt.hall.categories

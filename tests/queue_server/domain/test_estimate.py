@@ -16,6 +16,7 @@ from queue_server.domain.estimate import (
     estimate_new,
     estimate_taken_now,
     estimate_waits,
+    queue_counts,
 )
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import Priority
@@ -517,7 +518,7 @@ def test_mean_stays_positive_and_bounded(observations: list[float]) -> None:
 def test_estimate_new_examples() -> None:
     queued = [t(1, "A"), t(2, "A"), t(3, "B")]
     windows = [win(1, "A", "B"), win(2, "C", busy=False), win(3, "D", available=False)]
-    new = estimate_new(queued, windows, {"A": 100, "B": 50, "C": 70}, ["A", "B", "C", "D"])
+    new = estimate_new(queue_counts(queued), windows, {"A": 100, "B": 50, "C": 70}, ["A", "B", "C", "D"])
     assert new == {
         "A": Estimate(2, 300),  # behind two A tickets on the busy window
         "B": Estimate(1, 300),  # behind A's whole queue, then one B and its own turn
@@ -563,7 +564,7 @@ def test_estimate_new_equals_adding_one_ticket_and_estimating(
         WindowLoad(number, tuple(cats), available, busy)
         for number, (cats, available, busy) in zip(numbers, layout, strict=False)
     ]
-    new = estimate_new(queued, windows, service, ["a", "b", "c"])
+    new = estimate_new(queue_counts(queued), windows, service, ["a", "b", "c"])
     for category in "abc":
         probe = QueuedTicket(10_000, category, Priority.ORDINARY, 10**12)
         assert new[category] == estimate_waits([*queued, probe], windows, service)[10_000]
@@ -602,4 +603,4 @@ def test_estimate_taken_now_equals_queueing_the_ticket_and_estimating(
     priority = Priority.GREEN if green else Priority.ORDINARY
     new = QueuedTicket(10_000, category, priority, 10**12)
     expected = estimate_waits([*queued, new], windows, service)[10_000]
-    assert estimate_taken_now(queued, windows, service, category, priority) == expected
+    assert estimate_taken_now(queue_counts(queued), windows, service, category, priority) == expected
