@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
@@ -33,6 +34,10 @@ HallDep = Annotated[Hall, Depends(hall_config)]
 
 
 async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    return _bearer(authorization)
+
+
+def _bearer(authorization: str | None) -> str:
     if not authorization:
         raise Unauthorized("log in first: this needs an Authorization: Bearer token (请先登录)")
     scheme, _, token = authorization.partition(" ")
@@ -82,6 +87,10 @@ AdminDep = Annotated[Staff, Depends(admin)]
 
 async def current_kiosk(state: State, hall: HallDep, token: Token) -> Device:
     """The kiosk device behind a device token; it must be a kiosk of this hall."""
+    return await _kiosk(state, hall, token)
+
+
+async def _kiosk(state: ServerState, hall: Hall, token: str) -> Device:
     if token.startswith(accounts.STAFF_TOKEN_PREFIX):
         raise Forbidden("tickets are issued by a kiosk device token, not by a staff login")
     known, device = state.devices.get(token)
@@ -97,3 +106,25 @@ async def current_kiosk(state: State, hall: HallDep, token: Token) -> Device:
 
 
 KioskDep = Annotated[Device, Depends(current_kiosk)]
+
+
+@dataclass(frozen=True)
+class KioskCall:
+    """Everything a kiosk's request needs, resolved by one dependency (issuing is the busiest route)."""
+
+    state: ServerState
+    hall: Hall
+    device: Device
+
+
+async def kiosk_call(
+    request: Request,
+    hall: Annotated[str, Path(max_length=48)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> KioskCall:
+    state = await server_state(request)
+    hall_config_ = await hall_config(state, hall)
+    return KioskCall(state, hall_config_, await _kiosk(state, hall_config_, _bearer(authorization)))
+
+
+KioskCallDep = Annotated[KioskCall, Depends(kiosk_call)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
-from queue_server.api.deps import HallDep, KioskDep, State
+from queue_server.api.deps import HallDep, KioskCallDep, KioskDep, State
 from queue_server.api.routes_public import TOKEN_PATTERN
 from queue_server.errors import BadRequest
 from queue_server.protocol import IssuedTicket, IssueRequest
@@ -21,16 +21,15 @@ KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 @router.post("/tickets", response_model=IssuedTicket, status_code=201)
 async def issue(
     body: IssueRequest,
-    hall: HallDep,
-    device: KioskDep,
-    state: State,
+    kiosk: KioskCallDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
     """Issue a ticket. The same `Idempotency-Key` from the same kiosk always returns the same ticket."""
     if idempotency_key is None or not re.fullmatch(KEY_PATTERN, idempotency_key):
         raise BadRequest("an Idempotency-Key header (1–128 printable ASCII characters, no spaces) is required")
     key = idempotency_key
-    result = await state.store.run(hall.id, lambda tx: issuing.issue_ticket(tx, body, device.device, key))
+    device = kiosk.device.device
+    result = await kiosk.state.store.run(kiosk.hall.id, lambda tx: issuing.issue_ticket(tx, body, device, key))
     # The busiest route: serialize the typed answer once, rather than have it validated and dumped again.
     return Response(
         result.ticket.model_dump_json(),

@@ -222,12 +222,16 @@ class Store:
                     job.reset()
                     self._commit_group([job])
             return
+        published: dict[str, list[Published]] = {}
         for job in jobs:
-            if job.tx is not None and job.tx.published and self._publisher is not None:
+            if job.tx is not None and job.tx.published:
+                published.setdefault(job.tx.rt.hall.id, []).extend(job.tx.published)
+        for hall_id, messages in published.items():
+            if self._publisher is not None:
                 try:
-                    self._publisher(job.tx.rt.hall.id, job.tx.published)
+                    self._publisher(hall_id, messages)  # the group's events of a hall in one hand-over, in order
                 except Exception:  # a failing subscriber never undoes a change
-                    log.exception("publishing events of hall %s failed", job.tx.rt.hall.id)
+                    log.exception("publishing events of hall %s failed", hall_id)
         for job in jobs:
             if job.error is not None:
                 job.future.set_exception(job.error)
