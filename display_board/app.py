@@ -6,27 +6,23 @@ controller and the view-model; this module only draws.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
-from config.fonts import cjk_font_path
 from display_board.controller import BoardController, BoardOptions, View
 from display_board.viewmodel import CallRow, HallBoardView, QueueRow, WindowBoardView, WindowRow
 from display_board.voice import Player
+from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +51,6 @@ TONES: dict[str, tuple[float, float, float, float]] = {
     "paused": (1, 0.55, 0.3, 1),
     "closed": (0.42, 0.5, 0.58, 1),
 }
-
-
-def register_cjk_font() -> None:
-    """Make the bundled Simplified Chinese font Kivy's default (Roboto has no hanzi)."""
-    LabelBase.register(DEFAULT_FONT, str(cjk_font_path()))
 
 
 # -- widgets the .kv files lay out -------------------------------------------------------------
@@ -148,9 +139,9 @@ class HallBoard(Board):
     def show(self, view: View) -> None:
         assert isinstance(view, HallBoardView)
         super().show(view)
-        _fill(self.ids.windows, view.windows, WindowRowWidget, _set_window_row)
-        _fill(self.ids.queues, view.queues, QueueTile, _set_queue_tile)
-        _fill(self.ids.recent, view.recent, CallChip, _set_call_chip)
+        fill(self.ids.windows, view.windows, WindowRowWidget, _set_window_row)
+        fill(self.ids.queues, view.queues, QueueTile, _set_queue_tile)
+        fill(self.ids.recent, view.recent, CallChip, _set_call_chip)
 
 
 class WindowBoard(Board):
@@ -171,19 +162,6 @@ class WindowBoard(Board):
         super().show(view)
 
 
-def _fill(container: Any, rows: tuple[Any, ...], kind: type, set_row: Callable[[Any, Any], None]) -> None:
-    """Make `container` hold one `kind` widget per row (reusing the ones it has) and set each."""
-    children = list(reversed(container.children))
-    while len(children) < len(rows):
-        widget = kind()
-        container.add_widget(widget)
-        children.append(widget)
-    for widget in children[len(rows) :]:
-        container.remove_widget(widget)
-    for widget, row in zip(children, rows, strict=False):
-        set_row(widget, row)
-
-
 def _set_window_row(widget: WindowRowWidget, row: WindowRow) -> None:
     widget.number, widget.name, widget.current = row.number, row.name, row.current
     widget.status, widget.tone = row.status, row.tone
@@ -196,14 +174,6 @@ def _set_queue_tile(widget: QueueTile, row: QueueRow) -> None:
 
 def _set_call_chip(widget: CallChip, row: CallRow) -> None:
     widget.number, widget.window = row.number, row.window
-
-
-def hex_colour(text: str) -> list[float]:
-    value = text.lstrip("#")
-    try:
-        return [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
-    except ValueError:
-        return [0.33, 0.43, 0.48, 1.0]
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -248,10 +218,4 @@ async def run_board(options: BoardOptions, player: Player | None) -> None:
     """Run the board window and its controller in one asyncio loop until the window closes."""
     app = BoardApp(window_board=options.window is not None)
     controller = BoardController(options, app.show, player)
-    task = asyncio.create_task(controller.run(), name="board-controller")
-    try:
-        await app.async_run(async_lib="asyncio")
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await run_beside(app, controller.run(), "board-controller")

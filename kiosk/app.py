@@ -8,7 +8,6 @@ controller (no Kivy there); this module only draws and passes taps on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 from collections.abc import Callable, Coroutine
@@ -18,7 +17,6 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
-from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.text import Label as CoreLabel
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -27,8 +25,8 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition, Screen
 
-from config.fonts import cjk_font_path
 from kiosk.controller import KioskController, KioskOptions
+from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import CategoryView, Fact, HomeView, ItemView, KioskView, MessageView, Row, TicketView, Tile
 from printer.layout import qr
@@ -63,19 +61,6 @@ PALETTE: dict[str, tuple[float, float, float, float]] = {
     "border": (0.78, 0.8, 0.85, 1),
     "overlay": (0, 0, 0, 0.55),
 }
-
-
-def register_cjk_font() -> None:
-    """Make the bundled Simplified Chinese font (face 0 of WenQuanYi Micro Hei) Kivy's default."""
-    LabelBase.register(DEFAULT_FONT, str(cjk_font_path()))
-
-
-def hex_colour(text: str) -> list[float]:
-    value = text.lstrip("#")
-    try:
-        return [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
-    except ValueError:
-        return [0.33, 0.43, 0.48, 1.0]
 
 
 def qr_texture(url: str) -> Any:
@@ -294,19 +279,6 @@ class KioskRoot(FloatLayout):
             manager.current = target
 
 
-def fill(container: Any, rows: tuple[Any, ...], kind: type, set_row: Callable[[Any, Any], None]) -> None:
-    """Make `container` hold one `kind` widget per row (reusing those it has) and set each."""
-    children = list(reversed(container.children))
-    while len(children) < len(rows):
-        widget = kind()
-        container.add_widget(widget)
-        children.append(widget)
-    for widget in children[len(rows) :]:
-        container.remove_widget(widget)
-    for widget, row in zip(children, rows, strict=False):
-        set_row(widget, row)
-
-
 def set_tile(widget: CategoryTile, tile: Tile, action: str = "open_category") -> None:
     widget.code, widget.prefix, widget.name = tile.code, tile.prefix, tile.name
     widget.waiting, widget.wait, widget.action = tile.waiting, tile.wait, action
@@ -398,10 +370,4 @@ async def run_kiosk(options: KioskOptions) -> None:
     app = KioskApp()
     controller = KioskController(options, app.show, app.post)
     app.vm = controller.vm
-    task = asyncio.create_task(controller.run(), name="kiosk-controller")
-    try:
-        await app.async_run(async_lib="asyncio")
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await run_beside(app, controller.run(), "kiosk-controller")

@@ -67,6 +67,12 @@ def _filename(report: Report, suffix: str) -> str:
     return f"bianmin-{report.hall}-{report.period}-{report.start.isoformat()}-by-{report.by.value}.{suffix}"
 
 
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    """A file the browser saves under `filename` rather than shows."""
+    disposition = f'attachment; filename="{filename}"'
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
 @router.get("/reports", response_model=Report)
 async def report(
     hall: HallDep,
@@ -91,11 +97,7 @@ async def report_csv(
 ) -> Response:
     """The report as CSV (UTF-8 with a byte-order mark, for Excel)."""
     result = await _report(hall, state, period, date, by)
-    return Response(
-        to_csv(result),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(result, "csv")}"'},
-    )
+    return _download(to_csv(result), "text/csv; charset=utf-8", _filename(result, "csv"))
 
 
 @router.get("/reports.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
@@ -109,11 +111,7 @@ async def report_xlsx(
 ) -> Response:
     """The report as an Excel workbook, one sheet per table."""
     result = await _report(hall, state, period, date, by)
-    return Response(
-        to_xlsx(result),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{_filename(result, "xlsx")}"'},
-    )
+    return _download(to_xlsx(result), XLSX, _filename(result, "xlsx"))
 
 
 @router.get("/wall", response_model=Wall)

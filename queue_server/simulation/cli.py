@@ -181,23 +181,10 @@ def simulate(
 
 def _validate(seed: int, replications: int, customers: int, show: bool) -> None:
     from queue_server.simulation.report import erlang_table, estimator_grid_table
-    from queue_server.simulation.validation import GRID, erlang_point
+    from queue_server.simulation.validation import GRID, erlang_grid
 
-    points = []
     with _progress(len(GRID) * replications, "M/M/c replications", show) as step:
-        for servers, rho in GRID:
-            points.append(
-                erlang_point(
-                    servers,
-                    rho,
-                    replications=replications,
-                    customers=customers,
-                    warmup=customers // 10,
-                    seed=seed,
-                    estimators=True,
-                    on_replication=step,
-                )
-            )
+        points = erlang_grid(replications, customers, seed, step)
     click.echo(erlang_table(points).text())
     click.echo()
     click.echo(estimator_grid_table(points, ["server", "previous", "naive"]).text())

@@ -36,7 +36,7 @@ from queue_server.simulation.report import (
 from queue_server.simulation.runs import hall_estimators, simulate_days
 from queue_server.simulation.scenario import Scenario, from_hall
 from queue_server.simulation.staffing import StaffingRow, staffing
-from queue_server.simulation.validation import GRID, ErlangPoint, erlang_point
+from queue_server.simulation.validation import GRID, ErlangPoint, erlang_grid
 
 __all__ = ["write_report"]
 
@@ -80,21 +80,8 @@ def write_report(
     figures = path.with_suffix("")
     rel = figures.name
 
-    points: list[ErlangPoint] = []
     with progress(len(GRID) * replications, "M/M/c replications") as step:
-        for servers, rho in GRID:
-            points.append(
-                erlang_point(
-                    servers,
-                    rho,
-                    replications=replications,
-                    customers=customers,
-                    warmup=customers // 10,
-                    seed=seed,
-                    estimators=True,
-                    on_replication=step,
-                )
-            )
+        points = erlang_grid(replications, customers, seed, step)
     charts.erlang_chart(points, figures / "erlang.png")
     charts.rmse_chart(points, ["server", "previous", "naive"], figures / "rmse-mmc.png")
 

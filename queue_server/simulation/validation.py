@@ -123,3 +123,22 @@ def erlang_point(
         sim_p90_s=percentile(waits, 90),
         errors=tuple(estimate_errors(measured, names)) if estimators else (),
     )
+
+
+def erlang_grid(
+    replications: int, customers: int, seed: int, on_replication: Callable[[], None] | None = None
+) -> list[ErlangPoint]:
+    """Every point of GRID, with the estimators, a tenth of `customers` as warm-up."""
+    return [
+        erlang_point(
+            servers,
+            rho,
+            replications=replications,
+            customers=customers,
+            warmup=customers // 10,
+            seed=seed,
+            estimators=True,
+            on_replication=on_replication,
+        )
+        for servers, rho in GRID
+    ]

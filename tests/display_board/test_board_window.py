@@ -1,24 +1,16 @@
 """The real Kivy board in an offscreen window, against a real server: a call made over HTTP appears.
 
-Each board runs in a child process (tests/display_board/window_driver.py) so that Kivy's global
-state and its log handlers never enter the pytest process. Without Kivy or a GL driver these tests
-skip, except under CI=true, where they fail: CI must run them.
+Each board runs in a child process (tests/display_board/window_driver.py, by way of
+tests/support/kivy_window.py), so Kivy never enters the pytest process. Without Kivy or a GL driver
+these tests skip, except under CI=true, where they fail: CI must run them.
 
 To refresh the screenshots in docs/screenshots, run them with BIANMIN_SCREENSHOT_DIR=docs/screenshots.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import math
-import os
-import queue
-import shutil
 import struct
-import subprocess
-import sys
-import threading
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,25 +23,15 @@ from argon2 import PasswordHasher
 from PIL import Image
 
 from queue_server.services import accounts
+from tests.support.kivy_window import Driver, keep_screenshots, require_kivy, window_env
 from tests.support.server import HALL, RunningServer, start_server
 
-ROOT = Path(__file__).resolve().parents[2]
-NO_WINDOW = 77  # the driver's exit code when Kivy finds no window provider
 STEP_TIMEOUT_S = 60.0  # Kivy's first start on a slow machine compiles shaders, loads the font...
-GL_PACKAGES = "libgl1 libegl1 libgl1-mesa-dri libegl-mesa0"
-
-
-def not_possible(reason: str) -> None:
-    """Skip, or fail under CI=true: CI is where these tests must run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the window tests must run in CI)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def kivy_installed() -> None:
-    if importlib.util.find_spec("kivy") is None:  # looks for Kivy without importing it
-        not_possible("Kivy is not installed: pip install -e '.[kiosk]'")
+    require_kivy()
 
 
 @pytest.fixture
@@ -135,71 +117,30 @@ def run_board(
     """Start the board in a child process; once it shows the first snapshot, run `then()`; collect its RESULT."""
     png = tmp_path / ("kivy-board-window.png" if window else "kivy-board-hall.png")
     log = tmp_path / f"board-{window or 'hall'}.log"
-    env = {
-        **os.environ,
-        "SDL_VIDEODRIVER": "offscreen",
-        "KIVY_WINDOW": "sdl2",  # no fallback to Kivy's x11 window, which exits the process without an X server
-        "SDL_AUDIODRIVER": audio_driver,
-        "SDL_DISKAUDIOFILE": str(tmp_path / "audio-out.raw"),
-        "KIVY_NO_ARGS": "1",
-        "KIVY_HOME": str(tmp_path / "kivy-home"),
-        "PYTHONPATH": str(ROOT),
-    }
-    command = [sys.executable, "-m", "tests.display_board.window_driver", "--server", server.url,
-               "--expect", expect, "--png", str(png)]  # fmt: skip
+    env = window_env(
+        tmp_path,
+        KIVY_WINDOW="sdl2",  # no fallback to Kivy's x11 window, which exits the process without an X server
+        SDL_AUDIODRIVER=audio_driver,
+        SDL_DISKAUDIOFILE=str(tmp_path / "audio-out.raw"),
+    )
+    arguments = ["--server", server.url, "--expect", expect, "--png", str(png)]
     if window is not None:
-        command += ["--window", str(window)]
+        arguments += ["--window", str(window)]
     if play_wav is not None:
-        command += ["--play-wav", str(play_wav)]
+        arguments += ["--play-wav", str(play_wav)]
     if expect_said is not None:
-        command += ["--expect-said", expect_said]
-    with log.open("w") as err:
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=err, text=True)  # fmt: skip
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert child.stdout is not None
-        for line in child.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-
-    def next_line(what: str) -> str:
-        try:
-            line = lines.get(timeout=STEP_TIMEOUT_S)
-        except queue.Empty:
-            raise AssertionError(f"the board did not report {what} in {STEP_TIMEOUT_S:.0f} s; see {log}") from None
-        if line is None:
-            code = child.wait(timeout=10)
-            tail = log.read_text(errors="replace")[-3000:]
-            if code == NO_WINDOW:
-                not_possible(f"Kivy found no window provider: no GL driver? (Debian: {GL_PACKAGES})")
-            raise AssertionError(f"the board exited with {code} before {what}:\n{tail}")
-        return line
-
-    try:
-        while not (line := next_line("READY")).startswith("READY"):
+        arguments += ["--expect-said", expect_said]
+    driver = Driver("board", "tests.display_board.window_driver", arguments, env=env, log=log,
+                    timeout_s=STEP_TIMEOUT_S)  # fmt: skip
+    with driver:
+        while not driver.next_line("READY").startswith("READY"):
             pass
         then()
-        while not (line := next_line("RESULT")).startswith("RESULT "):
+        while not (line := driver.next_line("RESULT")).startswith("RESULT "):
             pass
-        result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-        assert child.wait(timeout=STEP_TIMEOUT_S) == (1 if "error" in result else 0)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(timeout=10)
-        reader.join(timeout=10)
-        assert child.stdout is not None
-        child.stdout.close()
-    assert "error" not in result, f"{result['error']}; see the board's log:\n{log.read_text()[-3000:]}"
-    keep = os.environ.get("BIANMIN_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(png, Path(keep) / png.name)
+        result = driver.result(line)
+    driver.check(result)
+    keep_screenshots([png])
     return BoardRun(result, png, log)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import sys
@@ -21,12 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-NO_WINDOW = 77
+from tests.support.kivy_window import chinese_renders, run_driver, say
+
 TIMEOUT_S = 30.0
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 def labels(widget: Any) -> list[Any]:
@@ -48,19 +44,6 @@ def cut_short(label: Any) -> bool:
     if label.text_size[0] is None or label.markup:
         return bool(label.texture_size[0] > label.width + 1)
     return bool(label._label.get_extents(label.text)[0] > label.text_size[0] + 1)
-
-
-def chinese_renders() -> bool:
-    """Does the default font draw 请 as itself, not as the box of a missing glyph?"""
-    from kivy.core.text import Label as CoreLabel
-
-    def pixels(text: str) -> bytes:
-        label = CoreLabel(text=text, font_size=48)
-        label.refresh()
-        return bytes(label.texture.pixels)
-
-    missing = pixels("\U000f0000")  # a private-use character no font here has
-    return pixels("请") != missing and pixels("窗") != missing and pixels("请") != pixels("窗")
 
 
 async def drive(args: argparse.Namespace) -> dict[str, Any]:
@@ -146,15 +129,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from display_board.kivy_setup import prepare_kivy
 
-    prepare_kivy(1920, 1080)
-    from kivy.core.window import Window
-
-    if Window is None:
-        say("NO-WINDOW Kivy found no window provider (is there a GL driver? see HARDWARE.md)")
-        return NO_WINDOW
-    result = asyncio.run(drive(args))
-    say("RESULT " + json.dumps(result, ensure_ascii=False))
-    return 0 if "error" not in result else 1
+    return run_driver(lambda: prepare_kivy(1920, 1080), lambda: drive(args))
 
 
 if __name__ == "__main__":

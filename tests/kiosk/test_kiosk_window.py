@@ -10,14 +10,7 @@ To refresh the screenshots in docs/screenshots, run them with BIANMIN_SCREENSHOT
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import queue
-import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,26 +23,16 @@ from PIL import Image
 
 from tests.kiosk.conftest import with_cap, with_printer
 from tests.printer.fake_printer import FakePrinter
+from tests.support.kivy_window import Driver, keep_screenshots, require_kivy, window_env
 from tests.support.server import HALL, RunningServer, demo_config
 
-ROOT = Path(__file__).resolve().parents[2]
-NO_WINDOW = 77  # the driver's exit code when Kivy finds no window provider
 STEP_TIMEOUT_S = 90.0  # Kivy's first start on a slow machine compiles shaders, loads the font...
-GL_PACKAGES = "libgl1 libegl1 libgl1-mesa-dri libegl-mesa0"
 PORTRAIT = (1080, 1920)
-
-
-def not_possible(reason: str) -> None:
-    """Skip, or fail under CI=true: CI is where these tests must run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the window tests must run in CI)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def kivy_installed() -> None:
-    if importlib.util.find_spec("kivy") is None:  # looks for Kivy without importing it
-        not_possible("Kivy is not installed: pip install -e '.[kiosk]'")
+    require_kivy()
 
 
 @dataclass
@@ -79,65 +62,21 @@ def run_kiosk(
     out = tmp_path / "screens"
     out.mkdir(exist_ok=True)
     log = tmp_path / "kiosk.log"
-    env = {
-        **os.environ,
-        "SDL_VIDEODRIVER": "offscreen",
-        "SDL_AUDIODRIVER": "dummy",
-        "KIVY_NO_ARGS": "1",
-        "KIVY_HOME": str(tmp_path / "kivy-home"),
-        "PYTHONPATH": str(ROOT),
-    }
-    command = [sys.executable, "-m", "tests.kiosk.window_driver", "--server", server.url, "--token-file",
-               str(token_file), "--script", str(script), "--out", str(out), "--size", "x".join(map(str, size)),
-               "--virtual-root", str(tmp_path / "virtual-printer")]  # fmt: skip
-    with log.open("w") as err:
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=err, text=True)  # fmt: skip
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert child.stdout is not None
-        for line in child.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    result: dict[str, Any] = {}
-    try:
+    arguments = ["--server", server.url, "--token-file", str(token_file), "--script", str(script), "--out", str(out),
+                 "--size", "x".join(map(str, size)), "--virtual-root", str(tmp_path / "virtual-printer")]  # fmt: skip
+    driver = Driver("kiosk", "tests.kiosk.window_driver", arguments, env=window_env(tmp_path, SDL_AUDIODRIVER="dummy"),
+                    log=log, timeout_s=STEP_TIMEOUT_S, stdin=True)  # fmt: skip
+    with driver:
         while True:
-            try:
-                line = lines.get(timeout=STEP_TIMEOUT_S)
-            except queue.Empty:
-                raise AssertionError(f"the kiosk said nothing for {STEP_TIMEOUT_S:.0f} s; see {log}") from None
-            if line is None:
-                code = child.wait(timeout=10)
-                if code == NO_WINDOW:
-                    not_possible(f"Kivy found no window provider: no GL driver? (Debian: {GL_PACKAGES})")
-                raise AssertionError(f"the kiosk exited with {code}:\n{log.read_text(errors='replace')[-3000:]}")
+            line = driver.next_line("its next step")
             if line.startswith("WAIT "):
                 (when or {})[line.removeprefix("WAIT ")]()
-                assert child.stdin is not None
-                child.stdin.write("go\n")
-                child.stdin.flush()
+                driver.tell("go")
             elif line.startswith("RESULT "):
-                result = json.loads(line.removeprefix("RESULT "))
+                result = driver.result(line)
                 break
-        assert child.wait(timeout=STEP_TIMEOUT_S) == (1 if "error" in result else 0)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(timeout=10)
-        reader.join(timeout=10)
-        for stream in (child.stdout, child.stdin):
-            if stream is not None:
-                stream.close()
-    assert "error" not in result, f"{result['error']}; see the kiosk's log:\n{log.read_text()[-3000:]}"
-    keep = os.environ.get("BIANMIN_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        for shot in result["shots"].values():
-            shutil.copy(shot["png"], Path(keep) / Path(shot["png"]).name)
+    driver.check(result)
+    keep_screenshots(Path(shot["png"]) for shot in result["shots"].values())
     return KioskRun(result, log)
 
 

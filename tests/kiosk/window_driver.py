@@ -34,13 +34,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-NO_WINDOW = 77
+from tests.support.kivy_window import chinese_renders, run_driver, say
+
 STEP_TIMEOUT_S = 30.0
 MIN_TARGET = 120  # design pixels: the smallest touch target allowed
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 def plain(text: str) -> str:
@@ -101,19 +98,6 @@ def cut_off(label: Any) -> bool:
     _width, height = core.render()  # lays the text out without drawing it
     split = [w for w in plain(label.text).split() if w.isascii() and core.get_extents(w)[0] > label.text_size[0]]
     return bool(height > label.height + 2 or split)  # lines dropped, or a Latin word broken in two
-
-
-def chinese_renders() -> bool:
-    """Does the default font draw 请 as itself, not as the box of a missing glyph?"""
-    from kivy.core.text import Label as CoreLabel
-
-    def pixels(text: str) -> bytes:
-        label = CoreLabel(text=text, font_size=48)
-        label.refresh()
-        return bytes(label.texture.pixels)
-
-    missing = pixels("\U000f0000")  # a private-use character no font here has
-    return pixels("请") != missing and pixels("窗") != missing and pixels("请") != pixels("窗")
 
 
 class Driver:
@@ -390,15 +374,7 @@ def main() -> int:
 
     from kiosk.kivy_setup import prepare_kivy
 
-    prepare_kivy(width, height)
-    from kivy.core.window import Window
-
-    if Window is None:
-        say("NO-WINDOW Kivy found no window provider (is there a GL driver? see HARDWARE.md)")
-        return NO_WINDOW
-    result = asyncio.run(drive(args))
-    say("RESULT " + json.dumps(result, ensure_ascii=False))
-    return 0 if "error" not in result else 1
+    return run_driver(lambda: prepare_kivy(width, height), lambda: drive(args))
 
 
 if __name__ == "__main__":
