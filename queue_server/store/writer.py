@@ -14,6 +14,7 @@ paid once for the group instead of once per kiosk tap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -142,7 +143,8 @@ class Store:
 
     async def run(self, hall_id: str, fn: Callable[[Tx], T]) -> T:
         """Run fn in a transaction on the hall, on the writer thread; publish its events after commit."""
-        return await asyncio.wrap_future(self._submit(_Job("hall", hall_id, fn)))
+        result: T = await self._submit_async(_Job("hall", hall_id, fn))
+        return result
 
     def run_sync(self, hall_id: str, fn: Callable[[Tx], T]) -> T:
         result: T = self._submit(_Job("hall", hall_id, fn)).result()
@@ -150,7 +152,8 @@ class Store:
 
     async def run_global(self, fn: Callable[[Connection, dt.datetime], T]) -> T:
         """Run fn in a transaction that touches no hall (accounts, devices), on the writer thread."""
-        return await asyncio.wrap_future(self._submit(_Job("global", None, fn)))
+        result: T = await self._submit_async(_Job("global", None, fn))
+        return result
 
     def run_global_sync(self, fn: Callable[[Connection, dt.datetime], T]) -> T:
         result: T = self._submit(_Job("global", None, fn)).result()
@@ -165,10 +168,25 @@ class Store:
             return fn(conn)
 
     def _submit(self, job: _Job) -> Future[Any]:
+        """Queue a job for the writer; its answer comes through a thread-safe future."""
         if self._closed:
             raise RuntimeError("the store is closed")
+        job.future = Future()
         self._jobs.put(job)
         return job.future
+
+    def _submit_async(self, job: _Job) -> asyncio.Future[Any]:
+        """Queue a job for the writer; its answer comes back on the caller's event loop.
+
+        Cheaper than a concurrent future wrapped for asyncio (no lock and condition per job): this is
+        every kiosk tap and every clerk action.
+        """
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        loop = asyncio.get_running_loop()
+        job.waiter = (loop, loop.create_future())
+        self._jobs.put(job)
+        return job.waiter[1]
 
     def _work(self) -> None:
         """The writer thread: take every job waiting (up to MAX_BATCH), run them in one transaction."""
@@ -195,9 +213,11 @@ class Store:
 
     def _run_call(self, job: _Job) -> None:
         try:
-            job.future.set_result(job.fn())
+            result = job.fn()
         except BaseException as error:
-            job.future.set_exception(error)
+            self._answer([job], [(False, error)])
+            return
+        self._answer([job], [(True, result)])
 
     def _commit_group(self, jobs: list[_Job]) -> None:
         """Run jobs in one transaction and commit once (one fsync for all of them: group commit).
@@ -216,7 +236,7 @@ class Store:
         except BaseException as error:
             self._runtimes.clear()
             if len(jobs) == 1:
-                jobs[0].future.set_exception(error)
+                self._answer(jobs, [(False, error)])
             else:
                 for job in jobs:
                     job.reset()
@@ -232,11 +252,24 @@ class Store:
                     self._publisher(hall_id, messages)  # the group's events of a hall in one hand-over, in order
                 except Exception:  # a failing subscriber never undoes a change
                     log.exception("publishing events of hall %s failed", hall_id)
-        for job in jobs:
-            if job.error is not None:
-                job.future.set_exception(job.error)
-            else:
-                job.future.set_result(job.result)
+        self._answer(jobs, [(False, j.error) if j.error is not None else (True, j.result) for j in jobs])
+
+    @staticmethod
+    def _answer(jobs: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+        """Hand each job its result or error: thread-safe futures directly, event-loop futures in one call per loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+        for job, (ok, value) in zip(jobs, outcomes, strict=True):
+            if job.waiter is not None:
+                loop, waiter = job.waiter
+                by_loop.setdefault(loop, []).append((waiter, ok, value))
+            elif job.future is not None:
+                if ok:
+                    job.future.set_result(value)
+                else:
+                    job.future.set_exception(value)
+        for loop, answers in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the caller's loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, answers)
 
     def _run_one(self, conn: Connection, job: _Job) -> None:
         now = self.clock()
@@ -289,6 +322,17 @@ class Store:
         self.engine.dispose()
 
 
+def _settle(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """On the caller's loop: set each waiting future (a caller that gave up is skipped)."""
+    for waiter, ok, value in answers:
+        if waiter.done():
+            continue
+        if ok:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(value)
+
+
 @dataclass(eq=False)
 class _Job:
     """A piece of work for the writer thread: a hall transaction, an accounts transaction, or maintenance."""
@@ -296,7 +340,8 @@ class _Job:
     kind: str  # "hall", "global", "call", "stop"
     hall: str | None
     fn: Callable[..., Any]
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] | None = None
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]] | None = None
     tx: Tx | None = None
     result: Any = None
     error: BaseException | None = None
