@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import secrets
 import sys
 from dataclasses import dataclass
@@ -96,6 +97,11 @@ def run(store: Store, host: str, port: int) -> None:
     from queue_server.api.app import create_app
 
     app = create_app(store)
+    # What exists now (configuration, catalogue, imported code) lives as long as the server: keep it out
+    # of the collector's sight, and collect young objects less often. A server holds a day's tickets and
+    # a thousand connections; full collections over them otherwise stall issuance and broadcasts.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     config = uvicorn.Config(
         app,
         host=host,
