@@ -336,3 +336,98 @@ def test_a_manager_sees_no_staff_tab_and_a_clerk_is_kept_out(hall: LiveHall, ope
     log_in(other, "liuxia")
     other.wait_for_selector("#denied:not([hidden])")
     assert other.locator("#tabs").is_hidden() and other.locator("#tab-wall").is_hidden()
+
+
+def test_a_manager_follows_up_a_bad_rating_to_rectified(hall: LiveHall, open_page: OpenPage) -> None:
+    """A citizen rates a finished ticket 非常不满意 through the public API; the manager sees it and follows it up."""
+    assert hall.server is not None
+    hall.server.add_staff("director", "manager", name="王主任")
+    hall.issue("jisheng")  # makes the kiosk device
+    assert hall.kiosk is not None
+    mine = hall._post("/tickets", hall.kiosk, {"category": "jisheng"}, **{"Idempotency-Key": "rated-1"})
+    liuxia = hall.open(1, "liuxia", name="刘霞")
+    good = hall.call_next(liuxia, 1)
+    hall.serve(liuxia, 1)
+    assert hall.call_next(liuxia, 1) == mine["number"]
+    hall.serve(liuxia, 1)
+    refused = hall.http.post(f"/tickets/{mine['track_token']}/rating", json={"level": "very_dissatisfied"})
+    assert refused.status_code == 422  # a bad rating needs a reason
+    rated = hall.http.post(
+        f"/tickets/{mine['track_token']}/rating",
+        json={"level": "very_dissatisfied", "reasons": ["wait", "attitude"], "comment": "等了一个多小时，窗口态度冷淡"},
+    )
+    assert rated.status_code == 201, rated.text
+    assert good  # the first ticket stays unrated: it counts in no level
+
+    page = open_page(f"/manager/{HALL}")
+    log_in(page, "director")
+    page.wait_for_function("() => window.bianminDashboard.wall !== null")
+    page.wait_for_selector("#appointment-figures [data-figure='booked']")
+    wait_text(page, "#ratings-count", "1")  # the open follow-ups, on the tab
+    page.click('#tabs [data-tab="ratings"]')
+    row = f'#rating-rows tr[data-number="{mine["number"]}"]'
+    page.wait_for_selector(row)
+    assert figure(page, "#rating-figures", "satisfaction_rate").startswith("0")  # one rating, and it is bad
+    assert figure(page, "#rating-figures", "level-very_dissatisfied") == "1"
+    assert figure(page, "#rating-figures", "count") == "1"
+    assert figure(page, "#rating-figures", "open_follow_ups") == "1"
+    text = page.inner_text(row)
+    for part in ("非常不满意", "排队等候时间长", "服务态度不好", "等了一个多小时", "待回访", "计生"):
+        assert part in text, (part, text)
+    assert page.locator(f"{row} td.num").inner_text().strip() == "1"
+    due = page.inner_text(f"{row} td.due").strip()
+    assert due.startswith("2026-04-"), due  # 15 working days after Monday 2026-03-16
+    assert page.locator(f"{row}.overdue").count() == 0
+
+    # 已联系, with a note.
+    page.click(f'{row} button[data-step="contacted"]')
+    page.wait_for_selector("#follow-up-dialog[open]")
+    page.fill("#follow-up-form textarea[name=note]", "已电话联系群众，说明情况并致歉")
+    page.click('#follow-up-form button[type="submit"]')
+    page.wait_for_selector(f'{row}[data-follow-up="contacted"]')
+    assert "已联系" in page.inner_text(f"{row} td.state")
+    assert "已电话联系群众" in page.inner_text(row)
+    assert page.locator(f'{row} button[data-step="rectified"]').count() == 1
+
+    # Then 已整改.
+    page.click(f'{row} button[data-step="rectified"]')
+    page.wait_for_selector("#follow-up-dialog[open]")
+    page.fill("#follow-up-form textarea[name=note]", "已对窗口人员批评教育，增开高峰窗口")
+    page.click('#follow-up-form button[type="submit"]')
+    page.wait_for_selector(f'{row}[data-follow-up="rectified"]')
+    assert "已整改" in page.inner_text(f"{row} td.state")
+    assert page.locator(f"{row} button").count() == 0
+    wait_text(page, '#rating-figures [data-figure="open_follow_ups"] .value', "0")
+    assert page.locator("#ratings-count").is_hidden()
+
+    listed = hall.http.get(
+        "/ratings", params={"bad": "true"}, headers={"Authorization": f"Bearer {hall.server.login('director')}"}
+    ).json()
+    assert [n["state"] for n in listed["ratings"][0]["notes"]] == ["contacted", "rectified"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "manager-ratings.png"), full_page=True)
+
+
+def test_an_overdue_follow_up_is_highlighted(hall: LiveHall, open_page: OpenPage) -> None:
+    assert hall.server is not None
+    hall.server.add_staff("director", "manager")
+    hall.issue("jisheng")
+    assert hall.kiosk is not None
+    mine = hall._post("/tickets", hall.kiosk, {"category": "jisheng"}, **{"Idempotency-Key": "late-1"})
+    liuxia = hall.open(1, "liuxia")
+    hall.call_next(liuxia, 1)
+    hall.serve(liuxia, 1)
+    hall.call_next(liuxia, 1)
+    hall.serve(liuxia, 1)
+    answer = hall.http.post(
+        f"/tickets/{mine['track_token']}/rating", json={"level": "dissatisfied", "reasons": ["slow"]}
+    )
+    assert answer.status_code == 201, answer.text
+    hall.clock.advance(days=30)
+    page = open_page(f"/manager/{HALL}")
+    log_in(page, "director")
+    page.click('#tabs [data-tab="ratings"]')
+    row = f'#rating-rows tr.overdue[data-number="{mine["number"]}"]'
+    page.wait_for_selector(row)
+    assert "已逾期" in page.inner_text(f"{row} td.due")
+    assert figure(page, "#rating-figures", "overdue_follow_ups") == "1"

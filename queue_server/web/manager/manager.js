@@ -4,6 +4,9 @@
  * 15 s; its timers tick by the server's clock), reports with charts and CSV/XLSX exports
  * (GET .../reports[.csv|.xlsx]), the audit trail (GET .../events with filters, newest first), and the
  * staff accounts (GET/POST/PATCH /api/v1/staff, administrators only).
+ * 好差评 (GET .../ratings?bad=true): the 满意率 and counts per level of the period, and the bad ratings
+ * with their follow-up (POST .../ratings/{id}/follow-up: open → contacted → rectified, with a note).
+ * The wall also shows today's appointments (GET .../appointments?day=, at most every 15 s).
  * Every figure shown is the server's, computed from the hall's event log; a figure that does not
  * exist (the satisfaction rate while nothing has been rated) is shown as "—", never as 0.
  */
@@ -23,6 +26,9 @@
     report: null,
     audit: [],
     staff: [],
+    ratings: null,
+    appointments: null,
+    appointmentsAt: 0,
     charts: {},
     link: null,
     tab: "wall",
@@ -39,6 +45,12 @@
     },
     get audit() {
       return state.audit;
+    },
+    get ratings() {
+      return state.ratings;
+    },
+    get appointments() {
+      return state.appointments;
     },
     get ready() {
       return document.body.classList.contains("ready");
@@ -93,6 +105,10 @@
     });
     $("#audit-more").addEventListener("click", () => loadAudit(true));
     $("#staff-form").addEventListener("submit", addStaff);
+    $("#ratings-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadRatings();
+    });
     for (const button of document.querySelectorAll("dialog [data-close]")) {
       button.addEventListener("click", () => button.closest("dialog").close(""));
     }
@@ -137,7 +153,7 @@
     B.show($('#tabs [data-tab="staff"]'), session.role === "admin");
     if (!state.link) {
       state.link = B.live(
-        () => state.tab === "wall" && refreshWall(),
+        () => (state.tab === "wall" ? refreshWall() : state.tab === "ratings" && loadRatings()),
         (online) => {
           const mark = $("#link-state");
           mark.classList.toggle("online", online);
@@ -148,6 +164,7 @@
     }
     await refreshWall();
     switchTab(state.tab);
+    if (state.tab !== "ratings") loadRatings(); // the tab's count of open follow-ups
   }
 
   function switchTab(tab) {
@@ -163,6 +180,7 @@
     else if (tab === "reports" && !state.report) loadReport();
     else if (tab === "audit" && !state.audit.length) loadAudit(false);
     else if (tab === "staff") loadStaff();
+    else if (tab === "ratings") loadRatings();
   }
 
   // -- names --------------------------------------------------------------------------------------
@@ -229,7 +247,37 @@
       renderWall();
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
+      return;
     }
+    if (Date.now() - state.appointmentsAt >= WALL_EVERY_MS) await loadAppointments();
+  }
+
+  // -- today's appointments -------------------------------------------------------------------------
+
+  const APPOINTMENT_STATES = [
+    ["booked", "已预约", "booked"],
+    ["checked_in", "已签到取号", "checked in"],
+    ["missed", "已失约", "missed"],
+    ["cancelled", "已取消", "cancelled"],
+  ];
+
+  async function loadAppointments() {
+    if (!state.wall || !state.wall.day) return;
+    state.appointmentsAt = Date.now();
+    try {
+      state.appointments = await api("GET", `appointments?day=${encodeURIComponent(state.wall.day)}`);
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+      return;
+    }
+    const counts = state.appointments.counts;
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    $("#appointment-figures").replaceChildren(
+      tile("total", "预约总数", "all", total),
+      ...APPOINTMENT_STATES.map(([key, zh, en]) =>
+        tile(key, zh, en, counts[key] ?? 0, { class: key === "missed" && counts[key] ? "warn" : "" }),
+      ),
+    );
   }
 
   function renderWall() {
@@ -532,6 +580,154 @@
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
     }
+  }
+
+  // -- 好差评 -------------------------------------------------------------------------------------------
+
+  const LEVELS = [
+    ["very_satisfied", "非常满意", "very satisfied"],
+    ["satisfied", "满意", "satisfied"],
+    ["basic", "基本满意", "fairly satisfied"],
+    ["dissatisfied", "不满意", "dissatisfied"],
+    ["very_dissatisfied", "非常不满意", "very dissatisfied"],
+  ];
+  const REASONS = {
+    attitude: "服务态度不好",
+    slow: "办事效率低",
+    wait: "排队等候时间长",
+    notice: "告知不清楚，材料反复要求",
+    rules: "未按规定办理",
+    environment: "大厅环境或设施不便",
+    other: "其他",
+  };
+  const FOLLOW_UP = { open: ["待回访", "open"], contacted: ["已联系", "contacted"], rectified: ["已整改", "rectified"] };
+  const NEXT_STEP = { open: "contacted", contacted: "rectified" };
+
+  let ratingsRequest = 0;
+  async function loadRatings() {
+    const form = $("#ratings-form");
+    const params = new URLSearchParams({ bad: "true", limit: "500" });
+    for (const name of ["from", "to", "follow_up"]) {
+      const value = form.elements[name].value;
+      if (value) params.set(name, value);
+    }
+    const mine = ++ratingsRequest;
+    try {
+      const list = await api("GET", `ratings?${params}`);
+      if (mine !== ratingsRequest) return;
+      state.ratings = list;
+      renderRatings();
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  function renderRatings() {
+    const { summary, ratings } = state.ratings;
+    const counter = $("#ratings-count");
+    counter.textContent = String(summary.open_follow_ups);
+    B.show(counter, summary.open_follow_ups > 0);
+    $("#rating-figures").replaceChildren(
+      tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(summary.satisfaction_rate), {
+        class: summary.satisfaction_rate !== null && summary.satisfaction_rate < 90 ? "bad" : "rate",
+        note: summary.satisfaction_rate === null ? "尚无评价 not yet rated" : `${summary.count} 条评价 ratings`,
+      }),
+      tile("count", "评价总数", "ratings", summary.count),
+      ...LEVELS.map(([key, zh, en]) =>
+        tile(`level-${key}`, zh, en, summary.by_level[key] ?? 0, {
+          class: (key === "dissatisfied" || key === "very_dissatisfied") && summary.by_level[key] ? "bad" : "",
+        }),
+      ),
+      tile("open_follow_ups", "待办回访", "follow-ups open", summary.open_follow_ups, {
+        class: summary.open_follow_ups ? "warn" : "",
+      }),
+      tile("overdue_follow_ups", "逾期回访", "overdue", summary.overdue_follow_ups, {
+        class: summary.overdue_follow_ups ? "bad" : "",
+      }),
+    );
+    $("#rating-rows").replaceChildren(...ratings.map(ratingRow));
+    B.show($("#ratings-empty"), ratings.length === 0);
+  }
+
+  function ratingRow(r) {
+    const cat = category(r.category);
+    const level = LEVELS.find(([key]) => key === r.level) || [r.level, r.level_zh, r.level];
+    const [stateZh, stateEn] = FOLLOW_UP[r.follow_up] || ["—", ""];
+    const next = NEXT_STEP[r.follow_up];
+    return el(
+      "tr",
+      { class: r.overdue ? "overdue" : "", dataset: { rating: r.id, number: r.number, followUp: r.follow_up || "" } },
+      el("td", {}, fmt.dateTime(r.rated_at)),
+      el("td", { class: "ticket" }, r.number),
+      el("td", {}, cat.name_zh, " ", el("span", { class: "en" }, cat.name_en)),
+      el("td", { class: "num" }, r.window ?? "—"),
+      el("td", {}, el("span", { class: `badge level-${r.level}` }, level[1], " ", el("span", { class: "en" }, level[2]))),
+      el(
+        "td",
+        { class: "about" },
+        el("div", { class: "reasons" }, r.reasons.map((x) => REASONS[x] || x).join("、")),
+        r.comment ? el("div", { class: "comment" }, `“${r.comment}”`) : null,
+        r.contact_phone ? el("div", { class: "comment phone" }, `联系电话 phone: ${r.contact_phone}`) : null,
+        r.notes.length
+          ? el(
+              "div",
+              { class: "notes" },
+              ...r.notes.map((n) =>
+                el("div", {}, `${fmt.dateTime(n.at)} ${FOLLOW_UP[n.state][0]}（${n.by}）：${n.note}`),
+              ),
+            )
+          : null,
+      ),
+      el(
+        "td",
+        { class: "state" },
+        el("span", { class: `badge follow-${r.follow_up}` }, stateZh, " ", el("span", { class: "en" }, stateEn)),
+      ),
+      el(
+        "td",
+        { class: "due" },
+        r.due_on || "—",
+        r.overdue ? el("div", { class: "overdue-mark" }, "已逾期 overdue") : null,
+      ),
+      el(
+        "td",
+        {},
+        next
+          ? el(
+              "div",
+              { class: "row-actions" },
+              el(
+                "button",
+                { type: "button", class: `step ${next}`, dataset: { step: next }, onclick: () => followUp(r, next) },
+                next === "contacted" ? "已联系 Contacted" : "已整改 Rectified",
+              ),
+            )
+          : null,
+      ),
+    );
+  }
+
+  async function followUp(rating, next) {
+    const dialog = $("#follow-up-dialog");
+    const form = $("#follow-up-form");
+    form.reset();
+    const [zh, en] = FOLLOW_UP[next];
+    $("#follow-up-title").replaceChildren(`${rating.number} 标记为${zh} `, el("span", { class: "en" }, `Mark as ${en}`));
+    $("#follow-up-about").textContent = `${rating.level_zh}：${rating.reasons.map((x) => REASONS[x] || x).join("、")}`;
+    form.elements.note.placeholder = next === "contacted" ? "如：已电话联系群众，说明情况" : "如：已对窗口人员批评教育并整改";
+    $("#follow-up-error").textContent = "";
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", `ratings/${rating.id}/follow-up`, { state: next, note: form.elements.note.value.trim() });
+        dialog.close("ok");
+        toast(`${rating.number} ${zh} ${en}`, "ok");
+      } catch (error) {
+        $("#follow-up-error").textContent = B.errorText(error);
+      }
+    };
+    const answer = await B.modal(dialog);
+    if (answer === "ok") await loadRatings();
   }
 
   // -- staff --------------------------------------------------------------------------------------
