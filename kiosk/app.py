@@ -28,7 +28,18 @@ from kivy.uix.screenmanager import NoTransition, Screen
 from kiosk.controller import KioskController, KioskOptions
 from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
 from kiosk.viewmodel import KioskViewModel
-from kiosk.views import CategoryView, Fact, HomeView, ItemView, KioskView, MessageView, Row, TicketView, Tile
+from kiosk.views import (
+    CategoryView,
+    CheckinView,
+    Fact,
+    HomeView,
+    ItemView,
+    KioskView,
+    MessageView,
+    Row,
+    TicketView,
+    Tile,
+)
 from printer.layout import qr
 
 log = logging.getLogger(__name__)
@@ -52,6 +63,8 @@ PALETTE: dict[str, tuple[float, float, float, float]] = {
     "green_down": (0.06, 0.38, 0.15, 1),
     "teal": (0.0, 0.47, 0.47, 1),
     "teal_down": (0.0, 0.32, 0.32, 1),
+    "key": (0.18, 0.22, 0.3, 1),  # the keys of the 预约签到 keypad
+    "key_down": (0.08, 0.1, 0.16, 1),
     "grey": (0.45, 0.47, 0.5, 1),
     "grey_down": (0.3, 0.32, 0.35, 1),
     "number": (0.75, 0.08, 0.08, 1),
@@ -227,6 +240,32 @@ class MessageScreen(Screen):
             fill(self.ids.tiles, view.tiles, CategoryTile, lambda widget, tile: set_tile(widget, tile, action))
 
 
+class CodeKey(KButton):
+    """A key of the 预约签到 keypad: one symbol of the booking code."""
+
+    symbol = StringProperty("")
+
+
+class CheckinScreen(Screen):
+    title = StringProperty("")
+    body = StringProperty("")
+    slots = ListProperty([""] * 8)
+    status = StringProperty("")
+    delete = StringProperty("")
+    clear = StringProperty("")
+    submit = StringProperty("")
+    ready = BooleanProperty(False)
+    _keys: tuple[str, ...] = ()
+
+    def show(self, view: CheckinView) -> None:
+        for name in ("title", "body", "status", "delete", "clear", "submit", "ready"):
+            setattr(self, name, getattr(view, name))
+        self.slots = list(view.slots)
+        if view.keys != self._keys:
+            self._keys = view.keys
+            fill(self.ids.keypad, view.keys, CodeKey, set_key)
+
+
 class Veil(Label):
     """Covers the screen while a ticket is being taken, and swallows every touch meanwhile."""
 
@@ -270,6 +309,9 @@ class KioskRoot(FloatLayout):
         elif view.ticket is not None:
             screens.ticket.show(view.ticket)
             target = "ticket"
+        elif view.checkin is not None:
+            screens.checkin.show(view.checkin)
+            target = "checkin"
         else:
             assert view.message is not None
             screens.message.show(view.message, view.screen)
@@ -283,6 +325,10 @@ def set_tile(widget: CategoryTile, tile: Tile, action: str = "open_category") ->
     widget.code, widget.prefix, widget.name = tile.code, tile.prefix, tile.name
     widget.waiting, widget.wait, widget.action = tile.waiting, tile.wait, action
     widget.colour = hex_colour(tile.colour)
+
+
+def set_key(widget: CodeKey, symbol: str) -> None:
+    widget.symbol = widget.text = symbol
 
 
 def set_row(widget: ItemRow, row: Row) -> None:

@@ -210,6 +210,24 @@ class KioskClient:
             log.info("kiosk: %s came back on a retry of key %s (no second ticket)", ticket.number, key)
         return Issued(ticket, replayed, attempts)
 
+    async def check_in(self, hall: str, code: str) -> Issued:
+        """POST an appointment's check-in: a ticket of priority "appointment".
+
+        Retrying is safe without a key: the server answers a code checked in before with the same
+        ticket (200, `Idempotent-Replayed: true`). Refusals are `ApiError`s whose `code` says why:
+        too_early, appointment_not_today, appointment_cancelled, appointment_missed, not_found.
+        """
+        path = f"{_hall_path(hall)}/appointments/{quote(code.upper(), safe='')}/check-in"
+        response, attempts = await self._send("POST", path, None, {})
+        try:
+            ticket = IssuedTicket.model_validate_json(response.content)
+        except ValidationError as error:
+            raise BadAnswer(f"POST check-in: {error}") from None
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        if replayed:
+            log.info("kiosk: appointment %s was checked in before: the same ticket %s", code, ticket.number)
+        return Issued(ticket, replayed, attempts)
+
     async def setup(self, device_id: str, hall: str | None = None) -> KioskSetup:
         """Find the hall (the given one, the server's only one, or the one that knows this token) and load it."""
         if hall is None:

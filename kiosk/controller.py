@@ -65,7 +65,12 @@ class KioskController:
         self._post = post
         self.client = KioskClient(options.server, options.token, retry=options.retry, transport=http_transport)
         self.vm = KioskViewModel(
-            self._issue, render=render, clock=clock, now=now, idle_timeout_s=options.idle_timeout_s
+            self._issue,
+            render=render,
+            clock=clock,
+            now=now,
+            idle_timeout_s=options.idle_timeout_s,
+            check_in=self._check_in,
         )
         self.setup: KioskSetup | None = None
         self.printer: KioskPrinter | None = None
@@ -75,6 +80,10 @@ class KioskController:
     async def _issue(self, request: IssueRequest, key: str) -> Issued:
         assert self.setup is not None
         return await self.client.issue(self.setup.hall.id, request, key)
+
+    async def _check_in(self, code: str) -> Issued:
+        assert self.setup is not None
+        return await self.client.check_in(self.setup.hall.id, code)
 
     async def run(self) -> None:
         """Run until cancelled."""

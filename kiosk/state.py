@@ -19,7 +19,7 @@ class Screen(StrEnum):
     TICKET = "ticket"  # the number, very large, with the tracking QR
     GUIDE = "guide"  # 办事指南: categories to read about
     GREEN = "green"  # 绿色通道: who may use it, and the categories
-    CHECKIN = "checkin"  # 预约签到
+    CHECKIN = "checkin"  # 预约签到: the booking code on big keys, then 签到
     ERROR = "error"  # a tap that gave no ticket: why, and what to do
 
 
@@ -34,6 +34,7 @@ class Problem(StrEnum):
     UNREACHABLE = "unreachable"  # no answer after every retry: the same tap can be retried
     CATEGORY_FULL = "category_full"
     REFUSED = "refused"  # the server does not accept this kiosk's token
+    CHECKIN_REFUSED = "checkin_refused"  # the server refused the check-in (ErrorInfo.detail: its code)
     FAILED = "failed"  # any other refusal
 
 
@@ -67,6 +68,8 @@ class ErrorInfo:
     request: IssueRequest | None = None
     category: Category | None = None  # for category_full
     detail: str = ""
+    checkin: str | None = None  # the booking code of a check-in that failed (what 重试 sends again)
+    when: str = ""  # for a refused check-in: the time it opens (too_early) or the appointment's day (not today)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class KioskState:
     receipt: PrintProgress = field(default_factory=PrintProgress)
     notice: PrintProgress = field(default_factory=PrintProgress)
     error: ErrorInfo | None = None
+    checkin_code: str = ""  # what is typed on the 预约签到 screen
     pending: PendingIssue | None = None
     last_touch: float = 0.0
 

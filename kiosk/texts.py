@@ -68,6 +68,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ticket
     "ticket.heading": ("您的号码", "Your number"),
     "ticket.green": ("绿色通道", "Priority lane"),
+    "ticket.appointment": ("预约", "Appointment"),
     "ticket.windows": ("请到 {windows} 等候叫号", "Wait to be called to window {windows}"),
     "ticket.window_sep": ("、", " or "),
     "ticket.window_zh": ("{n}号窗口", "{n}"),
@@ -98,10 +99,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "checkin.title": ("预约签到", "Appointment check-in"),
     "checkin.body": (
-        "本机暂不能办理预约签到。已预约的群众，请持预约短信和身份证直接到窗口签到，工作人员将优先为您办理。",
-        "Check-in is not yet possible at this kiosk. If you booked, please show your booking message and "
-        "ID card at the window; you will be served first.",
+        "请输入预约时得到的8位预约码（字母和数字）， 然后点击「签到」。",
+        "Enter your booking code (8 letters and digits, from your booking message), then tap Check in.",
     ),
+    "checkin.delete": ("退 格", "Delete"),
+    "checkin.clear": ("清 空", "Clear"),
+    "checkin.submit": ("签 到", "Check in"),
+    "checkin.count": ("已输入 {n}/8 位", "{n} of 8 characters"),
+    "checkin.ready": ("请点击「签到」", "Tap Check in"),
+    "busy.checkin": ("正在签到，请稍候…", "Checking in, please wait…"),
     "guide.title": ("办事指南", "Service guide"),
     "guide.body": (
         "请选择业务类别，查看每个事项的办事条件、所需材料和办理时限（办事八公开），可打印一次性告知单。",
@@ -130,6 +136,42 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Please ask at the general reception window. ({detail})",
     ),
     "error.retry": ("重 试", "Retry"),
+    # appointment check-in refused (the server's codes)
+    "checkin.not_found.title": ("未找到该预约", "No appointment with this code"),
+    "checkin.not_found.body": (
+        "预约码{code}不存在。请核对预约时得到的8位预约码，点击「返回」重新输入；或到综合受理窗口咨询。",
+        "There is no appointment {code} in this hall. Check the 8 characters of your booking message, tap Back "
+        "and enter it again, or ask at the general reception window.",
+    ),
+    "checkin.too_early.title": ("还未到签到时间", "Too early to check in"),
+    "checkin.too_early.body": (
+        "请于{when}后再来签到。如不想等候，也可以取普通号。",
+        "Please check in from {when}. If you prefer not to wait, take an ordinary number.",
+    ),
+    "checkin.too_early.body_nowhen": (
+        "预约时段开始前不久才能签到，请稍后再来。也可以取普通号。",
+        "Check-in opens shortly before your slot; please come back later, or take an ordinary number.",
+    ),
+    "checkin.appointment_not_today.title": ("您的预约不是今天", "Your appointment is not today"),
+    "checkin.appointment_not_today.body": (
+        "预约时间为{when}，请在预约当天来签到。今天办理请取普通号。",
+        "Your appointment is on {when}: check in on that day. To be served today, take an ordinary number.",
+    ),
+    "checkin.appointment_not_today.body_nowhen": (
+        "请在预约当天来签到。今天办理请取普通号。",
+        "Check in on the day of your appointment. To be served today, take an ordinary number.",
+    ),
+    "checkin.appointment_cancelled.title": ("该预约已取消", "This appointment was cancelled"),
+    "checkin.appointment_cancelled.body": (
+        "已取消的预约不能签到。请取普通号，或重新预约。",
+        "A cancelled appointment cannot be checked in. Please take an ordinary number, or book again.",
+    ),
+    "checkin.appointment_missed.title": ("该预约已过签到时间", "The check-in time of this appointment is over"),
+    "checkin.appointment_missed.body": (
+        "签到时间已过，预约已失效。请取普通号排队办理。",
+        "The appointment lapsed when its check-in time ended. Please take an ordinary number.",
+    ),
+    "checkin.failed.title": ("签到没有成功", "Check-in failed"),
     # starting
     "starting.title": ("正在连接服务器…", "Connecting to the server…"),
     "starting.retrying": (

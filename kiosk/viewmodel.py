@@ -6,6 +6,8 @@ callback with a `KioskView` (pure strings, see views.py).
 
 Rules that keep a citizen from getting two numbers, or a number the server does not know:
 - A ticket is shown only from the server's answer (`IssuedTicket`), never made up locally.
+- 预约签到 sends the typed booking code through `check_in`; the server answers a code checked in
+  before with the same ticket, so 重试 (and the client's own retries) never give a second number.
 - While a tap is being answered (`busy`), every other tap is ignored (a double tap is one ticket).
 - One tap is one Idempotency-Key; the client sends the same key on each of its retries, the error
   screen's 重试 sends it again, and so does the same request tapped again within `pending_reuse_s`
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
@@ -38,7 +41,7 @@ from kiosk.state import (
     Purpose,
     Screen,
 )
-from kiosk.views import KioskView, build
+from kiosk.views import CODE_ALPHABET, CODE_LENGTH, KioskView, build
 from printer.status import PrinterState
 from queue_server.protocol import IssuedTicket, IssueRequest, QueueSummary
 
@@ -49,6 +52,7 @@ PENDING_REUSE_S = 120.0
 BUSY_DELAY_S = 0.25  # "please wait" only for an answer slower than this: a quick one shows the number at once
 
 Issue = Callable[[IssueRequest, str], Awaitable[Issued]]
+CheckIn = Callable[[str], Awaitable[Issued]]
 
 
 class Printing(Protocol):
@@ -76,8 +80,10 @@ class KioskViewModel:
         pending_reuse_s: float = PENDING_REUSE_S,
         busy_delay_s: float = BUSY_DELAY_S,
         new_key: Callable[[str], str] = default_new_key,
+        check_in: CheckIn | None = None,
     ) -> None:
         self._issue, self.printer, self._render = issue, printer, render
+        self._check_in = check_in
         self._clock, self._now = clock, now
         self.idle_timeout_s, self.pending_reuse_s = idle_timeout_s, pending_reuse_s
         self.busy_delay_s = busy_delay_s
@@ -191,7 +197,41 @@ class KioskViewModel:
         self._open_from_home(Screen.GUIDE)
 
     def open_checkin(self) -> None:
-        self._open_from_home(Screen.CHECKIN)
+        if self._can_tap() and self.state.screen is Screen.HOME:
+            self.state.checkin_code = ""
+            self._go(Screen.CHECKIN)
+
+    # -- 预约签到 ----------------------------------------------------------------------------------
+
+    def checkin_key(self, symbol: str) -> None:
+        """A key of the 预约签到 keypad: one symbol of the booking code (at most eight)."""
+        state = self.state
+        symbol = symbol.upper()
+        if not self._can_tap() or state.screen is not Screen.CHECKIN:
+            return
+        if len(symbol) != 1 or symbol not in CODE_ALPHABET or len(state.checkin_code) >= CODE_LENGTH:
+            return
+        state.checkin_code += symbol
+        self._changed()
+
+    def checkin_delete(self) -> None:
+        """退格: the last symbol typed."""
+        state = self.state
+        if self._can_tap() and state.screen is Screen.CHECKIN and state.checkin_code:
+            state.checkin_code = state.checkin_code[:-1]
+            self._changed()
+
+    def checkin_clear(self) -> None:
+        state = self.state
+        if self._can_tap() and state.screen is Screen.CHECKIN and state.checkin_code:
+            state.checkin_code = ""
+            self._changed()
+
+    async def submit_checkin(self) -> None:
+        """签到: check the typed code in; the server answers the same ticket for a code checked in before."""
+        state = self.state
+        if state.screen is Screen.CHECKIN and len(state.checkin_code) == CODE_LENGTH:
+            await self._run_check_in(state.checkin_code)
 
     def _open_from_home(self, screen: Screen) -> None:
         if self._can_tap() and self.state.screen is Screen.HOME:
@@ -216,6 +256,7 @@ class KioskViewModel:
         state.screen, state.history = Screen.HOME, []
         state.category = state.item = None
         state.ticket, state.error, state.track_url = None, None, ""
+        state.checkin_code = ""
         state.receipt = state.notice = PrintProgress()
         self._receipt_job = self._notice_job = None
         state.purpose = Purpose.TICKET
@@ -255,8 +296,12 @@ class KioskViewModel:
     async def retry(self) -> None:
         """重试 on the error screen: the same request with the same Idempotency-Key."""
         error = self.state.error
-        if self.state.screen is Screen.ERROR and error is not None and error.request is not None:
+        if self.state.screen is not Screen.ERROR or error is None:
+            return
+        if error.request is not None:
             await self._take(error.request, retrying=True)
+        elif error.checkin is not None and error.problem is Problem.UNREACHABLE:
+            await self._run_check_in(error.checkin)
 
     def print_notice(self) -> None:
         """打印告知单: the one-time notice of the item shown; the screen never waits for the printer."""
@@ -351,6 +396,42 @@ class KioskViewModel:
             self.touch()
             self._changed()
 
+    async def _run_check_in(self, code: str) -> None:
+        state = self.state
+        if state.busy or self.setup is None or self._check_in is None:
+            return
+        state.busy, state.busy_shown = True, False
+        self.touch()
+        please_wait = asyncio.get_running_loop().call_later(self.busy_delay_s, self._show_busy)
+        try:
+            issued = await self._check_in(code)
+        except ServerUnreachable as error:
+            log.warning("kiosk: no check-in, the server is unreachable: %s", error)
+            self._fail(ErrorInfo(Problem.UNREACHABLE, checkin=code))
+        except NotRegistered as error:
+            log.error("kiosk: the server refuses this kiosk: %s", error)
+            self._fail(ErrorInfo(Problem.REFUSED, checkin=code))
+        except ApiError as error:
+            log.info("kiosk: check-in of %s refused: %s", code, error)
+            if error.code in CHECKIN_REFUSALS:
+                self._fail(ErrorInfo(Problem.CHECKIN_REFUSED, detail=error.code, checkin=code,
+                                     when=_when(error)))  # fmt: skip
+            else:
+                self._fail(ErrorInfo(Problem.FAILED, detail=error.code, checkin=code))
+        except BadAnswer as error:
+            log.error("kiosk: %s", error)
+            self._fail(ErrorInfo(Problem.FAILED, detail="bad_answer", checkin=code))
+        except Exception as error:  # a bug must not freeze the kiosk on "please wait"
+            log.exception("kiosk: checking in failed")
+            self._fail(ErrorInfo(Problem.FAILED, detail=type(error).__name__, checkin=code))
+        else:
+            self._show_ticket(issued.ticket)
+        finally:
+            please_wait.cancel()
+            state.busy = state.busy_shown = False
+            self.touch()
+            self._changed()
+
     def _show_busy(self) -> None:
         if self.state.busy:
             self.state.busy_shown = True
@@ -368,6 +449,7 @@ class KioskViewModel:
         assert self.setup is not None
         state.ticket, state.track_url = ticket, self.setup.track_url(ticket)
         state.screen, state.history, state.error = Screen.TICKET, [], None
+        state.checkin_code = ""
         if self.printer is None:
             state.receipt = PrintProgress(PrintState.NO_PRINTER)
             return
@@ -388,3 +470,19 @@ class KioskViewModel:
         if code is None and request.item_id is not None:
             code = hall.item(request.item_id).category
         return hall.category(code) if code else None
+
+
+CHECKIN_REFUSALS = frozenset(
+    {"too_early", "appointment_not_today", "appointment_cancelled", "appointment_missed", "not_found"}
+)
+
+
+def _when(error: ApiError) -> str:
+    """The time (too_early) or the day and slot (not today) a refusal names; "" when it names none."""
+    if error.code == "too_early":
+        match = re.search(r"from (\d{1,2}:\d{2})", error.message)
+    elif error.code == "appointment_not_today":
+        match = re.search(r"for (\d{4}-\d{2}-\d{2} \d{1,2}:\d{2})", error.message)
+    else:
+        return ""
+    return match.group(1) if match else ""

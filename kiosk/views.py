@@ -104,6 +104,21 @@ class MessageView:
 
 
 @dataclass(frozen=True)
+class CheckinView:
+    """预约签到: the code typed so far in eight boxes, the keypad, 退格 / 清空 / 签到."""
+
+    title: str
+    body: str
+    slots: tuple[str, ...]  # eight: a typed symbol, or "" for a box still empty
+    status: str  # "已输入 3/8 位" / "请点击「签到」"
+    keys: tuple[str, ...]
+    delete: str
+    clear: str
+    submit: str
+    ready: bool  # eight symbols: 签到 can be tapped
+
+
+@dataclass(frozen=True)
 class KioskView:
     screen: str
     lang: Lang
@@ -121,6 +136,7 @@ class KioskView:
     item: ItemView | None = None
     ticket: TicketView | None = None
     message: MessageView | None = None
+    checkin: CheckinView | None = None
 
 
 def build(state: KioskState, now: dt.datetime) -> KioskView:
@@ -138,7 +154,7 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
         home_button=t("home", lang),
         banner=banner(state),
         busy=state.busy and state.busy_shown,
-        busy_text=t("busy.issue", lang) if state.busy and state.busy_shown else "",
+        busy_text=(t(_busy_key(state), lang) if state.busy and state.busy_shown else ""),
     )
     screen = state.screen
     if screen is Screen.STARTING or hall is None:
@@ -161,10 +177,34 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
         return _with(view, message=MessageView(t("guide.title", lang), t("guide.body", lang), "info",
                                                tiles=name_tiles(hall, lang)))  # fmt: skip
     if screen is Screen.CHECKIN:
-        return _with(view, message=MessageView(t("checkin.title", lang), t("checkin.body", lang), "info"))
+        return _with(view, checkin=checkin_view(state.checkin_code, lang))
     if screen is Screen.ERROR and state.error is not None:
         return _with(view, message=error_view(state.error, lang))
     return _with(view, screen=Screen.HOME.value, home=home_view(hall, state.queues, lang))
+
+
+def _busy_key(state: KioskState) -> str:
+    checking_in = state.screen is Screen.CHECKIN or (state.error is not None and state.error.checkin is not None)
+    return "busy.checkin" if checking_in else "busy.issue"
+
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the booking codes' symbols (as queue_server's appointments)
+CODE_LENGTH = 8
+
+
+def checkin_view(code: str, lang: Lang) -> CheckinView:
+    ready = len(code) == CODE_LENGTH
+    return CheckinView(
+        title=t("checkin.title", lang),
+        body=t("checkin.body", lang),
+        slots=tuple(code[n] if n < len(code) else "" for n in range(CODE_LENGTH)),
+        status=t("checkin.ready", lang) if ready else t("checkin.count", lang, n=len(code)),
+        keys=tuple(CODE_ALPHABET),
+        delete=t("checkin.delete", lang),
+        clear=t("checkin.clear", lang),
+        submit=t("checkin.submit", lang),
+        ready=ready,
+    )
 
 
 def _with(view: KioskView, **changes: object) -> KioskView:
@@ -291,7 +331,13 @@ def ticket_view(ticket: IssuedTicket, track_url: str, receipt: PrintProgress, la
     return TicketView(
         heading=t("ticket.heading", lang),
         number=ticket.number,
-        badge=t("ticket.green", lang) if ticket.priority == "green" else "",
+        badge=(
+            t("ticket.green", lang)
+            if ticket.priority == "green"
+            else t("ticket.appointment", lang)
+            if ticket.priority == "appointment"
+            else ""
+        ),
         what=f"{category} · {item}" if item else category,
         windows=windows_line(ticket.windows, lang),
         ahead=texts.ahead(ticket.ahead, lang),
@@ -319,4 +365,32 @@ def error_view(error: ErrorInfo, lang: Lang) -> MessageView:
                            t("error.full.body", lang, cap=error.category.daily_cap), "warn")  # fmt: skip
     if problem is Problem.REFUSED:
         return MessageView(t("error.refused.title", lang), t("error.refused.body", lang), "warn")
+    if problem is Problem.CHECKIN_REFUSED:
+        return checkin_refused_view(error, lang)
+    if error.checkin is not None:
+        return MessageView(t("checkin.failed.title", lang), t("error.failed.body", lang, detail=error.detail), "warn")
     return MessageView(t("error.failed.title", lang), t("error.failed.body", lang, detail=error.detail), "warn")
+
+
+def checkin_refused_view(error: ErrorInfo, lang: Lang) -> MessageView:
+    """Why the server refused a check-in (its code), and what the citizen can do instead."""
+    key = f"checkin.{error.detail}"
+    title = t(f"{key}.title", lang)
+    if error.detail == "not_found":
+        return MessageView(title, t(f"{key}.body", lang, code=error.checkin or ""), "warn")
+    if error.detail in ("too_early", "appointment_not_today"):
+        if not error.when:
+            return MessageView(title, t(f"{key}.body_nowhen", lang), "warn")
+        return MessageView(title, t(f"{key}.body", lang, when=_when_text(error.when, lang)), "warn")
+    return MessageView(title, t(f"{key}.body", lang), "warn")
+
+
+def _when_text(when: str, lang: Lang) -> str:
+    """ "2026-03-17 09:00" as 3月17日 09:00 (or Tue 17 Mar 09:00); a bare time as it is."""
+    try:
+        moment = dt.datetime.strptime(when, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return when
+    if lang == "zh":
+        return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+    return f"{moment:%a %d %b} {moment:%H:%M}"

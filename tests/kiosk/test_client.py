@@ -223,3 +223,32 @@ def test_retry_without_a_duplicate_through_the_view_model(start_hall: Callable[.
     assert transport.lost == ["A001", "A001", "A001"]  # the server answered the same ticket every time
     assert vm.state.ticket is not None and vm.state.ticket.number == "A002"
     assert waiting(server) == 2
+
+
+def test_check_in_gives_an_appointment_ticket_once_and_typed_refusals(start_hall: Callable[..., RunningServer]) -> None:
+    server = start_hall()  # its clock: Monday 09:00
+    token = server.add_device("kiosk-1")
+    codes = []
+    for start in ("09:30", "11:00"):
+        body = {"item_id": BIRTH, "day": "2026-03-16", "start": start}
+        answer = httpx.post(f"{server.url}/api/v1/halls/{HALL}/appointments", json=body, trust_env=False)
+        assert answer.status_code == 201, answer.text
+        codes.append(answer.json()["code"])
+    now, later = codes
+
+    async def scenario() -> Any:
+        async with client_for(server, token) as client:
+            first = await client.check_in(HALL, now.lower())  # codes are read in either case
+            again = await client.check_in(HALL, now)
+            refusals = []
+            for code in (later, "ZZZZZZZZ"):
+                with pytest.raises(ApiError) as refused:
+                    await client.check_in(HALL, code)
+                refusals.append((refused.value.code, refused.value.message))
+            return first, again, refusals
+
+    first, again, refusals = run(scenario())
+    assert (first.ticket.number, first.ticket.priority, first.replayed) == ("A001", "appointment", False)
+    assert (again.ticket.number, again.replayed, again.attempts) == ("A001", True, 1)
+    assert refusals[0][0] == "too_early" and "from 10:30" in refusals[0][1]
+    assert refusals[1][0] == "not_found"

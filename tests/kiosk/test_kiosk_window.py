@@ -131,7 +131,7 @@ def test_touch_a_category_an_item_and_take_a_ticket(
         ["tap", "完 成"], ["wait_screen", "home"],
         ["tap", "绿色通道"], ["wait_screen", "green"], ["shot", "kiosk-green"], ["tap", "‹ 返回"],
         ["tap", "办事指南"], ["wait_screen", "guide"], ["shot", "kiosk-guide"], ["tap", "首页"],
-        ["tap", "预约签到"], ["wait_screen", "checkin"], ["shot", "kiosk-checkin"], ["tap", "首页"],
+        ["tap", "预约签到"], ["wait_screen", "checkin"], ["tap", "首页"],
         ["tap", "English"], ["wait_screen", "home"], ["shot", "kiosk-home-en"],
     ]  # fmt: skip
     run = run_kiosk(server, tmp_path, steps)
@@ -161,6 +161,54 @@ def test_touch_a_category_an_item_and_take_a_ticket(
     assert "Birth registration" not in ticket["texts"]
     assert "Tap the service you need" in run.shot("kiosk-home-en")["texts"]
     assert run.result["take_ms"] and run.result["take_ms"][0] > 0
+
+
+def book(server: RunningServer, start: str, item_id: str = "jisheng-birth-registration") -> str:
+    """Book today's slot at `start` (the server's clock is Monday 09:00) through the public API: its code."""
+    body = {"item_id": item_id, "day": "2026-03-16", "start": start}
+    answer = httpx.post(f"{server.url}/api/v1/halls/{HALL}/appointments", json=body, trust_env=False, timeout=10)
+    assert answer.status_code == 201, answer.text
+    code: str = answer.json()["code"]
+    return code
+
+
+def type_code(code: str) -> list[list[Any]]:
+    return [["tap", symbol] for symbol in code]
+
+
+@pytest.mark.timeout(300)
+def test_check_in_an_appointment_on_screen(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    server = start_hall(with_printer(demo_config(), fake_printer.port))
+    issue(server, "jisheng", "earlier-1")
+    later, now = book(server, "11:00"), book(server, "09:30")
+    steps = [
+        ["wait_live"], ["tap", "预约签到"], ["wait_screen", "checkin"],
+        *type_code(later), ["wait_text", "请点击「签到」"], ["tap", "签 到"], ["wait_screen", "error"],
+        ["shot", "kiosk-checkin-too-early"], ["tap", "‹ 返回"], ["wait_screen", "checkin"], ["tap", "清 空"],
+        *type_code(now[:7]), ["tap", "退 格"], *type_code(now[6:]), ["wait_text", "请点击「签到」"],
+        ["shot", "kiosk-checkin"],
+        ["take", "签 到"], ["wait_print", "done"], ["shot", "kiosk-checkin-ticket"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps)
+    check_screens(run)
+    early = run.shot("kiosk-checkin-too-early")["texts"]
+    assert {"还未到签到时间", "请于10:30后再来签到。如不想等候，也可以取普通号。"} <= set(early)
+    typed = run.shot("kiosk-checkin")["texts"]
+    assert {"预约签到", "签 到", "请点击「签到」"} <= set(typed)
+    ticket = run.shot("kiosk-checkin-ticket")
+    number = server_number(server, run.result["track_url"])
+    assert ticket["texts"][ticket["texts"].index("您的号码") + 1] == "预约"
+    assert number in ticket["texts"] and {"计生服务 · 生育登记", "凭条已打印，请在出纸口取走"} <= set(ticket["texts"])
+    assert qr_on_screen(ticket["png"]) == [run.result["track_url"]]
+    state = httpx.get(f"{server.url}/api/v1/halls/{HALL}/appointments/{now}", trust_env=False, timeout=10).json()
+    assert state["state"] == "checked_in"
+    (receipt,) = fake_printer.jobs()
+    from printer.layout.emulator import emulate
+
+    receipt_picture = emulate(receipt, 576).image.convert("L")
+    assert [code.text for code in zxingcpp.read_barcodes(receipt_picture)] == [run.result["track_url"]]
 
 
 @pytest.mark.timeout(240)
@@ -221,6 +269,8 @@ def test_landscape_screens_fit(
         ["tap", "国土建设"], ["wait_screen", "category"], ["shot", "kiosk-landscape-category"],
         ["tap", "农村宅基地申请"], ["wait_screen", "item"], ["shot", "kiosk-landscape-item"],
         ["take", "取 号"], ["wait_print", "done"], ["shot", "kiosk-landscape-ticket"],
+        ["tap", "完 成"], ["wait_screen", "home"], ["tap", "预约签到"], ["wait_screen", "checkin"],
+        *type_code("K7MP2QXA"), ["shot", "kiosk-checkin-landscape"],
     ]  # fmt: skip
     run = run_kiosk(server, tmp_path, steps, size=(1920, 1080))
     check_screens(run, (1920, 1080))

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from kiosk.client import ApiError, BadAnswer, CategoryFull, NotRegistered, ServerUnreachable
+from kiosk.client import ApiError, BadAnswer, CategoryFull, Issued, NotRegistered, ServerUnreachable
 from kiosk.state import PrintProgress, PrintState, Screen
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import KioskView
 from printer.status import PrinterState
-from queue_server.protocol import IssueRequest, QueueSummary
+from queue_server.protocol import IssuedTicket, IssueRequest, QueueSummary
+from queue_server.services import appointments
 from tests.kiosk.conftest import NOW, Clock, FakeIssuer, FakePrinting, demo_setup, issued
 
 BIRTH = "jisheng-birth-registration"  # 生育登记, the first item of 计生服务
@@ -213,13 +214,182 @@ def test_the_guide_leads_to_the_facts_and_back() -> None:
     assert kiosk.screen is Screen.HOME
 
 
-def test_appointment_check_in_explains_what_to_do() -> None:
+CODE = "K7MP2QXA"  # a booking code (the codes' alphabet: no 0, 1, I or O)
+
+
+class FakeCheckIn:
+    """Stands in for the client's check-in: records the codes, answers from a script (by default a ticket)."""
+
+    def __init__(self, script: list[IssuedTicket | Exception] | None = None) -> None:
+        self.script, self.calls = list(script or []), []  # type: ignore[var-annotated]
+
+    async def __call__(self, code: str) -> Issued:
+        self.calls.append(code)
+        answer = self.script.pop(0) if self.script else issued("A031", item_id=BIRTH, priority="appointment")
+        if isinstance(answer, Exception):
+            raise answer
+        return Issued(answer, replayed=False, attempts=1)
+
+
+def check_in_kiosk(*script: IssuedTicket | Exception) -> tuple[Kiosk, FakeCheckIn]:
+    fake = FakeCheckIn(list(script))
+    kiosk = Kiosk(check_in=fake)
+    kiosk.vm.open_checkin()
+    return kiosk, fake
+
+
+def type_code(kiosk: Kiosk, code: str = CODE) -> None:
+    for symbol in code:
+        kiosk.vm.checkin_key(symbol)
+
+
+def test_the_keypad_has_the_codes_alphabet_and_takes_eight_symbols() -> None:
+    kiosk, fake = check_in_kiosk()
+    view = kiosk.view.checkin
+    assert kiosk.screen is Screen.CHECKIN and view is not None
+    assert view.title == "预约签到" and "8位" in view.body
+    assert "".join(view.keys) == appointments.CODE_ALPHABET and len(view.slots) == appointments.CODE_LENGTH
+    assert (view.slots, view.status, view.ready) == (("",) * 8, "已输入 0/8 位", False)
+    kiosk.run(kiosk.vm.submit_checkin)  # nothing typed: 签到 does nothing
+    for symbol in ("0", "O", "1", "I", "ab", ""):
+        kiosk.vm.checkin_key(symbol)  # not in the codes' alphabet: ignored
+    type_code(kiosk, "k7m")  # lower case is the same code
+    view = kiosk.view.checkin
+    assert view is not None and view.slots[:4] == ("K", "7", "M", "") and view.status == "已输入 3/8 位"
+    kiosk.vm.checkin_delete()
+    assert kiosk.vm.state.checkin_code == "K7"
+    kiosk.vm.checkin_clear()
+    assert kiosk.vm.state.checkin_code == ""
+    type_code(kiosk, CODE + "Z")  # a ninth symbol is not taken
+    view = kiosk.view.checkin
+    assert kiosk.vm.state.checkin_code == CODE and view is not None and view.ready and view.status == "请点击「签到」"
+    assert fake.calls == []
+
+
+def test_check_in_shows_the_appointment_ticket_and_prints_it() -> None:
+    kiosk, fake = check_in_kiosk()
+    type_code(kiosk)
+    kiosk.run(kiosk.vm.submit_checkin)
+    assert fake.calls == [CODE] and kiosk.issuer.calls == []
+    ticket = kiosk.view.ticket
+    assert kiosk.screen is Screen.TICKET and ticket is not None
+    assert (ticket.number, ticket.badge, ticket.what) == ("A031", "预约", "计生服务 · 生育登记")
+    assert kiosk.printer.receipts == [(kiosk.vm.state.ticket, ticket.qr_url)]
+    assert kiosk.vm.state.ticket is not None and kiosk.vm.state.ticket.priority == "appointment"
+    kiosk.vm.done()
+    kiosk.vm.open_checkin()
+    assert kiosk.vm.state.checkin_code == ""  # the next citizen starts from an empty code
+
+
+@pytest.mark.parametrize(
+    ("error", "title", "body"),
+    [
+        (ApiError(404, "not_found", "no appointment with this code in this hall (未找到该预约，请核对预约码)"),
+         "未找到该预约", "预约码K7MP2QXA不存在。请核对预约时得到的8位预约码，"
+                         "点击「返回」重新输入；或到综合受理窗口咨询。"),
+        (ApiError(409, "too_early", "too early: check in from 10:30 for the slot 11:00–11:30 (请于10:30后签到)"),
+         "还未到签到时间", "请于10:30后再来签到。如不想等候，也可以取普通号。"),
+        (ApiError(409, "too_early", "too early"), "还未到签到时间",
+         "预约时段开始前不久才能签到，请稍后再来。也可以取普通号。"),
+        (ApiError(409, "appointment_not_today", "this appointment is for 2026-03-17 09:00, not today (...)"),
+         "您的预约不是今天", "预约时间为3月17日 09:00，请在预约当天来签到。今天办理请取普通号。"),
+        (ApiError(409, "appointment_cancelled", "this appointment is cancelled: take an ordinary ticket"),
+         "该预约已取消", "已取消的预约不能签到。请取普通号，或重新预约。"),
+        (ApiError(409, "appointment_missed", "this appointment is missed: take an ordinary ticket"),
+         "该预约已过签到时间", "签到时间已过，预约已失效。请取普通号排队办理。"),
+        (NotRegistered(401, "unauthorized", "revoked"), "本取号机暂不能使用", None),
+        (ApiError(422, "validation_error", "bad code"), "签到没有成功", "请到综合受理窗口咨询。（validation_error）"),
+        (BadAnswer("not JSON"), "签到没有成功", None),
+        (RuntimeError("a bug"), "签到没有成功", None),
+    ],
+)  # fmt: skip
+def test_each_refused_check_in_says_why_and_back_returns_to_the_code(
+    error: Exception, title: str, body: str | None
+) -> None:
+    kiosk, fake = check_in_kiosk(error)
+    type_code(kiosk)
+    kiosk.run(kiosk.vm.submit_checkin)
+    message = kiosk.view.message
+    assert kiosk.screen is Screen.ERROR and not kiosk.vm.state.busy and message is not None
+    assert message.title == title and message.retry == "" and message.tone == "warn"
+    if body is not None:
+        assert message.body == body
+    assert kiosk.printer.receipts == []
+    kiosk.run(kiosk.vm.retry)  # no 重试 for a refusal
+    assert fake.calls == [CODE]
+    kiosk.vm.back()  # to correct the code
+    assert kiosk.screen is Screen.CHECKIN and kiosk.vm.state.checkin_code == CODE
+
+
+def test_refusals_in_english() -> None:
+    kiosk, _fake = check_in_kiosk(ApiError(409, "appointment_not_today", "this appointment is for 2026-03-17 09:00"))
+    kiosk.vm.toggle_language()
+    assert kiosk.view.checkin is not None and kiosk.view.checkin.submit == "Check in"
+    type_code(kiosk)
+    kiosk.run(kiosk.vm.submit_checkin)
+    message = kiosk.view.message
+    assert message is not None and message.title == "Your appointment is not today"
+    assert "Tue 17 Mar 09:00" in message.body
+
+
+def test_check_in_with_the_server_down_then_retry_gets_the_ticket() -> None:
+    kiosk, fake = check_in_kiosk(ServerUnreachable("no answer after 4 attempts"))
+    type_code(kiosk)
+    kiosk.run(kiosk.vm.submit_checkin)
+    message = kiosk.view.message
+    assert kiosk.screen is Screen.ERROR and message is not None
+    assert (message.title, message.retry) == ("暂时无法连接服务器", "重 试")
+    kiosk.run(kiosk.vm.retry)  # the server answers a code checked in before with the same ticket: safe
+    assert fake.calls == [CODE, CODE]
+    assert kiosk.screen is Screen.TICKET and kiosk.view.ticket.badge == "预约"  # type: ignore[union-attr]
+
+
+def test_while_checking_in_other_taps_are_ignored_and_it_says_please_wait() -> None:
+    release = asyncio.Event()
+
+    class Slow(FakeCheckIn):
+        async def __call__(self, code: str) -> Issued:
+            await release.wait()
+            return await super().__call__(code)
+
+    slow = Slow()
+    kiosk = Kiosk(check_in=slow, busy_delay_s=0.01)
+    kiosk.vm.open_checkin()
+    type_code(kiosk)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(kiosk.vm.submit_checkin())
+        await asyncio.sleep(0.05)
+        assert kiosk.view.busy and kiosk.view.busy_text == "正在签到，请稍候…"
+        await kiosk.vm.submit_checkin()  # a double tap
+        kiosk.vm.checkin_delete()
+        kiosk.clock.advance(120)
+        kiosk.vm.tick()  # never home in the middle of a check-in
+        assert kiosk.screen is Screen.CHECKIN and kiosk.vm.state.checkin_code == CODE
+        release.set()
+        await task
+
+    asyncio.run(scenario())
+    assert slow.calls == [CODE] and kiosk.screen is Screen.TICKET
+
+
+def test_a_kiosk_without_check_in_does_nothing_on_submit() -> None:
     kiosk = Kiosk()
     kiosk.vm.open_checkin()
+    type_code(kiosk)
+    kiosk.run(kiosk.vm.submit_checkin)
     assert kiosk.screen is Screen.CHECKIN
-    assert "预约短信和身份证" in kiosk.view.message.body  # type: ignore[union-attr]
-    kiosk.vm.go_home()
-    assert kiosk.screen is Screen.HOME
+
+
+def test_a_half_typed_code_is_forgotten_after_a_minute_idle() -> None:
+    kiosk, fake = check_in_kiosk()
+    type_code(kiosk, "K7MP")
+    kiosk.clock.advance(60)
+    kiosk.vm.tick()
+    assert kiosk.screen is Screen.HOME and kiosk.vm.state.checkin_code == ""
+    kiosk.vm.open_checkin()
+    assert kiosk.view.checkin is not None and kiosk.view.checkin.slots == ("",) * 8
+    assert fake.calls == []
 
 
 def test_english_everywhere_after_the_toggle() -> None:
