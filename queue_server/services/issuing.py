@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from queue_server.domain.estimate import Estimate, estimate_taken_now
 from queue_server.domain.numbering import format_number, next_seq
@@ -16,6 +16,7 @@ from queue_server.errors import BadRequest, IdempotencyConflict, NotFound
 from queue_server.protocol import IssuedTicket, IssueRequest, TicketMessage
 from queue_server.runtime import HallRuntime, LiveTicket
 from queue_server.services.loading import live_ticket
+from queue_server.services.rows import save_ticket
 from queue_server.services.views import estimates, issued_ticket, queue_summaries, ticket_ref
 from queue_server.store.tables import tickets
 from queue_server.store.writer import Tx
@@ -167,12 +168,8 @@ def requeue(tx: Tx, token: str, device: str) -> IssuedTicket:
         if t.category == ticket.category and t.state is TicketState.WAITING and t.priority is Priority.ORDINARY
     )
     key = requeue_key(tx.now_us, keys, rt.hall.queue.no_show_requeue_behind)
-    tx.conn.execute(
-        update(tickets).where(tickets.c.id == ticket.id).values(state="waiting", queue_key=key, window=None)
-    )
-    tx.touch()
     ticket.state, ticket.queue_key, ticket.window = TicketState.WAITING, key, None
-    rt.track(ticket)
+    save_ticket(tx, ticket, queue_key=key)
     tx.emit(
         "ticket.requeued",
         {"number": ticket.number, "queue_key": key},

@@ -15,6 +15,7 @@ from queue_server.domain.tickets import EXPIRE_AT_DAY_CLOSE, Priority, TicketSta
 from queue_server.domain.windows import Post, WindowState
 from queue_server.protocol import DayMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
+from queue_server.services.rows import save_window
 from queue_server.services.views import queue_summaries
 from queue_server.store.tables import events, hall_state, tickets, users, windows
 from queue_server.store.writer import Tx
@@ -179,19 +180,7 @@ def close_day(tx: Tx, actor: str | None = None) -> int:
         live_window.state, live_window.clerk, live_window.post = WindowState.CLOSED, None, None
         live_window.current_ticket, live_window.paused_reason, live_window.since = None, None, None
         live_window.priority_streak = 0
-        tx.conn.execute(
-            update(windows)
-            .where(windows.c.hall == rt.hall.id, windows.c.number == live_window.number)
-            .values(
-                state="closed",
-                clerk=None,
-                post=None,
-                current_ticket=None,
-                paused_reason=None,
-                since=None,
-                priority_streak=0,
-            )
-        )
+        save_window(tx, live_window)
     day = rt.day or service_day(tx.now, ZoneInfo(rt.hall.timezone))
     count = len(expired_ids)
     tx.emit(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from config.schema import Hall
 from queue_server.domain.estimate import Estimate, estimate_new, estimate_waits
-from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import TicketState
 from queue_server.protocol import (
     BoardState,
@@ -21,9 +18,9 @@ from queue_server.runtime import HallRuntime, LiveTicket
 from queue_server.store.writer import from_us
 
 
-def estimates(rt: HallRuntime, extra: Sequence[QueuedTicket] = ()) -> dict[int, Estimate]:
-    """Estimated waits of every queued ticket, and of the hypothetical tickets in `extra`."""
-    return estimate_waits([*rt.queued(), *extra], rt.window_loads(), rt.service_times.snapshot())
+def estimates(rt: HallRuntime) -> dict[int, Estimate]:
+    """Estimated waits of every queued ticket."""
+    return estimate_waits(rt.queued(), rt.window_loads(), rt.service_times.snapshot())
 
 
 def queue_summaries(rt: HallRuntime) -> list[QueueSummary]:

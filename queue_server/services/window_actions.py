@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, update
-
 from config.schema import Hall, Window
 from queue_server.domain.errors import InvalidFinish
 from queue_server.domain.routing import pick_next
@@ -26,8 +24,8 @@ from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.protocol import Announcement, CallMessage, TicketMessage, WindowMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
 from queue_server.services.accounts import Staff
+from queue_server.services.rows import save_ticket, save_window
 from queue_server.services.views import queue_summaries, ticket_ref, window_view
-from queue_server.store.tables import tickets, windows
 from queue_server.store.writer import Tx
 from queue_server.voice import announcement_path
 
@@ -79,49 +77,6 @@ def _reason(text: str | None, what: str) -> str:
     if len(cleaned) > MAX_REASON:
         raise BadRequest(f"the reason may have at most {MAX_REASON} characters")
     return cleaned
-
-
-# Built once: SQLAlchemy reuses their compiled forms; the SET columns come from each call's parameters.
-_UPDATE_WINDOW = update(windows).where(windows.c.hall == bindparam("b_hall"), windows.c.number == bindparam("b_number"))
-_UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("b_id"))
-
-
-def _save_window(tx: Tx, live: LiveWindow) -> None:
-    tx.touch()
-    tx.conn.execute(
-        _UPDATE_WINDOW,
-        {
-            "b_hall": tx.rt.hall.id,
-            "b_number": live.number,
-            "state": live.state.value,
-            "clerk": live.clerk,
-            "post": live.post.value if live.post else None,
-            "current_ticket": live.current_ticket,
-            "paused_reason": live.paused_reason,
-            "priority_streak": live.priority_streak,
-            "since": live.since,
-        },
-    )
-
-
-def _save_ticket(tx: Tx, ticket: LiveTicket, **extra: Any) -> None:
-    """Write a changed ticket, and bring the routing queue in step with it."""
-    tx.touch()
-    tx.conn.execute(
-        _UPDATE_TICKET,
-        {
-            "b_id": ticket.id,
-            "state": ticket.state.value,
-            "category": ticket.category,
-            "window": ticket.window,
-            "target_window": ticket.target_window,
-            "called_at": ticket.called_at,
-            "started_at": ticket.started_at,
-            "recalls": ticket.recalls,
-            **extra,
-        },
-    )
-    tx.rt.track(ticket)
 
 
 def _emit_window(tx: Tx, live: LiveWindow, event: str, staff: Staff, payload: dict[str, Any]) -> None:
@@ -206,7 +161,7 @@ def open_window(tx: Tx, number: int, staff: Staff, post: Post) -> LiveWindow:
         )
     live.clerk, live.post, live.paused_reason, live.since = staff.username, post, None, tx.now_us
     rt.clerk_names.setdefault(staff.username, staff.display_name)
-    _save_window(tx, live)
+    save_window(tx, live)
     _emit_window(tx, live, event, staff, {**payload, "post": post.value})
     return live
 
@@ -219,7 +174,7 @@ def pause(tx: Tx, number: int, staff: Staff, reason: str | None) -> LiveWindow:
         current = rt.tickets[live.current_ticket]
         raise Conflict(f"finish or release {current.number} before pausing (请先办结{current.number})")
     live.state, live.paused_reason, live.since = WindowState.PAUSED, text, tx.now_us
-    _save_window(tx, live)
+    save_window(tx, live)
     _emit_window(tx, live, "paused", staff, {"reason": text})
     return live
 
@@ -228,7 +183,7 @@ def resume(tx: Tx, number: int, staff: Staff) -> LiveWindow:
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "resume")
     live.state, live.paused_reason, live.since = WindowState.OPEN, None, tx.now_us
-    _save_window(tx, live)
+    save_window(tx, live)
     _emit_window(tx, live, "resumed", staff, {})
     return live
 
@@ -248,12 +203,12 @@ def close_window(tx: Tx, number: int, staff: Staff) -> LiveWindow:
         check_transition(ticket.state, TicketState.WAITING)
         ticket.state, ticket.window = TicketState.WAITING, None
         live.current_ticket = None
-        _save_ticket(tx, ticket)
+        save_ticket(tx, ticket)
         _emit_ticket(tx, ticket, "returned", staff, live, {"reason": "window closed"})
     previous_post = live.post
     live.state, live.clerk, live.post, live.paused_reason = WindowState.CLOSED, None, None, None
     live.priority_streak, live.since = 0, tx.now_us
-    _save_window(tx, live)
+    save_window(tx, live)
     tx.emit(
         "window.closed",
         {"window": number, "by": staff.username},
@@ -275,8 +230,8 @@ def _call(tx: Tx, live: LiveWindow, staff: Staff, ticket: LiveTicket, payload: d
     ticket.state, ticket.window, ticket.target_window = TicketState.CALLED, live.number, None
     ticket.called_at, ticket.recalls = tx.now_us, 0
     live.current_ticket = ticket.id
-    _save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
-    _save_window(tx, live)
+    save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
+    save_window(tx, live)
     _emit_call(tx, live, staff, ticket, payload)
     return ticket
 
@@ -354,7 +309,7 @@ def recall(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     _, live = _held(rt, number, staff, "recall")
     ticket = _current(rt, live, TicketState.CALLED)
     ticket.recalls = check_recall(ticket.recalls, rt.hall.queue.recall_limit)
-    _save_ticket(tx, ticket)
+    save_ticket(tx, ticket)
     _emit_call(tx, live, staff, ticket, {})
     return ticket
 
@@ -364,7 +319,7 @@ def start(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     _, live = _held(rt, number, staff, "start")
     ticket = _current(rt, live, TicketState.SERVING)
     ticket.state, ticket.started_at = TicketState.SERVING, tx.now_us
-    _save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
+    save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
     _emit_ticket(tx, ticket, "started", staff, live, {})
     return ticket
 
@@ -405,14 +360,14 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
         "reason": details.reason,
         "agent_name": details.agent_name,
     }
-    _save_ticket(
+    save_ticket(
         tx,
         ticket,
         finished_at=tx.now_us,
         case_class=details.case_class.value,
         finish_details=json.dumps(stored, ensure_ascii=False),
     )
-    _save_window(tx, live)
+    save_window(tx, live)
     del rt.tickets[ticket.id]
     _emit_ticket(tx, ticket, "finished", staff, live, stored)
     return ticket, details
@@ -423,8 +378,8 @@ def no_show(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     _, live = _held(rt, number, staff, "no_show")
     ticket = _current(rt, live, TicketState.NO_SHOW)
     ticket.state, live.current_ticket = TicketState.NO_SHOW, None
-    _save_ticket(tx, ticket)
-    _save_window(tx, live)
+    save_ticket(tx, ticket)
+    save_window(tx, live)
     _emit_ticket(tx, ticket, "no_show", staff, live, {"recalls": ticket.recalls})
     return ticket
 
@@ -452,8 +407,8 @@ def transfer(
     ticket.target_window = to_window
     if to_category is not None:
         ticket.category = to_category
-    _save_ticket(tx, ticket)
-    _save_window(tx, live)
+    save_ticket(tx, ticket)
+    save_window(tx, live)
     _emit_ticket(
         tx, ticket, "transferred", staff, live,
         {"to_window": to_window, "to_category": to_category, "from_category": from_category,
