@@ -52,6 +52,7 @@ from bench.common import code_version, machine_load, median, table, verdict
 from config.loader import default_config_path, load_config
 from config.schema import Hall
 from queue_server.reports.events import events_query
+from queue_server.store.backends import backend_for
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.periods import Period
 from queue_server.reports.report import GroupBy, build_report
@@ -225,7 +226,7 @@ def bare_aggregate(conn: Connection, hall: str, start: int, end: int) -> list[An
 
 def bare_read(conn: Connection, hall: str, start: int, end: int) -> list[Any]:
     """The report's own SELECT (payload fields extracted by SQLite), fetched; nothing computed."""
-    return list(conn.execute(events_query(conn.dialect.name, hall, start, end, 0)).all())
+    return list(conn.execute(events_query(backend_for(conn), hall, start, end, 0)).all())
 
 
 def main() -> int:

@@ -2,19 +2,18 @@
 
 A month of a busy hall is a quarter of a million events; decoding each payload's JSON in Python
 would cost more than everything else together. So the few payload fields the reports use are
-extracted by the database (SQLite's `json_extract`, PostgreSQL's `->>`), and a report's EventRow
-carries a slim payload with only those keys. Other databases fall back to decoding in Python.
+extracted by the database (the backend's `json_text`: SQLite's `json_extract`, PostgreSQL's `->>`), and a
+report's EventRow carries a slim payload with only those keys.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, case, cast, func, null, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Connection, Select, case, null, select
 
+from queue_server.store.backends import Backend, backend_for
 from queue_server.store.tables import events
 
 #: The payload fields a report uses, by event type.
@@ -24,7 +23,6 @@ REPORT_FIELDS: Mapping[str, tuple[str, ...]] = {
     "ticket.transferred": ("to_category",),
     "ticket.rated": ("level",),
 }
-PAYLOAD_TYPES = tuple(REPORT_FIELDS)
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -41,35 +39,23 @@ class EventRow(NamedTuple):
     payload: Mapping[str, Any] = _EMPTY
 
 
-def _field(dialect: str, key: str) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        return func.json_extract(events.c.payload, f"$.{key}")
-    field: ColumnElement[Any] = cast(events.c.payload, JSONB)[key].astext
-    return field
-
-
-def events_query(dialect: str, hall: str, start_us: int, end_us: int | None, after_seq: int) -> Select[Any]:
-    """The report's SELECT: the event columns, and either the used payload fields or the payload itself."""
+def events_query(backend: Backend, hall: str, start_us: int, end_us: int | None, after_seq: int) -> Select[Any]:
+    """The report's SELECT: the event columns and the payload fields the reports use."""
     columns: list[ColumnElement[Any]] = [
         events.c.seq, events.c.type, events.c.at, events.c.actor, events.c.window, events.c.post, events.c.ticket_id,
     ]  # fmt: skip
-    if dialect in ("sqlite", "postgresql"):
-        kind = events.c.type
-        columns += [
-            case(
-                (kind == "ticket.issued", _field(dialect, "category")),
-                (kind == "ticket.transferred", _field(dialect, "to_category")),
-                else_=null(),
-            ),
-            case((kind == "ticket.issued", _field(dialect, "item_id")), else_=null()),
-            case(
-                (kind == "ticket.finished", _field(dialect, "case_class")),
-                (kind == "ticket.rated", _field(dialect, "level")),
-                else_=null(),
-            ),
-        ]
-    else:
-        columns.append(case((events.c.type.in_(PAYLOAD_TYPES), events.c.payload), else_=null()))
+    kind = events.c.type
+
+    def field(key: str) -> ColumnElement[Any]:
+        return backend.json_text(events.c.payload, key)
+
+    columns += [
+        case((kind == "ticket.issued", field("category")), (kind == "ticket.transferred", field("to_category")),
+             else_=null()),
+        case((kind == "ticket.issued", field("item_id")), else_=null()),
+        case((kind == "ticket.finished", field("case_class")), (kind == "ticket.rated", field("level")),
+             else_=null()),
+    ]  # fmt: skip
     query = select(*columns).where(events.c.hall == hall, events.c.at >= start_us).order_by(events.c.seq)
     if end_us is not None:
         query = query.where(events.c.at < end_us)
@@ -96,20 +82,13 @@ def iter_events(
 ) -> Iterator[EventRow]:
     """As read_events, a batch at a time: a month's rows are folded as they come and never all held,
     and each batch is garbage before the next (the cyclic collector then has little to look at)."""
-    dialect = conn.dialect.name
-    result_set = conn.execute(events_query(dialect, hall, start_us, end_us, after_seq))
+    result_set = conn.execute(events_query(backend_for(conn), hall, start_us, end_us, after_seq))
     # The driver's plain tuples: every column is an int or a str as stored, so SQLAlchemy's Row
     # objects (a quarter of the time of a month's report) add nothing here.
     cursor = result_set.cursor
     make = tuple.__new__  # EventRow(...) goes through a Python-level __new__: three times slower
-    slim = dialect in ("sqlite", "postgresql")
     try:
         while rows := cursor.fetchmany(BATCH):
-            if not slim:
-                for seq, kind, at, actor, window, post, ticket, text in rows:
-                    payload = json.loads(text) if text else _EMPTY
-                    yield make(EventRow, (seq, kind, at, actor, window, post, ticket, payload))
-                continue
             for seq, kind, at, actor, window, post, ticket, category, item, case_or_level in rows:
                 if kind == "ticket.issued":
                     payload = {"category": category, "item_id": item}

@@ -1,0 +1,57 @@
+"""What every backend provides: capability flags with safe defaults, and the SQL that differs."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine
+
+
+@dataclass(frozen=True)
+class Features:
+    """Capability flags (Django's `features.py`): safe defaults here, set per backend."""
+
+    #: Other processes hear of commits through the database itself (PostgreSQL LISTEN/NOTIFY).
+    has_notify: bool = False
+    #: Halls are locked one by one (row or advisory locks); False: a write transaction locks the whole database.
+    locks_per_hall: bool = False
+    #: Several server processes may share the database.
+    multi_process: bool = False
+
+
+class Backend:
+    """One database vendor: its features and the operations spelled in its SQL."""
+
+    name = "base"
+    features = Features()
+
+    def accepts(self, url: str) -> bool:
+        raise NotImplementedError
+
+    def engine_url(self, db: str) -> str:
+        raise NotImplementedError
+
+    def make_engine(self, url: str) -> Engine:
+        """An engine whose every commit is durable before it returns."""
+        raise NotImplementedError
+
+    def reader_engine(self, writer: Engine) -> Engine:
+        """The engine reads use (the writer's own on most databases)."""
+        return writer
+
+    def lock_halls(self, conn: Connection, halls: list[str], timeout_ms: int) -> None:
+        """Lock the halls for the rest of the transaction, in sorted order (two processes never deadlock)."""
+
+    def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        """The text of one top-level key of a JSON text column."""
+        raise NotImplementedError
+
+    def notify(self, conn: Connection, channel: str, payload: str) -> None:
+        """Tell other processes, when this transaction commits (a no-op without has_notify)."""
+
+    @staticmethod
+    def hall_key(hall: str) -> int:
+        """A stable signed 64-bit number for a hall (advisory lock keys)."""
+        return int.from_bytes(hashlib.blake2b(f"bianmin:hall:{hall}".encode(), digest_size=8).digest(), "big", signed=True)

@@ -1,0 +1,50 @@
+"""PostgreSQL: the county and city engine (psycopg 3), several server processes on one database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, cast, create_engine, event, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from queue_server.store.backends.base import Backend, Features
+
+
+class PostgresBackend(Backend):
+    name = "postgresql"
+    features = Features(has_notify=True, locks_per_hall=True, multi_process=True)
+
+    def accepts(self, url: str) -> bool:
+        return url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
+
+    def engine_url(self, db: str) -> str:
+        for prefix in ("postgresql://", "postgres://"):
+            if db.startswith(prefix):
+                return "postgresql+psycopg://" + db.removeprefix(prefix)
+        return db
+
+    def make_engine(self, url: str) -> Engine:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, pool_timeout=10)
+        event.listen(engine, "connect", _session_settings)
+        return engine
+
+    def lock_halls(self, conn: Connection, halls: list[str], timeout_ms: int) -> None:
+        # A lock wait longer than this is an error the caller can report (503), never a hang.
+        conn.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
+        for hall in sorted(halls):
+            conn.execute(select(func.pg_advisory_xact_lock(self.hall_key(hall))))
+
+    def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        field: ColumnElement[Any] = cast(column, JSONB)[key].astext
+        return field
+
+    def notify(self, conn: Connection, channel: str, payload: str) -> None:
+        conn.execute(select(func.pg_notify(channel, payload)))
+
+
+def _session_settings(dbapi_connection: Any, _record: object) -> None:
+    # Durable before the answer: the commit waits for the WAL flush (the server's default, set explicitly).
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+        cursor.execute("SET application_name = 'bianmin'")
+    dbapi_connection.commit()
