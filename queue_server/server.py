@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from config.calendar import build_calendar
 from config.schema import HallConfig, KioskDevice
 from queue_server.services import accounts
-from queue_server.services.loading import load_runtime, roll_day
+from queue_server.services.loading import catch_up, load_runtime, roll_day
 from queue_server.store.engine import make_engine
 from queue_server.store.migrate import upgrade
 from queue_server.store.writer import Clock, Store, to_us, utc_now
@@ -27,6 +27,7 @@ def open_store(config: HallConfig, db: str | Path, clock: Clock = utc_now) -> St
     upgrade(engine)
     store = Store(engine, config, build_calendar(config.calendar), clock)
     store.loader = load_runtime
+    store.catch_up = catch_up
     store.before_each = roll_day
     return store
 
