@@ -30,8 +30,11 @@ clerks act on the window they opened; boards and phones follow the hall over
 """
 
 
-def create_app(store: Store) -> FastAPI:
-    """An app over a store whose migrations have run and whose services are wired (see server.py)."""
+def create_app(store: Store, *, owns_store: bool = False) -> FastAPI:
+    """An app over a store whose migrations have run and whose services are wired (see server.py).
+
+    `owns_store`: the app closes the store when it stops (a worker process's app).
+    """
     state = ServerState(config=store.config, store=store)
 
     @asynccontextmanager
@@ -64,6 +67,8 @@ def create_app(store: Store) -> FastAPI:
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)
             store.set_publisher(None)
+            if owns_store:
+                store.close()
 
     app = FastAPI(title="Bianmin 便民", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.bianmin = state
