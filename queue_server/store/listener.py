@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.5  # SQLite: how often the file is looked at
+POLL_S = 0.25  # SQLite: how often the file is looked at (a change reaches every process well within a second)
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # PostgreSQL: waits between reconnection attempts
+_GENERATION = select(generations.c.value).where(generations.c.name == "accounts")
 
 
 class Listener:
@@ -36,12 +37,17 @@ class Listener:
         self.store = store
         self.origin = store.origin
         self._stop = threading.Event()
+        self._accounts: int | None = None
         target = self._listen if store.backend.features.has_notify else self._poll
         self._thread = threading.Thread(target=target, name="bianmin-listener", daemon=True)
         self.connected = threading.Event()  # set while listening (tests wait for it)
 
-    def start(self) -> None:
+    def start(self, wait_s: float = 5.0) -> None:
+        """Start listening; return once it listens (or after `wait_s`: it goes on trying by itself)."""
+        if not self.store.backend.features.has_notify:
+            self._accounts = self._accounts_generation()  # before any request: a change after this is seen
         self._thread.start()
+        self.connected.wait(wait_s)
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,10 +98,14 @@ class Listener:
 
     # -- SQLite ---------------------------------------------------------------------------------
 
+    def _accounts_generation(self) -> int | None:
+        with self.store.reader.connect() as conn:
+            value: int | None = conn.execute(_GENERATION).scalar()
+            return value
+
     def _poll(self) -> None:
-        accounts: int | None = None
+        accounts = self._accounts
         halls = [hall.id for hall in self.store.config.halls]
-        generation_query = select(generations.c.value).where(generations.c.name == "accounts")
         self.connected.set()
         while not self._stop.wait(POLL_S):
             try:
@@ -104,13 +114,13 @@ class Listener:
                         h: conn.execute(select(func.max(events.c.seq)).where(events.c.hall == h)).scalar() or 0
                         for h in halls
                     }
-                    generation = conn.execute(generation_query).scalar()
+                    generation = conn.execute(_GENERATION).scalar()
             except Exception as error:
                 log.warning("could not look for other processes' commits: %s", error)
                 continue
             for hall, seq in newest.items():
                 if seq > self.store.published_seq(hall):
                     self.store.request_sync(hall)
-            if accounts is not None and generation != accounts:
+            if generation != accounts:
                 self.store.accounts_changed()
             accounts = generation
