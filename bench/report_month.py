@@ -52,10 +52,10 @@ from bench.common import code_version, machine_load, median, table, verdict
 from config.loader import default_config_path, load_config
 from config.schema import Hall
 from queue_server.reports.events import events_query
-from queue_server.store.backends import backend_for
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.periods import Period
 from queue_server.reports.report import GroupBy, build_report
+from queue_server.store.backends import backend_for
 from queue_server.store.engine import make_engine
 from queue_server.store.migrate import upgrade
 from queue_server.store.tables import events, tickets
