@@ -44,8 +44,21 @@ class QueueIndex:
         self._by_category: dict[str, SortedList] = {}  # untargeted tickets' keys per category
         self._by_target: dict[int, SortedList] = {}  # targeted tickets' keys per target window
         self._priority: dict[str, int] = {}  # untargeted priority tickets per category, never 0
+        # Loading a hall: one sort per competition rather than n insertions.
+        untargeted: dict[str, list[_Key]] = {}
+        targeted: dict[int, list[_Key]] = {}
         for t in tickets:
-            self.add(t)
+            if t.id in self._tickets:
+                raise ValueError(f"ticket {t.id} is queued twice")
+            self._tickets[t.id] = t
+            if t.target_window is not None:
+                targeted.setdefault(t.target_window, []).append(_key(t))
+                continue
+            untargeted.setdefault(t.category, []).append(_key(t))
+            if t.priority is not Priority.ORDINARY:
+                self._priority[t.category] = self._priority.get(t.category, 0) + 1
+        self._by_category = {c: SortedList(keys) for c, keys in untargeted.items()}
+        self._by_target = {w: SortedList(keys) for w, keys in targeted.items()}
 
     # -- changes ---------------------------------------------------------------------------------
 

@@ -84,6 +84,7 @@ def test_random_changes_keep_ranks_counts_and_picks_equal_to_the_scans(
             gone = held[which % len(held)]
             assert index.remove(gone) == queued.pop(gone)
         check(index, queued, loads)
+    check(QueueIndex(queued.values()), queued, loads)  # loading a hall's queue at once gives the same index
 
 
 def test_built_from_tickets_as_added_one_by_one() -> None:
