@@ -13,8 +13,11 @@ An unknown account stops after step 2: it costs a hash, as a wrong password does
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from queue_server.errors import TooManyRequests
 from queue_server.services import accounts
@@ -23,11 +26,13 @@ from queue_server.store.writer import Store, to_us
 HASH_THREADS = 1  # argon2 costs ~0.2 s of CPU: one thread leaves the other core to the writer and the event loop
 MAX_WAITING = 16  # logins checked or waiting to be: 16 × ~0.2 s is the longest a login waits for the checker
 
+T = TypeVar("T")
+
 BUSY = "the server is busy checking passwords: try again in 1 s (服务器繁忙，请稍后再试)"
 
 
 class PasswordChecker:
-    """argon2 verification on a bounded pool of its own, with a bounded number of logins waiting for it."""
+    """argon2 on a bounded pool of its own, with a bounded number of logins waiting for it."""
 
     def __init__(self, threads: int = HASH_THREADS, max_waiting: int = MAX_WAITING) -> None:
         self.threads, self.max_waiting = threads, max_waiting
@@ -35,7 +40,9 @@ class PasswordChecker:
         self._waiting = 0
         self._lock = threading.Lock()  # servers in tests run one event loop per thread and share the checker
 
-    async def verify(self, password_hash: str, password: str) -> bool:
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[ThreadPoolExecutor]:
+        """A place in the line for the pool, or TooManyRequests at once when MAX_WAITING are in it."""
         with self._lock:
             if self._waiting >= self.max_waiting:
                 raise TooManyRequests(BUSY, 1)
@@ -44,12 +51,23 @@ class PasswordChecker:
                 self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="bianmin-password")
             executor = self._executor
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                executor, accounts.verify_password, password_hash, password
-            )
+            yield executor
         finally:
             with self._lock:
                 self._waiting -= 1
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        with self.turn() as executor:
+            return await _in(executor, accounts.verify_password, password_hash, password)
+
+    async def hash(self, password: str) -> accounts.PasswordHash:
+        """A new password's rules checked and its hash made (an administrator adding staff or resetting one)."""
+        with self.turn() as executor:
+            return await _in(executor, accounts.hash_password, password)
+
+
+async def _in(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
 
 
 checker = PasswordChecker()
@@ -57,8 +75,9 @@ checker = PasswordChecker()
 
 async def log_in(store: Store, username: str, password: str) -> accounts.LoginResult | None:
     """Check a login (see the module docstring); None when the username or password is wrong."""
-    attempt = await store.read(lambda conn: accounts.begin_login(conn, to_us(store.clock()), username))
-    ok = await checker.verify(attempt.password_hash, password)
+    with checker.turn() as executor:  # a place in line first: a refused flood does not even read
+        attempt = await store.read(lambda conn: accounts.begin_login(conn, to_us(store.clock()), username))
+        ok = await _in(executor, accounts.verify_password, attempt.password_hash, password)
     if attempt.user_id is None:
         return None
     return await store.run_global(lambda conn, now: accounts.finish_login(conn, to_us(now), attempt, ok))
