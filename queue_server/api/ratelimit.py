@@ -1,4 +1,4 @@
-"""Rate limits of the public endpoints: small in-memory token buckets per client address and per token.
+"""Rate limits of the public endpoints and of staff login: small in-memory token buckets per client address and key.
 
 Each rule has two buckets: one per client IP (a hall's public Wi-Fi puts many phones behind one
 address, so these are generous) and one per key taken from the path (a tracking token, an
@@ -44,6 +44,9 @@ RULES: dict[str, Rule] = {
     "slots": Rule(per_ip=Rate(120, 2.0)),  # free slots, the booking page
     "appointment": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),  # look up, cancel, QR of one code
     "rate": Rule(per_ip=Rate(60, 0.5), per_key=Rate(10, 1 / 60)),  # 好差评 of one ticket
+    # Staff logins: each costs an argon2 hash. A clerk's PC logs in a few times a day; 20 at once and then one
+    # every 3 s is more than a hall's morning, and leaves a password guesser ~1,200 tries an hour per address.
+    "login": Rule(per_ip=Rate(20, 1 / 3)),
 }
 
 

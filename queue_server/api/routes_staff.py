@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from queue_server.api.deps import AdminDep, State
-from queue_server.services import accounts
+from queue_server.services import accounts, login
 from queue_server.store.writer import Tx, from_us, to_us
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -79,9 +79,10 @@ async def list_staff(state: State, admin: AdminDep) -> list[StaffOut]:
 async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
     """A new account; the administrator gives its first password."""
     username = body.username.strip().lower()
+    password = await login.checker.hash(body.password)  # argon2 off the writer thread
 
     def add(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
-        accounts.add_user(conn, to_us(now), username, body.display_name, accounts.Role(body.role), body.password)
+        accounts.add_user(conn, to_us(now), username, body.display_name, accounts.Role(body.role), password)
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)
@@ -122,6 +123,7 @@ def _rename(tx: Tx, username: str, display_name: str) -> None:
 @router.post("/{username}/password", status_code=204)
 async def reset_password(state: State, admin: AdminDep, username: Username, body: NewPassword) -> None:
     """Set a new password; the account's sessions end and a login lock is lifted."""
-    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, body.password))
+    password = await login.checker.hash(body.password)  # argon2 off the writer thread
+    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, password))
     state.staff.forget_user(username)  # its sessions are gone from the database; forget the cached ones too
     log.info("password of staff %s reset by %s", username, admin.username)

@@ -34,6 +34,11 @@ progress is taken as a full mean of the category called next (memoryless), idle 
 (whichever clerk presses first), and future arrivals — priority ones may overtake an ordinary ticket, and a
 window's preferred category may refill — are not forecast.
 
+*One ticket.* The fluid depends on the queue only through the number of untargeted tickets per category, and a
+ticket's wait only on its `ahead` and its category's calls (or, targeted, its window): `Forecast` runs the fluid
+once over the counts (O(categories × windows), never over the tickets) and answers any queued ticket from its
+rank, exactly as estimate_waits would; `queue_index.QueueIndex` keeps the ranks and counts in step in O(log n).
+
 *Mean service time.* `ServiceTimes`: per category, the configured time counts as `prior` observations and
 the first services are averaged with it, then the mean becomes a moving average of about the last 2/alpha
 services (alpha 0.01: ~200). The server learns from call to finish, the time a window is held.
@@ -53,11 +58,13 @@ __all__ = [
     "MAX_SERVICE_S",
     "MIN_SERVICE_S",
     "Estimate",
+    "Forecast",
     "QueueCounts",
     "ServiceTimes",
     "WindowLoad",
     "estimate_new",
     "estimate_taken_now",
+    "estimate_ticket",
     "estimate_waits",
     "queue_counts",
 ]
@@ -227,6 +234,64 @@ def estimate_waits(
             else:
                 result[t.id] = Estimate(ahead, _targeted_wait(ahead, window, _service_time(service_s, t.category)))
     return result
+
+
+class Forecast:
+    """The estimate of any queued ticket from its rank, for one state of the queue and the windows.
+
+    Built from the untargeted tickets per category (`QueueCounts.untargeted`), the window loads and the mean
+    service times; the fluid runs once, on the first estimate (O(categories × windows)), and each estimate
+    after it is a look-up. `estimate(ticket, ahead)` is exactly `estimate_waits(queued, windows,
+    service_s)[ticket.id]` when `counts` are the queue's and `ahead` is the ticket's rank among its
+    competitors (untargeted: its category's untargeted tickets in (priority first, queue_key, id) order;
+    targeted: the tickets transferred to its window in (queue_key, id) order). The inputs are copied, so a
+    caller may go on changing its own counts.
+    """
+
+    __slots__ = ("_calls", "_counts", "_loads", "_service_s", "_windows")
+
+    def __init__(
+        self, counts: Mapping[str, int], windows: Sequence[WindowLoad], service_s: Mapping[str, float]
+    ) -> None:
+        self._counts = {c: n for c, n in counts.items() if n > 0}
+        self._windows = tuple(windows)
+        self._service_s = dict(service_s)
+        self._loads = {w.number: w for w in self._windows}  # the last of a repeated number, as estimate_waits
+        self._calls: dict[str, _Calls] | None = None
+
+    def estimate(self, ticket: QueuedTicket, ahead: int) -> Estimate:
+        """The estimate of a queued `ticket` with `ahead` competitors before it (see the class docstring)."""
+        if ahead < 0:
+            raise ValueError(f"ahead cannot be negative, got {ahead}")
+        if ticket.target_window is not None:
+            window = self._loads.get(ticket.target_window)
+            if window is None or not window.available:
+                return Estimate(ahead, None)
+            return Estimate(ahead, _targeted_wait(ahead, window, _service_time(self._service_s, ticket.category)))
+        queued = self._counts.get(ticket.category, 0)
+        if ahead >= queued:
+            raise ValueError(
+                f"ticket {ticket.id} has {ahead} ahead, but {queued} untargeted {ticket.category!r} tickets are counted"
+            )
+        if self._calls is None:
+            self._calls = _fluid(self._counts, _servers(self._windows), self._service_s)
+        calls = self._calls.get(ticket.category)
+        return Estimate(ahead, None if calls is None else calls.wait(ahead))
+
+
+def estimate_ticket(
+    ticket: QueuedTicket,
+    ahead: int,
+    counts: Mapping[str, int],
+    windows: Sequence[WindowLoad],
+    service_s: Mapping[str, float],
+) -> Estimate:
+    """One queued ticket's estimate from its rank and the counts: `estimate_waits(...)[ticket.id]` without the queue.
+
+    `counts` is `QueueCounts.untargeted` of the queue holding the ticket; see `Forecast`, which reuses one
+    fluid for many tickets of the same state.
+    """
+    return Forecast(counts, windows, service_s).estimate(ticket, ahead)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from queue_server.domain.tickets import Priority
 
-__all__ = ["Pick", "QueuedTicket", "pick_next", "requeue_key"]
+__all__ = ["Pick", "QueuedTicket", "choose", "pick_next", "requeue_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,17 @@ def pick_next(
         elif ordinary is None or (rank[t.category], *t.order) < (rank[ordinary.category], *ordinary.order):
             ordinary = t
 
+    return choose(transferred, priority, ordinary, priority_streak, streak_max)
+
+
+def choose(
+    transferred: QueuedTicket | None,
+    priority: QueuedTicket | None,
+    ordinary: QueuedTicket | None,
+    priority_streak: int,
+    streak_max: int,
+) -> Pick | None:
+    """Rules 1–3 of pick_next between a window's three candidates (also used by `queue_index.QueueIndex.pick`)."""
     if transferred is not None:
         return Pick(transferred, priority_streak, "transferred")
     if priority is not None and (ordinary is None or priority_streak < streak_max):

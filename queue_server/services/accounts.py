@@ -75,7 +75,26 @@ def check_password_rules(password: str) -> None:
         raise BadRequest("a password may have at most 200 characters")
 
 
-def add_user(conn: Connection, now_us: int, username: str, display_name: str, role: Role, password: str) -> Staff:
+@dataclass(frozen=True)
+class PasswordHash:
+    """A new password that passed the rules, hashed ahead (off the writer thread): stored as it is."""
+
+    value: str
+
+
+def hash_password(password: str) -> PasswordHash:
+    """Check a new password's rules and hash it: argon2, ~0.2 s of CPU, so the API does it off the writer."""
+    check_password_rules(password)
+    return PasswordHash(_hasher.hash(password))
+
+
+def _stored(password: str | PasswordHash) -> str:
+    return password.value if isinstance(password, PasswordHash) else hash_password(password).value
+
+
+def add_user(
+    conn: Connection, now_us: int, username: str, display_name: str, role: Role, password: str | PasswordHash
+) -> Staff:
     if not USERNAME.match(username):
         raise BadRequest(
             "a username is 2–48 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -83,7 +102,8 @@ def add_user(conn: Connection, now_us: int, username: str, display_name: str, ro
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 64:
         raise BadRequest("a display name has 1 to 64 characters")
-    check_password_rules(password)
+    if isinstance(password, str):
+        check_password_rules(password)
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
         raise Conflict(f"user {username} already exists")
     inserted = conn.execute(
@@ -91,7 +111,7 @@ def add_user(conn: Connection, now_us: int, username: str, display_name: str, ro
             username=username,
             display_name=display_name,
             role=role.value,
-            password_hash=_hasher.hash(password),
+            password_hash=_stored(password),
             active=True,
             failed_logins=0,
             locked_until=None,
@@ -109,21 +129,50 @@ def count_users(conn: Connection) -> int:
 WRONG_LOGIN = "wrong username or password (用户名或密码错误)"
 
 
-def login(conn: Connection, now_us: int, username: str, password: str) -> LoginResult | None:
-    """Check a password; None when the username or password is wrong.
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What the first step of a login found: the account (None when unknown or deactivated) and the hash to check.
 
-    A wrong password is counted, and repeated failures make the next attempt wait longer and longer.
-    The failure is returned rather than raised so that the caller's transaction commits the count
-    (the caller answers it with WRONG_LOGIN, the same for an unknown user).
+    An unknown account is checked against a dummy hash, so it costs the same time as a wrong password.
     """
+
+    user_id: int | None
+    password_hash: str
+
+
+def begin_login(conn: Connection, now_us: int, username: str) -> LoginAttempt:
+    """Look the account up (a read): TooManyRequests while it is locked, else what to check the password against."""
     row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
-        _verify(_DUMMY_HASH, password)
+        return LoginAttempt(None, _DUMMY_HASH)
+    _refuse_if_locked(row.locked_until, now_us)
+    return LoginAttempt(row.id, row.password_hash)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash: argon2, ~0.2 s of CPU and no I/O, so never on the writer thread."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_ok: bool) -> LoginResult | None:
+    """Record a checked password (a short write): a new session, or None when the username or password is wrong.
+
+    A wrong password is counted, and repeated failures make the next attempt wait longer and longer. The
+    account is read again here, on the writer, so concurrent failures are all counted, and an attempt that
+    finishes after the account was locked, deactivated or given a new password meanwhile is refused as it
+    would have been had it started later. The failure is returned rather than raised so that the caller's
+    transaction commits the count (the caller answers it with WRONG_LOGIN, the same for an unknown user).
+    """
+    if attempt.user_id is None:
         return None
-    if row.locked_until is not None and row.locked_until > now_us:
-        wait_s = max(1, (row.locked_until - now_us + 999_999) // 1_000_000)
-        raise TooManyRequests(f"too many failed logins: try again in {wait_s} s (登录失败次数过多，请稍后再试)", wait_s)
-    if not _verify(row.password_hash, password):
+    row = conn.execute(select(users).where(users.c.id == attempt.user_id)).first()
+    if row is None or not row.active or row.password_hash != attempt.password_hash:
+        return None  # the password checked is no longer this account's
+    _refuse_if_locked(row.locked_until, now_us)
+    if not password_ok:
         failures = row.failed_logins + 1
         lock_s = 0 if failures <= FREE_FAILURES else min(MAX_LOCK_S, 2 ** (failures - FREE_FAILURES))
         conn.execute(
@@ -142,11 +191,10 @@ def login(conn: Connection, now_us: int, username: str, password: str) -> LoginR
     return LoginResult(token, Staff(row.id, row.username, row.display_name, Role(row.role)), expires)
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+def _refuse_if_locked(locked_until: int | None, now_us: int) -> None:
+    if locked_until is not None and locked_until > now_us:
+        wait_s = max(1, (locked_until - now_us + 999_999) // 1_000_000)
+        raise TooManyRequests(f"too many failed logins: try again in {wait_s} s (登录失败次数过多，请稍后再试)", wait_s)
 
 
 def logout(conn: Connection, token: str) -> None:
@@ -342,13 +390,14 @@ def update_user(
         conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
 
 
-def set_password(conn: Connection, username: str, password: str) -> None:
+def set_password(conn: Connection, username: str, password: str | PasswordHash) -> None:
     """Give an account a new password (an administrator's reset): its sessions end and any lock is lifted."""
-    check_password_rules(password)
+    if isinstance(password, str):
+        check_password_rules(password)
     row = _account_row(conn, username)
     conn.execute(
         update(users)
         .where(users.c.id == row.id)
-        .values(password_hash=_hasher.hash(password), failed_logins=0, locked_until=None)
+        .values(password_hash=_stored(password), failed_logins=0, locked_until=None)
     )
     conn.execute(delete(sessions).where(sessions.c.user_id == row.id))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import statistics
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
 
+from queue_server.api import ratelimit
+from queue_server.services import accounts
+from queue_server.services import login as login_service
 from queue_server.services.accounts import FREE_FAILURES, SESSION_HOURS
+from queue_server.store.tables import users
 from tests.support.clock import FakeClock
 from tests.support.server import PASSWORD
 
@@ -117,3 +127,115 @@ def test_a_malformed_login_is_422(api: Api, body: dict[str, Any]) -> None:
 def test_a_device_token_is_no_login(api: Api) -> None:
     api.error(me(api, api.kiosk), 403, "forbidden")
     api.error(me(api, None), 401, "unauthorized")
+
+
+# --- argon2 off the writer, and a brake on floods ----------------------------------------------------------
+
+
+@pytest.fixture
+def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost (~0.2 s of CPU a hash), for the accounts made and the unknown ones."""
+    hasher = PasswordHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("not a real password"))
+
+
+def no_login_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before the server's first request: its buckets are made then, from the rules of that moment.
+    monkeypatch.setitem(ratelimit.RULES, "login", ratelimit.Rule(per_ip=ratelimit.Rate(100_000, 1_000.0)))
+
+
+@pytest.mark.slow
+def test_a_wrong_password_flood_does_not_stall_issuing(
+    api: Api, monkeypatch: pytest.MonkeyPatch, real_password_hashing: None
+) -> None:
+    no_login_limit(monkeypatch)
+    api.staff("liuxia")  # hashed at the real cost too
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def flood(client: int) -> None:
+        # Unknown usernames: each costs a full hash and never locks (a known account locks after 3).
+        with httpx.Client(base_url=api.server.url, timeout=30, trust_env=False) as http:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                body = {"username": f"guess-{client}-{n}", "password": "not the password"}
+                answers.append(http.post("/api/v1/auth/login", json=body).status_code)
+
+    flooders = [threading.Thread(target=flood, args=(i,)) for i in range(8)]
+    for thread in flooders:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(answers) < 8 and time.monotonic() < deadline:  # the flood is hashing
+            time.sleep(0.05)
+        latencies = []
+        for _ in range(20):
+            started = time.perf_counter()
+            api.issue("laobao")
+            latencies.append(time.perf_counter() - started)
+        right = login(api, "liuxia")  # a clerk still logs in, waiting in line with the flood at worst
+        hashed_meanwhile = len(answers)
+    finally:
+        stop.set()
+        for thread in flooders:
+            thread.join(timeout=30)
+    assert right.status_code == 200, right.text
+    assert set(answers) <= {401, 429} and answers.count(401) >= 8
+    # With argon2 on the writer, every issue waited behind the hashes queued before it: ~1–2 s each.
+    assert statistics.median(latencies) < 0.4, (latencies, hashed_meanwhile)
+
+
+def test_logins_are_rate_limited_per_source_address(api: Api) -> None:
+    api.staff("liuxia")  # one login from this address
+    rule = ratelimit.RULES["login"].per_ip
+    for _ in range(rule.burst - 1):
+        api.error(login(api, "nobody", "guess"), 401, "unauthorized")
+    refused = login(api, "liuxia")  # the right password too: the address is over its rate
+    message = api.error(refused, 429, "too_many_requests")
+    assert "请求过于频繁" in message and int(refused.headers["Retry-After"]) >= 1
+
+    # Another address of the hall's LAN is not held back, and nor are the kiosks.
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=api.server.url, transport=transport, trust_env=False) as other:
+        answer = other.post("/api/v1/auth/login", json={"username": "liuxia", "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+    assert api.issue("laobao")["number"]
+
+
+def test_concurrent_wrong_passwords_are_each_counted(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_login_limit(monkeypatch)
+    api.staff("liuxia")
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: login(api, "liuxia", "guess").status_code, range(12)))
+    assert set(statuses) <= {401, 429} and statuses.count(401) > FREE_FAILURES
+    failures = api.server.store.run_global_sync(
+        lambda conn, _now: conn.execute(select(users.c.failed_logins).where(users.c.username == "liuxia")).scalar()
+    )
+    # Each refusal that checked the password was counted: the count is read again on the writer, never lost.
+    assert failures == statuses.count(401)
+
+
+def test_a_login_flood_from_many_addresses_waits_in_a_bounded_line(
+    api: Api, monkeypatch: pytest.MonkeyPatch, real_password_hashing: None
+) -> None:
+    no_login_limit(monkeypatch)
+    monkeypatch.setattr(login_service, "checker", login_service.PasswordChecker(threads=1, max_waiting=2))
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: login(api, "nobody", "guess"), range(6)))
+    busy = [a for a in answers if a.status_code == 429]
+    assert {a.status_code for a in answers} == {401, 429} and len(busy) >= 2
+    assert all("服务器繁忙" in api.error(a, 429, "too_many_requests") for a in busy)
+    assert {a.headers["Retry-After"] for a in busy} == {"1"}
+
+
+def test_an_unknown_user_still_costs_a_hash(api: Api, real_password_hashing: None) -> None:
+    api.staff("liuxia")
+    timings = {}
+    for username in ("liuxia", "nobody"):
+        started = time.perf_counter()
+        api.error(login(api, username, "not the password"), 401, "unauthorized")
+        timings[username] = time.perf_counter() - started
+    # argon2 at its real cost takes well over 50 ms on any machine the hall runs on; a bare look-up a few ms.
+    assert min(timings.values()) > 0.05, timings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,10 +12,12 @@ from hypothesis import strategies as st
 from queue_server.domain.estimate import (
     MAX_SERVICE_S,
     Estimate,
+    Forecast,
     ServiceTimes,
     WindowLoad,
     estimate_new,
     estimate_taken_now,
+    estimate_ticket,
     estimate_waits,
     queue_counts,
 )
@@ -604,3 +607,78 @@ def test_estimate_taken_now_equals_queueing_the_ticket_and_estimating(
     new = QueuedTicket(10_000, category, priority, 10**12)
     expected = estimate_waits([*queued, new], windows, service)[10_000]
     assert estimate_taken_now(queue_counts(queued), windows, service, category, priority) == expected
+
+
+# --- one ticket from its rank and the counts ------------------------------------------------------------------
+
+_CATEGORIES = "ABCD"  # D: no window serves it
+
+
+def _competes_before(a: QueuedTicket, b: QueuedTicket) -> bool:
+    """The definition of `ahead`, spelt out: a competes with b and routing calls it first."""
+    if b.target_window is None:  # priority (False sorts first), then FIFO
+        urgency_a, urgency_b = (a.priority is ORD, *a.order), (b.priority is ORD, *b.order)
+        return a.target_window is None and a.category == b.category and urgency_a < urgency_b
+    return a.target_window == b.target_window and a.order < b.order
+
+
+_TICKET_SPECS = st.lists(
+    st.tuples(
+        st.sampled_from(_CATEGORIES),
+        st.sampled_from(list(Priority)),
+        st.integers(0, 6),  # few keys: ties are broken by id
+        st.one_of(st.none(), st.none(), st.integers(1, 5)),  # 5: a window that does not exist
+    ),
+    max_size=40,
+)
+_WINDOW_SPECS = st.lists(st.tuples(_WINDOW_LISTS, st.booleans(), st.booleans()), max_size=4)
+_SERVICE = st.fixed_dictionaries({c: st.floats(1.0, 4000.0) for c in _CATEGORIES})
+
+
+@settings(max_examples=400)
+@given(_TICKET_SPECS, _WINDOW_SPECS, _SERVICE, st.randoms(use_true_random=False))
+def test_one_tickets_estimate_from_its_rank_is_estimate_waits(
+    specs: list[tuple[str, Priority, int, int | None]],
+    window_specs: list[tuple[list[str], bool, bool]],
+    service: dict[str, float],
+    random: Any,
+) -> None:
+    queued = [t(i, c, p, key, target) for i, (c, p, key, target) in enumerate(specs, start=1)]
+    windows = [win(n, *cats, available=a, busy=b) for n, (cats, a, b) in enumerate(window_specs, start=1)]
+    random.shuffle(windows)  # the number orders the windows, not the list
+    expected = estimate_waits(queued, windows, service)
+    counts = queue_counts(queued).untargeted
+    forecast = Forecast(counts, windows, service)
+    for q in queued:
+        ahead = sum(_competes_before(other, q) for other in queued)
+        assert estimate_ticket(q, ahead, counts, windows, service) == expected[q.id]
+        assert forecast.estimate(q, ahead) == expected[q.id]
+
+
+def test_a_forecast_keeps_the_state_it_was_made_for() -> None:
+    counts = {"A": 3}
+    windows = [win(1, "A")]
+    forecast = Forecast(counts, windows, {"A": 100.0})
+    counts["A"] = 1  # the caller's own counts move on
+    windows.clear()
+    assert forecast.estimate(t(3, "A"), 2) == Estimate(2, 300)
+
+
+def test_a_forecast_knows_only_counted_tickets() -> None:
+    forecast = Forecast({"A": 2, "B": 0}, [win(1, "A", "B")], {"A": 100.0, "B": 100.0})
+    with pytest.raises(ValueError, match="2 untargeted 'A' tickets are counted"):
+        forecast.estimate(t(9, "A"), 2)
+    with pytest.raises(ValueError, match="0 untargeted 'B'"):
+        forecast.estimate(t(9, "B"), 0)
+    with pytest.raises(ValueError, match="negative"):
+        forecast.estimate(t(9, "A"), -1)
+    # A transferred ticket is not in the counts: its window alone serves it.
+    assert forecast.estimate(t(9, "B", target=1), 1) == Estimate(1, 200)
+    assert forecast.estimate(t(9, "B", target=2), 0) == Estimate(0, None)
+
+
+def test_a_forecast_checks_service_times_as_estimate_waits_does() -> None:
+    forecast = Forecast({"A": 1}, [win(1, "A")], {})
+    with pytest.raises(ValueError, match="no mean service time for category 'A'"):
+        forecast.estimate(t(1, "A"), 0)
+    assert Forecast({"A": 1}, [win(1, "B")], {}).estimate(t(1, "A"), 0) == Estimate(0, None)
