@@ -360,3 +360,6 @@ class HallConfig(Strict):
             if hall.id == hall_id:
                 return hall
         raise KeyError(hall_id)
+
+    def has_hall(self, hall_id: str) -> bool:
+        return any(hall.id == hall_id for hall in self.halls)

@@ -61,19 +61,34 @@ main.add_command(print_preview)
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0 for the hall LAN)")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(config_file: Path | None, db: str, host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="server processes sharing the port and the database (a county center on PostgreSQL: 2 or more)",
+)
+def serve(config_file: Path | None, db: str, host: str, port: int, workers: int) -> None:
     """Run the queue server (HTTP API, websockets, documentation at /docs)."""
-    from queue_server.server import open_store, run, seed_demo
+    from queue_server.server import open_store, run, run_workers, seed_demo
 
     loaded = _load(config_file)
-    store = open_store(loaded, db)
+    try:
+        store = open_store(loaded, db)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     if config_file is None:
         db_dir = Path(db).parent if "://" not in db else Path("var")
         for line in seed_demo(store, db_dir / "demo-accounts.txt"):
             click.echo(line)
     halls = ", ".join(f"{h.id} ({h.name_zh})" for h in loaded.halls)
-    click.echo(f"Serving {halls} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    run(store, host, port)
+    processes = f" with {workers} processes" if workers > 1 else ""
+    click.echo(f"Serving {halls} on http://{host}:{port}{processes}  (API docs: http://{host}:{port}/docs)")
+    if workers == 1:
+        run(store, host, port)
+        return
+    store.close()
+    run_workers(config_file, db, host, port, workers)
 
 
 @main.group()

@@ -2,7 +2,11 @@
 
 The database is the source of truth; this mirror holds the day's live tickets and the windows so
 that routing and wait estimates need no query. It is loaded from the database, changed only in the
-same transaction that writes the rows, and dropped (to be reloaded) when a transaction fails.
+same transaction that writes the rows (or caught up from the event log, under the hall's lock, when
+another process wrote), and dropped (to be reloaded) when a transaction fails.
+
+The read side of each server process holds a replica of it (`queue_server.hall_view`), updated on the
+event loop from the tickets this mirror reports as changed after each commit.
 """
 
 from __future__ import annotations
@@ -82,20 +86,31 @@ class HallRuntime:
     _queue: dict[int, QueuedTicket] = field(default_factory=dict)
     _untargeted: dict[str, int] = field(default_factory=dict)
     _priority: dict[str, int] = field(default_factory=dict)
+    #: The live tickets by tracking token (the phone's status read), kept in step by track().
+    by_token: dict[str, int] = field(default_factory=dict)
+    #: Tickets added, changed or dropped since the read side was last told (see Store's view deltas).
+    changed: set[int] = field(default_factory=set)
+    #: The read side must be rebuilt from this runtime as a whole (it was just loaded).
+    full: bool = True
 
     def __post_init__(self) -> None:
         for ticket in self.tickets.values():
             self.track(ticket)
 
     def track(self, ticket: LiveTicket) -> None:
-        """Bring the routing queue and its counts in step with a ticket that was added, changed or dropped."""
+        """Bring the routing queue, its counts and the token index in step with a ticket added, changed or dropped."""
+        self.changed.add(ticket.id)
         old = self._queue.pop(ticket.id, None)
         if old is not None:
             self._count(old, -1)
-        if ticket.state in CALLABLE and ticket.id in self.tickets:
-            new = ticket.queued()
-            self._queue[ticket.id] = new
-            self._count(new, 1)
+        if ticket.id in self.tickets:
+            self.by_token[ticket.track_token] = ticket.id
+            if ticket.state in CALLABLE:
+                new = ticket.queued()
+                self._queue[ticket.id] = new
+                self._count(new, 1)
+        else:
+            self.by_token.pop(ticket.track_token, None)
 
     def _count(self, queued: QueuedTicket, step: int) -> None:
         if queued.target_window is None:
@@ -109,8 +124,14 @@ class HallRuntime:
     def counts(self) -> QueueCounts:
         return QueueCounts(self._untargeted, self._priority)
 
+    def by_track_token(self, token: str) -> LiveTicket | None:
+        ticket_id = self.by_token.get(token)
+        return self.tickets.get(ticket_id) if ticket_id is not None else None
+
     def verify(self) -> None:
         """Check the routing queue and its counts against the tickets (the tests run it after every transaction)."""
+        if self.by_token != {t.track_token: t.id for t in self.tickets.values()}:
+            raise AssertionError("token index out of step")
         expected = {t.id: t.queued() for t in self.tickets.values() if t.state in CALLABLE}
         if expected != self._queue:
             raise AssertionError(f"routing queue out of step: {self._queue} != {expected}")

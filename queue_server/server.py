@@ -15,18 +15,20 @@ from sqlalchemy import Connection
 from config.calendar import build_calendar
 from config.schema import HallConfig, KioskDevice
 from queue_server.services import accounts
-from queue_server.services.loading import load_runtime, roll_day
+from queue_server.services.loading import catch_up, load_runtime, roll_day
 from queue_server.store.engine import make_engine
 from queue_server.store.migrate import upgrade
 from queue_server.store.writer import Clock, Store, to_us, utc_now
 
 
-def open_store(config: HallConfig, db: str | Path, clock: Clock = utc_now) -> Store:
-    """A store on the database (migrated to the newest schema), wired to the services."""
+def open_store(config: HallConfig, db: str | Path, clock: Clock = utc_now, *, migrate: bool = True) -> Store:
+    """A store on the database (migrated to the newest schema unless told not to), wired to the services."""
     engine = make_engine(db)
-    upgrade(engine)
+    if migrate:
+        upgrade(engine)
     store = Store(engine, config, build_calendar(config.calendar), clock)
     store.loader = load_runtime
+    store.catch_up = catch_up
     store.before_each = roll_day
     return store
 
@@ -91,31 +93,50 @@ def _add_device(conn: Connection, now: dt.datetime, *, hall: str, device: str) -
     return accounts.add_device(conn, to_us(now), hall, device)
 
 
+def quiet_collector() -> None:
+    """What exists now (configuration, catalogue, imported code) lives as long as the server: keep it out of
+    the collector's sight, and collect young objects less often. A server holds a day's tickets and a thousand
+    connections; full collections over them otherwise stall issuance and broadcasts."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
+#: uvicorn's settings for every way of running the server (one process, or workers).
+UVICORN = {
+    "ws_per_message_deflate": False,  # small messages: compression costs more than it saves
+    "ws_max_size": 64 * 1024,
+    # Longer than the usual 5 s of HTTP clients' pools, so a kiosk never reuses a connection the server
+    # is just closing (which surfaces as a spurious read error on the client).
+    "timeout_keep_alive": 15,
+    "log_level": "info",
+    "access_log": False,
+}
+
+
 def run(store: Store, host: str, port: int) -> None:
     import uvicorn
 
     from queue_server.api.app import create_app
 
     app = create_app(store)
-    # What exists now (configuration, catalogue, imported code) lives as long as the server: keep it out
-    # of the collector's sight, and collect young objects less often. A server holds a day's tickets and
-    # a thousand connections; full collections over them otherwise stall issuance and broadcasts.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        ws_per_message_deflate=False,  # small messages: compression costs more than it saves
-        ws_max_size=64 * 1024,
-        # Longer than the usual 5 s of HTTP clients' pools, so a kiosk never reuses a connection the
-        # server is just closing (which surfaces as a spurious read error on the client).
-        timeout_keep_alive=15,
-        log_level="info",
-        access_log=False,
-    )
+    quiet_collector()
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, **UVICORN)).run()  # type: ignore[arg-type]
     finally:
         store.close()
         sys.stdout.flush()
+
+
+def run_workers(config_file: Path | None, db: str, host: str, port: int, workers: int) -> None:
+    """Several server processes on one port (uvicorn's workers); each opens its own store on the database.
+
+    The database must be one that several processes can share (PostgreSQL, or an SQLite file on a local
+    disk); the migrations have already run in this parent process.
+    """
+    import os
+
+    import uvicorn
+
+    os.environ["BIANMIN_DB"] = db
+    os.environ["BIANMIN_CONFIG"] = str(config_file) if config_file else ""
+    uvicorn.run("queue_server.asgi:create", factory=True, host=host, port=port, workers=workers, **UVICORN)  # type: ignore[arg-type]

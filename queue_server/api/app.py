@@ -19,6 +19,8 @@ from queue_server.api.routes_staff import router as staff_router
 from queue_server.api.routes_voice import router as voice_router
 from queue_server.api.routes_web import router as web_router
 from queue_server.api.state import ServerState
+from queue_server.hall_view import ViewDelta
+from queue_server.store.listener import Listener
 from queue_server.store.writer import Published, Store
 
 DESCRIPTION = """
@@ -28,23 +30,45 @@ clerks act on the window they opened; boards and phones follow the hall over
 """
 
 
-def create_app(store: Store) -> FastAPI:
-    """An app over a store whose migrations have run and whose services are wired (see server.py)."""
+def create_app(store: Store, *, owns_store: bool = False) -> FastAPI:
+    """An app over a store whose migrations have run and whose services are wired (see server.py).
+
+    `owns_store`: the app closes the store when it stops (a worker process's app).
+    """
     state = ServerState(config=store.config, store=store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
 
-        def publish(hall: str, messages: list[Published]) -> None:
-            # Called on the writer thread after commit; the broker lives on the event loop.
-            loop.call_soon_threadsafe(state.broker.publish, hall, messages)
+        def deliver(hall: str, messages: list[Published], delta: ViewDelta | None) -> None:
+            # The read side first: a client that reads after a message sees at least that message's state.
+            if delta is not None:
+                state.views.apply(hall, delta)
+            if messages:
+                state.broker.publish(hall, messages)
+
+        def publish(hall: str, messages: list[Published], delta: ViewDelta | None) -> None:
+            # Called on the writer thread after commit; the views and the broker live on the event loop.
+            loop.call_soon_threadsafe(deliver, hall, messages, delta)
+
+        def forget_accounts() -> None:
+            state.devices.clear()
+            state.staff.clear()
 
         store.set_publisher(publish)
+        store.on_accounts_changed.append(forget_accounts)
+        listener = Listener(store)
+        listener.start()
+        await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
         try:
             yield
         finally:
+            listener.stop()
+            store.on_accounts_changed.remove(forget_accounts)
             store.set_publisher(None)
+            if owns_store:
+                store.close()
 
     app = FastAPI(title="Bianmin 便民", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.bianmin = state

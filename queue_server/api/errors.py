@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queue_server.domain.errors import DomainError
 from queue_server.errors import TooManyRequests, Unauthorized, http_status
+
+log = logging.getLogger(__name__)
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+#: Retry-After of a 503: the database is restarting, or a hall's lock is held too long.
+DATABASE_RETRY_S = 2
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+        # Nothing was acknowledged: the change was not committed (or, if the connection broke during the
+        # commit itself, a retry with the same Idempotency-Key gets the same ticket).
+        log.warning("database unavailable: %s", type(error).__name__)
+        return JSONResponse(
+            error_body(
+                "database_unavailable",
+                "the database is not available: nothing was changed, please try again (数据库暂时不可用，请稍后重试)",
+            ),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_S)},
+        )
+
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
         headers = {}

@@ -11,11 +11,9 @@ from queue_server.api.deps import HallDep, State
 from queue_server.api.ratelimit import limited
 from queue_server.errors import NotFound
 from queue_server.protocol import Snapshot, TicketStatus
-from queue_server.runtime import HallRuntime
 from queue_server.services.loading import live_ticket
 from queue_server.services.views import board_state, queue_summaries, ticket_status
 from queue_server.store.tables import tickets
-from queue_server.store.writer import Tx
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 
@@ -53,17 +51,16 @@ async def catalog(hall: HallDep) -> dict[str, Any]:
 
 @router.get("/halls/{hall}/board", response_model=Snapshot)
 async def board(hall: HallDep, state: State) -> Snapshot:
-    return await state.store.run(hall.id, lambda tx: Snapshot(seq=tx.rt.last_seq, board=board_state(tx.rt)))
+    view = await state.view(hall.id)
+    return Snapshot(seq=view.last_seq, board=board_state(view))
 
 
 @router.get("/halls/{hall}/queues")
 async def queues(hall: HallDep, state: State) -> dict[str, Any]:
     """Waiting tickets and the estimated wait of a ticket taken now, per category (for kiosk tiles)."""
 
-    def read(tx: Tx) -> dict[str, Any]:
-        return {"seq": tx.rt.last_seq, "queues": [q.model_dump() for q in queue_summaries(tx.rt)]}
-
-    return await state.store.run(hall.id, read)
+    view = await state.view(hall.id)
+    return {"seq": view.last_seq, "queues": [q.model_dump() for q in queue_summaries(view)]}
 
 
 @router.get(
@@ -74,16 +71,15 @@ async def queues(hall: HallDep, state: State) -> dict[str, Any]:
 async def ticket(hall: HallDep, state: State, track_token: Annotated[str, Path(pattern=TOKEN_PATTERN)]) -> TicketStatus:
     """A ticket's public status by its tracking token: valid on its service day only."""
 
-    def read(tx: Tx) -> TicketStatus:
-        rt: HallRuntime = tx.rt
-        live = next((t for t in rt.tickets.values() if t.track_token == track_token), None)
-        if live is not None:
-            return ticket_status(rt, live)
-        row = tx.conn.execute(
+    view = await state.view(hall.id)
+    live = view.by_track_token(track_token)  # a live ticket: from the read side, off the writer
+    if live is not None:
+        return ticket_status(view, live)
+    row = await state.store.read(  # finished or gone: its row, by the unique token's index
+        lambda conn: conn.execute(
             select(tickets).where(tickets.c.hall == hall.id, tickets.c.track_token == track_token)
         ).first()
-        if row is None or row.day != rt.day:
-            raise NotFound("no ticket of today with this code (未找到今日的该号票)")
-        return ticket_status(rt, live_ticket(row))
-
-    return await state.store.run(hall.id, read)
+    )
+    if row is None or row.day != view.day:
+        raise NotFound("no ticket of today with this code (未找到今日的该号票)")
+    return ticket_status(view, live_ticket(row))

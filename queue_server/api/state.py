@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from config.schema import HallConfig
 from queue_server.broker import Broker
+from queue_server.domain.numbering import service_day
+from queue_server.hall_view import HallViews
+from queue_server.runtime import HallRuntime
 from queue_server.services.accounts import DeviceCache, StaffCache
-from queue_server.store.writer import Store
+from queue_server.store.writer import Store, Tx
 
 
 @dataclass
@@ -17,3 +21,28 @@ class ServerState:
     broker: Broker = field(default_factory=Broker)
     devices: DeviceCache = field(default_factory=DeviceCache)
     staff: StaffCache = field(default_factory=StaffCache)
+    views: HallViews = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.views = HallViews(self.config)
+
+    async def view(self, hall: str) -> HallRuntime:
+        """The hall's read side, on its current service day (the first read of a day lets the writer roll it)."""
+        view = self.views.get(hall)
+        if view is None or view.day != service_day(self.store.clock(), ZoneInfo(view.hall.timezone)):
+            await self.store.run(hall, _nothing)  # loads or rolls the hall; its delta is applied before this returns
+            view = self.views.get(hall)
+            assert view is not None, "the store has no publisher: is the app's lifespan running?"
+        return view
+
+    async def fresh_view(self, hall: str, seq: int) -> HallRuntime:
+        """The read side at `seq` or later, if the hall's log has it (a client that saw it through another process)."""
+        view = await self.view(hall)
+        if view.last_seq < seq:
+            await self.store.run(hall, _nothing)  # catches up with the log, and publishes what it missed
+            view = await self.view(hall)
+        return view
+
+
+def _nothing(_tx: Tx) -> None:
+    """A hall transaction that changes nothing: it loads, rolls over or catches up the hall first."""

@@ -17,7 +17,6 @@ from queue_server.broker import Subscriber
 from queue_server.protocol import Pong, Snapshot, client_message_adapter
 from queue_server.services.views import board_state
 from queue_server.store.tables import events
-from queue_server.store.writer import Tx
 
 router = APIRouter()
 
@@ -38,8 +37,14 @@ class ClientError(Exception):
 
 
 async def _backlog(state: ServerState, hall: str, since: int | None) -> tuple[int, list[str]]:
-    """The messages a new subscriber needs first, and the seq they bring it to."""
-    current = await state.store.run(hall, lambda tx: tx.rt.last_seq)
+    """The messages a new subscriber needs first, and the seq they bring it to.
+
+    Read from this process's read side: what it holds is exactly what its broker has published, so the
+    subscriber, subscribed before, misses nothing between the two. A client that resumes from a seq this
+    process has not heard of yet (it saw it through another process) waits for the catch-up.
+    """
+    view = await state.fresh_view(hall, since or 0)
+    current = view.last_seq
     if since is not None and since <= current and current - since <= RESUME_LIMIT:
 
         def read(conn: Connection) -> list[tuple[int, str]]:
@@ -53,10 +58,7 @@ async def _backlog(state: ServerState, hall: str, since: int | None) -> tuple[in
         missed = await state.store.read(read)
         return (missed[-1][0] if missed else since), [text for _, text in missed]
 
-    def snapshot(tx: Tx) -> Snapshot:
-        return Snapshot(seq=tx.rt.last_seq, board=board_state(tx.rt))
-
-    snap = await state.store.run(hall, snapshot)
+    snap = Snapshot(seq=view.last_seq, board=board_state(view))
     return snap.seq, [snap.model_dump_json()]
 
 

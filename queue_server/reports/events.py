@@ -90,6 +90,7 @@ def iter_events(
     try:
         while rows := cursor.fetchmany(BATCH):
             for seq, kind, at, actor, window, post, ticket, category, item, case_or_level in rows:
+                payload: Mapping[str, Any]
                 if kind == "ticket.issued":
                     payload = {"category": category, "item_id": item}
                 elif kind == "ticket.finished":

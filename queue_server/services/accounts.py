@@ -290,6 +290,10 @@ class StaffCache:
     def forget(self, token: str) -> None:
         self._entries.pop(token_hash(token), None)
 
+    def clear(self) -> None:
+        """Forget every login (accounts changed, perhaps in another process)."""
+        self._entries = {}
+
     def forget_user(self, username: str) -> None:
         for key, (_, session) in list(self._entries.items()):
             if session.staff.username == username:
@@ -297,7 +301,8 @@ class StaffCache:
 
 
 class DeviceCache:
-    """Device tokens checked on every issuance are cached for a short while (revocation takes ≤ ttl)."""
+    """Device tokens checked on every issuance are cached for a short while; any change of accounts or devices,
+    in any process, clears it (see Store.on_accounts_changed), so a revoked token stops at once."""
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
@@ -313,6 +318,9 @@ class DeviceCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, device)
+
+    def clear(self) -> None:
+        self._entries = {}
 
 
 # --- staff management (the administrator's page) -------------------------------------------------

@@ -158,7 +158,7 @@ def replay(tx: Tx, ticket_id: int) -> IssuedTicket:
 def requeue(tx: Tx, token: str, device: str) -> IssuedTicket:
     """Put a no-show ticket back in its queue, behind the hall's configured number of waiting tickets."""
     rt: HallRuntime = tx.rt
-    ticket = next((t for t in rt.tickets.values() if t.track_token == token), None)
+    ticket = rt.by_track_token(token)
     if ticket is None:
         raise NotFound("no ticket of today with this code (未找到今日的该号票)")
     check_transition(ticket.state, TicketState.WAITING)

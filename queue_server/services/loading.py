@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -190,3 +191,72 @@ def close_day(tx: Tx, actor: str | None = None) -> int:
         actor=actor,
     )
     return count
+
+
+#: Events after which a runtime is reloaded whole rather than caught up ticket by ticket (rare: once a day).
+RELOAD_AFTER = frozenset({"day.closed"})
+_CALLS = frozenset({"ticket.called", "ticket.recalled"})
+_OPENS = frozenset({"window.opened", "window.taken_over"})
+
+
+def catch_up(conn: Connection, rt: HallRuntime) -> bool:
+    """Bring a runtime up to the hall's event log, which another process has written since; False: reload it.
+
+    Runs under the hall's lock (or without it for a read-only sync: the log is gap-free up to any seq that
+    is visible). What the other process changed is in its events: the tickets they name are read again,
+    the windows (a few rows) are read again, calls are added to the recent calls and finished services to
+    the service times, as the process that wrote them did in memory.
+    """
+    if service_day_of(conn, rt.hall.id) != rt.day:
+        return False
+    rows = conn.execute(
+        select(events.c.seq, events.c.type, events.c.at, events.c.actor, events.c.window, events.c.ticket_id,
+               events.c.payload)
+        .where(events.c.hall == rt.hall.id, events.c.seq > rt.last_seq)
+        .order_by(events.c.seq)
+    ).all()  # fmt: skip
+    if not rows:
+        return True
+    if any(r.type in RELOAD_AFTER for r in rows):
+        return False
+    ids = {r.ticket_id for r in rows if r.ticket_id is not None}
+    fresh = {r.id: r for r in conn.execute(select(tickets).where(tickets.c.id.in_(ids)))} if ids else {}
+    by_prefix = {c.prefix: c.code for c in rt.hall.categories}
+    for ticket_id in ids:
+        row = fresh.get(ticket_id)
+        old = rt.tickets.pop(ticket_id, None)
+        if old is not None:
+            rt.track(old)
+        if row is None or row.day != rt.day:
+            continue
+        code = by_prefix.get(row.number[:1])
+        if code is not None:
+            rt.counters[code] = max(rt.counters.get(code, 0), row.seq)
+        if row.idem_key is not None:
+            rt.requests[(row.device, row.idem_key)] = (row.body_hash, row.id)
+        if row.state in LIVE_STATES:
+            ticket = rt.tickets[row.id] = live_ticket(row)
+            rt.track(ticket)
+    for r in conn.execute(select(windows).where(windows.c.hall == rt.hall.id)):
+        live = rt.windows.get(r.number)
+        if live is not None:
+            live.state, live.clerk = WindowState(r.state), r.clerk
+            live.post = Post(r.post) if r.post else None
+            live.current_ticket, live.paused_reason = r.current_ticket, r.paused_reason
+            live.priority_streak, live.since = r.priority_streak, r.since
+    unknown = {r.actor for r in rows if r.type in _OPENS and r.actor and r.actor not in rt.clerk_names}
+    if unknown:
+        for u in conn.execute(select(users.c.username, users.c.display_name).where(users.c.username.in_(unknown))):
+            rt.clerk_names[u.username] = u.display_name
+    for r in rows:
+        if r.type in _CALLS and r.window is not None:
+            rt.recent_calls.append(RecentCall(json.loads(r.payload)["number"], r.window, r.at))
+        elif r.type == "ticket.finished" and (row := fresh.get(r.ticket_id)) is not None and row.called_at is not None:
+            rt.service_times.observe(row.category, (row.finished_at - row.called_at) / 1e6)
+    rt.last_seq = rows[-1].seq
+    return True
+
+
+def service_day_of(conn: Connection, hall_id: str) -> dt.date | None:
+    """The hall's current service day as stored (None before its first day)."""
+    return conn.execute(select(hall_state.c.service_day).where(hall_state.c.hall == hall_id)).scalar()

@@ -369,6 +369,7 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
     )
     save_window(tx, live)
     del rt.tickets[ticket.id]
+    rt.track(ticket)  # out of the token index too
     _emit_ticket(tx, ticket, "finished", staff, live, stored)
     return ticket, details
 

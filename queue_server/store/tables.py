@@ -188,3 +188,12 @@ appointments = Table(
 Index(
     "ix_appointments_slot", appointments.c.hall, appointments.c.day, appointments.c.slot_start, appointments.c.category
 )
+
+# Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
+# sessions or devices, so each process drops its cached logins and device tokens (PostgreSQL also NOTIFYs).
+generations = Table(
+    "generations",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

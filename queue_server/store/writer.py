@@ -1,14 +1,24 @@
-"""The single-writer store: every change runs in one thread, in one transaction, then is published.
+"""The store: every change of a process runs on its writer thread, in one transaction, then is published.
 
 SQLite allows one writer at a time; connections that fight for its lock sleep in its busy handler
-and lose both throughput and latency. So every change to a hall goes through one writer thread
-that owns one connection and the halls' in-memory runtime. Each change has the same shape:
+and lose both throughput and latency. So every change to a hall goes through one writer thread per
+process that owns one connection and the halls' in-memory runtime. Each change has the same shape:
 check the state, change rows and append events in one transaction, commit durably, and only then
 hand the serialized public messages to the publisher. A failing publisher never undoes a change.
 
 Changes that arrive together share one transaction and one durable commit (group commit): nobody is
 answered before the commit that holds their change, and the fsync, the dearest part of a change, is
 paid once for the group instead of once per kiosk tap.
+
+Several processes on one database (a county center on PostgreSQL): a transaction first locks the halls
+it touches (the backend's `lock_halls`: advisory locks in sorted order on PostgreSQL, the database's
+write lock on SQLite), then compares each hall's runtime with the newest `seq` of the hall's log. When
+another process wrote since, the runtime catches up from the log before anything is decided (the
+services' `catch_up`), so no process decides on a stale picture, and seq stays gap-free because it is
+taken under the lock. Events another process committed are published here too, in seq order, before
+this process's own: each process tells its subscribers every event of the hall exactly once. They are
+noticed through the database (PostgreSQL NOTIFY, or polling on SQLite; see `store/listener.py`) or at
+the next transaction on the hall, whichever comes first.
 """
 
 from __future__ import annotations
@@ -19,20 +29,24 @@ import datetime as dt
 import json
 import logging
 import queue
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from config.schema import Hall, HallConfig
 from queue_server.domain.errors import DomainError
 from queue_server.domain.workdays import WorkCalendar
+from queue_server.hall_view import ViewDelta, delta_of
 from queue_server.protocol import Message
 from queue_server.runtime import HallRuntime
-from queue_server.store.tables import events
+from queue_server.store.backends import backend_for
+from queue_server.store.tables import events, generations
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +54,13 @@ T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 Published = tuple[int, str]
 MAX_BATCH = 64  # jobs that share one transaction and one fsync when they arrive together
-Publisher = Callable[[str, list[Published]], None]
+#: Called on the writer thread after a commit: the hall, its new events in seq order, the read side's delta.
+Publisher = Callable[[str, list[Published], ViewDelta | None], None]
+#: Channels other processes LISTEN on (PostgreSQL): "hall:seq" after a hall's commit; the accounts generation.
+EVENTS_CHANNEL = "bianmin_events"
+ACCOUNTS_CHANNEL = "bianmin_accounts"
+#: A hall lock not had within this is an error (503, try again), never a hang.
+LOCK_TIMEOUT_MS = 5_000
 
 
 # Built once: SQLAlchemy then reuses its compiled form instead of building a cache key per event.
@@ -120,6 +140,9 @@ class Store:
 
     def __init__(self, engine: Engine, config: HallConfig, calendar: WorkCalendar, clock: Clock = utc_now) -> None:
         self.engine = engine
+        self.backend = backend_for(engine)
+        self.origin = secrets.token_hex(6)  # names this process's notifications, so it can ignore its own
+        self.reader = self.backend.reader_engine(engine)
         self.config = config
         self.calendar = calendar
         self.clock = clock
@@ -128,8 +151,14 @@ class Store:
         self._closed = False
         self._runtimes: dict[str, HallRuntime] = {}
         self._publisher: Publisher | None = None
-        # Set by the services package: loads a hall's runtime, and rolls the service day over.
+        #: Per hall, the last seq handed to the publisher by this process.
+        self._published: dict[str, int] = {}
+        self._syncing: set[str] = set()  # halls with a sync job queued (one is enough)
+        #: Called on the writer thread after a commit that changed accounts or devices (here or elsewhere).
+        self.on_accounts_changed: list[Callable[[], None]] = []
+        # Set by the services package: loads a hall's runtime, catches it up with the log, rolls the day over.
         self.loader: Callable[[Connection, Hall, dt.datetime], HallRuntime] | None = None
+        self.catch_up: Callable[[Connection, HallRuntime], bool] | None = None
         self.before_each: Callable[[Tx], None] | None = None
         # Tests turn this on: after every transaction the runtime checks itself against its own tickets.
         self.check_runtime = False
@@ -150,13 +179,18 @@ class Store:
         result: T = self._submit(_Job("hall", hall_id, fn)).result()
         return result
 
-    async def run_global(self, fn: Callable[[Connection, dt.datetime], T]) -> T:
-        """Run fn in a transaction that touches no hall (accounts, devices), on the writer thread."""
-        result: T = await self._submit_async(_Job("global", None, fn))
+    async def run_global(self, fn: Callable[[Connection, dt.datetime], T], *, invalidates: bool = True) -> T:
+        """Run fn in a transaction that touches no hall (accounts, devices), on the writer thread.
+
+        `invalidates`: the change may make a cached login or device token wrong (a revoked device, a
+        deactivated clerk, a changed role, a logout), so every process drops its caches after the commit.
+        A new session invalidates nothing.
+        """
+        result: T = await self._submit_async(_Job("global" if invalidates else "global-quiet", None, fn))
         return result
 
-    def run_global_sync(self, fn: Callable[[Connection, dt.datetime], T]) -> T:
-        result: T = self._submit(_Job("global", None, fn)).result()
+    def run_global_sync(self, fn: Callable[[Connection, dt.datetime], T], *, invalidates: bool = True) -> T:
+        result: T = self._submit(_Job("global" if invalidates else "global-quiet", None, fn)).result()
         return result
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
@@ -164,8 +198,38 @@ class Store:
         return await asyncio.to_thread(self._read, fn)
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return fn(conn)
+
+    def request_sync(self, hall_id: str) -> None:
+        """Catch the hall up with the log and publish what other processes committed (from any thread)."""
+        if self._closed or hall_id in self._syncing:
+            return
+        self._syncing.add(hall_id)
+        self._jobs.put(_Job("sync", hall_id, _no_change))
+
+    def published_seq(self, hall_id: str) -> int:
+        """The last seq of the hall this process has published (0 before it knew the hall)."""
+        return self._published.get(hall_id, 0)
+
+    def accounts_changed(self) -> None:
+        """Another process changed accounts or devices: drop what this process cached."""
+        for callback in self.on_accounts_changed:
+            try:
+                callback()
+            except Exception:
+                log.exception("dropping cached accounts failed")
+
+    def refresh_views(self) -> None:
+        """Send the read side a whole copy of every hall (at start-up), loading halls not loaded yet."""
+
+        def mark() -> None:
+            for rt in self._runtimes.values():
+                rt.full = True
+
+        self._submit(_Job("call", None, mark)).result()
+        for hall in self.config.halls:
+            self._submit(_Job("sync", hall.id, _no_change)).result()
 
     def _submit(self, job: _Job) -> Future[Any]:
         """Queue a job for the writer; its answer comes through a thread-safe future."""
@@ -222,19 +286,32 @@ class Store:
     def _commit_group(self, jobs: list[_Job]) -> None:
         """Run jobs in one transaction and commit once (one fsync for all of them: group commit).
 
-        A job refused by a domain rule before it wrote anything simply gets its error. A job that fails
-        after writing, or any other failure, rolls the whole transaction back: the runtimes are rebuilt
-        from the database and each job runs again in a transaction of its own.
+        The halls the jobs touch are locked first, in sorted order, and caught up with the log. A job
+        refused by a domain rule before it wrote anything simply gets its error. A job that fails after
+        writing, or any other failure, rolls the whole transaction back: the runtimes are rebuilt from the
+        database and each job runs again in a transaction of its own.
         """
         if not jobs:
             return
-        conn = self._connection()
+        for job in jobs:
+            if job.kind == "sync":
+                self._syncing.discard(job.hall or "")
+        halls = sorted({job.hall for job in jobs if job.hall is not None})
+        missed: dict[str, list[Published]] = {}
         try:
+            conn = self._connection()
             with conn.begin():
+                if halls:
+                    self.backend.lock_halls(conn, halls, LOCK_TIMEOUT_MS)
+                for hall_id in halls:
+                    missed[hall_id] = self._ready(conn, hall_id)
                 for job in jobs:
                     self._run_one(conn, job)
+                self._announce(conn, jobs)
         except BaseException as error:
             self._runtimes.clear()
+            if isinstance(error, DBAPIError):  # the connection may be broken (a database restart): open a new one
+                self._drop_connection()
             if len(jobs) == 1:
                 self._answer(jobs, [(False, error)])
             else:
@@ -242,23 +319,77 @@ class Store:
                     job.reset()
                     self._commit_group([job])
             return
-        published: dict[str, list[Published]] = {}
+        published: dict[str, list[Published]] = {h: list(m) for h, m in missed.items()}
         for job in jobs:
             if job.tx is not None and job.tx.published:
                 published.setdefault(job.tx.rt.hall.id, []).extend(job.tx.published)
-        for hall_id, messages in published.items():
-            if self._publisher is not None:
-                try:
-                    self._publisher(hall_id, messages)  # the group's events of a hall in one hand-over, in order
-                except Exception:  # a failing subscriber never undoes a change
-                    log.exception("publishing events of hall %s failed", hall_id)
+        worked = {job.hall for job in jobs if job.kind == "hall"}
+        for hall_id in halls:
+            self._publish(hall_id, published.get(hall_id, []), hall_id in worked)
+        if any(job.kind == "global" for job in jobs):
+            self.accounts_changed()
         self._answer(jobs, [(False, j.error) if j.error is not None else (True, j.result) for j in jobs])
+
+    def _ready(self, conn: Connection, hall_id: str) -> list[Published]:
+        """Load or catch up the hall's runtime (its lock is held); return its events not yet published here."""
+        now = self.clock()
+        rt = self._runtimes.get(hall_id)
+        newest = conn.execute(select(func.max(events.c.seq)).where(events.c.hall == hall_id)).scalar() or 0
+        if rt is not None and rt.last_seq != newest:
+            assert self.catch_up is not None
+            if rt.last_seq > newest or not self.catch_up(conn, rt):  # behind a restored database, or a new day
+                rt = None
+        if rt is None:
+            if self.loader is None:
+                raise RuntimeError("the store has no runtime loader")
+            rt = self._runtimes[hall_id] = self.loader(conn, self.config.hall(hall_id), now)
+        done = self._published.setdefault(hall_id, rt.last_seq)
+        if done >= rt.last_seq:
+            return []
+        rows = conn.execute(
+            select(events.c.seq, events.c.public)
+            .where(events.c.hall == hall_id, events.c.seq > done, events.c.seq <= rt.last_seq)
+            .order_by(events.c.seq)
+        )
+        return [(r.seq, r.public) for r in rows]
+
+    def _announce(self, conn: Connection, jobs: list[_Job]) -> None:
+        """Tell other processes what this transaction commits (delivered at commit, or never)."""
+        emitted = {job.tx.rt.hall.id: job.tx.rt.last_seq for job in jobs if job.tx is not None and job.tx.published}
+        for hall_id, seq in emitted.items():
+            self.backend.notify(conn, EVENTS_CHANNEL, f"{hall_id}:{seq}:{self.origin}")
+        if any(job.kind == "global" for job in jobs):
+            conn.execute(
+                update(generations).where(generations.c.name == "accounts").values(value=generations.c.value + 1)
+            )
+            self.backend.notify(conn, ACCOUNTS_CHANNEL, self.origin)
+
+    def _publish(self, hall_id: str, messages: list[Published], worked: bool) -> None:
+        """Hand a hall's new events (in seq order) and the read side's delta over, after commit.
+
+        `worked`: a job ran on the hall, which may have changed what the read side shows without an event
+        (a clerk's new display name).
+        """
+        rt = self._runtimes.get(hall_id)
+        if messages:
+            self._published[hall_id] = messages[-1][0]
+        if rt is None or self._publisher is None:
+            return
+        delta = delta_of(rt) if (worked or rt.changed or rt.full or messages) else None
+        if delta is None and not messages:
+            return
+        try:
+            self._publisher(hall_id, messages, delta)  # the group's events of a hall in one hand-over, in order
+        except Exception:  # a failing subscriber never undoes a change
+            log.exception("publishing events of hall %s failed", hall_id)
 
     @staticmethod
     def _answer(jobs: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
         """Hand each job its result or error: thread-safe futures directly, event-loop futures in one call per loop."""
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for job, (ok, value) in zip(jobs, outcomes, strict=True):
+            if not ok and job.kind == "sync":
+                log.warning("catching hall %s up failed: %s", job.hall, value)
             if job.waiter is not None:
                 loop, waiter = job.waiter
                 by_loop.setdefault(loop, []).append((waiter, ok, value))
@@ -273,15 +404,11 @@ class Store:
 
     def _run_one(self, conn: Connection, job: _Job) -> None:
         now = self.clock()
-        if job.kind == "global":
+        if job.kind in ("global", "global-quiet"):
             job.result = job.fn(conn, now)
             return
         assert job.hall is not None
-        rt = self._runtimes.get(job.hall)
-        if rt is None:
-            if self.loader is None:
-                raise RuntimeError("the store has no runtime loader")
-            rt = self._runtimes[job.hall] = self.loader(conn, self.config.hall(job.hall), now)
+        rt = self._runtimes[job.hall]  # loaded and caught up by _ready
         tx = Tx(conn=conn, rt=rt, now=now, calendar=self.calendar)
         try:
             if self.before_each is not None:
@@ -298,9 +425,16 @@ class Store:
         job.tx = tx
 
     def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.engine.connect()
         return self._conn
+
+    def _drop_connection(self) -> None:
+        """After a failure that may have broken the connection: the next transaction opens a fresh one."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
     def forget_runtimes(self) -> None:
         """Drop every cached runtime (the next transaction reloads it from the database)."""
@@ -322,6 +456,10 @@ class Store:
         self.engine.dispose()
 
 
+def _no_change(_tx: Tx) -> None:
+    """A sync job's work: none (loading or catching up the hall, and publishing, is what it is for)."""
+
+
 def _settle(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
     """On the caller's loop: set each waiting future (a caller that gave up is skipped)."""
     for waiter, ok, value in answers:
@@ -337,7 +475,7 @@ def _settle(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 class _Job:
     """A piece of work for the writer thread: a hall transaction, an accounts transaction, or maintenance."""
 
-    kind: str  # "hall", "global", "call", "stop"
+    kind: str  # "hall", "sync", "global", "global-quiet", "call", "stop"
     hall: str | None
     fn: Callable[..., Any]
     future: Future[Any] | None = None

@@ -2,7 +2,7 @@
 
 The "nothing acknowledged is ever lost" bar is checked three ways: what the clients were told
 (every 201, by Idempotency-Key), what the API says afterwards (ticket status by track token, the
-board, the audit trail), and what the SQLite file holds. The checks here are the parts the
+board, the audit trail), and what the database holds. The checks here are the parts the
 concurrency test and the crash test share.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import sqlalchemy
 
 from config.schema import Hall
 
@@ -229,7 +230,7 @@ def replay(events: list[dict[str, Any]]) -> tuple[dict[int, Trace], dict[int, in
     return traces, current
 
 
-# --- the SQLite file -------------------------------------------------------------------------
+# --- the database, read directly -----------------------------------------------------------
 
 
 @dataclass
@@ -239,25 +240,35 @@ class DbView:
     windows: list[dict[str, Any]]
 
 
-def read_db(path: Path) -> DbView:
-    """Everything the checks need, read straight from the SQLite file (the WAL included)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        conn.row_factory = sqlite3.Row
-
-        def rows(sql: str) -> list[dict[str, Any]]:
-            return [dict(r) for r in conn.execute(sql, (HALL,))]
-
-        return DbView(
-            tickets=rows("SELECT * FROM tickets WHERE hall = ? ORDER BY id"),
-            events=[
-                {**e, "payload": json.loads(e["payload"])}
-                for e in rows("SELECT seq, type, window, ticket_id, payload FROM events WHERE hall = ? ORDER BY seq")
-            ],
-            windows=rows("SELECT * FROM windows WHERE hall = ? ORDER BY number"),
-        )
-    finally:
-        conn.close()
+def read_db(db: str | Path) -> DbView:
+    """Everything the checks need, read straight from the database: a SQLite file (its WAL included) or a URL."""
+    queries = {
+        "tickets": "SELECT * FROM tickets WHERE hall = :hall ORDER BY id",
+        "events": 'SELECT seq, type, "window", ticket_id, payload FROM events WHERE hall = :hall ORDER BY seq',
+        "windows": "SELECT * FROM windows WHERE hall = :hall ORDER BY number",
+    }
+    found: dict[str, list[dict[str, Any]]] = {}
+    if "://" in str(db):
+        engine = sqlalchemy.create_engine(str(db), poolclass=sqlalchemy.NullPool)
+        try:
+            with engine.connect() as conn:
+                for name, sql in queries.items():
+                    found[name] = [dict(r._mapping) for r in conn.execute(sqlalchemy.text(sql), {"hall": HALL})]
+        finally:
+            engine.dispose()
+    else:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)  # read-only: it must not recover anything
+        try:
+            conn.row_factory = sqlite3.Row
+            for name, sql in queries.items():
+                found[name] = [dict(r) for r in conn.execute(sql, {"hall": HALL})]
+        finally:
+            conn.close()
+    return DbView(
+        tickets=found["tickets"],
+        events=[{**e, "payload": json.loads(e["payload"])} for e in found["events"]],
+        windows=found["windows"],
+    )
 
 
 def check_numbering(db: DbView, hall: Hall) -> dict[tuple[str, str], int]:
@@ -306,7 +317,7 @@ def check_db(db: DbView, book: IssueBook, hall: Hall) -> dict[int, Trace]:
     check_numbering(db, hall)
 
     # The event log: gapless, and telling the same story as the ticket rows.
-    check_seqs([e["seq"] for e in db.events], "SQLite events")
+    check_seqs([e["seq"] for e in db.events], "stored events")
     traces, current = replay(db.events)
     assert set(traces) == set(by_id), (
         f"tickets without an issued event: {sorted(set(by_id) - set(traces))[:10]}; "

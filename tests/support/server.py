@@ -87,13 +87,27 @@ class RunningServer:
 
 
 def start_server(
-    db: Path, clock: Callable[[], object] | None = None, config: HallConfig | None = None, port: int | None = None
+    db: str | Path,
+    clock: Callable[[], object] | None = None,
+    config: HallConfig | None = None,
+    port: int | None = None,
 ) -> RunningServer:
-    """Start a server on `db`; on a free port unless `port` is given (to restart a server where it was)."""
+    """Start a server on `db` (a SQLite path or a database URL); on a free port unless `port` is given.
+
+    The test binds the listening socket itself and hands it to uvicorn: no other test (another xdist
+    worker, an outgoing connection) can take the port between choosing it and listening on it.
+    """
     config = config or demo_config()
+    listener = socket.socket()
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart on the port it had
+        listener.bind(("127.0.0.1", port or 0))
+    except OSError:
+        listener.close()
+        raise
+    port = int(listener.getsockname()[1])
     store = open_store(config, db, clock) if clock else open_store(config, db)  # type: ignore[arg-type]
     store.check_runtime = True
-    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(store),
@@ -105,11 +119,13 @@ def start_server(
             lifespan="on",
         )
     )
-    thread = threading.Thread(target=server.run, daemon=True, name="test-server")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="test-server")
     thread.start()
     deadline = time.monotonic() + STARTUP_S
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
+            listener.close()
+            store.close()
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     return RunningServer(f"http://127.0.0.1:{port}", store, config, server, thread)
@@ -141,11 +157,12 @@ class ServerProcess:
             self.process.wait()
 
 
-def spawn_server(db: Path, log: Path, port: int | None = None, attempts: int = 3) -> ServerProcess:
-    """Start `bianmin serve` on `db` and return once this very child listens (its own log line says so).
+def spawn_server(db: str | Path, log: Path, port: int | None = None, attempts: int = 3) -> ServerProcess:
+    """Start `bianmin serve` on `db` (a SQLite path or a database URL); return once this very child listens.
 
-    Any answer on the port is not enough: a server of a test running beside this one may have taken the
-    port between free_port() and the bind. A child that does not make it is reaped, and another port tried.
+    Its own log line must say so; any answer on the port is not enough: a server of a test running beside
+    this one may have taken the port between free_port() and the bind. A child that does not make it is
+    reaped, and another port tried.
     """
     port = port or free_port()
     for _attempt in range(attempts):

@@ -54,4 +54,5 @@ class Backend:
     @staticmethod
     def hall_key(hall: str) -> int:
         """A stable signed 64-bit number for a hall (advisory lock keys)."""
-        return int.from_bytes(hashlib.blake2b(f"bianmin:hall:{hall}".encode(), digest_size=8).digest(), "big", signed=True)
+        digest = hashlib.blake2b(f"bianmin:hall:{hall}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)

@@ -9,6 +9,9 @@ from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, 
 
 from queue_server.store.backends.base import Backend, Features
 
+# isolation_level=None: the driver opens no transaction by itself; the "begin" listeners below do.
+_CONNECT = {"check_same_thread": False, "timeout": 10, "isolation_level": None}
+
 
 class SqliteBackend(Backend):
     name = "sqlite"
@@ -26,15 +29,14 @@ class SqliteBackend(Backend):
     def make_engine(self, url: str) -> Engine:
         if ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: the driver opens no transaction by itself; the "begin" listener below does.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None})
+        engine = create_engine(url, connect_args=_CONNECT)
         event.listen(engine, "connect", _pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
 
     def reader_engine(self, writer: Engine) -> Engine:
         # Readers must not take the write lock: their transactions begin DEFERRED (a WAL snapshot).
-        engine = create_engine(writer.url, connect_args={"check_same_thread": False, "timeout": 10, "isolation_level": None})
+        engine = create_engine(writer.url, connect_args=_CONNECT)
         event.listen(engine, "connect", _pragmas)
         event.listen(engine, "begin", _begin_deferred)
         return engine

@@ -1,0 +1,25 @@
+"""The application factory of a worker process (`bianmin serve --workers N`, or `uvicorn --factory`).
+
+Each worker opens its own store on the database named by BIANMIN_DB (and the configuration file in
+BIANMIN_CONFIG, the bundled demo hall when empty); the parent process has run the migrations.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from config.loader import default_config_path, load_config
+
+
+def create() -> FastAPI:
+    from queue_server.api.app import create_app
+    from queue_server.server import open_store, quiet_collector
+
+    config_file = os.environ.get("BIANMIN_CONFIG") or default_config_path()
+    store = open_store(load_config(Path(config_file)), os.environ["BIANMIN_DB"], migrate=False)
+    app = create_app(store, owns_store=True)
+    quiet_collector()
+    return app

@@ -1,0 +1,30 @@
+"""Fixtures for every test: a throwaway PostgreSQL cluster, started the first time a test asks for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.pg import PgCluster, PgUnavailable
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A running PostgreSQL cluster of this test session (of this xdist worker), removed at the end.
+
+    Without the server binaries the PostgreSQL tests skip with the reason, except under CI=true, where
+    they must run: there a missing PostgreSQL is a failure.
+    """
+    try:
+        cluster = PgCluster()
+    except PgUnavailable as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {missing}")
+        pytest.skip(str(missing))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
