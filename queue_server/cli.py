@@ -14,6 +14,7 @@ from display_board.cli import board as board_command
 from kiosk.cli import kiosk as kiosk_command
 from printer.cli import print_preview, print_test
 from queue_server.simulation.cli import simulate
+from queue_server.store.cli import db as db_group
 
 DEFAULT_DB = Path("var") / "bianmin.db"
 
@@ -54,6 +55,7 @@ main.add_command(board_command)
 main.add_command(kiosk_command)
 main.add_command(print_test)
 main.add_command(print_preview)
+main.add_command(db_group)
 
 
 @main.command()
