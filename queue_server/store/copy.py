@@ -110,9 +110,13 @@ def _engine(db: str, role: str, *, must_exist: bool) -> Engine:
     return engine
 
 
+def _reason(error: Exception) -> str:
+    """The driver's own first line (never the SQL and its parameters, which SQLAlchemy would add)."""
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or ["unknown error"])[0]
+
+
 def _connect_error(role: str, db: str, error: Exception) -> CopyError:
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    return CopyError(f"{role} {shown(db)}: cannot use the database (无法连接数据库): {reason}")
+    return CopyError(f"{role} {shown(db)}: cannot use the database (无法使用该数据库): {_reason(error)}")
 
 
 def copy_database(source: str, target: str, halls: Sequence[str] | None = None, batch: int = BATCH) -> CopyReport:
@@ -158,7 +162,9 @@ def _copy(src: Engine, dst: Engine, source: str, target: str, halls: Sequence[st
                 backend_for(write).reset_id_sequences(write, [*KEPT_IDS, users.c.id])
                 _verify(read, write, chosen, report)
     except DBAPIError as error:
-        raise _connect_error("copy failed, nothing written;", target, error) from None
+        raise CopyError(
+            f"the copy to {shown(target)} failed and nothing was written (复制失败，未写入任何数据): {_reason(error)}"
+        ) from None
     finally:
         if reader is not src:
             reader.dispose()

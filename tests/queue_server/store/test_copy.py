@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, update
 
 from config.schema import HallConfig
 from queue_server.cli import main
 from queue_server.store.engine import database_url
-from queue_server.store.tables import events, staff_halls, tickets, users
+from queue_server.store.tables import devices, events, hall_state, staff_halls, tickets, users, windows
 from tests.support.clock import FakeClock
 from tests.support.halls import OTHER_HALL, two_halls
 from tests.support.server import HALL, RunningServer, start_server
@@ -179,6 +179,24 @@ def test_a_target_that_has_the_hall_is_refused_and_left_as_it_was(history: Histo
     assert count(target, events, events.c.hall == OTHER_HALL) == history.there.seq()
     assert count(target, staff_halls, staff_halls.c.hall == OTHER_HALL) == 1  # wangfang
     assert count(target, users) == 3
+
+
+def test_a_copy_that_fails_midway_leaves_the_target_as_it_was(history: History, target: str) -> None:
+    """A target ticket of another hall holds a tracking token the copy needs: the insert fails after others."""
+    assert copy("--from", history.db, "--to", target, "--hall", OTHER_HALL).exit_code == 0
+    engine = create_engine(database_url(target))
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(tickets).where(tickets.c.hall == OTHER_HALL).values(track_token=history.called))
+    finally:
+        engine.dispose()
+    before = {t.name: count(target, t) for t in (hall_state, windows, devices, tickets, events, users)}
+    failed = copy("--from", history.db, "--to", target, "--hall", HALL, "--batch", "1")
+    assert failed.exit_code == 1, failed.output
+    assert "failed and nothing was written (复制失败，未写入任何数据)" in failed.output
+    assert "Traceback" not in failed.output and "INSERT" not in failed.output
+    assert {t.name: count(target, t) for t in (hall_state, windows, devices, tickets, events, users)} == before
+    assert count(target, windows, windows.c.hall == HALL) == 0
 
 
 def test_an_account_of_every_hall_becomes_one_of_the_copied_hall(history: History, tmp_path: Path) -> None:
