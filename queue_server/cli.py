@@ -14,6 +14,7 @@ from display_board.cli import board as board_command
 from kiosk.cli import kiosk as kiosk_command
 from printer.cli import print_preview, print_test
 from queue_server.simulation.cli import simulate
+from queue_server.store.cli import db as db_group
 
 DEFAULT_DB = Path("var") / "bianmin.db"
 
@@ -54,6 +55,7 @@ main.add_command(board_command)
 main.add_command(kiosk_command)
 main.add_command(print_test)
 main.add_command(print_preview)
+main.add_command(db_group)
 
 
 @main.command()
@@ -100,9 +102,18 @@ def user() -> None:
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="the name shown on boards and in reports, e.g. 张丽")
 @click.option("--role", type=click.Choice(["clerk", "manager", "admin"]), default="clerk", show_default=True)
+@click.option(
+    "--hall",
+    "halls",
+    multiple=True,
+    help="a hall the account belongs to (repeat for several); default: the configuration's only hall,"
+    " or every hall for an admin",
+)
 @config_option
 @db_option
-def user_add(username: str, display_name: str, role: str, config_file: Path | None, db: str) -> None:
+def user_add(
+    username: str, display_name: str, role: str, halls: tuple[str, ...], config_file: Path | None, db: str
+) -> None:
     """Add a staff account; the password is read from standard input (one line)."""
     from queue_server.errors import ServiceError
     from queue_server.server import open_store
@@ -112,16 +123,23 @@ def user_add(username: str, display_name: str, role: str, config_file: Path | No
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise click.ClickException("no password on standard input")
-    store = open_store(_load(config_file), db)
+    loaded = _load(config_file)
+    try:
+        scope = accounts.default_halls(accounts.Role(role), halls, [h.id for h in loaded.halls])
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    store = open_store(loaded, db)
     try:
         store.run_global_sync(
-            lambda conn, now: accounts.add_user(conn, to_us(now), username, display_name, accounts.Role(role), password)
+            lambda conn, now: accounts.add_user(
+                conn, to_us(now), username, display_name, accounts.Role(role), password, scope
+            )
         )
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
-    click.echo(f"added {role} {username} ({display_name})")
+    click.echo(f"added {role} {username} ({display_name}) of {', '.join(sorted(scope)) if scope else 'every hall'}")
 
 
 @main.group()

@@ -89,6 +89,7 @@ class HallViews:
                 tickets={i: t for i, t in delta.tickets.items() if t is not None},
                 windows=delta.windows,
                 service_times=FrozenTimes(delta.service_means),  # type: ignore[arg-type]
+                replica=True,
             )
             self._views[hall] = view
         else:
@@ -105,3 +106,4 @@ class HallViews:
         view.recent_calls = deque(delta.recent_calls, maxlen=RECENT_CALLS)
         view.clerk_names = delta.clerk_names
         view.changed.clear()
+        view.forget_forecast()

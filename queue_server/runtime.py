@@ -16,7 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from config.schema import Hall
-from queue_server.domain.estimate import QueueCounts, ServiceTimes, WindowLoad, queue_counts
+from queue_server.domain.estimate import Estimate, Forecast, QueueCounts, ServiceTimes, WindowLoad, queue_counts
+from queue_server.domain.queue_index import QueueIndex
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import CALLABLE, Priority, TicketState
 from queue_server.domain.windows import Post, WindowState
@@ -82,65 +83,74 @@ class HallRuntime:
     requests: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     clerk_names: dict[str, str] = field(default_factory=dict)
     recent_calls: deque[RecentCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
-    # The tickets routing may call and their counts, kept in step by track(): every call and estimate reads them.
-    _queue: dict[int, QueuedTicket] = field(default_factory=dict)
-    _untargeted: dict[str, int] = field(default_factory=dict)
-    _priority: dict[str, int] = field(default_factory=dict)
+    #: The tickets routing may call, with their ranks and counts, kept in step by track(): calls and estimates read it.
+    index: QueueIndex = field(default_factory=QueueIndex)
     #: The live tickets by tracking token (the phone's status read), kept in step by track().
     by_token: dict[str, int] = field(default_factory=dict)
     #: Tickets added, changed or dropped since the read side was last told (see Store's view deltas).
     changed: set[int] = field(default_factory=set)
     #: The read side must be rebuilt from this runtime as a whole (it was just loaded).
     full: bool = True
+    #: A read-side replica: changed only by whole deltas, so one forecast serves every read until the next one.
+    replica: bool = False
+    _forecast: Forecast | None = None
 
     def __post_init__(self) -> None:
-        for ticket in self.tickets.values():
-            self.track(ticket)
+        self.index = QueueIndex(t.queued() for t in self.tickets.values() if t.state in CALLABLE)
+        self.by_token = {t.track_token: t.id for t in self.tickets.values()}
 
     def track(self, ticket: LiveTicket) -> None:
         """Bring the routing queue, its counts and the token index in step with a ticket added, changed or dropped."""
         self.changed.add(ticket.id)
-        old = self._queue.pop(ticket.id, None)
-        if old is not None:
-            self._count(old, -1)
+        self._forecast = None
         if ticket.id in self.tickets:
             self.by_token[ticket.track_token] = ticket.id
             if ticket.state in CALLABLE:
-                new = ticket.queued()
-                self._queue[ticket.id] = new
-                self._count(new, 1)
+                self.index.put(ticket.queued())
+                return
         else:
             self.by_token.pop(ticket.track_token, None)
-
-    def _count(self, queued: QueuedTicket, step: int) -> None:
-        if queued.target_window is None:
-            self._untargeted[queued.category] = self._untargeted.get(queued.category, 0) + step
-            if queued.priority is not Priority.ORDINARY:
-                self._priority[queued.category] = self._priority.get(queued.category, 0) + step
+        self.index.discard(ticket.id)
 
     def queued(self) -> list[QueuedTicket]:
-        return list(self._queue.values())
+        return list(self.index)
 
     def counts(self) -> QueueCounts:
-        return QueueCounts(self._untargeted, self._priority)
+        return self.index.counts()
 
     def by_track_token(self, token: str) -> LiveTicket | None:
         ticket_id = self.by_token.get(token)
         return self.tickets.get(ticket_id) if ticket_id is not None else None
+
+    def estimate(self, ticket: LiveTicket) -> Estimate | None:
+        """One queued ticket's estimate from its rank and the counts: O(log n), never the whole queue."""
+        queued = self.index.get(ticket.id)
+        if queued is None:
+            return None
+        forecast = self._forecast
+        if forecast is None:
+            forecast = Forecast(self.counts().untargeted, self.window_loads(), self.service_times.snapshot())
+            if self.replica:  # the writer's own runtime changes its windows in place: it never keeps one
+                self._forecast = forecast
+        return forecast.estimate(queued, self.index.rank(ticket.id))
+
+    def forget_forecast(self) -> None:
+        self._forecast = None
 
     def verify(self) -> None:
         """Check the routing queue and its counts against the tickets (the tests run it after every transaction)."""
         if self.by_token != {t.track_token: t.id for t in self.tickets.values()}:
             raise AssertionError("token index out of step")
         expected = {t.id: t.queued() for t in self.tickets.values() if t.state in CALLABLE}
-        if expected != self._queue:
-            raise AssertionError(f"routing queue out of step: {self._queue} != {expected}")
+        mine = {t.id: t for t in self.index}
+        if expected != mine:
+            raise AssertionError(f"routing queue out of step: {mine} != {expected}")
         counted = queue_counts(list(expected.values()))
-        mine = QueueCounts(
-            {c: n for c, n in self._untargeted.items() if n}, {c: n for c, n in self._priority.items() if n}
-        )
-        if counted != mine:
-            raise AssertionError(f"queue counts out of step: {mine} != {counted}")
+        held = self.index.counts()
+        if QueueCounts(dict(counted.untargeted), dict(counted.priority)) != QueueCounts(
+            dict(held.untargeted), dict(held.priority)
+        ):
+            raise AssertionError(f"queue counts out of step: {held} != {counted}")
 
     def window_loads(self) -> list[WindowLoad]:
         loads = []

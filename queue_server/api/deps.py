@@ -50,7 +50,20 @@ def _bearer(authorization: str | None) -> str:
 Token = Annotated[str, Depends(bearer_token)]
 
 
-async def current_staff(state: State, token: Token) -> Staff:
+async def current_staff(request: Request, state: State, token: Token) -> Staff:
+    """The logged-in staff member; on a route of one hall (`/halls/{hall}/...`), one who belongs to it.
+
+    Every staff route depends on this (directly or through `supervisor` / `admin`), so no route of a
+    hall can forget the hall check: tests/queue_server/test_api_hall_scope.py walks the app's routes.
+    """
+    staff = await _logged_in(state, token)
+    hall = request.path_params.get("hall")
+    if hall is not None:
+        staff.check_hall(hall)
+    return staff
+
+
+async def _logged_in(state: ServerState, token: str) -> Staff:
     if token.startswith(accounts.DEVICE_TOKEN_PREFIX):
         raise Forbidden("a device token cannot be used for staff actions (设备令牌无权进行此操作)")
     now_us = to_us(state.store.clock())

@@ -31,12 +31,14 @@ class LoginAnswer(BaseModel):
     username: str
     display_name: str
     role: str
+    halls: list[str] | None  # the halls this account may act in; null: every hall
 
 
 class Me(BaseModel):
     username: str
     display_name: str
     role: str
+    halls: list[str] | None
 
 
 @router.post("/login", response_model=LoginAnswer, dependencies=[Depends(limited("login"))])
@@ -51,6 +53,7 @@ async def login(body: LoginRequest, state: State) -> LoginAnswer:
         username=result.staff.username,
         display_name=result.staff.display_name,
         role=result.staff.role.value,
+        halls=_halls(result.staff),
     )
 
 
@@ -62,4 +65,8 @@ async def logout(state: State, staff: StaffDep, token: Token) -> None:
 
 @router.get("/me", response_model=Me)
 async def me(staff: StaffDep) -> Me:
-    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value)
+    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value, halls=_halls(staff))
+
+
+def _halls(staff: accounts.Staff) -> list[str] | None:
+    return None if staff.halls is None else sorted(staff.halls)

@@ -1,4 +1,4 @@
-"""Staff accounts and roles (administrators only): list, add, change role or name, deactivate, reset password."""
+"""Staff accounts, roles and halls: administrators manage them; a hall's supervisors list the hall's staff."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from queue_server.api.deps import AdminDep, State
+from config.schema import Slug
+from queue_server.api.deps import AdminDep, HallDep, State, SupervisorDep
+from queue_server.api.state import ServerState
+from queue_server.errors import BadRequest
 from queue_server.services import accounts, login
 from queue_server.store.writer import Tx, from_us, to_us
 
-router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+router = APIRouter(tags=["staff"])
+STAFF = "/api/v1/staff"
 log = logging.getLogger(__name__)
 
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{1,47}$")]
 RoleName = Literal["admin", "manager", "clerk"]
+Halls = Annotated[list[Slug], Field(max_length=500)] | None
 
 
 class Body(BaseModel):
@@ -33,6 +38,7 @@ class StaffOut(BaseModel):
     active: bool
     locked: bool  # too many failed logins: waiting before the next attempt
     created_at: dt.datetime
+    halls: list[str] | None  # the halls the account may act in; null: every hall
 
 
 class NewStaff(Body):
@@ -40,12 +46,15 @@ class NewStaff(Body):
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: RoleName
     password: Annotated[str, Field(min_length=1, max_length=200)]
+    # Left out: the configuration's only hall (several halls: name them); null: every hall (administrators).
+    halls: Halls = None
 
 
 class StaffChange(Body):
     display_name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     role: RoleName | None = None
     active: bool | None = None
+    halls: Halls = None  # given: the account's new halls (null: every hall, administrators only)
 
 
 class NewPassword(Body):
@@ -61,6 +70,7 @@ def _out(account: accounts.StaffAccount) -> StaffOut:
         active=account.active,
         locked=account.locked,
         created_at=from_us(account.created_at_us),
+        halls=None if account.halls is None else sorted(account.halls),
     )
 
 
@@ -68,31 +78,58 @@ def _find(accounts_list: list[accounts.StaffAccount], username: str) -> StaffOut
     return _out(next(a for a in accounts_list if a.username == username))
 
 
-@router.get("", response_model=list[StaffOut])
+def _scope(state: ServerState, body: NewStaff | StaffChange) -> frozenset[str] | None:
+    """The halls the body names, checked against the configuration; None: every hall."""
+    known = [h.id for h in state.config.halls]
+    if "halls" not in body.model_fields_set:
+        if len(known) > 1:
+            raise BadRequest(f"name the account's halls (请指定所属大厅): one or more of {', '.join(known)}")
+        return frozenset(known)
+    if body.halls is None:
+        return None
+    return accounts.check_halls(body.halls, known)
+
+
+@router.get(STAFF, response_model=list[StaffOut])
 async def list_staff(state: State, admin: AdminDep) -> list[StaffOut]:
-    """Every staff account, deactivated ones too."""
-    found = await state.store.read(lambda conn: accounts.list_users(conn, to_us(state.store.clock())))
+    """Every staff account, deactivated ones too; an administrator of some halls sees the accounts of those."""
+    found = await state.store.read(lambda conn: accounts.list_users(conn, to_us(state.store.clock()), admin.halls))
     return [_out(a) for a in found]
 
 
-@router.post("", response_model=StaffOut, status_code=201)
+@router.get("/api/v1/halls/{hall}/staff", response_model=list[StaffOut])
+async def hall_staff(hall: HallDep, state: State, _staff: SupervisorDep) -> list[StaffOut]:
+    """The accounts that may act in this hall (its own and those of every hall)."""
+    found = await state.store.read(lambda conn: accounts.list_users(conn, to_us(state.store.clock()), [hall.id]))
+    return [_out(a) for a in found]
+
+
+@router.post(STAFF, response_model=StaffOut, status_code=201)
 async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
-    """A new account; the administrator gives its first password."""
+    """A new account; the administrator gives its first password and its halls."""
     username = body.username.strip().lower()
+    halls = _scope(state, body)
+    if halls is None and body.role != "admin":
+        raise BadRequest("only an administrator may belong to every hall (仅系统管理员可属于全部大厅)")
+    accounts.check_manages(admin, halls)
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
 
     def add(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
-        accounts.add_user(conn, to_us(now), username, body.display_name, accounts.Role(body.role), password)
+        role = accounts.Role(body.role)
+        accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls)
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)
-    log.info("staff %s added by %s as %s", username, admin.username, body.role)
+    log.info("staff %s added by %s as %s of %s", username, admin.username, body.role, halls or "every hall")
     return _find(found, username)
 
 
-@router.patch("/{username}", response_model=StaffOut)
+@router.patch(STAFF + "/{username}", response_model=StaffOut)
 async def change_staff(state: State, admin: AdminDep, username: Username, body: StaffChange) -> StaffOut:
-    """Change the role or display name, or deactivate (active=false, which ends its sessions) or reactivate."""
+    """Change the role, display name or halls, or deactivate (active=false, which ends its sessions) or reactivate."""
+    halls: frozenset[str] | accounts.Keep | None = accounts.KEEP
+    if "halls" in body.model_fields_set:
+        halls = _scope(state, body)
 
     def change(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
         accounts.update_user(
@@ -102,17 +139,18 @@ async def change_staff(state: State, admin: AdminDep, username: Username, body: 
             role=accounts.Role(body.role) if body.role else None,
             display_name=body.display_name,
             active=body.active,
+            halls=halls,
         )
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(change)
-    state.staff.forget_user(username)  # the cached logins: a new role or a deactivation counts at once
+    state.staff.forget_user(username)  # the cached logins: a new role, halls or a deactivation count at once
     changed = _find(found, username)
     if body.display_name is not None:
         # The halls' boards show the clerk's name from the runtime's copy: update it there too.
         for hall in state.config.halls:
             await state.store.run(hall.id, lambda tx: _rename(tx, username, changed.display_name))
-    log.info("staff %s changed by %s: %s", username, admin.username, body.model_dump(exclude_none=True))
+    log.info("staff %s changed by %s: %s", username, admin.username, body.model_dump(exclude_unset=True))
     return changed
 
 
@@ -120,10 +158,10 @@ def _rename(tx: Tx, username: str, display_name: str) -> None:
     tx.rt.clerk_names[username] = display_name
 
 
-@router.post("/{username}/password", status_code=204)
+@router.post(STAFF + "/{username}/password", status_code=204)
 async def reset_password(state: State, admin: AdminDep, username: Username, body: NewPassword) -> None:
     """Set a new password; the account's sessions end and a login lock is lifted."""
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
-    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, password))
+    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, password, admin))
     state.staff.forget_user(username)  # its sessions are gone from the database; forget the cached ones too
     log.info("password of staff %s reset by %s", username, admin.username)

@@ -6,16 +6,17 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from queue_server.errors import BadRequest, Conflict, NotFound, TooManyRequests
-from queue_server.store.tables import devices, sessions, users
+from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from queue_server.store.tables import devices, sessions, staff_halls, users
 
 SESSION_HOURS = 12
 FREE_FAILURES = 3  # failed logins allowed before each further attempt is made to wait
@@ -45,10 +46,23 @@ class Staff:
     username: str
     display_name: str
     role: Role
+    halls: frozenset[str] | None = None  # the halls this account may act in; None: every hall
 
     @property
     def supervises(self) -> bool:
         return self.role in (Role.ADMIN, Role.MANAGER)
+
+    def may_act_in(self, hall: str) -> bool:
+        return self.halls is None or hall in self.halls
+
+    def check_hall(self, hall: str) -> None:
+        """Refuse an action in a hall this account does not belong to."""
+        if not self.may_act_in(hall):
+            mine = "、".join(sorted(self.halls or ())) or "无 none"
+            raise Forbidden(
+                f"您的账号不属于服务大厅 {hall}（所属大厅：{mine}）"
+                f" (your account does not belong to hall {hall}; your halls: {', '.join(sorted(self.halls or ()))})"
+            )
 
 
 @dataclass(frozen=True)
@@ -92,9 +106,51 @@ def _stored(password: str | PasswordHash) -> str:
     return password.value if isinstance(password, PasswordHash) else hash_password(password).value
 
 
+def check_halls(halls: Iterable[str], known: Collection[str]) -> frozenset[str]:
+    """The halls named for an account, each one a hall of the configuration; at least one."""
+    named = frozenset(halls)
+    unknown = sorted(named - set(known))
+    if unknown:
+        raise BadRequest(f"没有该服务大厅 no such hall: {', '.join(unknown)} (halls: {', '.join(sorted(known))})")
+    if not named:
+        raise BadRequest("an account needs at least one hall, or all halls (账号至少属于一个服务大厅)")
+    return named
+
+
+def default_halls(role: Role, named: Collection[str], known: Collection[str]) -> frozenset[str] | None:
+    """The halls of a new account when some or none are named: none means the only hall, or every hall for an admin."""
+    if named:
+        return check_halls(named, known)
+    if role is Role.ADMIN:
+        return None
+    if len(known) == 1:
+        return frozenset(known)
+    raise BadRequest(f"name the account's halls (请指定所属大厅) with --hall: one or more of {', '.join(known)}")
+
+
+def halls_of(conn: Connection, user_id: int, all_halls: bool) -> frozenset[str] | None:
+    if all_halls:
+        return None
+    return frozenset(r.hall for r in conn.execute(select(staff_halls.c.hall).where(staff_halls.c.user_id == user_id)))
+
+
+def _set_halls(conn: Connection, user_id: int, halls: frozenset[str] | None) -> None:
+    conn.execute(delete(staff_halls).where(staff_halls.c.user_id == user_id))
+    conn.execute(update(users).where(users.c.id == user_id).values(all_halls=halls is None))
+    if halls:
+        conn.execute(insert(staff_halls), [{"user_id": user_id, "hall": h} for h in sorted(halls)])
+
+
 def add_user(
-    conn: Connection, now_us: int, username: str, display_name: str, role: Role, password: str | PasswordHash
+    conn: Connection,
+    now_us: int,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str | PasswordHash,
+    halls: Collection[str] | None = None,
 ) -> Staff:
+    """A new account, belonging to `halls` (checked against the configuration by the caller); None: every hall."""
     if not USERNAME.match(username):
         raise BadRequest(
             "a username is 2–48 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -116,10 +172,13 @@ def add_user(
             failed_logins=0,
             locked_until=None,
             created_at=now_us,
+            all_halls=halls is None,
         )
     ).inserted_primary_key
     assert inserted is not None
-    return Staff(inserted[0], username, display_name, role)
+    scope = None if halls is None else frozenset(halls)
+    _set_halls(conn, inserted[0], scope)
+    return Staff(inserted[0], username, display_name, role, scope)
 
 
 def count_users(conn: Connection) -> int:
@@ -188,7 +247,8 @@ def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_
         insert(sessions).values(token_hash=token_hash(token), user_id=row.id, created_at=now_us, expires_at=expires)
     )
     conn.execute(delete(sessions).where(sessions.c.expires_at < now_us))
-    return LoginResult(token, Staff(row.id, row.username, row.display_name, Role(row.role)), expires)
+    staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls))
+    return LoginResult(token, staff, expires)
 
 
 def _refuse_if_locked(locked_until: int | None, now_us: int) -> None:
@@ -210,13 +270,22 @@ class Session:
 def session_for_token(conn: Connection, now_us: int, token: str) -> Session | None:
     """The live login behind a token, or None (unknown, expired, or its account deactivated)."""
     row = conn.execute(
-        select(users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.active, sessions.c.expires_at)
+        select(
+            users.c.id,
+            users.c.username,
+            users.c.display_name,
+            users.c.role,
+            users.c.active,
+            users.c.all_halls,
+            sessions.c.expires_at,
+        )
         .join(sessions, sessions.c.user_id == users.c.id)
         .where(sessions.c.token_hash == token_hash(token))
     ).first()
     if row is None or not row.active or row.expires_at <= now_us:
         return None
-    return Session(Staff(row.id, row.username, row.display_name, Role(row.role)), row.expires_at)
+    staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls))
+    return Session(staff, row.expires_at)
 
 
 def add_device(conn: Connection, now_us: int, hall: str, device: str) -> str:
@@ -313,10 +382,26 @@ class StaffAccount:
     active: bool
     locked: bool
     created_at_us: int
+    halls: frozenset[str] | None  # None: every hall
 
 
-def list_users(conn: Connection, now_us: int) -> list[StaffAccount]:
-    rows = conn.execute(select(users).order_by(users.c.username)).all()
+class Keep:
+    """The default of `update_user(halls=...)`: leave the account's halls as they are (None means every hall)."""
+
+
+KEEP = Keep()
+
+
+def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = None) -> list[StaffAccount]:
+    """Every account, or only those that may act in at least one of `halls` (the ones of every hall too)."""
+    query = select(users).order_by(users.c.username)
+    if halls is not None:
+        members = select(staff_halls.c.user_id).where(staff_halls.c.hall.in_(sorted(halls)))
+        query = query.where(or_(users.c.all_halls.is_(True), users.c.id.in_(members)))
+    rows = conn.execute(query).all()
+    scopes: dict[int, set[str]] = {}
+    for r in conn.execute(select(staff_halls)):
+        scopes.setdefault(r.user_id, set()).add(r.hall)
     return [
         StaffAccount(
             r.username,
@@ -325,9 +410,21 @@ def list_users(conn: Connection, now_us: int) -> list[StaffAccount]:
             bool(r.active),
             r.locked_until is not None and r.locked_until > now_us,
             r.created_at,
+            None if r.all_halls else frozenset(scopes.get(r.id, ())),
         )
         for r in rows
     ]
+
+
+def check_manages(by: Staff, halls: frozenset[str] | None) -> None:
+    """An administrator of some halls manages only accounts of those halls; one of every hall manages all."""
+    if by.halls is None:
+        return
+    if halls is None or not halls <= by.halls:
+        raise Forbidden(
+            "您只能管理本大厅的账号 (an administrator of "
+            f"{', '.join(sorted(by.halls))} manages only accounts of those halls, not of every hall or others)"
+        )
 
 
 def _account_row(conn: Connection, username: str) -> Any:
@@ -338,8 +435,14 @@ def _account_row(conn: Connection, username: str) -> Any:
 
 
 def _other_active_admins(conn: Connection, user_id: int) -> int:
+    """Other active administrators of every hall: the ones who can still manage every account."""
     rows = conn.execute(
-        select(users.c.id).where(users.c.role == Role.ADMIN.value, users.c.active.is_(True), users.c.id != user_id)
+        select(users.c.id).where(
+            users.c.role == Role.ADMIN.value,
+            users.c.active.is_(True),
+            users.c.all_halls.is_(True),
+            users.c.id != user_id,
+        )
     ).all()
     return len(rows)
 
@@ -352,30 +455,37 @@ def update_user(
     role: Role | None = None,
     display_name: str | None = None,
     active: bool | None = None,
+    halls: frozenset[str] | Keep | None = KEEP,
 ) -> None:
-    """Change an account's role, name or whether it may log in; a deactivated account's sessions end.
+    """Change an account's role, name, halls or whether it may log in; a deactivated account's sessions end.
 
-    The last active administrator can be neither demoted nor deactivated, and nobody deactivates or
-    demotes their own account (another administrator must), so the hall is never left without one.
+    The last active administrator of every hall can be neither demoted, narrowed to some halls nor
+    deactivated, and nobody does that to their own account (another administrator must), so the
+    database is never left without one. An administrator of some halls changes only accounts of them.
     """
     row = _account_row(conn, username)
+    check_manages(by, halls_of(conn, row.id, row.all_halls))
+    if not isinstance(halls, Keep):
+        check_manages(by, halls)
+        if halls is None and (role or Role(row.role)) is not Role.ADMIN:
+            raise BadRequest("only an administrator may belong to every hall (仅系统管理员可属于全部大厅)")
     values: dict[str, Any] = {}
     if display_name is not None:
         name = display_name.strip()
         if not 1 <= len(name) <= 64:
             raise BadRequest("a display name has 1 to 64 characters")
         values["display_name"] = name
-    losing_admin = (
-        row.role == Role.ADMIN.value
-        and row.active
-        and ((role is not None and role is not Role.ADMIN) or active is False)
-    )
+    demoted = role is not None and role is not Role.ADMIN
+    narrowed = not isinstance(halls, Keep) and halls is not None
+    losing = demoted or narrowed or active is False
+    losing_admin = row.role == Role.ADMIN.value and row.active and row.all_halls and losing
     if losing_admin and row.id == by.id:
         raise Conflict(
-            "you cannot demote or deactivate your own account: ask another administrator (不能停用或降级自己的账号)"
+            "不能停用或降级自己的账号，也不能缩小其大厅范围，请由另一名管理员操作"
+            " (you cannot demote, narrow or deactivate your own account: ask another administrator)"
         )
     if losing_admin and _other_active_admins(conn, row.id) == 0:
-        raise Conflict("this is the last active administrator (至少需要保留一名系统管理员)")
+        raise Conflict("this is the last active administrator of every hall (至少需要保留一名全部大厅的系统管理员)")
     if active is False and row.id == by.id:
         raise Conflict("you cannot deactivate your own account (不能停用自己的账号)")
     if role is not None:
@@ -386,15 +496,19 @@ def update_user(
             values["failed_logins"], values["locked_until"] = 0, None
     if values:
         conn.execute(update(users).where(users.c.id == row.id).values(**values))
+    if not isinstance(halls, Keep):
+        _set_halls(conn, row.id, halls)
     if active is False:
         conn.execute(delete(sessions).where(sessions.c.user_id == row.id))
 
 
-def set_password(conn: Connection, username: str, password: str | PasswordHash) -> None:
+def set_password(conn: Connection, username: str, password: str | PasswordHash, by: Staff | None = None) -> None:
     """Give an account a new password (an administrator's reset): its sessions end and any lock is lifted."""
     if isinstance(password, str):
         check_password_rules(password)
     row = _account_row(conn, username)
+    if by is not None:
+        check_manages(by, halls_of(conn, row.id, row.all_halls))
     conn.execute(
         update(users)
         .where(users.c.id == row.id)

@@ -17,7 +17,7 @@ from queue_server.protocol import IssuedTicket, IssueRequest, TicketMessage
 from queue_server.runtime import HallRuntime, LiveTicket
 from queue_server.services.loading import live_ticket
 from queue_server.services.rows import save_ticket
-from queue_server.services.views import estimates, issued_ticket, queue_summaries, ticket_ref
+from queue_server.services.views import issued_ticket, queue_summaries, ticket_ref
 from queue_server.store.tables import tickets
 from queue_server.store.writer import Tx
 
@@ -148,7 +148,7 @@ def replay(tx: Tx, ticket_id: int) -> IssuedTicket:
     rt: HallRuntime = tx.rt
     live = rt.tickets.get(ticket_id)
     if live is not None:
-        estimate = estimates(rt).get(ticket_id)
+        estimate = rt.estimate(live)
         if estimate is not None:
             return issued_ticket(rt, live, estimate)
     stored = live_ticket(tx.conn.execute(select(tickets).where(tickets.c.id == ticket_id)).one())
@@ -185,5 +185,6 @@ def requeue(tx: Tx, token: str, device: str) -> IssuedTicket:
         actor=f"device:{device}",
         ticket_id=ticket.id,
     )
-    estimate = estimates(rt)[ticket.id]
+    estimate = rt.estimate(ticket)
+    assert estimate is not None  # it was just queued
     return issued_ticket(rt, ticket, estimate)

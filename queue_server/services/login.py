@@ -80,4 +80,7 @@ async def log_in(store: Store, username: str, password: str) -> accounts.LoginRe
         ok = await _in(executor, accounts.verify_password, attempt.password_hash, password)
     if attempt.user_id is None:
         return None
-    return await store.run_global(lambda conn, now: accounts.finish_login(conn, to_us(now), attempt, ok))
+    # A new session or a failure count makes no cached login or device token wrong: no cache is dropped.
+    return await store.run_global(
+        lambda conn, now: accounts.finish_login(conn, to_us(now), attempt, ok), invalidates=False
+    )

@@ -106,7 +106,7 @@ def issued_ticket(rt: HallRuntime, ticket: LiveTicket, estimate: Estimate) -> Is
 def ticket_status(rt: HallRuntime, ticket: LiveTicket) -> TicketStatus:
     """The public status of a live ticket of today."""
     category_zh, category_en, item_zh, _ = _names(rt.hall, ticket)
-    estimate = estimates(rt).get(ticket.id) if ticket.state in (TicketState.WAITING, TicketState.TRANSFERRED) else None
+    estimate = rt.estimate(ticket) if ticket.state in (TicketState.WAITING, TicketState.TRANSFERRED) else None
     window = ticket.window if ticket.state in (TicketState.CALLED, TicketState.SERVING) else None
     return TicketStatus(
         number=ticket.number,

@@ -9,7 +9,6 @@ from typing import Any
 
 from config.schema import Hall, Window
 from queue_server.domain.errors import InvalidFinish
-from queue_server.domain.routing import pick_next
 from queue_server.domain.tickets import (
     CALLABLE,
     CaseClass,
@@ -275,9 +274,7 @@ def call_next(tx: Tx, number: int, staff: Staff) -> LiveTicket | None:
     rt: HallRuntime = tx.rt
     config_window, live = _held(rt, number, staff, "call_next")
     _no_current(rt, live)
-    pick = pick_next(
-        number, config_window.categories, rt.queued(), live.priority_streak, rt.hall.queue.priority_streak_max
-    )
+    pick = rt.index.pick(number, config_window.categories, live.priority_streak, rt.hall.queue.priority_streak_max)
     if pick is None:
         return None
     live.priority_streak = pick.priority_streak

@@ -109,6 +109,17 @@ users = Table(
     Column("failed_logins", Integer, nullable=False),
     Column("locked_until", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    # True: the account may act in every hall of the database (an administrator of a county center);
+    # False: only in the halls listed for it in `staff_halls`.
+    Column("all_halls", Boolean, nullable=False, default=False),
+)
+
+# The halls a staff account belongs to (a clerk or manager has one unless given more).
+staff_halls = Table(
+    "staff_halls",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("hall", String(48), primary_key=True),
 )
 
 sessions = Table(

@@ -218,10 +218,11 @@ def check_error_shape(response: httpx.Response) -> None:
 class Api:
     """The hall's HTTP API as a kiosk, a clerk or a manager uses it."""
 
-    def __init__(self, server: RunningServer, tls: ssl.SSLContext) -> None:
+    def __init__(self, server: RunningServer, tls: ssl.SSLContext, hall: str = HALL) -> None:
         self.server = server
+        self.hall = hall
         self.http = httpx.Client(
-            base_url=f"{server.url}/api/v1/halls/{HALL}",
+            base_url=f"{server.url}/api/v1/halls/{hall}",
             timeout=HTTP_TIMEOUT_S,
             trust_env=False,
             verify=tls,  # plain HTTP on loopback; passed in only so each client need not load the CA bundle
@@ -239,17 +240,19 @@ class Api:
     def kiosk(self) -> str:
         """The device token of kiosk-1, registered on first use."""
         if self._kiosk is None:
-            self._kiosk = self.server.add_device("kiosk-1")
+            self._kiosk = self.server.add_device("kiosk-1", self.hall)
         return self._kiosk
 
-    def staff(self, username: str, role: str = "clerk", name: str | None = None) -> str:
-        """A login token for `username` (the account is created on first use)."""
+    def staff(self, username: str, role: str = "clerk", name: str | None = None, halls: list[str] | None = None) -> str:
+        """A login token for `username`, created on first use (of this hall unless told; every hall for an admin)."""
+        if halls is None and role != "admin":
+            halls = [self.hall]
         if username not in self.server.tokens:
             # As RunningServer.add_staff, but logging in through this client: a new httpx client each time
             # (httpx.post) loads the system's CA certificates, which costs more than the rest of a test.
             self.server.store.run_global_sync(
                 lambda conn, now: accounts.add_user(
-                    conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD
+                    conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD, halls
                 )
             )
             answer = self.http.post(

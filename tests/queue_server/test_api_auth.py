@@ -51,7 +51,12 @@ def test_a_clerk_logs_in_for_a_working_day(api: Api, clock: FakeClock) -> None:
     assert dt.datetime.fromisoformat(body["expires_at"]) == clock() + dt.timedelta(hours=SESSION_HOURS)
 
     who = me(api, body["access_token"])
-    assert who.status_code == 200 and who.json() == {"username": "liuxia", "display_name": "刘霞", "role": "clerk"}
+    assert who.status_code == 200 and who.json() == {
+        "username": "liuxia",
+        "display_name": "刘霞",
+        "role": "clerk",
+        "halls": ["qingshan"],
+    }
     assert login(api, "  LiuXia ").status_code == 200  # the username as a person types it
 
 

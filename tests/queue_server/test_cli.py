@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, select
 
 from config.loader import default_config_path
 from queue_server.cli import main
-from queue_server.store.tables import devices, users
+from queue_server.store.tables import devices, staff_halls, users
+from tests.support.halls import write_two_halls
 from tests.support.server import spawn_server
 
 
@@ -48,6 +49,32 @@ def test_user_add_reads_the_password_from_stdin(runner: CliRunner, tmp_path: Pat
     assert (row.username, row.display_name, row.role) == ("zhangli", "张丽", "manager")
     assert "s3cret-pass" not in row.password_hash  # stored hashed
     assert row.password_hash.startswith("$argon2")
+
+
+def test_user_add_gives_the_account_its_halls(runner: CliRunner, tmp_path: Path) -> None:
+    config = str(write_two_halls(tmp_path / "config"))
+    db = tmp_path / "county.db"
+
+    def add(*args: str) -> str:
+        result = runner.invoke(main, ["user", "add", *args, "--config", config, "--db", str(db)], input="password123\n")
+        return f"{result.exit_code}: {result.output}"
+
+    assert add("liuxia", "--name", "刘霞", "--hall", "qingshan") == "0: added clerk liuxia (刘霞) of qingshan\n"
+    assert add("chen", "--name", "陈", "--role", "manager", "--hall", "baiyun", "--hall", "qingshan").startswith(
+        "0: added manager chen (陈) of baiyun, qingshan"
+    )
+    assert add("root", "--name", "管理员", "--role", "admin") == "0: added admin root (管理员) of every hall\n"
+    missing = add("wang", "--name", "王")
+    assert missing.startswith("1: ") and "请指定所属大厅" in missing and "qingshan, baiyun" in missing
+    unknown = add("wang", "--name", "王", "--hall", "nowhere")
+    assert unknown.startswith("1: ") and "no such hall: nowhere" in unknown
+    by_id = {r.id: r.username for r in rows(db, users)}
+    assert sorted((by_id[r.user_id], r.hall) for r in rows(db, staff_halls)) == [
+        ("chen", "baiyun"), ("chen", "qingshan"), ("liuxia", "qingshan"),
+    ]  # fmt: skip
+    assert {r.username: r.all_halls for r in rows(db, users)} == {"liuxia": False, "chen": False, "root": True}
+    help_text = runner.invoke(main, ["user", "add", "--help"]).output
+    assert "--hall TEXT" in help_text and "repeat for" in help_text
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -50,6 +51,11 @@ class RunningServer:
     _server: uvicorn.Server
     _thread: threading.Thread
     tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def app(self) -> Any:
+        """The FastAPI application this server runs (to walk its routes)."""
+        return self._server.config.app
 
     @property
     def ws_url(self) -> str:

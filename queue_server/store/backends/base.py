@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy import Column, ColumnElement, Connection, Engine
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class Backend:
 
     def notify(self, conn: Connection, channel: str, payload: str) -> None:
         """Tell other processes, when this transaction commits (a no-op without has_notify)."""
+
+    def begin_snapshot(self, conn: Connection) -> None:
+        """Make the transaction just begun read one consistent picture of the database, and nothing else."""
+
+    def reset_id_sequences(self, conn: Connection, columns: list[Column[Any]]) -> None:
+        """After rows were inserted with their own ids: the next generated id of each column follows the largest."""
 
     @staticmethod
     def hall_key(hall: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, cast, create_engine, event, func, select, text
+from sqlalchemy import Column, ColumnElement, Connection, Engine, cast, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from queue_server.store.backends.base import Backend, Features
@@ -40,6 +40,24 @@ class PostgresBackend(Backend):
 
     def notify(self, conn: Connection, channel: str, payload: str) -> None:
         conn.execute(select(func.pg_notify(channel, payload)))
+
+    def begin_snapshot(self, conn: Connection) -> None:
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+    def reset_id_sequences(self, conn: Connection, columns: list[Column[Any]]) -> None:
+        # Rows copied with their ids leave the serial's sequence behind: the next insert would collide.
+        for column in columns:
+            table = column.table.name
+            largest = select(func.max(column)).scalar_subquery()
+            conn.execute(
+                select(
+                    func.setval(
+                        func.pg_get_serial_sequence(table, column.name),
+                        func.coalesce(largest, 1),
+                        largest.is_not(None),
+                    )
+                )
+            )
 
 
 def _session_settings(dbapi_connection: Any, _record: object) -> None:
