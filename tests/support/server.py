@@ -138,6 +138,10 @@ class ServerProcess:
     url: str
     process: subprocess.Popen[bytes]
 
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1)
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)

@@ -1,0 +1,76 @@
+"""PostgreSQL goes away under a running server: clear 503 answers, nothing acknowledged that was not committed,
+and the server recovers by itself when the database is back (its writer, its readers and its listener)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from config.loader import default_config_path, load_config
+from queue_server.server import open_store
+from queue_server.services import accounts
+from queue_server.store.writer import to_us
+from tests.queue_server.test_cluster import BoardListener
+from tests.support.clock import FakeClock
+from tests.support.pg import PgCluster, PgUnavailable
+from tests.support.server import HALL, start_server
+
+API = f"/api/v1/halls/{HALL}"
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[PgCluster]:
+    """A cluster of this test alone: it is stopped and started again, which the session's cluster must not be."""
+    try:
+        cluster = PgCluster()
+    except PgUnavailable as missing:
+        pytest.skip(str(missing))  # the session fixture already fails under CI=true when PostgreSQL is missing
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+def test_an_outage_answers_503_and_the_server_recovers_by_itself(own_cluster: PgCluster) -> None:
+    url = own_cluster.create_database("outage")
+    store = open_store(load_config(default_config_path()), url)
+    token = store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), HALL, "kiosk-1"))
+    store.close()
+    server = start_server(url, FakeClock())
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.Client(base_url=server.url + API, timeout=10, trust_env=False) as http:
+            issued = http.post("/tickets", json={"category": "huji"}, headers={**headers, "Idempotency-Key": "k1"})
+            assert issued.status_code == 201
+            board = BoardListener(server.ws_url)
+
+            own_cluster.stop(mode="immediate")
+            during = http.post("/tickets", json={"category": "huji"}, headers={**headers, "Idempotency-Key": "k2"})
+            assert during.status_code == 503, during.text
+            assert during.json()["error"]["code"] == "database_unavailable"
+            assert "数据库暂时不可用" in during.json()["error"]["message"]
+            assert during.headers["Retry-After"]
+            assert http.get("/board").status_code == 200  # the read side still answers what it knew
+
+            own_cluster.start()
+            deadline = time.monotonic() + 20
+            while True:  # the kiosk's retry with the same key, until the database is back
+                again = http.post("/tickets", json={"category": "huji"}, headers={**headers, "Idempotency-Key": "k2"})
+                if again.status_code == 201 or time.monotonic() > deadline:
+                    break
+                assert again.status_code == 503, again.text
+                time.sleep(0.2)
+            assert again.status_code == 201, again.text
+            assert again.json()["number"] == "H002"  # the refused request took no number
+            board.wait_for(2)
+            board.close()
+            assert board.seqs[-1] == 2  # the board heard the new ticket after the outage
+
+            status = http.get(f"/tickets/{again.json()['track_token']}")
+            assert status.status_code == 200 and status.json()["ahead"] == 1
+    finally:
+        server.stop()
