@@ -87,7 +87,7 @@ def serve(config_file: Path | None, db: str, host: str, port: int, workers: int)
     processes = f" with {workers} processes" if workers > 1 else ""
     click.echo(f"Serving {halls} on http://{host}:{port}{processes}  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
-        run(store, host, port)
+        run(store, host, port, config_file)
         return
     store.close()
     run_workers(config_file, db, host, port, workers)

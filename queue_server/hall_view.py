@@ -76,6 +76,11 @@ class HallViews:
     def get(self, hall: str) -> HallRuntime | None:
         return self._views.get(hall)
 
+    def replace_config(self, config: HallConfig) -> None:
+        """A reloaded configuration: every view is rebuilt from the whole copy the store sends next."""
+        self._config = config
+        self._views = {}
+
     def apply(self, hall: str, delta: ViewDelta) -> None:
         view = self._views.get(hall)
         if delta.full or view is None:

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -113,18 +114,25 @@ UVICORN = {
 }
 
 
-def run(store: Store, host: str, port: int) -> None:
+def run(store: Store, host: str, port: int, config_file: Path | None = None) -> None:
     import uvicorn
 
     from queue_server.api.app import create_app
 
-    app = create_app(store)
+    app = create_app(store, config_source=config_reader(config_file))
     quiet_collector()
     try:
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, **UVICORN)).run()  # type: ignore[arg-type]
     finally:
         store.close()
         sys.stdout.flush()
+
+
+def config_reader(config_file: Path | None) -> Callable[[], HallConfig]:
+    """Reads the server's configuration again (the bundled demo hall when none was given)."""
+    from config.loader import default_config_path, load_config
+
+    return partial(load_config, config_file or default_config_path())
 
 
 def run_workers(config_file: Path | None, db: str, host: str, port: int, workers: int) -> None:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from queue_server.api import errors, routes_admin, routes_auth, routes_public, routes_tickets, routes_windows, ws
+from config.loader import ConfigError
+from config.schema import HallConfig
+from queue_server.api import (
+    errors,
+    routes_admin,
+    routes_auth,
+    routes_config,
+    routes_public,
+    routes_tickets,
+    routes_windows,
+    ws,
+)
 from queue_server.api.routes_appointments import router as appointments_router
 from queue_server.api.routes_console import router as console_router
 from queue_server.api.routes_devices import router as devices_router
@@ -23,6 +35,8 @@ from queue_server.hall_view import ViewDelta
 from queue_server.store.listener import Listener
 from queue_server.store.writer import Published, Store
 
+log = logging.getLogger(__name__)
+
 DESCRIPTION = """
 便民 Bianmin queue server. Kiosks issue tickets with a device token and an `Idempotency-Key`;
 clerks act on the window they opened; boards and phones follow the hall over
@@ -30,12 +44,15 @@ clerks act on the window they opened; boards and phones follow the hall over
 """
 
 
-def create_app(store: Store, *, owns_store: bool = False) -> FastAPI:
+def create_app(
+    store: Store, *, owns_store: bool = False, config_source: Callable[[], HallConfig] | None = None
+) -> FastAPI:
     """An app over a store whose migrations have run and whose services are wired (see server.py).
 
-    `owns_store`: the app closes the store when it stops (a worker process's app).
+    `owns_store`: the app closes the store when it stops (a worker process's app). `config_source` reads
+    the configuration again (an administrator's reload; without it the configuration cannot be reloaded).
     """
-    state = ServerState(config=store.config, store=store)
+    state = ServerState(config=store.config, store=store, config_source=config_source)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,8 +73,13 @@ def create_app(store: Store, *, owns_store: bool = False) -> FastAPI:
             state.devices.clear()
             state.staff.clear()
 
+        def reload_config() -> None:  # another process reloaded: so does this one, from its own file
+            if state.config_source is not None:
+                asyncio.run_coroutine_threadsafe(_reload_quietly(state), loop)
+
         store.set_publisher(publish)
         store.on_accounts_changed.append(forget_accounts)
+        store.on_config_changed.append(reload_config)
         listener = Listener(store)
         listener.start()
         await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
@@ -66,6 +88,7 @@ def create_app(store: Store, *, owns_store: bool = False) -> FastAPI:
         finally:
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)
+            store.on_config_changed.remove(reload_config)
             store.set_publisher(None)
             if owns_store:
                 store.close()
@@ -85,8 +108,19 @@ def create_app(store: Store, *, owns_store: bool = False) -> FastAPI:
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
     app.include_router(phone_router)  # the phone pages /t/{track_token} and /book/{hall}
 
+    app.include_router(routes_config.router)  # the administrator's configuration reload
+
     @app.get("/healthz", tags=["public"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+async def _reload_quietly(state: ServerState) -> None:
+    try:
+        config = await state.reload_config(announce=False)
+    except ConfigError as error:  # this process keeps serving what it had: it never runs a bad configuration
+        log.error("another process reloaded the configuration, but this one's file fails validation:\n%s", error)
+        return
+    log.info("configuration reloaded (another process asked): %s", ", ".join(h.id for h in config.halls))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -21,10 +23,25 @@ class ServerState:
     broker: Broker = field(default_factory=Broker)
     devices: DeviceCache = field(default_factory=DeviceCache)
     staff: StaffCache = field(default_factory=StaffCache)
+    #: Reads the configuration again (from the file the server started with): an administrator's reload.
+    config_source: Callable[[], HallConfig] | None = None
     views: HallViews = field(init=False)
 
     def __post_init__(self) -> None:
         self.views = HallViews(self.config)
+
+    async def reload_config(self, *, announce: bool) -> HallConfig:
+        """Read the configuration file again and serve it; a file that fails validation changes nothing.
+
+        Raises ConfigError with every problem. `announce`: the other processes reload theirs too.
+        """
+        if self.config_source is None:
+            raise RuntimeError("this server has no configuration file to reload")
+        new = await asyncio.to_thread(self.config_source)
+        self.views.replace_config(new)
+        self.config = new
+        await asyncio.to_thread(self.store.replace_config, new, announce=announce)
+        return new
 
     async def view(self, hall: str) -> HallRuntime:
         """The hall's read side, on its current service day (the first read of a day lets the writer roll it)."""

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from queue_server.store.tables import events, generations
-from queue_server.store.writer import ACCOUNTS_CHANNEL, EVENTS_CHANNEL
+from queue_server.store.writer import ACCOUNTS_CHANNEL, CONFIG_CHANNEL, EVENTS_CHANNEL
 
 if TYPE_CHECKING:
     from queue_server.store.writer import Store
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # SQLite: how often the file is looked at (a change reaches every process well within a second)
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # PostgreSQL: waits between reconnection attempts
-_GENERATION = select(generations.c.value).where(generations.c.name == "accounts")
+_GENERATIONS = select(generations.c.name, generations.c.value)
 
 
 class Listener:
@@ -37,7 +37,7 @@ class Listener:
         self.store = store
         self.origin = store.origin
         self._stop = threading.Event()
-        self._accounts: int | None = None
+        self._generations: dict[str, int] = {}
         target = self._listen if store.backend.features.has_notify else self._poll
         self._thread = threading.Thread(target=target, name="bianmin-listener", daemon=True)
         self.connected = threading.Event()  # set while listening (tests wait for it)
@@ -45,7 +45,7 @@ class Listener:
     def start(self, wait_s: float = 5.0) -> None:
         """Start listening; return once it listens (or after `wait_s`: it goes on trying by itself)."""
         if not self.store.backend.features.has_notify:
-            self._accounts = self._accounts_generation()  # before any request: a change after this is seen
+            self._generations = self._read_generations()  # before any request: a change after this is seen
         self._thread.start()
         self.connected.wait(wait_s)
 
@@ -68,6 +68,8 @@ class Listener:
                 self.store.request_sync(hall)
         elif channel == ACCOUNTS_CHANNEL and payload != self.origin:
             self.store.accounts_changed()
+        elif channel == CONFIG_CHANNEL and payload != self.origin:
+            self.store.config_changed()
 
     # -- PostgreSQL -----------------------------------------------------------------------------
 
@@ -81,6 +83,7 @@ class Listener:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=3) as conn:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {ACCOUNTS_CHANNEL}")
+                    conn.execute(f"LISTEN {CONFIG_CHANNEL}")
                     self.connected.set()
                     if attempt:
                         log.info("listening for other processes' commits again")
@@ -98,13 +101,12 @@ class Listener:
 
     # -- SQLite ---------------------------------------------------------------------------------
 
-    def _accounts_generation(self) -> int | None:
+    def _read_generations(self) -> dict[str, int]:
         with self.store.reader.connect() as conn:
-            value: int | None = conn.execute(_GENERATION).scalar()
-            return value
+            return {name: value for name, value in conn.execute(_GENERATIONS)}
 
     def _poll(self) -> None:
-        accounts = self._accounts
+        seen = self._generations
         halls = [hall.id for hall in self.store.config.halls]
         self.connected.set()
         while not self._stop.wait(POLL_S):
@@ -114,13 +116,15 @@ class Listener:
                         h: conn.execute(select(func.max(events.c.seq)).where(events.c.hall == h)).scalar() or 0
                         for h in halls
                     }
-                    generation = conn.execute(_GENERATION).scalar()
+                    generations_now = {name: value for name, value in conn.execute(_GENERATIONS)}
             except Exception as error:
                 log.warning("could not look for other processes' commits: %s", error)
                 continue
             for hall, seq in newest.items():
                 if seq > self.store.published_seq(hall):
                     self.store.request_sync(hall)
-            if generation != accounts:
+            if generations_now.get("accounts") != seen.get("accounts"):
                 self.store.accounts_changed()
-            accounts = generation
+            if generations_now.get("config") != seen.get("config"):
+                self.store.config_changed()
+            seen = generations_now

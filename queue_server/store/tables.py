@@ -190,7 +190,8 @@ Index(
 )
 
 # Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
-# sessions or devices, so each process drops its cached logins and device tokens (PostgreSQL also NOTIFYs).
+# sessions or devices, so each process drops its cached logins and device tokens; "config" when an
+# administrator reloads the configuration, so each process reloads its own (PostgreSQL also NOTIFYs).
 generations = Table(
     "generations",
     metadata,

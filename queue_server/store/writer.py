@@ -59,6 +59,7 @@ Publisher = Callable[[str, list[Published], ViewDelta | None], None]
 #: Channels other processes LISTEN on (PostgreSQL): "hall:seq" after a hall's commit; the accounts generation.
 EVENTS_CHANNEL = "bianmin_events"
 ACCOUNTS_CHANNEL = "bianmin_accounts"
+CONFIG_CHANNEL = "bianmin_config"
 #: A hall lock not had within this is an error (503, try again), never a hang.
 LOCK_TIMEOUT_MS = 5_000
 
@@ -156,6 +157,8 @@ class Store:
         self._syncing: set[str] = set()  # halls with a sync job queued (one is enough)
         #: Called on the writer thread after a commit that changed accounts or devices (here or elsewhere).
         self.on_accounts_changed: list[Callable[[], None]] = []
+        #: Called (on the listener's thread) when another process reloaded the configuration.
+        self.on_config_changed: list[Callable[[], None]] = []
         # Set by the services package: loads a hall's runtime, catches it up with the log, rolls the day over.
         self.loader: Callable[[Connection, Hall, dt.datetime], HallRuntime] | None = None
         self.catch_up: Callable[[Connection, HallRuntime], bool] | None = None
@@ -219,6 +222,36 @@ class Store:
                 callback()
             except Exception:
                 log.exception("dropping cached accounts failed")
+
+    def config_changed(self) -> None:
+        """Another process reloaded the configuration: this one reloads its own."""
+        for callback in self.on_config_changed:
+            try:
+                callback()
+            except Exception:
+                log.exception("reloading the configuration failed")
+
+    def replace_config(self, config: HallConfig, *, announce: bool) -> None:
+        """Serve `config` from now on (validated by the caller): every hall is reloaded under it.
+
+        `announce`: tell the other processes to reload theirs (an administrator's reload on this one).
+        """
+
+        def swap() -> None:
+            self.config = config
+            self._runtimes.clear()
+
+        self._submit(_Job("call", None, swap)).result()
+        if announce:
+
+            def bump(conn: Connection, _now: dt.datetime) -> None:
+                conn.execute(
+                    update(generations).where(generations.c.name == "config").values(value=generations.c.value + 1)
+                )
+                self.backend.notify(conn, CONFIG_CHANNEL, self.origin)
+
+            self.run_global_sync(bump, invalidates=False)
+        self.refresh_views()
 
     def refresh_views(self) -> None:
         """Send the read side a whole copy of every hall (at start-up), loading halls not loaded yet."""

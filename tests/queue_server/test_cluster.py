@@ -7,6 +7,8 @@ test_cluster_kill.py does the same with real `bianmin serve` processes and kill 
 
 from __future__ import annotations
 
+import functools
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ from sqlalchemy import update
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from config.loader import default_config_path, load_config
 from queue_server.protocol import CallMessage, Snapshot, parse_server_message
 from queue_server.store.tables import devices
 from tests.queue_server.conftest import Api, Databases
@@ -206,3 +209,58 @@ def test_a_board_resuming_on_the_other_server_misses_nothing(
     resumed.wait_for(seen + len(CATEGORIES) + 1)
     resumed.close()
     assert resumed.seqs == list(range(seen + 1, seen + len(CATEGORIES) + 2))
+
+
+def test_a_configuration_reload_reaches_every_server_and_a_bad_file_changes_nothing(
+    databases: Databases,
+    clock: FakeClock,
+    cheap_password_hashing: None,
+    stop_later: Callable[[RunningServer], threading.Thread],
+    make_api: Callable[[RunningServer], Api],
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "hall"
+    shutil.copytree(default_config_path().parent, folder)
+    hall_file = folder / "hall.toml"
+    source = functools.partial(load_config, hall_file)
+    db = databases.new()
+    first = start_server(db, clock, source(), config_source=source)
+    second = start_server(db, clock, source(), config_source=source)
+    try:
+        on_first, on_second = make_api(first), make_api(second)
+        admin = on_first.staff("root", "admin")
+        ticket = on_first.issue("huji")
+
+        def names() -> tuple[str, str]:
+            return tuple(api.http.get("/catalog").json()["hall"]["name_zh"] for api in (on_first, on_second))  # type: ignore[return-value]
+
+        reload_url = f"{first.url}/api/v1/config/reload"
+        hall_file.write_text(
+            hall_file.read_text(encoding="utf-8").replace("青山镇便民服务中心", "青山镇政务服务中心", 1)
+        )
+        answer = on_first.http.post(reload_url, headers=on_first.bearer(admin))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["halls"] == [HALL]
+        deadline = time.monotonic() + 1.0
+        while names() != ("青山镇政务服务中心", "青山镇政务服务中心"):
+            assert time.monotonic() < deadline, f"not every server reloaded: {names()}"
+            time.sleep(0.05)
+        # The halls keep their day: the ticket is still there, and numbering goes on.
+        assert on_second.status(ticket["track_token"]).json()["number"] == ticket["number"]
+        on_second._kiosk, on_second._keys = on_first.kiosk, 100  # the same kiosk, a new request
+        assert on_second.issue("huji")["number"] == "H002"
+
+        text = hall_file.read_text(encoding="utf-8")
+        hall_file.write_text(text.replace('id = "qingshan"', 'id = "Qing Shan!"', 1), encoding="utf-8")
+        refused = on_first.http.post(reload_url, headers=on_first.bearer(admin))
+        message = on_first.error(refused, 400, "bad_request")
+        assert "nothing changed" in message and "hall.toml" in message
+        time.sleep(0.5)
+        assert names() == ("青山镇政务服务中心", "青山镇政务服务中心")
+
+        clerk = on_first.staff("liuxia")
+        assert on_first.http.post(reload_url, headers=on_first.bearer(clerk)).status_code == 403
+    finally:
+        for server in (first, second):
+            stop_later(server)
+        databases.drop(db)

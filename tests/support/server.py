@@ -91,6 +91,7 @@ def start_server(
     clock: Callable[[], object] | None = None,
     config: HallConfig | None = None,
     port: int | None = None,
+    config_source: Callable[[], HallConfig] | None = None,
 ) -> RunningServer:
     """Start a server on `db` (a SQLite path or a database URL); on a free port unless `port` is given.
 
@@ -110,7 +111,7 @@ def start_server(
     store.check_runtime = True
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(store),
+            create_app(store, config_source=config_source),
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -1,4 +1,4 @@
-"""generations: counters bumped with every change of accounts or devices, so other processes drop their caches
+"""generations: counters other processes watch (accounts or devices changed: drop caches; configuration reloaded)
 
 Revision ID: 0005
 Revises: 0004
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=32), primary_key=True),
         sa.Column("value", sa.BigInteger(), nullable=False),
     )
-    op.bulk_insert(table, [{"name": "accounts", "value": 0}])
+    op.bulk_insert(table, [{"name": "accounts", "value": 0}, {"name": "config", "value": 0}])
 
 
 def downgrade() -> None:
