@@ -10,6 +10,13 @@ import pytest
 from tests.support.pg import PgCluster, PgUnavailable
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test that uses the cluster is a PostgreSQL test (-m postgresql selects it) without saying so itself.
+    for item in items:
+        if "pg_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgresql)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """A running PostgreSQL cluster of this test session (of this xdist worker), removed at the end.

@@ -53,7 +53,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "pg"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)], ids=["sqlite", "pg"])
 def backend(request: pytest.FixtureRequest) -> str:
     """The database every server of the test runs on: each test that starts one runs once on each.
 
