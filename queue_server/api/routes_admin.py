@@ -109,7 +109,8 @@ async def audit_trail(
             ids = select(tickets.c.id).where(tickets.c.hall == hall.id, tickets.c.number == number.upper())
             query = query.where(events.c.ticket_id.in_(ids))
         if q:
-            query = query.where(events.c.payload.like(_like(q.strip()), escape="\\"))
+            # ILIKE: LIKE ignores ASCII case on SQLite but not on PostgreSQL; the search must not depend on the backend.
+            query = query.where(events.c.payload.ilike(_like(q.strip()), escape="\\"))
         if before is not None:
             query = query.where(events.c.seq < before)
         query = query.order_by(events.c.seq.desc() if order == "desc" else events.c.seq).limit(limit)
