@@ -241,7 +241,7 @@ async def audit_after_restart(
         unknown = set(ledger.acked) - set(acked)
         assert not unknown, f"clerks were handed tickets no issuance answer names: {sorted(unknown)}"
 
-        # Every acknowledged ticket, by its track token, and in the file.
+        # Every acknowledged ticket, by its track token, and in the database.
         stored = {t["id"]: t for t in read_db(db).tickets}
         claimed: dict[int, int] = {}  # window -> the ticket its cut-off call-next turned out to call
         observed: dict[int, State] = {}
@@ -253,7 +253,7 @@ async def audit_after_restart(
             status = answer.json()
             assert (status["number"], status["category"]) == (ticket["number"], ticket["category"]), status
             row = stored.get(ticket_id)
-            assert row is not None, f"acknowledged {ticket['number']} (id {ticket_id}) is not in the SQLite file"
+            assert row is not None, f"acknowledged {ticket['number']} (id {ticket_id}) is not in the database"
             state: State = (row["state"], row["window"])
             assert status["state"] == row["state"], (status, row["state"])
             assert status["window"] == (row["window"] if row["state"] in ("called", "serving") else None), status
@@ -275,7 +275,7 @@ async def audit_after_restart(
                 assert window is not None
                 claimed[window] = ticket_id
             observed[ticket_id] = state
-        assert len(stored) == len(acked), f"{len(stored)} tickets in the file but {len(acked)} acknowledged"
+        assert len(stored) == len(acked), f"{len(stored)} tickets in the database but {len(acked)} acknowledged"
 
         # The windows came back as they were: open, with the ticket each clerk was working on.
         snapshot = (await client.get(f"{API}/board")).json()
