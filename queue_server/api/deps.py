@@ -14,6 +14,11 @@ from queue_server.services import accounts
 from queue_server.services.accounts import Device, Staff
 from queue_server.store.writer import to_us
 
+# The largest numbers the columns hold: an event's seq (BIGINT) and a row id (INTEGER: 32 bits on PostgreSQL,
+# which refuses a bigger parameter outright). A bigger number in a path or query is a 422, not a database error.
+MAX_SEQ = 2**63 - 1
+MAX_ROW_ID = 2**31 - 1
+
 
 async def server_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.bianmin

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, func, or_, select
 
 from config.schema import Hall
-from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.api.deps import MAX_SEQ, HallDep, State, SupervisorDep
 from queue_server.errors import BadRequest
 from queue_server.services.loading import close_day
 from queue_server.store.tables import events, tickets, users
@@ -68,7 +68,7 @@ async def audit_trail(
     hall: HallDep,
     state: State,
     staff: SupervisorDep,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     actor: Annotated[str | None, Query(max_length=64, description="a username or a display name")] = None,
     window: Annotated[int | None, Query(ge=1, le=999)] = None,
@@ -81,7 +81,7 @@ async def audit_trail(
     number: Annotated[str | None, Query(pattern=r"^[A-Za-z][0-9]{3,4}$", description="a ticket number")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the event's details")] = None,
     order: Annotated[Literal["asc", "desc"], Query(description="desc: newest first, paged with `before`")] = "asc",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> AuditPage:
     """The event log after `since`: who did what, when, at which window, on which post; searchable."""
     types = [t.strip() for t in (kind or "").split(",") if t.strip()]
@@ -109,7 +109,8 @@ async def audit_trail(
             ids = select(tickets.c.id).where(tickets.c.hall == hall.id, tickets.c.number == number.upper())
             query = query.where(events.c.ticket_id.in_(ids))
         if q:
-            query = query.where(events.c.payload.like(_like(q.strip()), escape="\\"))
+            # ILIKE: LIKE ignores ASCII case on SQLite but not on PostgreSQL; the search must not depend on the backend.
+            query = query.where(events.c.payload.ilike(_like(q.strip()), escape="\\"))
         if before is not None:
             query = query.where(events.c.seq < before)
         query = query.order_by(events.c.seq.desc() if order == "desc" else events.c.seq).limit(limit)

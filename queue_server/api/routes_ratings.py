@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.api.deps import MAX_ROW_ID, HallDep, State, SupervisorDep
 from queue_server.api.ratelimit import limited
 from queue_server.api.routes_public import TOKEN_PATTERN
 from queue_server.domain.numbering import service_day
@@ -66,7 +66,11 @@ async def list_ratings(
 
 @router.post("/ratings/{rating_id}/follow-up", response_model=RatingRecord)
 async def follow_up(
-    hall: HallDep, state: State, staff: SupervisorDep, rating_id: Annotated[int, Path(ge=1)], body: FollowUpRequest
+    hall: HallDep,
+    state: State,
+    staff: SupervisorDep,
+    rating_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    body: FollowUpRequest,
 ) -> RatingRecord:
     """Move a bad rating's follow-up on: open → contacted → rectified, saying what was done."""
     return await state.store.run(hall.id, lambda tx: ratings.follow_up(tx, rating_id, staff, body))

@@ -53,7 +53,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "pg"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)], ids=["sqlite", "pg"])
 def backend(request: pytest.FixtureRequest) -> str:
     """The database every server of the test runs on: each test that starts one runs once on each.
 
@@ -79,9 +79,9 @@ class PgDatabases:
         self.cluster, self.template = cluster, template
         self._dropping: list[threading.Thread] = []
 
-    def new(self) -> str:
+    def new(self, migrated: bool = True) -> str:
         # CREATE DATABASE … TEMPLATE copies the migrated schema in ~50 ms; the migrations take ~1 s.
-        return self.cluster.create_database(f"t_{next(_PG_NAMES)}", template=self.template)
+        return self.cluster.create_database(f"t_{next(_PG_NAMES)}", template=self.template if migrated else None)
 
     def drop(self, url: str, after: Sequence[threading.Thread] = ()) -> None:
         """Drop the database in the background, once the threads stopping its servers are done."""
@@ -121,15 +121,19 @@ class Databases:
         self.backend, self.tmp_path, self.request = backend, tmp_path, request
         self.made = 0
 
-    def new(self) -> str | Path:
-        """A SQLite path or a database URL (start_server, spawn_server and open_store take either)."""
+    def new(self, migrated: bool = True) -> str | Path:
+        """A SQLite path or a database URL (start_server, spawn_server and open_store take either).
+
+        migrated=False: an empty database (a path where no file is yet), for the migration tests.
+        """
         self.made += 1
         if self.backend == "sqlite":
             db = self.tmp_path / f"queue-{self.made}.db"
-            shutil.copyfile(self.request.getfixturevalue("migrated_db"), db)
+            if migrated:
+                shutil.copyfile(self.request.getfixturevalue("migrated_db"), db)
             return db
         pg: PgDatabases = self.request.getfixturevalue("pg_databases")
-        return pg.new()
+        return pg.new(migrated)
 
     def drop(self, db: str | Path, after: Sequence[threading.Thread] = ()) -> None:
         """Drop a PostgreSQL database once `after` (its servers' stopping) is done; a SQLite file goes with tmp_path."""
@@ -144,12 +148,16 @@ def databases(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> D
 
 
 @pytest.fixture
-def new_db(databases: Databases) -> Iterator[Callable[[], str | Path]]:
-    """new_db() -> a fresh database (SQLite path or URL) for servers the test starts and stops itself."""
+def new_db(databases: Databases) -> Iterator[Callable[..., str | Path]]:
+    """new_db() -> a fresh migrated database (SQLite path or URL) for servers the test starts and stops itself.
+
+    new_db(migrated=False) -> an empty one. Each is dropped after the test: stop its servers (and dispose
+    of its engines) before the test ends.
+    """
     made: list[str | Path] = []
 
-    def new() -> str | Path:
-        made.append(databases.new())
+    def new(migrated: bool = True) -> str | Path:
+        made.append(databases.new(migrated))
         return made[-1]
 
     yield new

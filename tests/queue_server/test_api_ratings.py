@@ -238,6 +238,8 @@ def test_good_ratings_need_no_follow_up_and_the_rules_of_the_endpoint(api: Api) 
     assert ratings(api)["ratings"][0]["follow_up"] is None
     assert "无需回访" in api.error(follow(api, rating_id, "contacted"), 409, "conflict")
     api.error(follow(api, 9999, "contacted"), 404, "not_found")
+    api.error(follow(api, 2**31 - 1, "contacted"), 404, "not_found")  # the largest id an INTEGER column holds
+    api.error(follow(api, 2**31, "contacted"), 422)  # PostgreSQL refuses it as a parameter: a 500 before
     api.error(follow(api, rating_id, "contacted", token=api.staff("liuxia")), 403, "forbidden")
     api.error(api.http.post(f"/ratings/{rating_id}/follow-up", json={"state": "contacted", "note": "x"}), 401)
     bad_bodies = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine, select
 
 from config.loader import default_config_path
 from queue_server.cli import main
+from queue_server.store.engine import database_url
 from queue_server.store.tables import devices, staff_halls, users
 from tests.support.halls import write_two_halls
 from tests.support.server import spawn_server
@@ -22,8 +24,8 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def rows(db: Path, table):  # type: ignore[no-untyped-def]
-    engine = create_engine(f"sqlite:///{db}")
+def rows(db: str | Path, table):  # type: ignore[no-untyped-def]
+    engine = create_engine(database_url(db))
     try:
         with engine.connect() as conn:
             return conn.execute(select(table)).all()
@@ -38,8 +40,8 @@ def test_help_lists_every_sub_command(runner: CliRunner) -> None:
         assert command in result.output
 
 
-def test_user_add_reads_the_password_from_stdin(runner: CliRunner, tmp_path: Path) -> None:
-    db = tmp_path / "hall.db"
+def test_user_add_reads_the_password_from_stdin(runner: CliRunner, new_db: Callable[..., str | Path]) -> None:
+    db = new_db(migrated=False)
     result = runner.invoke(
         main, ["user", "add", "zhangli", "--name", "张丽", "--role", "manager", "--db", str(db)], input="s3cret-pass\n"
     )
@@ -51,9 +53,11 @@ def test_user_add_reads_the_password_from_stdin(runner: CliRunner, tmp_path: Pat
     assert row.password_hash.startswith("$argon2")
 
 
-def test_user_add_gives_the_account_its_halls(runner: CliRunner, tmp_path: Path) -> None:
+def test_user_add_gives_the_account_its_halls(
+    runner: CliRunner, tmp_path: Path, new_db: Callable[..., str | Path]
+) -> None:
     config = str(write_two_halls(tmp_path / "config"))
-    db = tmp_path / "county.db"
+    db = new_db(migrated=False)
 
     def add(*args: str) -> str:
         result = runner.invoke(main, ["user", "add", *args, "--config", config, "--db", str(db)], input="password123\n")
@@ -77,6 +81,7 @@ def test_user_add_gives_the_account_its_halls(runner: CliRunner, tmp_path: Path)
     assert "--hall TEXT" in help_text and "repeat for" in help_text
 
 
+# The refusals stay on SQLite: "changes nothing" includes creating no database file.
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -97,8 +102,8 @@ def test_user_add_refuses_bad_input_and_changes_nothing(
         assert rows(db, users) == []
 
 
-def test_user_add_twice_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
-    db = tmp_path / "hall.db"
+def test_user_add_twice_is_a_clear_error(runner: CliRunner, new_db: Callable[..., str | Path]) -> None:
+    db = new_db(migrated=False)
     args = ["user", "add", "wang", "--name", "王芳", "--db", str(db)]
     assert runner.invoke(main, args, input="password123\n").exit_code == 0
     again = runner.invoke(main, args, input="other-password\n")
@@ -107,8 +112,10 @@ def test_user_add_twice_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> N
     assert len(rows(db, users)) == 1
 
 
-def test_device_add_prints_a_token_and_stores_only_its_hash(runner: CliRunner, tmp_path: Path) -> None:
-    db = tmp_path / "hall.db"
+def test_device_add_prints_a_token_and_stores_only_its_hash(
+    runner: CliRunner, new_db: Callable[..., str | Path]
+) -> None:
+    db = new_db(migrated=False)
     result = runner.invoke(main, ["device", "add", "qingshan", "kiosk-1", "--db", str(db)])
     assert result.exit_code == 0, result.output
     token = result.output.strip()
@@ -152,6 +159,7 @@ def test_serve_with_a_bad_configuration_starts_nothing(runner: CliRunner, tmp_pa
 
 @pytest.mark.slow
 def test_serve_demo_prints_its_accounts_and_serves(tmp_path: Path) -> None:
+    # SQLite only: the demo's accounts file goes next to the SQLite file (the API tests serve PostgreSQL).
     db = tmp_path / "var" / "bianmin.db"
     log = tmp_path / "serve.log"
     server = spawn_server(db, log)

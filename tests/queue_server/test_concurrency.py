@@ -1,11 +1,11 @@
 """Fifty kiosk clients issue at once (retrying and doubling requests) while ten clerks call: nothing lost or doubled.
 
-A real server on a loopback port (uvicorn in a thread, a SQLite file in tmp_path). Every issuance
-carries an Idempotency-Key; some are sent twice in a row (the answer was "lost"), some have their
-answer really cut off by a tiny read timeout and are sent again, some are sent twice at the same
-moment. Ten clerks open windows 1-10 and call, recall, start, finish or mark no-shows meanwhile,
+A real server on a loopback port (uvicorn in a thread; a SQLite file in tmp_path, or a PostgreSQL
+database). Every issuance carries an Idempotency-Key; some are sent twice in a row (the answer was
+"lost"), some have their answer really cut off by a tiny read timeout and are sent again, some are
+sent twice at the same moment. Ten clerks open windows 1-10 and call, recall, start, finish or mark no-shows meanwhile,
 sometimes double-clicking "call next". Afterwards the clients' books, the API (board, ticket status
-by track token, the audit trail) and the SQLite file must all tell the same story.
+by track token, the audit trail) and the database must all tell the same story.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import datetime as dt
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,12 +255,14 @@ async def audit_api(url: str, manager: str, book: IssueBook, desks: dict[int, De
         await asyncio.gather(*(bounded(t) for t in acked.values()))
 
 
-def test_concurrent_issuers_and_clerks_lose_and_double_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_issuers_and_clerks_lose_and_double_nothing(
+    new_db: Callable[[], str | Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Logins are not what this test is about: hash the eleven accounts' passwords at Argon2's lowest cost.
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(accounts, "_hasher", hasher)
     monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("not a real password"))
-    db = tmp_path / "hall.db"
+    db = new_db()
     server = start_server(db, SteadyClock())
     book = IssueBook()
     desks: dict[int, Desk] = {}
@@ -292,7 +295,7 @@ def test_concurrent_issuers_and_clerks_lose_and_double_nothing(tmp_path: Path, m
     finally:
         server.stop()
 
-    # The SQLite file, read after the server stopped.
+    # The database, read after the server stopped.
     stored = read_db(db)
     traces = check_db(stored, book, hall)
     per_category = Counter(hall.category(t["category"]).prefix for t in book.acknowledged().values())

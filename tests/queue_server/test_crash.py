@@ -1,6 +1,7 @@
 """`kill -9` of `bianmin serve` in the middle of a stream of issuances and calls loses nothing it acknowledged.
 
-The server runs as a child process on a SQLite file in tmp_path. A few kiosk clients issue tickets
+The server runs as a child process on a SQLite file in tmp_path, or on a PostgreSQL database (the
+server is killed, not the database: what it acknowledged was committed). A few kiosk clients issue tickets
 as fast as they can and a few clerks call, start and finish, until a seeded, bounded number of
 tickets has been acknowledged; then the server gets SIGKILL with requests still in flight, and is
 started again on the same file. Each time, every acknowledged ticket must be there (looked up by its
@@ -20,6 +21,7 @@ import asyncio
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,15 +92,17 @@ class Ledger:
 
 
 class ServerUnderTest:
-    """The server process of the moment, restarted on the same database file (and port, if it is still free)."""
+    """The server process of the moment, restarted on the same database (and port, if it is still free)."""
 
-    def __init__(self, db: Path, log: Path) -> None:
-        self.db, self.log, self.port = db, log, free_port()
+    def __init__(self, db: str | Path, home: Path) -> None:
+        self.db, self.home, self.log, self.port = db, home, home / "server.log", free_port()
+        # The demo's first start writes its accounts next to a SQLite file, or to ./var/ for a database URL.
+        self.accounts = (db.parent if isinstance(db, Path) else home / "var") / "demo-accounts.txt"
         self.process: ServerProcess | None = None
 
     def start(self) -> str:
-        """Start `bianmin serve` on the file (on the same port when it is still free); return its URL."""
-        self.process = spawn_server(self.db, self.log, self.port)
+        """Start `bianmin serve` on the database (on the same port when it is still free); return its URL."""
+        self.process = spawn_server(self.db, self.log, self.port, cwd=self.home)
         self.port = self.process.port
         return self.process.url
 
@@ -213,7 +217,7 @@ def hall_config() -> Hall:
 
 
 async def audit_after_restart(
-    url: str, db: Path, round_: int, demo: Demo, clerks: dict[int, str], manager: str, ledger: Ledger
+    url: str, db: str | Path, round_: int, demo: Demo, clerks: dict[int, str], manager: str, ledger: Ledger
 ) -> None:
     """After a restart: retries get their tickets, nothing acknowledged is missing or wrong, numbering goes on."""
     book = ledger.book
@@ -237,7 +241,7 @@ async def audit_after_restart(
         unknown = set(ledger.acked) - set(acked)
         assert not unknown, f"clerks were handed tickets no issuance answer names: {sorted(unknown)}"
 
-        # Every acknowledged ticket, by its track token, and in the file.
+        # Every acknowledged ticket, by its track token, and in the database.
         stored = {t["id"]: t for t in read_db(db).tickets}
         claimed: dict[int, int] = {}  # window -> the ticket its cut-off call-next turned out to call
         observed: dict[int, State] = {}
@@ -249,7 +253,7 @@ async def audit_after_restart(
             status = answer.json()
             assert (status["number"], status["category"]) == (ticket["number"], ticket["category"]), status
             row = stored.get(ticket_id)
-            assert row is not None, f"acknowledged {ticket['number']} (id {ticket_id}) is not in the SQLite file"
+            assert row is not None, f"acknowledged {ticket['number']} (id {ticket_id}) is not in the database"
             state: State = (row["state"], row["window"])
             assert status["state"] == row["state"], (status, row["state"])
             assert status["window"] == (row["window"] if row["state"] in ("called", "serving") else None), status
@@ -271,7 +275,7 @@ async def audit_after_restart(
                 assert window is not None
                 claimed[window] = ticket_id
             observed[ticket_id] = state
-        assert len(stored) == len(acked), f"{len(stored)} tickets in the file but {len(acked)} acknowledged"
+        assert len(stored) == len(acked), f"{len(stored)} tickets in the database but {len(acked)} acknowledged"
 
         # The windows came back as they were: open, with the ticket each clerk was working on.
         snapshot = (await client.get(f"{API}/board")).json()
@@ -330,7 +334,7 @@ async def login(url: str, username: str, password: str) -> str:
 async def scenario(hall: ServerUnderTest, url: str, report: list[str]) -> Ledger:
     rng = random.Random(SEED)
     config = hall_config()
-    demo = read_demo_accounts(hall.db.parent / "demo-accounts.txt")
+    demo = read_demo_accounts(hall.accounts)
     users = {w.number: w.a_post or "" for w in config.windows if w.number in CLERK_WINDOWS}
     clerks = {n: await login(url, u, demo.passwords[u]) for n, u in users.items()}
     manager = await login(url, "director", demo.passwords["director"])
@@ -357,9 +361,9 @@ async def scenario(hall: ServerUnderTest, url: str, report: list[str]) -> Ledger
     return ledger
 
 
-def test_kill_9_loses_no_acknowledged_ticket(tmp_path: Path) -> None:
+def test_kill_9_loses_no_acknowledged_ticket(tmp_path: Path, new_db: Callable[..., str | Path]) -> None:
     day = shanghai_day()
-    hall = ServerUnderTest(tmp_path / "hall.db", tmp_path / "server.log")
+    hall = ServerUnderTest(new_db(migrated=False), tmp_path)  # an empty database: the server's first start
     report: list[str] = []
     try:
         url = hall.start()

@@ -170,13 +170,13 @@ def test_calls_already_made_come_in_the_snapshot_shown_but_not_announced(
 
 
 def test_the_feed_resumes_after_a_server_restart_with_nothing_lost_and_nothing_twice(
-    tmp_path: Path,
+    new_db: Callable[[], str | Path],
     clock: FakeClock,
     cheap_password_hashing: None,
     make_api: Callable[[RunningServer], Api],
     feeds: Callable[..., FeedThread],
 ) -> None:
-    db = tmp_path / "queue.db"
+    db = new_db()
     first = start_server(db, clock)
     port = int(first.url.rsplit(":", 1)[1])
     servers = [first]
@@ -237,10 +237,10 @@ def test_the_feed_resumes_after_a_server_restart_with_nothing_lost_and_nothing_t
 
 
 def test_a_board_clock_that_is_wrong_by_an_hour_still_announces_live_calls(
-    tmp_path: Path, cheap_password_hashing: None, make_api: Callable[[RunningServer], Api],
+    new_db: Callable[[], str | Path], cheap_password_hashing: None, make_api: Callable[[RunningServer], Api],
     feeds: Callable[..., FeedThread],
 ) -> None:  # fmt: skip
-    server = start_server(tmp_path / "queue.db")  # the real clock, so the Date header and `at` agree
+    server = start_server(new_db())  # the real clock, so the Date header and `at` agree
     try:
         api = make_api(server)
         token = api.open("liuxia", 1)

@@ -4,10 +4,8 @@ and the server recovers by itself when the database is back (its writer, its rea
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from config.loader import default_config_path, load_config
 from queue_server.server import open_store
@@ -15,28 +13,14 @@ from queue_server.services import accounts
 from queue_server.store.writer import to_us
 from tests.queue_server.test_cluster import BoardListener
 from tests.support.clock import FakeClock
-from tests.support.pg import PgCluster, PgUnavailable
+from tests.support.pg import PgCluster
 from tests.support.server import HALL, start_server
 
 API = f"/api/v1/halls/{HALL}"
 
 
-@pytest.fixture
-def own_cluster() -> Iterator[PgCluster]:
-    """A cluster of this test alone: it is stopped and started again, which the session's cluster must not be."""
-    try:
-        cluster = PgCluster()
-    except PgUnavailable as missing:
-        pytest.skip(str(missing))  # the session fixture already fails under CI=true when PostgreSQL is missing
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
-
-
-def test_an_outage_answers_503_and_the_server_recovers_by_itself(own_cluster: PgCluster) -> None:
-    url = own_cluster.create_database("outage")
+def test_an_outage_answers_503_and_the_server_recovers_by_itself(own_pg_cluster: PgCluster) -> None:
+    url = own_pg_cluster.create_database("outage")
     store = open_store(load_config(default_config_path()), url)
     token = store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), HALL, "kiosk-1"))
     store.close()
@@ -48,7 +32,7 @@ def test_an_outage_answers_503_and_the_server_recovers_by_itself(own_cluster: Pg
             assert issued.status_code == 201
             board = BoardListener(server.ws_url)
 
-            own_cluster.stop(mode="immediate")
+            own_pg_cluster.stop(mode="immediate")
             during = http.post("/tickets", json={"category": "huji"}, headers={**headers, "Idempotency-Key": "k2"})
             assert during.status_code == 503, during.text
             assert during.json()["error"]["code"] == "database_unavailable"
@@ -56,7 +40,7 @@ def test_an_outage_answers_503_and_the_server_recovers_by_itself(own_cluster: Pg
             assert during.headers["Retry-After"]
             assert http.get("/board").status_code == 200  # the read side still answers what it knew
 
-            own_cluster.start()
+            own_pg_cluster.start()
             deadline = time.monotonic() + 20
             while True:  # the kiosk's retry with the same key, until the database is back
                 again = http.post("/tickets", json={"category": "huji"}, headers={**headers, "Idempotency-Key": "k2"})

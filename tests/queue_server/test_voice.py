@@ -29,6 +29,12 @@ from tests.support.server import HALL, RunningServer
 BYTES_PER_S = RATE * 2
 
 
+@pytest.fixture
+def backend() -> str:
+    """SQLite only: an announcement is made from the configuration and the clips; the store plays no part."""
+    return "sqlite"
+
+
 def bundled(name: str) -> bytes:
     """A bundled clip's frames, read with nothing but the wave module."""
     with wave.open(str(BUNDLED_DIR / f"{name}.wav"), "rb") as wav:

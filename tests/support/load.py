@@ -257,13 +257,13 @@ def read_db(db: str | Path) -> DbView:
         finally:
             engine.dispose()
     else:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)  # read-only: it must not recover anything
+        lite = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)  # read-only: it must not recover anything
         try:
-            conn.row_factory = sqlite3.Row
+            lite.row_factory = sqlite3.Row
             for name, sql in queries.items():
-                found[name] = [dict(r) for r in conn.execute(sql, {"hall": HALL})]
+                found[name] = [dict(r) for r in lite.execute(sql, {"hall": HALL})]
         finally:
-            conn.close()
+            lite.close()
     return DbView(
         tickets=found["tickets"],
         events=[{**e, "payload": json.loads(e["payload"])} for e in found["events"]],

@@ -60,14 +60,21 @@ class PgCluster:
 
     def __init__(self, bindir: Path | None = None) -> None:
         self.bindir = bindir or find_bindir()
-        self.base = Path(tempfile.mkdtemp(prefix="bianmin-pg-"))
+        owner = None
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                raise PgUnavailable("running as root, and there is no postgres user to run PostgreSQL as") from None
+            if shutil.which("runuser") is None:
+                raise PgUnavailable("running as root, and runuser (util-linux) is missing")
+        self.base = Path(tempfile.mkdtemp(prefix="bianmin-pg-"))  # in /tmp: the postgres user can reach it
         self.data = self.base / "data"
         self.log = self.base / "server.log"
         self.port = 0
         self._as: list[str] = []
         self.running = False
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
+        if owner is not None:
             os.chown(self.base, owner.pw_uid, owner.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
         try:

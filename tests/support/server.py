@@ -162,12 +162,15 @@ class ServerProcess:
             self.process.wait()
 
 
-def spawn_server(db: str | Path, log: Path, port: int | None = None, attempts: int = 3) -> ServerProcess:
+def spawn_server(
+    db: str | Path, log: Path, port: int | None = None, attempts: int = 3, cwd: Path | None = None
+) -> ServerProcess:
     """Start `bianmin serve` on `db` (a SQLite path or a database URL); return once this very child listens.
 
     Its own log line must say so; any answer on the port is not enough: a server of a test running beside
     this one may have taken the port between free_port() and the bind. A child that does not make it is
-    reaped, and another port tried.
+    reaped, and another port tried. `cwd`: where the child runs (on a database URL, the demo's first
+    start writes its accounts to ./var/ there).
     """
     port = port or free_port()
     for _attempt in range(attempts):
@@ -175,7 +178,7 @@ def spawn_server(db: str | Path, log: Path, port: int | None = None, attempts: i
         command = [sys.executable, "-m", "queue_server.cli", "serve", "--db", str(db), "--port", str(port)]
         with log.open("ab") as out:
             child = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+                command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=cwd
             )
         process = ServerProcess(f"http://127.0.0.1:{port}", child)
         if _listening(child, log, offset, f"Uvicorn running on http://127.0.0.1:{port}".encode()):

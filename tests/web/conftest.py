@@ -26,7 +26,7 @@ from config.schema import HallConfig
 from queue_server.services import accounts
 from queue_server.voice.clips import CLIPS
 from queue_server.voice.pcm import CHANNELS, RATE, WIDTH
-from tests.support.server import HALL, RunningServer, demo_config, free_port, start_server
+from tests.support.server import HALL, RunningServer, demo_config, start_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -152,7 +152,7 @@ class LiveHall:
 
     def __init__(self, db: Path, config: HallConfig, clock: TickingClock) -> None:
         self.db, self.config, self.clock = db, config, clock
-        self.port = free_port()
+        self.port = 0  # the first start takes a free port (the server binds it at once) and keeps it
         self.server: RunningServer | None = None
         self.tokens: dict[str, str] = {}  # login tokens live in the database: they survive a restart
         self.kiosk: str | None = None
@@ -163,7 +163,8 @@ class LiveHall:
 
     def start(self, port: int | None = None) -> RunningServer:
         assert self.server is None, "stop the running server first (one writer per database)"
-        self.server = start_server(self.db, self.clock, self.config, port=port or self.port)
+        self.server = start_server(self.db, self.clock, self.config, port=port or self.port or None)
+        self.port = self.port or int(self.server.url.rsplit(":", 1)[1])
         self.http = httpx.Client(
             base_url=f"{self.server.url}/api/v1/halls/{HALL}", timeout=HTTP_TIMEOUT_S, trust_env=False
         )

@@ -1,8 +1,9 @@
-"""Schema migrations: a new database gets the newest schema; an old one keeps its data across upgrades."""
+"""Schema migrations (SQLite and PostgreSQL): a new database gets the newest schema; an old one keeps its data."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,8 +16,8 @@ from queue_server.store.migrate import _alembic_config, is_current, upgrade
 from tests.support.server import PASSWORD, start_server
 
 
-def test_a_new_database_is_at_the_newest_schema(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path / "new.db")
+def test_a_new_database_is_at_the_newest_schema(new_db: Callable[..., str | Path]) -> None:
+    engine = make_engine(new_db(migrated=False))
     upgrade(engine)
     assert is_current(engine)
     tables = set(inspect(engine).get_table_names())
@@ -27,8 +28,8 @@ def test_a_new_database_is_at_the_newest_schema(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_upgrading_0003_moves_each_idempotency_key_into_its_ticket(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path / "old.db")
+def test_upgrading_0003_moves_each_idempotency_key_into_its_ticket(new_db: Callable[..., str | Path]) -> None:
+    engine = make_engine(new_db(migrated=False))
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "0003")
         conn.execute(

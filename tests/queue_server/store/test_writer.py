@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -52,8 +53,8 @@ def in_one_group(store: Store, fns: list) -> list[Future]:  # type: ignore[type-
 
 
 @pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store = open_store(demo_config(), tmp_path / "hall.db", FakeClock())
+def store(new_db: Callable[[], str | Path]):  # type: ignore[no-untyped-def]
+    store = open_store(demo_config(), new_db(), FakeClock())
     store.check_runtime = True
     yield store
     store.close()
