@@ -35,17 +35,16 @@ def pg_cluster() -> Iterator[PgCluster]:
     the server binaries the PostgreSQL tests skip with the reason, except under CI=true, where they must
     run: there a missing PostgreSQL is a failure.
     """
-    cluster = _cluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
+    yield from _running_cluster()
 
 
 @pytest.fixture
 def own_pg_cluster() -> Iterator[PgCluster]:
     """A running cluster of the test's own (~1 s more), which it may stop, kill and start again: an outage."""
+    yield from _running_cluster()
+
+
+def _running_cluster() -> Iterator[PgCluster]:
     cluster = _cluster()
     try:
         cluster.start()

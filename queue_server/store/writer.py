@@ -216,20 +216,12 @@ class Store:
         return self._published.get(hall_id, 0)
 
     def accounts_changed(self) -> None:
-        """Another process changed accounts or devices: drop what this process cached."""
-        for callback in self.on_accounts_changed:
-            try:
-                callback()
-            except Exception:
-                log.exception("dropping cached accounts failed")
+        """Accounts or devices changed (here or in another process): drop what this process cached."""
+        _call_each(self.on_accounts_changed, "dropping cached accounts")
 
     def config_changed(self) -> None:
         """Another process reloaded the configuration: this one reloads its own."""
-        for callback in self.on_config_changed:
-            try:
-                callback()
-            except Exception:
-                log.exception("reloading the configuration failed")
+        _call_each(self.on_config_changed, "reloading the configuration")
 
     def replace_config(self, config: HallConfig, *, announce: bool) -> None:
         """Serve `config` from now on (validated by the caller): every hall is reloaded under it.
@@ -487,6 +479,14 @@ class Store:
         self._jobs.put(_Job("stop", None, lambda: None))
         self._thread.join(timeout=10)
         self.engine.dispose()
+
+
+def _call_each(callbacks: list[Callable[[], None]], what: str) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # one failing callback must not keep the others from running
+            log.exception("%s failed", what)
 
 
 def _no_change(_tx: Tx) -> None:
