@@ -8,6 +8,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 US = 1_000_000
+#: Events up to this long after a period are read too: a ticket being served at midnight is
+#: finished after it, and still belongs to the day it was issued.
+GRACE_US = 6 * 3600 * US
 
 
 class PeriodKind(StrEnum):

@@ -11,26 +11,15 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from config.schema import Hall
+from queue_server.reports.days import period_partial
 from queue_server.reports.events import EventRow, iter_events
-from queue_server.reports.figures import (
-    US,
-    WAIT_BINS_MIN,
-    FigureBuilder,
-    Figures,
-    TicketFacts,
-    daily_counts,
-    figures_of,
-    group_by,
-    hourly_arrivals,
-    service_by_item,
-    wait_distribution,
-)
-from queue_server.reports.periods import Period
+from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
+from queue_server.reports.partial import Cell, Partial, partial_of
+from queue_server.reports.periods import GRACE_US, Period
 from queue_server.store.tables import users
 
-#: Events up to this long after the period are read too: a ticket being served at midnight is
-#: finished after it, and still belongs to the day it was issued.
-GRACE_US = 6 * 3600 * US
+__all__ = ["GRACE_US", "GroupBy", "Report", "build_report", "report_from_events", "report_from_facts"]
+
 NOT_CALLED = ("未叫号", "not called")
 
 
@@ -109,14 +98,21 @@ def staff_names(conn: Connection) -> dict[str, str]:
 
 
 def read_period(conn: Connection, hall: Hall, period: Period) -> FigureBuilder:
-    """The facts of the tickets issued in the period, from the hall's event log."""
+    """The facts of the tickets issued in the period, folded in one go from the hall's event log."""
     start, end = period.bounds_us(ZoneInfo(hall.timezone))
     return FigureBuilder(start, end).feed(iter_events(conn, hall.id, start, end + GRACE_US))
 
 
-def build_report(conn: Connection, hall: Hall, period: Period, by: GroupBy) -> Report:
-    """Read the period's events and compute its report."""
-    return report_from_facts(read_period(conn, hall, period), hall, period, by, staff_names(conn))
+def build_report(
+    conn: Connection, hall: Hall, period: Period, by: GroupBy, *, now_us: int | None = None, stored: bool = True
+) -> Report:
+    """The period's report: its closed days from the stored day figures (folding and storing those
+    not stored yet), the others from their events (days.py). With stored=False, one fold of every event."""
+    names = staff_names(conn)
+    if not stored:
+        return report_from_facts(read_period(conn, hall, period), hall, period, by, names)
+    partial, last_seq = period_partial(conn, hall, period, now_us=now_us)
+    return report_from_partial(partial, last_seq, hall, period, by, names)
 
 
 def report_from_events(
@@ -130,10 +126,14 @@ def report_from_events(
 def report_from_facts(
     builder: FigureBuilder, hall: Hall, period: Period, by: GroupBy, names: Mapping[str, str]
 ) -> Report:
-    tz = ZoneInfo(hall.timezone)
-    tickets = list(builder.tickets.values())
-    per_day = daily_counts(tickets, tz)
-    waits = wait_distribution(tickets)
+    partial = partial_of(builder.tickets.values(), ZoneInfo(hall.timezone))
+    return report_from_partial(partial, builder.last_seq, hall, period, by, names)
+
+
+def report_from_partial(
+    partial: Partial, last_seq: int, hall: Hall, period: Period, by: GroupBy, names: Mapping[str, str]
+) -> Report:
+    per_day = partial.daily
     return Report(
         hall=hall.id,
         hall_name_zh=hall.name_zh,
@@ -144,24 +144,25 @@ def report_from_facts(
         label_zh=period.label_zh,
         label_en=period.label_en,
         by=by,
-        last_seq=builder.last_seq,
-        totals=figures_of(tickets),
-        groups=groups(tickets, hall, by, names),
-        hourly_arrivals=hourly_arrivals(tickets, tz),
+        last_seq=last_seq,
+        totals=partial.totals(),
+        groups=groups(partial, hall, by, names),
+        hourly_arrivals=list(partial.hourly),
         wait_bins=[
-            WaitBin(from_min=low, to_min=WAIT_BINS_MIN[i + 1] if i + 1 < len(WAIT_BINS_MIN) else None, count=waits[i])
+            WaitBin(from_min=low, to_min=WAIT_BINS_MIN[i + 1] if i + 1 < len(WAIT_BINS_MIN) else None,
+                    count=partial.waits[i])
             for i, low in enumerate(WAIT_BINS_MIN)
         ],
-        service_by_item=item_services(tickets, hall),
+        service_by_item=item_services(partial, hall),
         daily=[DayCount(date=day, issued=0, served=0, no_shows=0) if day not in per_day else
                DayCount(date=day, issued=per_day[day][0], served=per_day[day][1], no_shows=per_day[day][2])
                for day in period.days()],
     )  # fmt: skip
 
 
-def groups(tickets: list[TicketFacts], hall: Hall, by: GroupBy, names: Mapping[str, str]) -> list[Group]:
+def groups(partial: Partial, hall: Hall, by: GroupBy, names: Mapping[str, str]) -> list[Group]:
     """The figures of each category, window or clerk, in the hall's order; tickets never called last."""
-    key: Callable[[TicketFacts], Hashable]
+    key: Callable[[Cell], Hashable]
     order: dict[Hashable, int]
     if by is GroupBy.CATEGORY:
         order = {c.code: i for i, c in enumerate(hall.categories)}
@@ -172,7 +173,7 @@ def groups(tickets: list[TicketFacts], hall: Hall, by: GroupBy, names: Mapping[s
     else:
         order = {}
         key = _clerk_key
-    figures = group_by(tickets, key)
+    figures = partial.group_by(key)
 
     def rank(k: Hashable) -> tuple[int, int, str]:
         if k is None:
@@ -186,16 +187,16 @@ def groups(tickets: list[TicketFacts], hall: Hall, by: GroupBy, names: Mapping[s
     return result
 
 
-def _category_key(t: TicketFacts) -> Hashable:
-    return t.category
+def _category_key(cell: Cell) -> Hashable:
+    return cell[0]
 
 
-def _window_key(t: TicketFacts) -> Hashable:
-    return t.window
+def _window_key(cell: Cell) -> Hashable:
+    return cell[1]
 
 
-def _clerk_key(t: TicketFacts) -> Hashable:
-    return t.actor
+def _clerk_key(cell: Cell) -> Hashable:
+    return cell[2]
 
 
 def _label(hall: Hall, by: GroupBy, key: Hashable, names: Mapping[str, str]) -> tuple[str, str]:
@@ -218,10 +219,10 @@ def _label(hall: Hall, by: GroupBy, key: Hashable, names: Mapping[str, str]) -> 
     return f"{name}（{key}）" if name != key else name, str(key)
 
 
-def item_services(tickets: list[TicketFacts], hall: Hall) -> list[ItemService]:
+def item_services(partial: Partial, hall: Hall) -> list[ItemService]:
     """Mean service time per service item, most served first."""
     result = []
-    for item_id, (served, mean_s) in service_by_item(tickets).items():
+    for item_id, (served, mean_s) in partial.service_by_item().items():
         if item_id is None:
             zh, en = "按类别取号（未选事项）", "taken by category (no item)"
         else:

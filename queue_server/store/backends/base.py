@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Table
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class Backend:
 
     def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
         """The text of one top-level key of a JSON text column."""
+        raise NotImplementedError
+
+    def insert_or_ignore(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert the rows; a row whose primary key exists already is left as it is (no error)."""
         raise NotImplementedError
 
     def notify(self, conn: Connection, channel: str, payload: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, cast, create_engine, event, func, select, text
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, cast, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from queue_server.store.backends.base import Backend, Features
 
@@ -37,6 +38,10 @@ class PostgresBackend(Backend):
     def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
         field: ColumnElement[Any] = cast(column, JSONB)[key].astext
         return field
+
+    def insert_or_ignore(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
 
     def notify(self, conn: Connection, channel: str, payload: str) -> None:
         conn.execute(select(func.pg_notify(channel, payload)))

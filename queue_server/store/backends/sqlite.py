@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, func
+from sqlalchemy import ColumnElement, Connection, Engine, Table, create_engine, event, func
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from queue_server.store.backends.base import Backend, Features
 
@@ -44,6 +45,10 @@ class SqliteBackend(Backend):
     def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
         result: ColumnElement[Any] = func.json_extract(column, f"$.{key}")
         return result
+
+    def insert_or_ignore(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
 
 
 def _pragmas(dbapi_connection: Any, _record: object) -> None:

@@ -1,0 +1,297 @@
+"""Each closed service day's figures, folded once from the event log and stored; a period's report merges them.
+
+A report of a period [S, E) counts the tickets issued in it, folded from the events at S ≤ at < E + GRACE
+(report.py). Split by the day of issue: the tickets of day d folded from the events of d's window
+[d, d + 1 day + GRACE) are d's own report, its `Partial`; once that window has passed (with a margin, on
+both the wall clock and the log's newest event) no event can join it, so the Partial is stored, keyed by
+(hall, day). A period's report is then the merge of its closed days' Partials and a live fold of the days
+not closed yet (today).
+
+What the split would miss are the events of a day's tickets that come after the day's window, within
+the period's: ratings given days later, a ticket still being served when the day closed. Each stored day
+also keeps such "other" events of its window (events of tickets not issued that day), and the tickets'
+ids with their cell and rating, so that a period finds every late event of its days' tickets among its
+own days and today's events, and applies it: a late rating moves one count between cells (exact), any
+other late event has the day refolded from its events. So every figure equals the one-go fold, exactly.
+
+Rows are a cache: deleting them loses nothing; a row of another VERSION is ignored and replaced. Two
+readers filling the same day insert the same content and the second insert is ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, delete, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.schema import Hall
+from queue_server.reports.events import EventRow, read_events
+from queue_server.reports.figures import US, FigureBuilder
+from queue_server.reports.partial import Cell, Partial, partial_of, rate
+from queue_server.reports.periods import GRACE_US, Period, local_midnight_us
+from queue_server.store.backends import backend_for
+from queue_server.store.tables import events, metadata
+
+log = logging.getLogger(__name__)
+
+#: The stored form's version: change it when a Partial's content or meaning changes (old rows are refilled).
+VERSION = 1
+#: A day's window is closed this long after it ends, on both clocks (a commit in flight, clocks apart).
+MARGIN_US = 15 * 60 * US
+#: The events a fold applies to a known ticket (the others never change a ticket's figures).
+TICKET_EVENTS = frozenset({
+    "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
+    "ticket.transferred", "ticket.requeued", "ticket.returned", "ticket.rated",
+})  # fmt: skip
+
+report_days = Table(
+    "report_days",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),  # the newest seq among the window's events (0: none)
+    Column("first_ticket", Integer, nullable=True),  # the smallest and largest id of the day's tickets
+    Column("last_ticket", Integer, nullable=True),
+    Column("figures", Text, nullable=False),  # the Partial (JSON)
+    Column("tickets", Text, nullable=False),  # each ticket's id, cell and rating (JSON), for late events
+    Column("others", Text, nullable=False),  # the window's events of other days' tickets (JSON)
+    Column("filled_at", BigInteger, nullable=False),
+)
+
+
+@dataclass
+class Window:
+    """One day's window: its tickets are issued in [start, end), its events are at in [start, until)."""
+
+    day: dt.date
+    start: int
+    end: int
+    until: int
+
+    @classmethod
+    def of(cls, day: dt.date, tz: ZoneInfo) -> Window:
+        start, end = local_midnight_us(day, tz), local_midnight_us(day + dt.timedelta(days=1), tz)
+        return cls(day, start, end, end + GRACE_US)
+
+
+@dataclass
+class StoredDay:
+    """A closed day as stored: its Partial, and what late events need."""
+
+    window: Window
+    last_seq: int
+    first_ticket: int | None
+    last_ticket: int | None
+    partial: Partial
+    others: list[EventRow]
+    tickets_json: str | None = None  # read only when a late event needs it
+
+    def holds(self, ticket_id: int) -> bool:
+        return self.first_ticket is not None and self.last_ticket is not None and (
+            self.first_ticket <= ticket_id <= self.last_ticket
+        )
+
+
+# --- the stored form of a day's tickets and other events ---------------------------------------------
+
+
+def tickets_json(builder: FigureBuilder, partial: Partial, cell_of: dict[int, Cell]) -> str:
+    """Each ticket's id (ascending, as differences), its cell's index in the Partial and its rating."""
+    index = {key: i for i, key in enumerate(partial.cells)}
+    ids = sorted(builder.tickets)
+    levels: dict[str, int] = {}
+    deltas, cells, ratings = [], [], []
+    previous = 0
+    for ticket_id in ids:
+        deltas.append(ticket_id - previous)
+        previous = ticket_id
+        cells.append(index[cell_of[ticket_id]])
+        level = builder.tickets[ticket_id].rating
+        ratings.append(0 if level is None else levels.setdefault(level, len(levels) + 1))
+    return json.dumps({"ids": deltas, "cells": cells, "levels": list(levels), "ratings": ratings},
+                      separators=(",", ":"))  # fmt: skip
+
+
+def read_tickets(text: str, partial: Partial) -> dict[int, tuple[Cell, str | None]]:
+    data = json.loads(text)
+    keys = list(partial.cells)
+    levels: list[str | None] = [None, *data["levels"]]
+    result: dict[int, tuple[Cell, str | None]] = {}
+    ticket_id = 0
+    for delta, cell, rating in zip(data["ids"], data["cells"], data["ratings"], strict=True):
+        ticket_id += delta
+        result[ticket_id] = (keys[cell], levels[rating])
+    return result
+
+
+def others_json(rows: Iterable[EventRow]) -> str:
+    return json.dumps([[*row[:7], dict(row.payload)] for row in rows], ensure_ascii=False,
+                      separators=(",", ":"))  # fmt: skip
+
+
+def read_others(text: str) -> list[EventRow]:
+    make = tuple.__new__
+    return [make(EventRow, row) for row in json.loads(text)]
+
+
+# --- filling days -------------------------------------------------------------------------------------
+
+
+def fold_day(conn: Connection, hall: str, tz: ZoneInfo, window: Window) -> tuple[StoredDay, str]:
+    """The day's Partial (with its tickets' JSON) from the events of its window."""
+    rows = read_events(conn, hall, window.start, window.until)
+    builder = FigureBuilder(window.start, window.end).feed(rows)
+    known = builder.tickets
+    others = [r for r in rows if r.ticket_id is not None and r.type in TICKET_EVENTS and r.ticket_id not in known]
+    cell_of: dict[int, Cell] = {}
+    partial = partial_of(known.values(), tz, cell_of)
+    day = StoredDay(window, builder.last_seq, min(known, default=None), max(known, default=None), partial, others)
+    return day, tickets_json(builder, partial, cell_of)
+
+
+def save_days(conn: Connection, hall: str, days: list[tuple[StoredDay, str]]) -> None:
+    """Store the days in a short transaction of their own (the read's transaction is over by then).
+
+    Insert-or-ignore by (hall, day): a reader that filled the same day first stored the same content.
+    A failure is only logged: the report was computed from the events and is right all the same.
+    """
+    if not days:
+        return
+    rows = [
+        {"hall": hall, "day": d.window.day, "version": VERSION, "last_seq": d.last_seq,
+         "first_ticket": d.first_ticket, "last_ticket": d.last_ticket, "figures": d.partial.to_json(),
+         "tickets": text, "others": others_json(d.others), "filled_at": int(time.time() * US)}
+        for d, text in days
+    ]  # fmt: skip
+    try:
+        if conn.in_transaction():
+            conn.rollback()  # end the read (on SQLite a writer-engine read would hold the write lock)
+        with conn.begin():
+            conn.execute(delete(report_days).where(
+                report_days.c.hall == hall, report_days.c.day.in_([d.window.day for d, _ in days]),
+                report_days.c.version != VERSION))  # fmt: skip
+            backend_for(conn).insert_or_ignore(conn, report_days, rows)
+    except SQLAlchemyError:
+        log.warning("could not store the report days of hall %s; they will be folded again", hall, exc_info=True)
+
+
+def load_days(conn: Connection, hall: str, tz: ZoneInfo, days: list[dt.date]) -> dict[dt.date, StoredDay]:
+    """The stored days among these (of the current VERSION), without their tickets' JSON."""
+    if not days:
+        return {}
+    c = report_days.c
+    query = select(c.day, c.last_seq, c.first_ticket, c.last_ticket, c.figures, c.others).where(
+        c.hall == hall, c.day >= min(days), c.day <= max(days), c.version == VERSION
+    )
+    wanted = set(days)
+    found = {}
+    for row in conn.execute(query):
+        if row.day in wanted:
+            found[row.day] = StoredDay(Window.of(row.day, tz), int(row.last_seq), row.first_ticket, row.last_ticket,
+                                       Partial.from_json(row.figures), read_others(row.others))  # fmt: skip
+    return found
+
+
+def load_tickets(conn: Connection, hall: str, day: StoredDay) -> dict[int, tuple[Cell, str | None]]:
+    if day.tickets_json is None:
+        c = report_days.c
+        day.tickets_json = conn.execute(
+            select(c.tickets).where(c.hall == hall, c.day == day.window.day)
+        ).scalar_one()
+    return read_tickets(day.tickets_json, day.partial)
+
+
+# --- a period ---------------------------------------------------------------------------------------------
+
+
+def newest_event_at(conn: Connection, hall: str) -> int | None:
+    row = conn.execute(
+        select(events.c.at).where(events.c.hall == hall).order_by(events.c.seq.desc()).limit(1)
+    ).first()
+    return None if row is None else int(row.at)
+
+
+def period_partial(
+    conn: Connection, hall: Hall, period: Period, *, now_us: int | None = None, fill: bool = True
+) -> tuple[Partial, int]:
+    """The period's Partial and the newest seq it folded, from the stored days plus the days not closed yet.
+
+    Closed days not stored yet are folded and (with `fill`) stored. Equal to folding the period in one go.
+    """
+    tz = ZoneInfo(hall.timezone)
+    windows = [Window.of(day, tz) for day in period.days()]
+    newest = newest_event_at(conn, hall.id)
+    now = int(time.time() * US) if now_us is None else now_us
+    horizon = min(now, newest if newest is not None else now) - MARGIN_US
+    closed = [w for w in windows if w.until <= horizon]
+    stored = load_days(conn, hall.id, tz, [w.day for w in closed])
+    missing = [w for w in closed if w.day not in stored]
+    filled: list[tuple[StoredDay, str]] = [fold_day(conn, hall.id, tz, w) for w in missing]
+    for day, text in filled:
+        day.tickets_json = text
+        stored[day.window.day] = day
+    days = [stored[w.day] for w in closed]
+
+    # The days not closed yet (today, the days to come), folded live.
+    live_from = windows[len(closed)].start if len(closed) < len(windows) else None
+    live = FigureBuilder(live_from, windows[-1].end)
+    late: list[EventRow] = []
+    if live_from is not None:
+        rows = read_events(conn, hall.id, live_from, windows[-1].until)
+        live.feed(rows)
+        late.extend(r for r in rows if r.ticket_id is not None and r.type in TICKET_EVENTS
+                    and r.ticket_id not in live.tickets)  # fmt: skip
+    for day in days:
+        late.extend(day.others)
+    total = Partial()
+    for day in days:
+        total.add(_with_late_events(conn, hall.id, tz, day, late))
+    total.add(partial_of(live.tickets.values(), tz))
+    last_seq = max([live.last_seq, *(d.last_seq for d in days)])
+    if fill and filled:
+        save_days(conn, hall.id, filled)
+    return total, last_seq
+
+
+def _with_late_events(conn: Connection, hall: str, tz: ZoneInfo, day: StoredDay, late: list[EventRow]) -> Partial:
+    """The day's Partial with the period's events of its tickets that fall outside the day's window."""
+    window = day.window
+    candidates = [e for e in late if e.ticket_id is not None and day.holds(e.ticket_id)
+                  and not window.start <= e.at < window.until]  # fmt: skip
+    if not candidates:
+        return day.partial
+    tickets = load_tickets(conn, hall, day)
+    mine = sorted({e.seq: e for e in candidates if e.ticket_id in tickets}.values(), key=lambda e: e.seq)
+    if not mine:
+        return day.partial
+    if all(e.type == "ticket.rated" and e.seq > day.last_seq for e in mine):
+        # Only ratings, after the day's own events: each moves its ticket between rated counts (exact).
+        patched = Partial().add(day.partial)
+        ratings = {ticket_id: level for ticket_id, (_cell, level) in tickets.items()}
+        for e in mine:
+            assert e.ticket_id is not None
+            after = str(e.payload.get("level"))
+            rate(patched.cells[tickets[e.ticket_id][0]], ratings[e.ticket_id], after)
+            ratings[e.ticket_id] = after
+        return patched
+    # Anything else (a ticket finished after the day closed): fold the day again with its late events.
+    own = read_events(conn, hall, window.start, window.until)
+    merged = sorted({e.seq: e for e in [*own, *mine]}.values(), key=lambda e: e.seq)
+    return partial_of(FigureBuilder(window.start, window.end).feed(merged).tickets.values(), tz)
+
+
+def clear_days(conn: Connection, hall: str | None = None) -> None:
+    """Forget the stored days (of one hall or all): they are folded again from the events when next needed."""
+    query = delete(report_days)
+    if hall is not None:
+        query = query.where(report_days.c.hall == hall)
+    conn.execute(query)
+
