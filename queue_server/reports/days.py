@@ -95,8 +95,10 @@ class StoredDay:
     tickets_json: str | None = None  # read only when a late event needs it
 
     def holds(self, ticket_id: int) -> bool:
-        return self.first_ticket is not None and self.last_ticket is not None and (
-            self.first_ticket <= ticket_id <= self.last_ticket
+        return (
+            self.first_ticket is not None
+            and self.last_ticket is not None
+            and (self.first_ticket <= ticket_id <= self.last_ticket)
         )
 
 
@@ -203,9 +205,7 @@ def load_days(conn: Connection, hall: str, tz: ZoneInfo, days: list[dt.date]) ->
 def load_tickets(conn: Connection, hall: str, day: StoredDay) -> dict[int, tuple[Cell, str | None]]:
     if day.tickets_json is None:
         c = report_days.c
-        day.tickets_json = conn.execute(
-            select(c.tickets).where(c.hall == hall, c.day == day.window.day)
-        ).scalar_one()
+        day.tickets_json = conn.execute(select(c.tickets).where(c.hall == hall, c.day == day.window.day)).scalar_one()
     return read_tickets(day.tickets_json, day.partial)
 
 
@@ -213,9 +213,7 @@ def load_tickets(conn: Connection, hall: str, day: StoredDay) -> dict[int, tuple
 
 
 def newest_event_at(conn: Connection, hall: str) -> int | None:
-    row = conn.execute(
-        select(events.c.at).where(events.c.hall == hall).order_by(events.c.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute(select(events.c.at).where(events.c.hall == hall).order_by(events.c.seq.desc()).limit(1)).first()
     return None if row is None else int(row.at)
 
 
@@ -294,4 +292,3 @@ def clear_days(conn: Connection, hall: str | None = None) -> None:
     if hall is not None:
         query = query.where(report_days.c.hall == hall)
     conn.execute(query)
-
