@@ -20,6 +20,7 @@ readers filling the same day insert the same content and the second insert is ig
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import logging
@@ -217,6 +218,18 @@ def newest_event_at(conn: Connection, hall: str) -> int | None:
     return None if row is None else int(row.at)
 
 
+def closed_windows(conn: Connection, hall: str, windows: list[Window], now_us: int | None) -> list[Window]:
+    """The windows (in order) no event can join any more: past, with a margin, on the wall clock and in the log.
+
+    The log's clock counts too: a hall run on a set clock (a test, a replay) closes a day only once its
+    own events have moved past the day's window. A prefix of the windows, as they are in order.
+    """
+    newest = newest_event_at(conn, hall)
+    now = int(time.time() * US) if now_us is None else now_us
+    horizon = min(now, newest if newest is not None else now) - MARGIN_US
+    return [w for w in windows if w.until <= horizon]
+
+
 def period_partial(
     conn: Connection, hall: Hall, period: Period, *, now_us: int | None = None, fill: bool = True
 ) -> tuple[Partial, int]:
@@ -226,10 +239,7 @@ def period_partial(
     """
     tz = ZoneInfo(hall.timezone)
     windows = [Window.of(day, tz) for day in period.days()]
-    newest = newest_event_at(conn, hall.id)
-    now = int(time.time() * US) if now_us is None else now_us
-    horizon = min(now, newest if newest is not None else now) - MARGIN_US
-    closed = [w for w in windows if w.until <= horizon]
+    closed = closed_windows(conn, hall.id, windows, now_us)
     stored = load_days(conn, hall.id, tz, [w.day for w in closed])
     missing = [w for w in closed if w.day not in stored]
     filled: list[tuple[StoredDay, str]] = [fold_day(conn, hall.id, tz, w) for w in missing]
@@ -250,13 +260,38 @@ def period_partial(
     for day in days:
         late.extend(day.others)
     total = Partial()
-    for day in days:
-        total.add(_with_late_events(conn, hall.id, tz, day, late))
+    for day, mine in zip(days, _by_day(days, late), strict=True):
+        total.add(_with_late_events(conn, hall.id, tz, day, mine))
     total.add(partial_of(live.tickets.values(), tz))
     last_seq = max([live.last_seq, *(d.last_seq for d in days)])
     if fill and filled:
         save_days(conn, hall.id, filled)
     return total, last_seq
+
+
+def _by_day(days: list[StoredDay], late: list[EventRow]) -> list[list[EventRow]]:
+    """The events each day's ticket-id range holds (a superset of its tickets' events: the day checks ids)."""
+    ranged = sorted(
+        (d.first_ticket, d.last_ticket, i)
+        for i, d in enumerate(days)
+        if d.first_ticket is not None and d.last_ticket is not None
+    )
+    firsts = [first for first, _last, _i in ranged]
+    reach, highest = [], -1  # reach[j]: the largest last id among ranged[:j + 1] (ranges may overlap)
+    for _first, last, _i in ranged:
+        highest = max(highest, last)
+        reach.append(highest)
+    result: list[list[EventRow]] = [[] for _ in days]
+    for event in late:
+        ticket_id = event.ticket_id
+        if ticket_id is None:
+            continue
+        j = bisect.bisect_right(firsts, ticket_id) - 1
+        while j >= 0 and reach[j] >= ticket_id:
+            if ranged[j][1] >= ticket_id:
+                result[ranged[j][2]].append(event)
+            j -= 1
+    return result
 
 
 def _with_late_events(conn: Connection, hall: str, tz: ZoneInfo, day: StoredDay, late: list[EventRow]) -> Partial:
@@ -284,6 +319,20 @@ def _with_late_events(conn: Connection, hall: str, tz: ZoneInfo, day: StoredDay,
     own = read_events(conn, hall, window.start, window.until)
     merged = sorted({e.seq: e for e in [*own, *mine]}.values(), key=lambda e: e.seq)
     return partial_of(FigureBuilder(window.start, window.end).feed(merged).tickets.values(), tz)
+
+
+def store_closed_days(conn: Connection, hall: Hall, day: dt.date, *, back: int = 35, now_us: int | None = None) -> int:
+    """Fold and store the hall's closed days among the `back` days up to `day` not stored yet; return how many.
+
+    For a hook after the day's close (on a reader connection, off the writer), so that no report folds cold.
+    """
+    period = Period(Period.of("day", day).kind, day - dt.timedelta(days=back - 1), day + dt.timedelta(days=1))
+    tz = ZoneInfo(hall.timezone)
+    closed = closed_windows(conn, hall.id, [Window.of(d, tz) for d in period.days()], now_us)
+    stored = load_days(conn, hall.id, tz, [w.day for w in closed])
+    filled = [fold_day(conn, hall.id, tz, w) for w in closed if w.day not in stored]
+    save_days(conn, hall.id, filled)
+    return len(filled)
 
 
 def clear_days(conn: Connection, hall: str | None = None) -> None:

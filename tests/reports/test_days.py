@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from config.schema import Hall
-from queue_server.reports.days import VERSION, report_days
+from queue_server.reports.days import VERSION, report_days, store_closed_days
 from queue_server.reports.events import EventRow
 from queue_server.reports.periods import Period
 from queue_server.reports.report import GroupBy, Report, build_report
@@ -304,3 +304,17 @@ def test_a_report_runs_off_the_writer_and_holds_no_write_lock(
             assert got == build_report(conn, hall, MONTH, GroupBy.CATEGORY, stored=False)
     finally:
         store.close()
+
+
+def test_closed_days_stored_ahead_leave_no_day_to_fold_for_the_report(
+    database: Engine, hall: Hall, month_log: tuple[Sim, list[EventRow]]
+) -> None:
+    """What a hook after the day's close would call: the report then only reads stored days."""
+    _sim, log = month_log
+    write_events(database, hall.id, log)
+    with database.connect() as conn:
+        assert store_closed_days(conn, hall, dt.date(2026, 3, 31), back=31) == 31
+    with database.connect() as conn:
+        assert store_closed_days(conn, hall, dt.date(2026, 3, 31), back=31) == 0
+    assert report(database, hall, GroupBy.CLERK) == report(database, hall, GroupBy.CLERK, stored=False)
+    assert stored_days(database, hall.id) == 31
