@@ -24,7 +24,9 @@ import bisect
 import datetime as dt
 import json
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -94,13 +96,6 @@ class StoredDay:
     partial: Partial
     others: list[EventRow]
     tickets_json: str | None = None  # read only when a late event needs it
-
-    def holds(self, ticket_id: int) -> bool:
-        return (
-            self.first_ticket is not None
-            and self.last_ticket is not None
-            and (self.first_ticket <= ticket_id <= self.last_ticket)
-        )
 
 
 # --- the stored form of a day's tickets and other events ---------------------------------------------
@@ -203,11 +198,15 @@ def load_days(conn: Connection, hall: str, tz: ZoneInfo, days: list[dt.date]) ->
     return found
 
 
-def load_tickets(conn: Connection, hall: str, day: StoredDay) -> dict[int, tuple[Cell, str | None]]:
-    if day.tickets_json is None:
-        c = report_days.c
-        day.tickets_json = conn.execute(select(c.tickets).where(c.hall == hall, c.day == day.window.day)).scalar_one()
-    return read_tickets(day.tickets_json, day.partial)
+def load_tickets(conn: Connection, hall: str, days: list[StoredDay]) -> None:
+    """Read the tickets' JSON of these days (one query for those not read yet)."""
+    wanted = {d.window.day: d for d in days if d.tickets_json is None}
+    if not wanted:
+        return
+    c = report_days.c
+    query = select(c.day, c.tickets).where(c.hall == hall, c.day.in_(list(wanted)), c.version == VERSION)
+    for row in conn.execute(query):
+        wanted[row.day].tickets_json = row.tickets
 
 
 # --- a period ---------------------------------------------------------------------------------------------
@@ -231,11 +230,18 @@ def closed_windows(conn: Connection, hall: str, windows: list[Window], now_us: i
 
 
 def period_partial(
-    conn: Connection, hall: Hall, period: Period, *, now_us: int | None = None, fill: bool = True
+    conn: Connection,
+    hall: Hall,
+    period: Period,
+    *,
+    now_us: int | None = None,
+    fill: bool = True,
+    live: LiveFolds | None = None,
 ) -> tuple[Partial, int]:
     """The period's Partial and the newest seq it folded, from the stored days plus the days not closed yet.
 
-    Closed days not stored yet are folded and (with `fill`) stored. Equal to folding the period in one go.
+    Closed days not stored yet are folded and (with `fill`) stored; the live days are folded from their
+    events (with `live`, only the events after the last report's). Equal to folding the period in one go.
     """
     tz = ZoneInfo(hall.timezone)
     windows = [Window.of(day, tz) for day in period.days()]
@@ -249,21 +255,30 @@ def period_partial(
     days = [stored[w.day] for w in closed]
 
     # The days not closed yet (today, the days to come), folded live.
-    live_from = windows[len(closed)].start if len(closed) < len(windows) else None
-    live = FigureBuilder(live_from, windows[-1].end)
+    total = Partial()
     late: list[EventRow] = []
-    if live_from is not None:
-        rows = read_events(conn, hall.id, live_from, windows[-1].until)
-        live.feed(rows)
-        late.extend(r for r in rows if r.ticket_id is not None and r.type in TICKET_EVENTS
-                    and r.ticket_id not in live.tickets)  # fmt: skip
+    live_seq = 0
+    if len(closed) < len(windows):
+        start, end, until = windows[len(closed)].start, windows[-1].end, windows[-1].until
+        if live is None:
+            live_fold = LiveFold(start, end, until, tz)
+            live_fold.catch_up(conn, hall.id)
+        else:
+            live_fold = live.fold(conn, hall.id, start, end, until, tz)
+        total.add(live_fold.partial)
+        late.extend(live_fold.late)
+        live_seq = live_fold.builder.last_seq
     for day in days:
         late.extend(day.others)
-    total = Partial()
-    for day, mine in zip(days, _by_day(days, late), strict=True):
-        total.add(_with_late_events(conn, hall.id, tz, day, mine))
-    total.add(partial_of(live.tickets.values(), tz))
-    last_seq = max([live.last_seq, *(d.last_seq for d in days)])
+    # Each day with events outside its window (late ratings, a late finish), then its tickets (one query).
+    candidates = [
+        [e for e in mine if not day.window.start <= e.at < day.window.until]
+        for day, mine in zip(days, _by_day(days, late), strict=True)
+    ]
+    load_tickets(conn, hall.id, [day for day, mine in zip(days, candidates, strict=True) if mine])
+    for day, mine in zip(days, candidates, strict=True):
+        total.add(_with_late_events(conn, hall.id, tz, day, mine) if mine else day.partial)
+    last_seq = max([live_seq, *(d.last_seq for d in days)])
     if fill and filled:
         save_days(conn, hall.id, filled)
     return total, last_seq
@@ -295,30 +310,95 @@ def _by_day(days: list[StoredDay], late: list[EventRow]) -> list[list[EventRow]]
 
 
 def _with_late_events(conn: Connection, hall: str, tz: ZoneInfo, day: StoredDay, late: list[EventRow]) -> Partial:
-    """The day's Partial with the period's events of its tickets that fall outside the day's window."""
+    """The day's Partial with these events outside its window (those of its own tickets: it checks the ids)."""
     window = day.window
-    candidates = [e for e in late if e.ticket_id is not None and day.holds(e.ticket_id)
-                  and not window.start <= e.at < window.until]  # fmt: skip
-    if not candidates:
-        return day.partial
-    tickets = load_tickets(conn, hall, day)
-    mine = sorted({e.seq: e for e in candidates if e.ticket_id in tickets}.values(), key=lambda e: e.seq)
-    if not mine:
-        return day.partial
-    if all(e.type == "ticket.rated" and e.seq > day.last_seq for e in mine):
-        # Only ratings, after the day's own events: each moves its ticket between rated counts (exact).
-        patched = Partial().add(day.partial)
-        ratings = {ticket_id: level for ticket_id, (_cell, level) in tickets.items()}
-        for e in mine:
-            assert e.ticket_id is not None
-            after = str(e.payload.get("level"))
-            rate(patched.cells[tickets[e.ticket_id][0]], ratings[e.ticket_id], after)
-            ratings[e.ticket_id] = after
-        return patched
+    unique = sorted({e.seq: e for e in late}.values(), key=lambda e: e.seq)
+    if day.tickets_json is not None:
+        tickets = read_tickets(day.tickets_json, day.partial)
+        mine = [e for e in unique if e.ticket_id in tickets]
+        if not mine:
+            return day.partial
+        if all(e.type == "ticket.rated" and e.seq > day.last_seq for e in mine):
+            # Only ratings, after the day's own events: each moves its ticket between rated counts (exact).
+            patched = Partial().add(day.partial)
+            ratings = {ticket_id: level for ticket_id, (_cell, level) in tickets.items()}
+            for e in mine:
+                assert e.ticket_id is not None
+                after = str(e.payload.get("level"))
+                rate(patched.cells[tickets[e.ticket_id][0]], ratings[e.ticket_id], after)
+                ratings[e.ticket_id] = after
+            return patched
+    else:  # its row went away since it was read (another version refilled it): the fold below needs no ids
+        mine = unique
     # Anything else (a ticket finished after the day closed): fold the day again with its late events.
     own = read_events(conn, hall, window.start, window.until)
     merged = sorted({e.seq: e for e in [*own, *mine]}.values(), key=lambda e: e.seq)
     return partial_of(FigureBuilder(window.start, window.end).feed(merged).tickets.values(), tz)
+
+
+class LiveFold:
+    """The fold of a hall's live days (today, and yesterday until its window closes), fed as events come."""
+
+    def __init__(self, start: int, end: int, until: int, tz: ZoneInfo) -> None:
+        self.builder = FigureBuilder(start, end)
+        self.until = until
+        self.tz = tz
+        self.late: list[EventRow] = []  # the window's events of tickets issued before it (late for a stored day)
+        self.last_at: int | None = None  # the time of the event last folded: the log it came from is still there
+        self.partial = Partial()
+
+    def catch_up(self, conn: Connection, hall: str) -> None:
+        builder = self.builder
+        assert builder.start_us is not None
+        rows = read_events(conn, hall, builder.start_us, self.until, after_seq=builder.last_seq)
+        if not rows and self.last_at is not None:
+            return
+        builder.feed(rows)
+        known = builder.tickets
+        self.late.extend(r for r in rows if r.ticket_id is not None and r.type in TICKET_EVENTS
+                         and r.ticket_id not in known)  # fmt: skip
+        if rows:
+            self.last_at = max(rows, key=lambda r: r.seq).at
+        self.partial = partial_of(known.values(), self.tz)
+
+    def same_log(self, conn: Connection, hall: str) -> bool:
+        """Whether the event last folded is still in the log as it was (not a restored or another database)."""
+        if self.builder.last_seq == 0:
+            return True
+        c = events.c
+        at = conn.execute(select(c.at).where(c.hall == hall, c.seq == self.builder.last_seq)).scalar()
+        return at is not None and int(at) == self.last_at
+
+
+class LiveFolds:
+    """The live folds of the halls this process reports on: a report of the month in progress reads only
+    the events since the previous report's (as the wall's TodayFacts does). Thread-safe, bounded."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._folds: OrderedDict[tuple[str, str, int, int, int], LiveFold] = OrderedDict()
+        self.size = size
+
+    def fold(self, conn: Connection, hall: str, start: int, end: int, until: int, tz: ZoneInfo) -> LiveFold:
+        """The live fold of the hall over these bounds, brought up to the newest event (hold it read-only)."""
+        key = (conn.engine.url.render_as_string(hide_password=True), hall, start, end, until)
+        with self._lock:
+            fold = self._folds.pop(key, None)
+            if fold is None or not fold.same_log(conn, hall):
+                fold = LiveFold(start, end, until, tz)
+            fold.catch_up(conn, hall)
+            self._folds[key] = fold
+            while len(self._folds) > self.size:
+                self._folds.popitem(last=False)
+            return fold
+
+    def clear(self) -> None:
+        with self._lock:
+            self._folds.clear()
+
+
+#: This process's live folds (report.py uses them; a report of a past period never does).
+LIVE = LiveFolds()
 
 
 def store_closed_days(conn: Connection, hall: Hall, day: dt.date, *, back: int = 35, now_us: int | None = None) -> int:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from config.schema import Hall
-from queue_server.reports.days import period_partial
+from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.events import EventRow, iter_events
 from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
 from queue_server.reports.partial import Cell, Partial, partial_of
@@ -107,11 +107,15 @@ def build_report(
     conn: Connection, hall: Hall, period: Period, by: GroupBy, *, now_us: int | None = None, stored: bool = True
 ) -> Report:
     """The period's report: its closed days from the stored day figures (folding and storing those
-    not stored yet), the others from their events (days.py). With stored=False, one fold of every event."""
+    not stored yet), the others from their events (days.py). With stored=False, one fold of every event.
+
+    `conn` is a read connection outside any explicit transaction (as Store.read gives it): days folded
+    here are stored after the read's transaction ends, in a short transaction of their own.
+    """
     names = staff_names(conn)
     if not stored:
         return report_from_facts(read_period(conn, hall, period), hall, period, by, names)
-    partial, last_seq = period_partial(conn, hall, period, now_us=now_us)
+    partial, last_seq = period_partial(conn, hall, period, now_us=now_us, live=LIVE)
     return report_from_partial(partial, last_seq, hall, period, by, names)
 
 

@@ -318,3 +318,31 @@ def test_closed_days_stored_ahead_leave_no_day_to_fold_for_the_report(
         assert store_closed_days(conn, hall, dt.date(2026, 3, 31), back=31) == 0
     assert report(database, hall, GroupBy.CLERK) == report(database, hall, GroupBy.CLERK, stored=False)
     assert stored_days(database, hall.id) == 31
+
+
+def test_todays_fold_follows_the_log_between_reports_and_notices_another_log(
+    database: Engine, hall: Hall, month_log: tuple[Sim, list[EventRow]]
+) -> None:
+    """Reports of the month in progress read only the events since the previous report's (LIVE): each
+    equals the one-go fold; a database whose log was replaced under the same URL is folded afresh."""
+    _sim, log = month_log
+    day = dt.date(2026, 3, 11)
+    written = 0
+    for hour in (9, 11, 14, 16, 18):
+        now = local_us(day, hour)
+        fresh = [e for e in log[written:] if e.at <= now]
+        assert fresh
+        write_events(database, hall.id, fresh)
+        written += len(fresh)
+        assert report(database, hall, GroupBy.CATEGORY, now_us=now) == report(
+            database, hall, GroupBy.CATEGORY, stored=False
+        )
+    # Another log under the same URL (a restore, a test database made again): nothing of the old is kept.
+    with database.begin() as conn:
+        conn.execute(events.delete())
+        conn.execute(report_days.delete())
+    other = simulate(5, DAYS, serve_past_midnight=True)
+    write_events(database, hall.id, [e for e in with_late_events(other, 5) if e.at <= now])
+    assert report(database, hall, GroupBy.CATEGORY, now_us=now) == report(
+        database, hall, GroupBy.CATEGORY, stored=False
+    )
