@@ -18,7 +18,8 @@ Method
     (what the server did before report_days, and the reference every other path must equal).
   * cold: no stored days (deleted before each round): the report folds each day, stores 31 rows, merges.
   * warm: the 31 days stored: the report reads them and merges (late ratings applied).
-  * warm, month in progress: "now" is 31 March 15:00: 30 days stored, today's events folded live.
+  * month in progress: "now" is 31 March 15:00: 30 days stored, today's events folded live; the first
+    report of the day folds all of today's events, the next ones only those since (LiveFolds).
   * bare read: the baseline's SELECT fetched into Python, nothing computed (the floor of any fold).
   Every path's report is checked equal to the baseline's before the figures are printed.
 - Target (issue 13): a month's report of 240k tickets <= 1 s on both backends.
@@ -50,7 +51,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from bench.common import code_version, machine_load, median, table, verdict
 from config.loader import default_config_path, load_config
 from config.schema import Hall
-from queue_server.reports.days import clear_days
+from queue_server.reports.days import LIVE, clear_days
 from queue_server.reports.events import events_query
 from queue_server.reports.periods import Period
 from queue_server.reports.report import GroupBy, build_report
@@ -278,7 +279,10 @@ def measure(url: str, label: str, hall: Hall, count: int, runs: int) -> tuple[li
         ("baseline: one fold of every event", partial(report, stored=False), None, True),
         ("cold: no stored days (folds and stores 31)", report, partial(clear, engine), False),
         ("warm: 31 stored days", report, None, True),
-        ("warm, month in progress: 30 stored + today live", partial(report, now_us=today), None, True),
+        ("month in progress, first report today: 30 stored + today folded",
+         partial(report, now_us=today), LIVE.clear, True),
+        ("month in progress, next reports: 30 stored + today's new events",
+         partial(report, now_us=today), None, True),
     ]
     for name, fn, before, warm_up in measured:
         times, cpu, reports[name] = timed(fn, runs, before, warm_up)
@@ -344,11 +348,13 @@ def main() -> int:
                 base = results[f"{label} baseline: one fold of every event"]
                 cold = results[f"{label} cold: no stored days (folds and stores 31)"]
                 warm = results[f"{label} warm: 31 stored days"]
-                live = results[f"{label} warm, month in progress: 30 stored + today live"]
-                ok = verdict(max(warm, live) <= TARGET_S)
+                first = results[f"{label} month in progress, first report today: 30 stored + today folded"]
+                live = results[f"{label} month in progress, next reports: 30 stored + today's new events"]
+                ok = verdict(max(warm, first, live) <= TARGET_S)
                 print(f"{label}: baseline {base:.2f} s; cold {cold:.2f} s ({cold / base:.2f}x);"
-                      f" warm {warm * 1000:.0f} ms ({warm / base:.3f}x); with today live {live * 1000:.0f} ms"
-                      f" ({live / base:.3f}x); target warm <= {TARGET_S:.0f} s: {ok}")  # fmt: skip
+                      f" warm {warm * 1000:.0f} ms ({warm / base:.3f}x); month in progress: first report today"
+                      f" {first * 1000:.0f} ms ({first / base:.3f}x), next {live * 1000:.0f} ms ({live / base:.3f}x);"
+                      f" target <= {TARGET_S:.0f} s: {ok}")  # fmt: skip
     finally:
         if cluster is not None:
             cluster.remove()
