@@ -29,6 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, delete, select
@@ -118,16 +119,29 @@ def tickets_json(builder: FigureBuilder, partial: Partial, cell_of: dict[int, Ce
                       separators=(",", ":"))  # fmt: skip
 
 
-def read_tickets(text: str, partial: Partial) -> dict[int, tuple[Cell, str | None]]:
-    data = json.loads(text)
-    keys = list(partial.cells)
-    levels: list[str | None] = [None, *data["levels"]]
-    result: dict[int, tuple[Cell, str | None]] = {}
-    ticket_id = 0
-    for delta, cell, rating in zip(data["ids"], data["cells"], data["ratings"], strict=True):
-        ticket_id += delta
-        result[ticket_id] = (keys[cell], levels[rating])
-    return result
+class DayTickets:
+    """A stored day's tickets: ids ascending, each one's cell and rating (looked up by id, never all decoded)."""
+
+    def __init__(self, text: str, partial: Partial) -> None:
+        data = json.loads(text)
+        self.ids = list(accumulate(data["ids"]))
+        self.cells: list[int] = data["cells"]
+        self.ratings: list[int] = data["ratings"]
+        self.levels: list[str | None] = [None, *data["levels"]]
+        self.keys = list(partial.cells)
+
+    def index(self, ticket_id: int | None) -> int | None:
+        """The position of the day's ticket, or None when the ticket is not the day's."""
+        if ticket_id is None:
+            return None
+        i = bisect.bisect_left(self.ids, ticket_id)
+        return i if i < len(self.ids) and self.ids[i] == ticket_id else None
+
+    def cell(self, i: int) -> Cell:
+        return self.keys[self.cells[i]]
+
+    def rating(self, i: int) -> str | None:
+        return self.levels[self.ratings[i]]
 
 
 def others_json(rows: Iterable[EventRow]) -> str:
@@ -171,7 +185,9 @@ def save_days(conn: Connection, hall: str, days: list[tuple[StoredDay, str]]) ->
     ]  # fmt: skip
     try:
         if conn.in_transaction():
-            conn.rollback()  # end the read (on SQLite a writer-engine read would hold the write lock)
+            # End the read first: SQLite cannot turn a read whose snapshot another writer has passed into a
+            # write, and a read transaction of the writer's engine would hold the write lock all along.
+            conn.rollback()
         with conn.begin():
             conn.execute(delete(report_days).where(
                 report_days.c.hall == hall, report_days.c.day.in_([d.window.day for d, _ in days]),
@@ -263,11 +279,11 @@ def period_partial(
         if live is None:
             live_fold = LiveFold(start, end, until, tz)
             live_fold.catch_up(conn, hall.id)
+            live_partial, live_late, live_seq = live_fold.snapshot()
         else:
-            live_fold = live.fold(conn, hall.id, start, end, until, tz)
-        total.add(live_fold.partial)
-        late.extend(live_fold.late)
-        live_seq = live_fold.builder.last_seq
+            live_partial, live_late, live_seq = live.fold(conn, hall.id, start, end, until, tz)
+        total.add(live_partial)
+        late.extend(live_late)
     for day in days:
         late.extend(day.others)
     # Each day with events outside its window (late ratings, a late finish), then its tickets (one query).
@@ -314,19 +330,20 @@ def _with_late_events(conn: Connection, hall: str, tz: ZoneInfo, day: StoredDay,
     window = day.window
     unique = sorted({e.seq: e for e in late}.values(), key=lambda e: e.seq)
     if day.tickets_json is not None:
-        tickets = read_tickets(day.tickets_json, day.partial)
-        mine = [e for e in unique if e.ticket_id in tickets]
+        tickets = DayTickets(day.tickets_json, day.partial)
+        mine = [e for e in unique if tickets.index(e.ticket_id) is not None]
         if not mine:
             return day.partial
         if all(e.type == "ticket.rated" and e.seq > day.last_seq for e in mine):
             # Only ratings, after the day's own events: each moves its ticket between rated counts (exact).
             patched = Partial().add(day.partial)
-            ratings = {ticket_id: level for ticket_id, (_cell, level) in tickets.items()}
+            changed: dict[int, str] = {}
             for e in mine:
-                assert e.ticket_id is not None
+                i = tickets.index(e.ticket_id)
+                assert i is not None
                 after = str(e.payload.get("level"))
-                rate(patched.cells[tickets[e.ticket_id][0]], ratings[e.ticket_id], after)
-                ratings[e.ticket_id] = after
+                rate(patched.cells[tickets.cell(i)], changed.get(i, tickets.rating(i)), after)
+                changed[i] = after
             return patched
     else:  # its row went away since it was read (another version refilled it): the fold below needs no ids
         mine = unique
@@ -361,6 +378,10 @@ class LiveFold:
             self.last_at = max(rows, key=lambda r: r.seq).at
         self.partial = partial_of(known.values(), self.tz)
 
+    def snapshot(self) -> tuple[Partial, list[EventRow], int]:
+        """What a report takes: the live tickets' Partial (never changed, only replaced), the late events, the seq."""
+        return self.partial, list(self.late), self.builder.last_seq
+
     def same_log(self, conn: Connection, hall: str) -> bool:
         """Whether the event last folded is still in the log as it was (not a restored or another database)."""
         if self.builder.last_seq == 0:
@@ -379,8 +400,10 @@ class LiveFolds:
         self._folds: OrderedDict[tuple[str, str, int, int, int], LiveFold] = OrderedDict()
         self.size = size
 
-    def fold(self, conn: Connection, hall: str, start: int, end: int, until: int, tz: ZoneInfo) -> LiveFold:
-        """The live fold of the hall over these bounds, brought up to the newest event (hold it read-only)."""
+    def fold(
+        self, conn: Connection, hall: str, start: int, end: int, until: int, tz: ZoneInfo
+    ) -> tuple[Partial, list[EventRow], int]:
+        """The live fold of the hall over these bounds, brought up to the newest event: its snapshot."""
         key = (conn.engine.url.render_as_string(hide_password=True), hall, start, end, until)
         with self._lock:
             fold = self._folds.pop(key, None)
@@ -390,7 +413,7 @@ class LiveFolds:
             self._folds[key] = fold
             while len(self._folds) > self.size:
                 self._folds.popitem(last=False)
-            return fold
+            return fold.snapshot()
 
     def clear(self) -> None:
         with self._lock:
