@@ -54,13 +54,16 @@ def with_late_events(sim: Sim, seed: int) -> list[EventRow]:
     rng = random.Random(seed)
     moved: list[EventRow] = []
     for event in sim.events:
-        if event.type == "ticket.rated" and rng.random() < 0.35:
-            later = event.at + rng.choice([1, 2, 4]) * 86_400 * US + rng.randrange(3600 * US)
-            moved.append(event._replace(at=later))
-            if rng.random() < 0.2:
+        if event.type == "ticket.rated":
+            at = event.at
+            if rng.random() < 0.35:
+                at += rng.choice([1, 2, 4]) * 86_400 * US + rng.randrange(3600 * US)
+            moved.append(event._replace(at=at))
+            # changed later, once or twice (only the last rating counts)
+            for _ in range(rng.choice([0, 0, 0, 0, 1, 2])):
+                at += rng.choice([1, 3]) * 86_400 * US
                 level = rng.choice(LEVELS)
-                again = dict(event.payload, level=level, score=SCORES[level])
-                moved.append(event._replace(at=later + 3 * 86_400 * US, payload=again))
+                moved.append(event._replace(at=at, payload=dict(event.payload, level=level, score=SCORES[level])))
                 assert event.ticket_id is not None
                 sim.truth[event.ticket_id].rating = level
         elif event.type == "ticket.finished" and dt.datetime.fromtimestamp(event.at / US, SHANGHAI).hour == 0:
