@@ -361,21 +361,22 @@ class LiveFold:
         self.until = until
         self.tz = tz
         self.late: list[EventRow] = []  # the window's events of tickets issued before it (late for a stored day)
-        self.last_at: int | None = None  # the time of the event last folded: the log it came from is still there
+        self.last_event: tuple[int, str] | None = None  # the last folded event's time and type: is its log still there?
         self.partial = Partial()
 
     def catch_up(self, conn: Connection, hall: str) -> None:
         builder = self.builder
         assert builder.start_us is not None
         rows = read_events(conn, hall, builder.start_us, self.until, after_seq=builder.last_seq)
-        if not rows and self.last_at is not None:
+        if not rows and self.last_event is not None:
             return
         builder.feed(rows)
         known = builder.tickets
         self.late.extend(r for r in rows if r.ticket_id is not None and r.type in TICKET_EVENTS
                          and r.ticket_id not in known)  # fmt: skip
         if rows:
-            self.last_at = max(rows, key=lambda r: r.seq).at
+            newest = max(rows, key=lambda r: r.seq)
+            self.last_event = (newest.at, newest.type)
         self.partial = partial_of(known.values(), self.tz)
 
     def snapshot(self) -> tuple[Partial, list[EventRow], int]:
@@ -387,8 +388,8 @@ class LiveFold:
         if self.builder.last_seq == 0:
             return True
         c = events.c
-        at = conn.execute(select(c.at).where(c.hall == hall, c.seq == self.builder.last_seq)).scalar()
-        return at is not None and int(at) == self.last_at
+        row = conn.execute(select(c.at, c.type).where(c.hall == hall, c.seq == self.builder.last_seq)).first()
+        return row is not None and (int(row.at), row.type) == self.last_event
 
 
 class LiveFolds:
