@@ -32,6 +32,7 @@ from queue_server.api.routes_voice import router as voice_router
 from queue_server.api.routes_web import router as web_router
 from queue_server.api.state import ServerState
 from queue_server.hall_view import ViewDelta
+from queue_server.reports.keeper import keep_report_days
 from queue_server.store.listener import Listener
 from queue_server.store.writer import Published, Store
 
@@ -83,9 +84,11 @@ def create_app(
         listener = Listener(store)
         listener.start()
         await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
+        keeper = asyncio.create_task(keep_report_days(store))
         try:
             yield
         finally:
+            keeper.cancel()
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)
             store.on_config_changed.remove(reload_config)

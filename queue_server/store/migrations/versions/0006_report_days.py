@@ -1,7 +1,7 @@
 """report_days: each closed service day's report figures, folded once from its events
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-06 21:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
