@@ -25,7 +25,11 @@ class PostgresBackend(Backend):
         return db
 
     def make_engine(self, url: str) -> Engine:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, pool_timeout=10)
+        # connect_timeout: an unreachable database (a cut network, not a refusal) fails in seconds, not minutes,
+        # so the writer answers 503 instead of hanging every kiosk behind it.
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=8, max_overflow=8, pool_timeout=10, connect_args={"connect_timeout": 5}
+        )
         event.listen(engine, "connect", _session_settings)
         return engine
 
