@@ -300,7 +300,7 @@ class Link(Strict):
     retry_min_s: float = Field(1.0, ge=0.01, le=3600, description="first wait after a failed request")
     retry_max_s: float = Field(300.0, ge=0.01, le=86400, description="longest wait between retries (back-off cap)")
     conflict_retry_s: float = Field(
-        900.0, ge=1, le=86400, description="wait after the county refused a batch (409): a person has to look"
+        900.0, ge=0.1, le=86400, description="wait after the county refused a batch (409): a person has to look"
     )
 
     @model_validator(mode="after")

@@ -157,6 +157,7 @@ class Shipper:
         token = read_token(link)
         if self.acked is None:
             self.acked = await self.store.read(lambda conn: acked_seq(conn, self.hall))
+            log.info("link up of hall %s resumes after seq %d (acknowledged by the county)", self.hall, self.acked)
         after = self.acked
         found, newest = await self.store.read(lambda conn: events_after(conn, self.hall, after, link.batch_size))
         quiet = self.heard is not None and time.monotonic() - self.heard < max(HEARTBEAT_S, link.interval_s)
