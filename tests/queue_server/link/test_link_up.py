@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, update
 
+from queue_server.errors import Conflict
 from queue_server.link.tables import link_state
 from queue_server.store.tables import events
-from queue_server.errors import Conflict
 from tests.queue_server.conftest import Api
 from tests.queue_server.link.conftest import Linkage, acked, log_rows, peer, wait_until
 from tests.support.server import HALL
