@@ -184,7 +184,7 @@ def test_a_wrong_or_missing_credential_is_shown_on_the_wall_and_nothing_is_sent(
 
     def shown() -> str | None:
         wall = here.http.get("/wall", headers=here.bearer(here.manager)).json()
-        return wall["link"]["last_error"]
+        return wall["link"]["last_error"]  # type: ignore[no-any-return]
 
     wait_until(lambda: shown() is not None, "the refusal is not shown")
     assert "401" in (shown() or "") and "联动令牌无效" in (shown() or "")
