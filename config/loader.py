@@ -100,7 +100,8 @@ class CalendarFile:
 class _Loader:
     """One loading run: reads each file once and collects the problems."""
 
-    def __init__(self) -> None:
+    def __init__(self, nested: bool = False) -> None:
+        self.nested = nested  # reading a township's file for its county: it may not name townships itself
         self.problems: list[Problem] = []
         self.item_files: dict[Path, ItemFile | None] = {}
         self.files: list[Path] = []  # in the order they were named
@@ -175,6 +176,8 @@ class _Loader:
             calendar_paths = self.expand(source, ("calendar",), data.pop("calendar"))
         else:
             calendar_paths = sorted((BUNDLED_DIR / "calendar").glob("*.toml"))
+        local = {hall.get("id") for _, hall in tables(data.get("halls"))}
+        townships = self.townships(source, data.pop("townships", []), local)
         halls = tables(data.get("halls"))
         catalogs: dict[int, list[ItemFile]] = {}
         for index, hall in halls:
@@ -192,8 +195,39 @@ class _Loader:
                 hall.model_copy(update={"items": [*hall.items, *items]})
                 for hall, items in zip(config.halls, catalog_items, strict=True)
             ],
+            townships=townships,
             calendar=[calendar.year for calendar in calendars if calendar.year],
         )
+
+    def townships(self, source: Source, entries: object, local: set[object]) -> list[schema.Hall]:
+        """The halls of `[[townships]]`, each read from the township's own configuration file."""
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            self.report(source, ("townships",), "expected [[townships]] tables, each with id and config")
+            return []
+        if entries and self.nested:
+            self.report(source, ("townships",), "a township's own configuration cannot list townships")
+            return []
+        found: list[schema.Hall] = []
+        for index, entry in enumerate(entries):
+            ref = self.validate(source, schema.TownshipRef, entry, ("townships", index))
+            if ref is None:
+                continue
+            if ref.id in local or any(hall.id == ref.id for hall in found):
+                message = f'hall "{ref.id}" is already named; each must be different'
+                self.report(source, ("townships", index, "id"), message)
+                continue
+            sub = _Loader(nested=True)
+            loaded = sub.load(source.file.parent / ref.config)
+            self.problems.extend(sub.problems)
+            self.files.extend(file for file in sub.files if file not in self.files)
+            if loaded is None:
+                continue
+            try:
+                found.append(loaded.hall(ref.id))
+            except KeyError:
+                names = ", ".join(hall.id for hall in loaded.halls)
+                self.report(source, ("townships", index, "id"), f'{ref.config} has no hall "{ref.id}" (it has {names})')
+        return found
 
     def item_file(self, path: Path) -> ItemFile | None:
         """A catalogue file, read and validated once however many halls use it."""

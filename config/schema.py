@@ -276,6 +276,42 @@ class AppointmentRules(Strict):
         return self.category_capacity.get(category, self.capacity)
 
 
+class Link(Strict):
+    """Link up (联动上报): where the hall ships its event log (its county server) and how it proves who it is.
+
+    The credential is never written here: give the file holding it, or the environment variable's name.
+    """
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=500)] = Field(
+        description="the county server's base URL, e.g. https://county.example.gov.cn (or behind a path prefix)"
+    )
+    token_file: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="file holding the hall's link token (from `bianmin link add HALL` at the county)"
+    )
+    token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = Field(
+        None, description="name of the environment variable holding the hall's link token"
+    )
+    ca_file: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="PEM file of the certificate authority of an https county (default: the system's)"
+    )
+    batch_size: int = Field(500, ge=1, le=5000, description="events per request")
+    interval_s: float = Field(5.0, ge=0.05, le=3600, description="how often an idle link looks for new events")
+    timeout_s: float = Field(15.0, gt=0, le=300, description="one request's time limit")
+    retry_min_s: float = Field(1.0, ge=0.01, le=3600, description="first wait after a failed request")
+    retry_max_s: float = Field(300.0, ge=0.01, le=86400, description="longest wait between retries (back-off cap)")
+    conflict_retry_s: float = Field(
+        900.0, ge=0.1, le=86400, description="wait after the county refused a batch (409): a person has to look"
+    )
+
+    @model_validator(mode="after")
+    def _credential(self) -> Link:
+        if (self.token_file is None) == (self.token_env is None):
+            raise ValueError("give the link token as exactly one of token_file or token_env (never the token itself)")
+        if self.retry_min_s > self.retry_max_s:
+            raise ValueError(f"retry_min_s {self.retry_min_s} must not exceed retry_max_s {self.retry_max_s}")
+        return self
+
+
 class Hall(Strict):
     """One service hall: its identity, hours, categories, windows, items and devices."""
 
@@ -299,6 +335,7 @@ class Hall(Strict):
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []
     items: list[ServiceItem] = []
+    link: Link | None = Field(None, description="ship the event log up to the county (none: the hall does not)")
 
     @model_validator(mode="after")
     def _appointment_categories(self) -> Hall:
@@ -349,11 +386,43 @@ class CalendarYear(Strict):
     holidays: list[Holiday] = []
 
 
+class TownshipRef(Strict):
+    """A township reporting to this county center: its hall id, and its own hall configuration file."""
+
+    id: Slug
+    config: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="the township's hall configuration (TOML), relative to this file: the same file the township runs"
+    )
+
+
 class HallConfig(Strict):
-    """The whole configuration: one or more halls and the working-day calendar."""
+    """The whole configuration: one or more halls, the townships reporting here, and the working-day calendar.
+
+    `townships` (at a county center): remote halls whose event logs are shipped here (link up). Nothing of
+    theirs is served here (no kiosks, windows or boards); their reports are, from the shipped events.
+    """
 
     halls: list[Hall] = Field(min_length=1)
+    townships: list[Hall] = []
     calendar: list[CalendarYear] = []
+
+    @model_validator(mode="after")
+    def _distinct_townships(self) -> HallConfig:
+        local = {hall.id for hall in self.halls}
+        both = sorted(local & {hall.id for hall in self.townships})
+        if both:
+            raise ValueError(f"a hall cannot be both served here and a township reporting here: {', '.join(both)}")
+        ids = [hall.id for hall in self.townships]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"township listed twice: {', '.join(repeated)}")
+        return self
+
+    def township(self, hall_id: str) -> Hall:
+        for hall in self.townships:
+            if hall.id == hall_id:
+                return hall
+        raise KeyError(hall_id)
 
     def hall(self, hall_id: str) -> Hall:
         for hall in self.halls:

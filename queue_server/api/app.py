@@ -32,6 +32,8 @@ from queue_server.api.routes_voice import router as voice_router
 from queue_server.api.routes_web import router as web_router
 from queue_server.api.state import ServerState
 from queue_server.hall_view import ViewDelta
+from queue_server.link.routes_link import router as link_router
+from queue_server.link.shipper import start_links
 from queue_server.reports.keeper import keep_report_days
 from queue_server.store.listener import Listener
 from queue_server.store.writer import Published, Store
@@ -85,9 +87,11 @@ def create_app(
         listener.start()
         await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
         keeper = asyncio.create_task(keep_report_days(store))
+        links = start_links(store)  # link up: a shipper per hall with [halls.link] (queue_server/link/)
         try:
             yield
         finally:
+            await links.stop()
             keeper.cancel()
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)
@@ -111,6 +115,7 @@ def create_app(
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
     app.include_router(phone_router)  # the phone pages /t/{track_token} and /book/{hall}
 
+    app.include_router(link_router)  # link up: townships' events in, their status for the county
     app.include_router(routes_config.router)  # the administrator's configuration reload
 
     @app.get("/healthz", tags=["public"])

@@ -2,7 +2,9 @@
 
 - `GET /api/v1/halls/{hall}/reports?period=day|week|month&date=YYYY-MM-DD&by=category|window|clerk`
 - `GET /api/v1/halls/{hall}/reports.csv?...` and `.../reports.xlsx?...`: the same report as files
-- `GET /api/v1/halls/{hall}/wall`: every window and category now, alerts, and today's figures
+- `GET /api/v1/halls/{hall}/wall`: every window and category now, alerts, today's figures, the link up
+
+At a county, the reports of a township reporting to it (`[[townships]]`) are served too, from its shipped events.
 
 Every figure is computed from the hall's event log (see queue_server/reports/figures.py for the
 definitions).
@@ -14,11 +16,12 @@ import datetime as dt
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
-from queue_server.errors import BadRequest
+from queue_server.errors import BadRequest, NotFound
+from queue_server.link.status import link_view
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import LiveState, TodayFacts, Wall, build_wall, live_state
 from queue_server.reports.periods import Period, PeriodKind
@@ -40,6 +43,17 @@ def today_facts(request: Request) -> TodayFacts:
 
 
 TodayFactsDep = Annotated[TodayFacts, Depends(today_facts)]
+
+
+async def report_hall(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall:
+    """A hall served here, or at a county a township reporting here (its reports come from the shipped events)."""
+    for known in (*state.config.halls, *state.config.townships):
+        if known.id == hall:
+            return known
+    raise NotFound(f"no hall {hall!r} (没有该服务大厅)")
+
+
+ReportHallDep = Annotated[Hall, Depends(report_hall)]
 
 
 def local_today(hall: Hall, now: dt.datetime) -> dt.date:
@@ -75,7 +89,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 
 @router.get("/reports", response_model=Report)
 async def report(
-    hall: HallDep,
+    hall: ReportHallDep,
     state: State,
     staff: SupervisorDep,
     period: PeriodQuery = PeriodKind.DAY,
@@ -88,7 +102,7 @@ async def report(
 
 @router.get("/reports.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def report_csv(
-    hall: HallDep,
+    hall: ReportHallDep,
     state: State,
     staff: SupervisorDep,
     period: PeriodQuery = PeriodKind.DAY,
@@ -102,7 +116,7 @@ async def report_csv(
 
 @router.get("/reports.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 async def report_xlsx(
-    hall: HallDep,
+    hall: ReportHallDep,
     state: State,
     staff: SupervisorDep,
     period: PeriodQuery = PeriodKind.DAY,
@@ -123,6 +137,9 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
         return tx.now_us, tx.rt.day or local_today(hall, tx.now), live_state(tx.rt, tx.now_us)
 
     now_us, day, live = await state.store.run(hall.id, read_live)
-    return await state.store.read(
+    built = await state.store.read(
         lambda conn: facts.use(conn, hall, day, lambda builder: build_wall(hall, live, builder, now_us))
     )
+    if hall.link is None:
+        return built
+    return built.model_copy(update={"link": await state.store.read(lambda conn: link_view(conn, hall))})

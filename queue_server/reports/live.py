@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from config.schema import Hall
+from queue_server.link.status import LinkView
 from queue_server.reports.events import read_events
 from queue_server.reports.figures import US, FigureBuilder, Figures, figures_of, waiting_now
 from queue_server.reports.periods import local_midnight_us
@@ -114,6 +115,7 @@ class Wall(Model):
     alerts: list[Alert]
     today: Figures
     pause_alert_minutes: int
+    link: LinkView | None = None  # the hall's link up to its county (None: it does not ship)
 
 
 @dataclass(frozen=True)

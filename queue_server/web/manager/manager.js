@@ -298,6 +298,7 @@
       ),
     );
     renderFigures($("#today-figures"), wall.today);
+    renderUplink(wall.link);
     $("#windows").replaceChildren(...wall.windows.map(windowCard));
     $("#categories").replaceChildren(
       ...wall.categories.map((c) =>
@@ -313,6 +314,25 @@
       ),
     );
     tick();
+  }
+
+  /** The hall's link up to its county (none: the panel stays hidden): how far the county has it, what waits. */
+  function renderUplink(link) {
+    B.show($("#uplink-panel"), Boolean(link));
+    if (!link) return;
+    $("#uplink-url").textContent = link.url;
+    const ok = link.last_error === null;
+    $("#uplink-figures").replaceChildren(
+      tile("uplink_state", "状态", "state", ok ? "正常" : "异常", { class: ok ? "" : "warn", note: ok ? "OK" : "failing" }),
+      tile("uplink_acked", "县级已确认", "acknowledged up to", link.acked_seq, { note: `共 ${link.newest_seq} 条 events` }),
+      tile("uplink_waiting", "待上报", "waiting", link.waiting, { class: link.waiting && !ok ? "warn" : "" }),
+      tile("uplink_contact", "最近联系", "last contact", link.last_contact ? fmt.time(link.last_contact) : "—", {
+        note: link.last_contact ? link.last_contact.slice(0, 10) : "从未 never",
+      }),
+    );
+    const error = $("#uplink-error");
+    B.show(error, !ok);
+    error.textContent = ok ? "" : `${link.error_at ? fmt.time(link.error_at) + " " : ""}${link.last_error}`;
   }
 
   function windowCard(w) {

@@ -1,0 +1,162 @@
+"""A township hall on SQLite shipping to a county on PostgreSQL: both real servers on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from config.schema import HallConfig, Link
+from queue_server.link import receiver
+from queue_server.link.receiver import FIELDS
+from queue_server.link.tables import link_peers, link_state
+from queue_server.store.tables import events
+from queue_server.store.writer import to_us
+from tests.queue_server.conftest import Api, PgDatabases
+from tests.support.clock import FakeClock
+from tests.support.server import HALL, RunningServer, free_port, start_server
+
+COUNTY_HALL = "changqing"  # the county center's own hall
+OTHER_TOWNSHIP = "baiyun"
+WAIT_S = 30.0
+
+
+def wait_until(what: Callable[[], bool], message: str, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {message}")
+        time.sleep(0.02)
+
+
+def log_rows(server: RunningServer, hall: str = HALL) -> list[tuple[Any, ...]]:
+    """The hall's events in the server's database, every column, in seq order."""
+    columns = [events.c.seq, *(events.c[name] for name in FIELDS)]
+    with server.store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(*columns).where(events.c.hall == hall).order_by(events.c.seq))]
+
+
+def peer(server: RunningServer, hall: str = HALL) -> Any:
+    with server.store.engine.connect() as conn:
+        return conn.execute(select(link_peers).where(link_peers.c.hall == hall)).first()
+
+
+def acked(server: RunningServer, hall: str = HALL) -> int:
+    with server.store.engine.connect() as conn:
+        return int(conn.execute(select(link_state.c.acked_seq).where(link_state.c.hall == hall)).scalar() or 0)
+
+
+def warmed(server: RunningServer) -> RunningServer:
+    """The server with its routes built: FastAPI builds an app's routes on its first requests, and two apps of one
+    process building them at once (the county's first batch while the test talks to the township) race on the
+    routes' shared parameter objects, which pydantic warns about (an error here) and answers with a 500."""
+    assert httpx.get(f"{server.url}/no-such-page", timeout=10).status_code == 404
+    return server
+
+
+def county_config(demo: HallConfig) -> HallConfig:
+    """A county center serving its own hall, with qingshan (and baiyun) as townships reporting to it."""
+    qingshan = demo.hall(HALL)
+    own = qingshan.model_copy(update={"id": COUNTY_HALL, "name_zh": "长青县政务服务中心", "name_en": "Changqing County",
+                                      "link": None})  # fmt: skip
+    other = qingshan.model_copy(update={"id": OTHER_TOWNSHIP, "name_zh": "白云镇便民服务中心", "link": None})
+    return HallConfig(halls=[own], townships=[qingshan, other], calendar=demo.calendar)
+
+
+def township_config(demo: HallConfig, url: str, token_file: Path, **link: Any) -> HallConfig:
+    settings = {"interval_s": 0.05, "retry_min_s": 0.05, "retry_max_s": 0.4, "conflict_retry_s": 0.5, **link}
+    hall = demo.hall(HALL).model_copy(update={"link": Link(url=url, token_file=str(token_file), **settings)})
+    return HallConfig(halls=[hall], calendar=demo.calendar)
+
+
+@dataclass
+class Linkage:
+    """A county on PostgreSQL and one township on SQLite, on one fake clock; servers stopped at the end."""
+
+    demo: HallConfig
+    clock: FakeClock
+    tls: ssl.SSLContext
+    tmp: Path
+    county_db: str
+    township_db: Path
+    county_port: int = field(default_factory=free_port)
+    county: RunningServer | None = None
+    township: RunningServer | None = None
+    running: list[RunningServer] = field(default_factory=list)
+    apis: list[Api] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.county_port}"
+
+    @property
+    def token_file(self) -> Path:
+        return self.tmp / "link.token"
+
+    def start_county(self) -> RunningServer:
+        self.county = warmed(start_server(self.county_db, self.clock, county_config(self.demo), port=self.county_port))
+        self.running.append(self.county)
+        return self.county
+
+    def add_token(self, hall: str = HALL) -> str:
+        assert self.county is not None
+        return self.county.store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall))
+
+    def start_township(self, **link: Any) -> RunningServer:
+        config = township_config(self.demo, self.url, self.token_file, **link)
+        self.township = warmed(start_server(self.township_db, self.clock, config))
+        self.running.append(self.township)
+        return self.township
+
+    def stop(self, server: RunningServer) -> None:
+        server.stop()
+        self.running.remove(server)
+
+    def api(self, server: RunningServer, hall: str = HALL) -> Api:
+        api = Api(server, self.tls, hall)
+        api._keys = 10_000 * len(self.apis)  # Idempotency-Keys of their own: a restarted township is the same database
+        self.apis.append(api)
+        return api
+
+    def caught_up(self, timeout: float = WAIT_S) -> None:
+        """Wait until the county holds the township's whole log and the township knows it."""
+        assert self.county is not None and self.township is not None
+        county, township = self.county, self.township
+
+        def done() -> bool:
+            mine = log_rows(township)
+            return bool(mine) and acked(township) == mine[-1][0] and log_rows(county)[-1:] == mine[-1:]
+
+        wait_until(done, "the county did not catch up with the township", timeout)
+
+
+@pytest.fixture
+def linkage(
+    pg_databases: PgDatabases,
+    migrated_db: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    tls: ssl.SSLContext,
+    hall_config: HallConfig,
+    cheap_password_hashing: None,
+) -> Iterator[Linkage]:
+    township_db = tmp_path / "township.db"
+    shutil.copyfile(migrated_db, township_db)
+    county_db = pg_databases.new()
+    made = Linkage(hall_config, clock, tls, tmp_path, county_db, township_db)
+    yield made
+    for client in made.apis:
+        client.close()
+    stopping = [threading.Thread(target=server.stop) for server in made.running]
+    for thread in stopping:
+        thread.start()
+    pg_databases.drop(county_db, stopping)
