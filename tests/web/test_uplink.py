@@ -13,7 +13,7 @@ from config.schema import HallConfig, Link
 from queue_server.link import receiver
 from queue_server.link.tables import link_state
 from queue_server.store.writer import to_us
-from tests.queue_server.link.conftest import acked, county_config, log_rows, warmed
+from tests.queue_server.link.conftest import acked, county_config, log_rows
 from tests.support.server import HALL, RunningServer, free_port, start_server
 from tests.web.conftest import LiveHall, TickingClock
 from tests.web.test_dashboard import SCREENSHOTS, log_in
@@ -34,7 +34,7 @@ def test_the_wall_shows_the_link_up_working_failing_and_back(
     clock = TickingClock()
     port = free_port()
     county_db = tmp_path / "county.db"  # migrated by the first start
-    county: RunningServer | None = warmed(start_server(county_db, clock, county_config(web_config), port=port))
+    county: RunningServer | None = start_server(county_db, clock, county_config(web_config), port=port)
     assert county is not None
     token = county.store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), HALL))
     (tmp_path / "link.token").write_text(token, encoding="utf-8")
@@ -80,7 +80,7 @@ def test_the_wall_shows_the_link_up_working_failing_and_back(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.locator("#uplink-panel").screenshot(path=str(SCREENSHOTS / "manager-uplink.png"))
 
-        county = warmed(start_server(county_db, clock, county_config(web_config), port=port))
+        county = start_server(county_db, clock, county_config(web_config), port=port)
         until(lambda: acked(township) == log_rows(township)[-1][0])
         hall.issue("guotu")
         shows(page, "正常")
