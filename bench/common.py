@@ -178,6 +178,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds so far of every process in a process group (a server and the workers it forked)."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp (field 5 of stat)
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def client_address(n: int) -> str:
+    """The n-th loopback source address (127.1.0.1, 127.1.0.2, ...): Linux routes all of 127/8 to lo.
+
+    The public endpoints rate-limit per client address; a phone of the hall's Wi-Fi has its own.
+    """
+    n %= 250 * 256
+    return f"127.1.{n // 250}.{1 + n % 250}"
+
+
 def uvicorn_config(app: object, port: int, **extra: object) -> object:
     """A uvicorn.Config with the same server settings as `bianmin serve` (queue_server/server.py)."""
     import uvicorn
@@ -334,9 +357,11 @@ class HttpConnection(asyncio.Protocol):
         self._lost: Exception | None = None
 
     @classmethod
-    async def open(cls, port: int, host: str = HOST) -> HttpConnection:
+    async def open(cls, port: int, host: str = HOST, source: str | None = None) -> HttpConnection:
+        """Connect; `source`: the local address to connect from (any 127.x.y.z: one client address per phone)."""
         loop = asyncio.get_running_loop()
-        _, protocol = await loop.create_connection(cls, host, port)
+        local = (source, 0) if source else None
+        _, protocol = await loop.create_connection(cls, host, port, local_addr=local)
         sock = protocol.transport.get_extra_info("socket") if protocol.transport else None
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -430,7 +455,7 @@ class LoadResult:
 
 
 async def closed_loop(
-    port: int,
+    port: int | Sequence[int],
     clients: int,
     make_request: Callable[[int, int], bytes],
     warmup_s: float,
@@ -443,9 +468,11 @@ async def closed_loop(
     Requests completed during the first `warmup_s` seconds are not counted; then every request that
     completes in the next `measure_s` seconds is, with its latency (send to last byte of the answer).
     Unexpected answers are counted and the first few are kept as errors. `observe(response, done, latency_ms)`
-    is called for every measured answer (`done` is its time.perf_counter()).
+    is called for every measured answer (`done` is its time.perf_counter()). With several ports (server
+    processes), client i talks to ports[i % len(ports)]: the load is split evenly.
     """
-    connections = [await HttpConnection.open(port) for _ in range(clients)]
+    ports = [port] if isinstance(port, int) else list(port)
+    connections = [await HttpConnection.open(ports[i % len(ports)]) for i in range(clients)]
     loop = asyncio.get_running_loop()
     start = loop.time()
     measure_from = start + warmup_s
@@ -508,12 +535,71 @@ def bianmin_cli(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def bianmin_server(db: Path, port: int, log: Path, config: Path | None = None) -> ServerProcess:
-    """`bianmin serve` on a database file (not started yet)."""
+def bianmin_server(db: Path | str, port: int, log: Path, config: Path | None = None, workers: int = 1) -> ServerProcess:
+    """`bianmin serve` on a database file or URL (not started yet); `workers` > 1: uvicorn workers on the port."""
     extra = ["--config", str(config)] if config else []
+    if workers > 1:
+        extra += ["--workers", str(workers)]
     return ServerProcess(
         "bianmin serve", bianmin_argv("serve", "--db", str(db), "--port", str(port), *extra), port, log
     )
+
+
+def start_postgres() -> Any:
+    """A throwaway PostgreSQL cluster (tests/support/pg.py: initdb + pg_ctl on a loopback port, fsync and
+    synchronous_commit on), started; it is stopped and deleted at exit. `.create_database(name)` gives a URL.
+    """
+    from tests.support.pg import PgCluster
+
+    cluster = PgCluster()
+    atexit.register(cluster.remove)
+    cluster.start()
+    return cluster
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What `seed` made: staff passwords (the same for all) and kiosk tokens by device id."""
+
+    password: str
+    kiosks: dict[str, str]
+
+
+def seed(
+    db: Path | str,
+    config: Path,
+    staff: Sequence[tuple[str, str]] = (),
+    kiosks: Sequence[str] = ("kiosk-1",),
+    hall: str = HALL,
+) -> Seeded:
+    """Migrate a database and add staff accounts (username, role) and kiosk tokens, in this process (fast:
+    no `bianmin` command start-up per account). Run it before any server starts on the database.
+    """
+    import secrets
+
+    from config.loader import load_config
+    from queue_server.server import open_store
+    from queue_server.services import accounts
+    from queue_server.store.writer import to_us
+
+    password = "bench-" + secrets.token_urlsafe(9)
+    store = open_store(load_config(config), str(db))
+    try:
+        for username, role in staff:
+            store.run_global_sync(
+                lambda conn, now, u=username, r=role: accounts.add_user(  # type: ignore[misc]
+                    conn, to_us(now), u, u, accounts.Role(r), password
+                )
+            )
+        tokens = {
+            device: store.run_global_sync(
+                lambda conn, now, d=device: accounts.add_device(conn, to_us(now), hall, d)  # type: ignore[misc]
+            )
+            for device in kiosks
+        }
+    finally:
+        store.close()
+    return Seeded(password, tokens)
 
 
 def config_with_caps(dest: Path, daily_cap: int) -> Path:
