@@ -659,6 +659,20 @@ def _call_number(text: str) -> str | None:
     return text[start : text.find('"', start)]
 
 
+SEQ_KEY = '"seq":'
+
+
+def _seq_of(text: str) -> int | None:
+    """The top-level seq of a board message (messages start `{"type":"...","seq":N`), else None."""
+    at = text.find(SEQ_KEY, 0, 64)
+    if at < 0:
+        return None
+    start = end = at + len(SEQ_KEY)
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return int(text[start:end]) if end > start else None
+
+
 async def _subscriber_loop(pipe: object) -> None:
     from websockets.asyncio.client import ClientConnection, connect
 
@@ -675,11 +689,24 @@ async def _subscriber_loop(pipe: object) -> None:
     received: dict[str, list[tuple[int, int]]] = {}  # number -> [(socket ns, app ns)]
     first_sizes: list[int] = []
 
-    async def read(conn: StampedConnection, ready: asyncio.Event) -> None:
+    orders: list[list[int]] = []  # per checked connection: [last seq, messages, gaps, repeats or out of order]
+    examples: list[str] = []
+
+    async def read(conn: StampedConnection, ready: asyncio.Event, order: list[int] | None) -> None:
         try:
             async for message in conn:
                 app_ns = time.monotonic_ns()
                 text = message if isinstance(message, str) else message.decode()
+                if order is not None:
+                    seq = _seq_of(text)
+                    if seq is not None:
+                        if ready.is_set():  # an event: the next seq, exactly
+                            order[1] += 1
+                            if seq != order[0] + 1:
+                                order[2 if seq > order[0] + 1 else 3] += 1
+                                if len(examples) < 5:
+                                    examples.append(f"after seq {order[0]} came seq {seq}")
+                        order[0] = max(order[0], seq)
                 if not ready.is_set():
                     first_sizes.append(len(text.encode()))
                     ready.set()
@@ -692,25 +719,30 @@ async def _subscriber_loop(pipe: object) -> None:
         finally:
             ready.set()
 
-    async def open_one(url: str, gate: asyncio.Semaphore) -> None:
+    async def open_one(url: str, gate: asyncio.Semaphore, check: bool) -> None:
         async with gate:
             conn = await connect(
                 url, compression=None, ping_interval=None, open_timeout=120, max_size=2**20,
                 create_connection=StampedConnection,
             )  # fmt: skip
             ready = asyncio.Event()
+            order = [0, 0, 0, 0] if check else None
+            if order is not None:
+                orders.append(order)
             connections.append(conn)  # type: ignore[arg-type]
-            readers.append(asyncio.create_task(read(conn, ready)))  # type: ignore[arg-type]
+            readers.append(asyncio.create_task(read(conn, ready, order)))  # type: ignore[arg-type]
             await ready.wait()  # the snapshot (or hello) arrived
 
     while True:
         command, argument = await loop.run_in_executor(None, pipe.recv)  # type: ignore[attr-defined]
         try:
             if command == "connect":
-                url, count = argument
+                url, count, check = (*argument, False)[:3]
                 gate = asyncio.Semaphore(64)
                 before = len(connections)
-                results = await asyncio.gather(*(open_one(url, gate) for _ in range(count)), return_exceptions=True)
+                results = await asyncio.gather(
+                    *(open_one(url, gate, check) for _ in range(count)), return_exceptions=True
+                )
                 failures = [repr(r) for r in results if isinstance(r, BaseException)]
                 gc.collect()
                 gc.freeze()  # no full collection of the long-lived connections while timestamps are taken
@@ -718,6 +750,13 @@ async def _subscriber_loop(pipe: object) -> None:
                                   "first_size": max(first_sizes, default=0)}  # fmt: skip
             elif command == "report":
                 answer, received = received, {}
+            elif command == "order":
+                lasts: dict[int, int] = {}
+                for order in orders:
+                    lasts[order[0]] = lasts.get(order[0], 0) + 1
+                answer = {"connections": len(orders), "messages": sum(o[1] for o in orders),
+                          "gaps": sum(o[2] for o in orders), "repeats": sum(o[3] for o in orders),
+                          "last_seqs": lasts, "examples": examples[:5]}  # fmt: skip
             elif command == "close":
                 await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
                 for task in readers:
@@ -726,6 +765,8 @@ async def _subscriber_loop(pipe: object) -> None:
                 connections.clear()
                 readers.clear()
                 first_sizes.clear()
+                orders.clear()
+                examples.clear()
                 received = {}
                 gc.unfreeze()
                 answer = "closed"
@@ -771,10 +812,14 @@ class SubscriberPool:
             answers.append(pipe.recv())
         return answers
 
-    def connect(self, url: str, total: int) -> dict[str, int]:
-        """Open `total` subscribers spread over the processes; return once each got its first message."""
+    def connect(self, url: str, total: int, check_order: bool = False) -> dict[str, int]:
+        """Open `total` subscribers spread over the processes; return once each got its first message.
+
+        `check_order`: each of them checks that every message after the first carries the seq after the last
+        (see `order`).
+        """
         shares = [total // len(self.pipes) + (1 if i < total % len(self.pipes) else 0) for i in range(len(self.pipes))]
-        answers = self._all([("connect", (url, share)) for share in shares])
+        answers = self._all([("connect", (url, share, check_order)) for share in shares])
         errors = [a for a in answers if not isinstance(a, dict) or "error" in a]
         if errors:
             raise RuntimeError(f"subscribers failed: {errors[:2]}")
@@ -790,6 +835,20 @@ class SubscriberPool:
         for answer in self._all([("report", None)] * len(self.pipes)):
             for number, stamps in answer.items():
                 merged.setdefault(number, []).extend(stamps)
+        return merged
+
+    def order(self) -> dict[str, Any]:
+        """Of the subscribers opened with check_order: connections, event messages, gaps (a seq skipped), repeats
+        (a seq again or out of order), how many connections ended at each last seq, and a few examples.
+        """
+        merged: dict[str, Any] = {"connections": 0, "messages": 0, "gaps": 0, "repeats": 0, "last_seqs": {},
+                                  "examples": []}  # fmt: skip
+        for answer in self._all([("order", None)] * len(self.pipes)):
+            for key in ("connections", "messages", "gaps", "repeats"):
+                merged[key] += int(answer[key])
+            for seq, count in answer["last_seqs"].items():
+                merged["last_seqs"][int(seq)] = merged["last_seqs"].get(int(seq), 0) + count
+            merged["examples"] += answer["examples"]
         return merged
 
     def close_connections(self) -> None:
