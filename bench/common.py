@@ -559,10 +559,12 @@ def start_postgres() -> Any:
 
 @dataclass(frozen=True)
 class Seeded:
-    """What `seed` made: staff passwords (the same for all) and kiosk tokens by device id."""
+    """What `seed` made: staff passwords (the same for all), kiosk tokens by device id, and (when asked)
+    a logged-in session token by username."""
 
     password: str
     kiosks: dict[str, str]
+    sessions: dict[str, str]
 
 
 def seed(
@@ -571,9 +573,16 @@ def seed(
     staff: Sequence[tuple[str, str]] = (),
     kiosks: Sequence[str] = ("kiosk-1",),
     hall: str = HALL,
+    log_in: bool = False,
+    cheap_hashes: bool = False,
 ) -> Seeded:
     """Migrate a database and add staff accounts (username, role) and kiosk tokens, in this process (fast:
     no `bianmin` command start-up per account). Run it before any server starts on the database.
+
+    `log_in`: also log every account in (sessions live in the database, so a server started later, or on a
+    copy of the database, accepts their tokens: no password hashing on the server while it is measured).
+    `cheap_hashes`: hash these passwords with argon2's lightest parameters (a verifier reads them from the
+    hash), so that seeding dozens of accounts takes a second, not a minute; never for a bench of logins.
     """
     import secrets
 
@@ -584,6 +593,11 @@ def seed(
 
     password = "bench-" + secrets.token_urlsafe(9)
     store = open_store(load_config(config), str(db))
+    hasher = accounts._hasher
+    if cheap_hashes:
+        from argon2 import PasswordHasher
+
+        accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     try:
         for username, role in staff:
             store.run_global_sync(
@@ -597,9 +611,18 @@ def seed(
             )
             for device in kiosks
         }
+        sessions = {}
+        for username, _role in staff if log_in else ():
+            result = store.run_global_sync(
+                lambda conn, now, u=username: accounts.login(conn, to_us(now), u, password)  # type: ignore[misc]
+            )
+            if result is None:
+                raise RuntimeError(f"{username} could not log in with the password just given")
+            sessions[username] = result.token
     finally:
+        accounts._hasher = hasher
         store.close()
-    return Seeded(password, tokens)
+    return Seeded(password, tokens, sessions)
 
 
 def config_with_caps(dest: Path, daily_cap: int) -> Path:

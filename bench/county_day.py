@@ -5,11 +5,12 @@ Method
 - Hall: a temporary copy of the demo hall with 60 windows (window n serves two of the 9 categories,
   its A-post clerk is `c01` … `c60`) and every `daily_cap` raised to 9,999. Database: a throwaway
   PostgreSQL cluster (tests/support/pg.py: fsync and synchronous_commit on), a fresh database per round;
-  the 60 clerks, a manager and the kiosk token are added in this process before the servers start,
-  and so is the morning's queue: `--tickets` (5,000) − `--live-tickets` (500) tickets issued through the
-  store and the issuing service as the kiosk route runs them.
-- Servers: 2 `bianmin serve` processes on two ports on the one database (`--processes`). Clerk n logs in
-  and opens window n on process n mod 2; every other client is split evenly between the processes.
+  the 60 clerks and a manager (logged in: their sessions are rows of the database) and the kiosk token
+  are added in this process before the servers start, and so is the morning's queue: `--tickets` (5,000)
+  − `--live-tickets` (500) tickets issued through the store and the issuing service as the kiosk route
+  runs them. This is done once, in a template database; each round starts on a copy of it.
+- Servers: 2 `bianmin serve` processes on two ports on the one database (`--processes`). Clerk n opens
+  window n on process n mod 2 and works there; every other client is split evenly between the processes.
 - Subscribers: `--phones` (1,000) + `--boards` (150) `websockets` connections to
   `/ws/halls/qingshan/board`, half on each process, held by `--subscriber-processes` (4) child processes
   (see common.SubscriberPool: the receive time is taken when the bytes are read from the socket).
@@ -65,6 +66,7 @@ from bench.common import (
     HALL,
     PYTHON,
     HttpConnection,
+    Seeded,
     ServerProcess,
     SubscriberPool,
     bianmin_server,
@@ -92,6 +94,7 @@ MANAGER = "boss"
 BOARD_PATH = f"/ws/halls/{HALL}/board"
 API = f"/api/v1/halls/{HALL}"
 FILL_CONCURRENCY = 256
+TEMPLATE = "county_template"
 FINISH = {"case_class": "immediate"}  # 即办件
 
 
@@ -190,25 +193,10 @@ class Run:
     day: DayLog | None = None
 
 
-async def login(port: int, username: str, password: str) -> str:
-    conn = await HttpConnection.open(port)
-    try:
-        status, answer = await request_json(
-            conn, port, "POST", "/api/v1/auth/login", {"username": username, "password": password}
-        )
-    finally:
-        conn.close()
-    if status != 200:
-        raise RuntimeError(f"login of {username} failed: {status} {answer}")
-    return str(answer["access_token"])  # type: ignore[index]
-
-
-async def open_windows(ports: list[int], password: str) -> dict[int, str]:
-    """Each clerk logs in on its process and opens its window; their tokens by window."""
-    tokens: dict[int, str] = {}
-    for n in range(1, WINDOWS + 1):
+async def open_windows(ports: list[int], clerks: dict[int, str]) -> None:
+    """Each clerk opens its window on its process (window n on process n mod 2)."""
+    for n, token in clerks.items():
         port = ports[n % len(ports)]
-        token = await login(port, clerk(n), password)
         conn = await HttpConnection.open(port)
         try:
             status, answer = await request_json(
@@ -218,8 +206,6 @@ async def open_windows(ports: list[int], password: str) -> dict[int, str]:
             conn.close()
         if status != 200:
             raise RuntimeError(f"opening window {n} failed: {status} {answer}")
-        tokens[n] = token
-    return tokens
 
 
 async def run_day(
@@ -404,24 +390,34 @@ async def final_seqs(ports: list[int]) -> list[int]:
     return seqs
 
 
+def template(cluster: Any, config: Path, args: argparse.Namespace) -> tuple[str, Seeded, list[str]]:
+    """A database every round starts from (a copy): the accounts, logged in, the kiosk, the morning's queue."""
+    started = time.monotonic()
+    db = str(cluster.create_database(TEMPLATE))
+    staff = [(clerk(n), "clerk") for n in range(1, WINDOWS + 1)] + [(MANAGER, "manager")]
+    seeded = seed(db, config, staff=staff, log_in=True, cheap_hashes=True)
+    tokens = fill(db, config, args.tickets - args.live_tickets)
+    print(f"  {len(staff)} staff logged in, {len(tokens):,} morning tickets issued"
+          f" ({time.monotonic() - started:.1f} s)", flush=True)  # fmt: skip
+    return TEMPLATE, seeded, tokens
+
+
 def county_round(
-    work: Path, cluster: Any, config: Path, pool: SubscriberPool, round_no: int, args: argparse.Namespace
-) -> Run:
+    work: Path, cluster: Any, base: tuple[str, Seeded, list[str]], config: Path, pool: SubscriberPool,
+    round_no: int, args: argparse.Namespace,
+) -> Run:  # fmt: skip
     folder = work / f"day-{round_no}"
     folder.mkdir(parents=True)
-    db = str(cluster.create_database(f"county_{round_no}"))
+    name, seeded, tokens = base
     started = time.monotonic()
-    seeded = seed(db, config, staff=[(clerk(n), "clerk") for n in range(1, WINDOWS + 1)] + [(MANAGER, "manager")])
-    tokens = fill(db, config, args.tickets - args.live_tickets)
-    took = time.monotonic() - started
-    print(f"  round {round_no}: {len(tokens):,} morning tickets issued ({took:.1f} s)", flush=True)
+    db = str(cluster.create_database(f"county_{round_no}", template=name))
     servers: list[ServerProcess] = []
     try:
         for n in range(args.processes):
             servers.append(bianmin_server(db, free_port(), folder / f"server-{n}.log", config).start())
         ports = [s.port for s in servers]
-        clerks = asyncio.run(open_windows(ports, seeded.password))
-        manager = asyncio.run(login(ports[0], MANAGER, seeded.password))
+        clerks = {n: seeded.sessions[clerk(n)] for n in range(1, WINDOWS + 1)}
+        asyncio.run(open_windows(ports, clerks))
         total = args.phones + args.boards
         for i, port in enumerate(ports):
             share = total // len(ports) + (1 if i < total % len(ports) else 0)
@@ -429,7 +425,7 @@ def county_round(
         print(f"  round {round_no}: servers up, {WINDOWS} windows open, {total:,} subscribers connected"
               f" ({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
         time.sleep(0.5)
-        day = asyncio.run(run_day(ports, clerks, manager, seeded.kiosks["kiosk-1"], tokens, args))
+        day = asyncio.run(run_day(ports, clerks, seeded.sessions[MANAGER], seeded.kiosks["kiosk-1"], tokens, args))
         time.sleep(1.0)
         seqs = asyncio.run(final_seqs(ports))
         run = latencies("county day", round_no, total, day.calls, pool.report())
@@ -515,9 +511,10 @@ def main() -> int:
         config = county_config(work / "config", WINDOWS)
         cluster = start_postgres()
         per_process = -(-total // args.subscriber_processes)
+        base = template(cluster, config, args)
         with SubscriberPool(args.subscriber_processes, per_process) as pool:
             for round_no in range(1, args.rounds + 1):
-                day = county_round(work, cluster, config, pool, round_no, args)
+                day = county_round(work, cluster, base, config, pool, round_no, args)
                 runs.append(day)
                 print(f"  round {round_no} county day: {day.calls} calls, p50 {day.p50:.1f} ms, p99 {day.p99:.1f} ms",
                       flush=True)  # fmt: skip
