@@ -15,7 +15,7 @@ Method
   `/ws/halls/qingshan/board`, half on each process, held by `--subscriber-processes` (4) child processes
   (see common.SubscriberPool: the receive time is taken when the bytes are read from the socket).
   Each one checks every message it gets: the seq after its snapshot's, then each next one exactly.
-- The day, for `--seconds` (40 s), all at once:
+- The day, for `--seconds` (30 s), all at once:
   * clerks: each of the 60 calls the next ticket (`call-next`), starts it, finishes it, spread over a
     cycle of 60 / `--call-rate` seconds (random phases), so the hall calls `--call-rate` (3) tickets a
     second; the latency of a call is from just before its `call-next` POST is sent to each subscriber's
@@ -38,7 +38,7 @@ Method
 
 `--quick`: one round of 15 s with 200 phones, 30 boards and 1,000 tickets.
 
-    .venv/bin/python bench/county_day.py [--quick] [--rounds 3] [--seconds 40] [--call-rate 3]
+    .venv/bin/python bench/county_day.py [--quick] [--rounds 3] [--seconds 30] [--call-rate 3]
 """
 
 from __future__ import annotations
@@ -479,7 +479,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="A county center's day: call latency to every subscriber under load.")
     parser.add_argument("--quick", action="store_true", help="one round of 15 s, 200 phones, 30 boards, 1,000 tickets")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=40.0, help="length of the day's measured period")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the day's measured period")
     parser.add_argument("--processes", type=int, default=2, help="bianmin serve processes on the database")
     parser.add_argument("--phones", type=int, default=1000)
     parser.add_argument("--boards", type=int, default=150)
