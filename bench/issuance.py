@@ -2,32 +2,45 @@
 
 Method
 ------
-- Servers: each run starts its server as a child process on 127.0.0.1 (one uvicorn worker, uvloop +
-  httptools) on a fresh SQLite file in a temporary folder, and stops it after the run.
+- Servers: each run starts its servers as child processes on 127.0.0.1 (uvloop + httptools) on a fresh
+  database: an SQLite file in a temporary folder (`--backend sqlite`, the default), or a new database of
+  one throwaway PostgreSQL cluster (`--backend postgresql`; fsync and synchronous_commit on), and stops
+  them after the run. `--processes N` runs N server processes on the one database: N ports with the
+  clients split evenly between them (`--split ports`, the default), or `bianmin serve --workers N` on one
+  port (`--split workers`); the baselines always run N processes on N ports.
   * bianmin: `bianmin serve --db DB --config CFG`, where CFG is a temporary copy of the bundled demo hall
     (9 categories) with every `daily_cap` raised to 9,999 — the demo caps (100–300 per category) would be
-    reached within a second or two at full speed. The kiosk token comes from
-    `bianmin device add qingshan kiosk-1 --db DB --config CFG` run before the server starts.
-  * baseline: `bench/baselines/bare_insert.py`, one FastAPI POST route at the same path, with the same
-    body and headers, doing one durable INSERT (WAL, synchronous=FULL) through one writer thread.
+    reached within a second or two at full speed. The kiosk token is added to the database in this
+    process before the servers start (bench/common.py `seed`).
+  * baselines: `bench/baselines/bare_insert.py`, one FastAPI POST route at the same path, with the same
+    body and headers, doing one durable INSERT (SQLite: WAL, synchronous=FULL; PostgreSQL:
+    synchronous_commit=on) through one writer thread per process, in two forms:
+    - "bare, group commit" (the like-for-like baseline): the writer takes every insert waiting, up to 64
+      (the store's MAX_BATCH), and runs them in one transaction with one durable commit, as the store's
+      writer does (`Store._work` / `_commit_group`);
+    - "bare, 1 commit per request": one transaction and one fsync per request, the baseline this bench
+      used before; shown for comparison only (it pays an fsync per request where the server pays one per
+      group, so its ratio flatters issuance).
 - Load: 50 keep-alive connections from this process (raw asyncio HTTP/1.1 on uvloop, see common.py),
   each sending its next request as soon as the previous answer arrived (closed loop). Every request
   has a new `Idempotency-Key`; categories go round-robin over all 9, so every category gets the same
   share. Requests answered during the warm-up (2 s) are not counted; throughput is the answers
   completed in the measured period (10 s) divided by its length; latency is send → last byte of the
   answer. Any answer other than 201 is reported (and the run is marked invalid).
-- Runs: 3 rounds, each one baseline run then one bianmin run (interleaved, so drift of the shared
-  machine hits both alike); the table shows each run and the medians. The ratio is median bianmin
-  throughput / median baseline throughput. Target: >= 0.60.
+- Runs: 3 rounds, each the two baselines then bianmin (interleaved, so drift of the shared machine hits
+  them alike); the table shows each run and the medians. The ratio is median bianmin throughput / median
+  group-commit baseline throughput. Target: >= 0.60.
 - Queue depth: a fresh database starts with an empty queue, and every issued ticket stays waiting
   (nobody calls), so the queue grows during a run. The second table splits the median bianmin run's
   answers by ticket id (= tickets issued so far) to show how throughput depends on the queue length.
-- Server CPU: user + system CPU seconds of the server process during the measured period, per request.
+- Server CPU: user + system CPU seconds of the server processes (with their workers; not PostgreSQL's)
+  during the measured period, per request.
 
 `--quick` runs one round of 1 s warm-up + 3 s. The load generator shares the machine's cores with the
 server, and so do other processes: the load average and CPU pressure are printed before and after.
 
-    .venv/bin/python bench/issuance.py [--quick] [--rounds N] [--seconds S] [--clients N]
+    .venv/bin/python bench/issuance.py [--quick] [--backend sqlite|postgresql] [--processes N]
+        [--split ports|workers] [--rounds N] [--seconds S] [--clients N]
 """
 
 from __future__ import annotations
