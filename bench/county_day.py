@@ -320,13 +320,14 @@ async def run_day(
 
     recorder = asyncio.create_task(probe())
     await asyncio.sleep(0.5)
-    phone_connections = max(1, min(200, int(args.status_rate / 2)))  # <= 2 a second each: far below the limit
+    # Each phone connection reads at most 2 a second: far below the per-address limit.
+    phone_connections = max(1, min(200, int(args.status_rate / 2))) if args.status_rate > 0 else 0
     kiosks = 2 * len(ports)
     await asyncio.gather(
         *(window(n) for n in range(1, WINDOWS + 1)),
         *(kiosk_loop(i, kiosks) for i in range(kiosks)),
         *(phones(i, phone_connections) for i in range(phone_connections)),
-        reports(),
+        *([reports()] if args.reports else []),
     )
     await asyncio.sleep(1.0)  # the last messages reach the probe
     recorder.cancel()
@@ -487,7 +488,9 @@ def main() -> int:
     parser.add_argument("--tickets", type=int, default=5000, help="the day's tickets")
     parser.add_argument("--live-tickets", type=int, default=500, help="of them, issued during the measured period")
     parser.add_argument("--call-rate", type=float, default=3.0, help="calls a second, over all 60 windows")
-    parser.add_argument("--status-rate", type=float, default=50.0, help="phone status refreshes a second")
+    parser.add_argument("--status-rate", type=float, default=50.0, help="phone status refreshes a second (0: none)")
+    parser.add_argument("--no-reports", dest="reports", action="store_false",
+                        help="no month report loop (to see what it costs)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs)")
     args = parser.parse_args()
@@ -502,7 +505,8 @@ def main() -> int:
     started = time.monotonic()
     print(f"county day: {WINDOWS} windows, {args.tickets:,} tickets ({args.live_tickets:,} during the run),"
           f" {args.processes} processes on PostgreSQL, {args.phones:,} phones + {args.boards} boards subscribed,"
-          f" {args.call_rate:g} calls/s, {args.status_rate:g} status reads/s, month report in a loop;"
+          f" {args.call_rate:g} calls/s, {args.status_rate:g} status reads/s,"
+          f" {'month report in a loop' if args.reports else 'no reports'};"
           f" {args.rounds} round(s) of {args.seconds:g} s; {os.cpu_count()} CPUs; {machine_load()}")  # fmt: skip
     print(f"  {code_version()}")
     runs: list[Run] = []
