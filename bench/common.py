@@ -178,6 +178,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds so far of every process in a process group (a server and the workers it forked)."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp (field 5 of stat)
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def client_address(n: int) -> str:
+    """The n-th loopback source address (127.1.0.1, 127.1.0.2, ...): Linux routes all of 127/8 to lo.
+
+    The public endpoints rate-limit per client address; a phone of the hall's Wi-Fi has its own.
+    """
+    n %= 250 * 256
+    return f"127.1.{n // 250}.{1 + n % 250}"
+
+
 def uvicorn_config(app: object, port: int, **extra: object) -> object:
     """A uvicorn.Config with the same server settings as `bianmin serve` (queue_server/server.py)."""
     import uvicorn
@@ -334,9 +357,11 @@ class HttpConnection(asyncio.Protocol):
         self._lost: Exception | None = None
 
     @classmethod
-    async def open(cls, port: int, host: str = HOST) -> HttpConnection:
+    async def open(cls, port: int, host: str = HOST, source: str | None = None) -> HttpConnection:
+        """Connect; `source`: the local address to connect from (any 127.x.y.z: one client address per phone)."""
         loop = asyncio.get_running_loop()
-        _, protocol = await loop.create_connection(cls, host, port)
+        local = (source, 0) if source else None
+        _, protocol = await loop.create_connection(cls, host, port, local_addr=local)
         sock = protocol.transport.get_extra_info("socket") if protocol.transport else None
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -430,7 +455,7 @@ class LoadResult:
 
 
 async def closed_loop(
-    port: int,
+    port: int | Sequence[int],
     clients: int,
     make_request: Callable[[int, int], bytes],
     warmup_s: float,
@@ -443,9 +468,11 @@ async def closed_loop(
     Requests completed during the first `warmup_s` seconds are not counted; then every request that
     completes in the next `measure_s` seconds is, with its latency (send to last byte of the answer).
     Unexpected answers are counted and the first few are kept as errors. `observe(response, done, latency_ms)`
-    is called for every measured answer (`done` is its time.perf_counter()).
+    is called for every measured answer (`done` is its time.perf_counter()). With several ports (server
+    processes), client i talks to ports[i % len(ports)]: the load is split evenly.
     """
-    connections = [await HttpConnection.open(port) for _ in range(clients)]
+    ports = [port] if isinstance(port, int) else list(port)
+    connections = [await HttpConnection.open(ports[i % len(ports)]) for i in range(clients)]
     loop = asyncio.get_running_loop()
     start = loop.time()
     measure_from = start + warmup_s
@@ -508,12 +535,94 @@ def bianmin_cli(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def bianmin_server(db: Path, port: int, log: Path, config: Path | None = None) -> ServerProcess:
-    """`bianmin serve` on a database file (not started yet)."""
+def bianmin_server(db: Path | str, port: int, log: Path, config: Path | None = None, workers: int = 1) -> ServerProcess:
+    """`bianmin serve` on a database file or URL (not started yet); `workers` > 1: uvicorn workers on the port."""
     extra = ["--config", str(config)] if config else []
+    if workers > 1:
+        extra += ["--workers", str(workers)]
     return ServerProcess(
         "bianmin serve", bianmin_argv("serve", "--db", str(db), "--port", str(port), *extra), port, log
     )
+
+
+def start_postgres() -> Any:
+    """A throwaway PostgreSQL cluster (tests/support/pg.py: initdb + pg_ctl on a loopback port, fsync and
+    synchronous_commit on), started; it is stopped and deleted at exit. `.create_database(name)` gives a URL.
+    """
+    from tests.support.pg import PgCluster
+
+    cluster = PgCluster()
+    atexit.register(cluster.remove)
+    cluster.start()
+    return cluster
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What `seed` made: staff passwords (the same for all), kiosk tokens by device id, and (when asked)
+    a logged-in session token by username."""
+
+    password: str
+    kiosks: dict[str, str]
+    sessions: dict[str, str]
+
+
+def seed(
+    db: Path | str,
+    config: Path,
+    staff: Sequence[tuple[str, str]] = (),
+    kiosks: Sequence[str] = ("kiosk-1",),
+    hall: str = HALL,
+    log_in: bool = False,
+    cheap_hashes: bool = False,
+) -> Seeded:
+    """Migrate a database and add staff accounts (username, role) and kiosk tokens, in this process (fast:
+    no `bianmin` command start-up per account). Run it before any server starts on the database.
+
+    `log_in`: also log every account in (sessions live in the database, so a server started later, or on a
+    copy of the database, accepts their tokens: no password hashing on the server while it is measured).
+    `cheap_hashes`: hash these passwords with argon2's lightest parameters (a verifier reads them from the
+    hash), so that seeding dozens of accounts takes a second, not a minute; never for a bench of logins.
+    """
+    import secrets
+
+    from config.loader import load_config
+    from queue_server.server import open_store
+    from queue_server.services import accounts
+    from queue_server.store.writer import to_us
+
+    password = "bench-" + secrets.token_urlsafe(9)
+    store = open_store(load_config(config), str(db))
+    hasher = accounts._hasher
+    if cheap_hashes:
+        from argon2 import PasswordHasher
+
+        accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        for username, role in staff:
+            store.run_global_sync(
+                lambda conn, now, u=username, r=role: accounts.add_user(  # type: ignore[misc]
+                    conn, to_us(now), u, u, accounts.Role(r), password
+                )
+            )
+        tokens = {
+            device: store.run_global_sync(
+                lambda conn, now, d=device: accounts.add_device(conn, to_us(now), hall, d)  # type: ignore[misc]
+            )
+            for device in kiosks
+        }
+        sessions = {}
+        for username, _role in staff if log_in else ():
+            result = store.run_global_sync(
+                lambda conn, now, u=username: accounts.login(conn, to_us(now), u, password)  # type: ignore[misc]
+            )
+            if result is None:
+                raise RuntimeError(f"{username} could not log in with the password just given")
+            sessions[username] = result.token
+    finally:
+        accounts._hasher = hasher
+        store.close()
+    return Seeded(password, tokens, sessions)
 
 
 def config_with_caps(dest: Path, daily_cap: int) -> Path:
@@ -573,6 +682,20 @@ def _call_number(text: str) -> str | None:
     return text[start : text.find('"', start)]
 
 
+SEQ_KEY = '"seq":'
+
+
+def _seq_of(text: str) -> int | None:
+    """The top-level seq of a board message (messages start `{"type":"...","seq":N`), else None."""
+    at = text.find(SEQ_KEY, 0, 64)
+    if at < 0:
+        return None
+    start = end = at + len(SEQ_KEY)
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return int(text[start:end]) if end > start else None
+
+
 async def _subscriber_loop(pipe: object) -> None:
     from websockets.asyncio.client import ClientConnection, connect
 
@@ -589,11 +712,24 @@ async def _subscriber_loop(pipe: object) -> None:
     received: dict[str, list[tuple[int, int]]] = {}  # number -> [(socket ns, app ns)]
     first_sizes: list[int] = []
 
-    async def read(conn: StampedConnection, ready: asyncio.Event) -> None:
+    orders: list[list[int]] = []  # per checked connection: [last seq, messages, gaps, repeats or out of order]
+    examples: list[str] = []
+
+    async def read(conn: StampedConnection, ready: asyncio.Event, order: list[int] | None) -> None:
         try:
             async for message in conn:
                 app_ns = time.monotonic_ns()
                 text = message if isinstance(message, str) else message.decode()
+                if order is not None:
+                    seq = _seq_of(text)
+                    if seq is not None:
+                        if ready.is_set():  # an event: the next seq, exactly
+                            order[1] += 1
+                            if seq != order[0] + 1:
+                                order[2 if seq > order[0] + 1 else 3] += 1
+                                if len(examples) < 5:
+                                    examples.append(f"after seq {order[0]} came seq {seq}")
+                        order[0] = max(order[0], seq)
                 if not ready.is_set():
                     first_sizes.append(len(text.encode()))
                     ready.set()
@@ -606,25 +742,30 @@ async def _subscriber_loop(pipe: object) -> None:
         finally:
             ready.set()
 
-    async def open_one(url: str, gate: asyncio.Semaphore) -> None:
+    async def open_one(url: str, gate: asyncio.Semaphore, check: bool) -> None:
         async with gate:
             conn = await connect(
                 url, compression=None, ping_interval=None, open_timeout=120, max_size=2**20,
                 create_connection=StampedConnection,
             )  # fmt: skip
             ready = asyncio.Event()
+            order = [0, 0, 0, 0] if check else None
+            if order is not None:
+                orders.append(order)
             connections.append(conn)  # type: ignore[arg-type]
-            readers.append(asyncio.create_task(read(conn, ready)))  # type: ignore[arg-type]
+            readers.append(asyncio.create_task(read(conn, ready, order)))  # type: ignore[arg-type]
             await ready.wait()  # the snapshot (or hello) arrived
 
     while True:
         command, argument = await loop.run_in_executor(None, pipe.recv)  # type: ignore[attr-defined]
         try:
             if command == "connect":
-                url, count = argument
+                url, count, check = (*argument, False)[:3]
                 gate = asyncio.Semaphore(64)
                 before = len(connections)
-                results = await asyncio.gather(*(open_one(url, gate) for _ in range(count)), return_exceptions=True)
+                results = await asyncio.gather(
+                    *(open_one(url, gate, check) for _ in range(count)), return_exceptions=True
+                )
                 failures = [repr(r) for r in results if isinstance(r, BaseException)]
                 gc.collect()
                 gc.freeze()  # no full collection of the long-lived connections while timestamps are taken
@@ -632,6 +773,13 @@ async def _subscriber_loop(pipe: object) -> None:
                                   "first_size": max(first_sizes, default=0)}  # fmt: skip
             elif command == "report":
                 answer, received = received, {}
+            elif command == "order":
+                lasts: dict[int, int] = {}
+                for order in orders:
+                    lasts[order[0]] = lasts.get(order[0], 0) + 1
+                answer = {"connections": len(orders), "messages": sum(o[1] for o in orders),
+                          "gaps": sum(o[2] for o in orders), "repeats": sum(o[3] for o in orders),
+                          "last_seqs": lasts, "examples": examples[:5]}  # fmt: skip
             elif command == "close":
                 await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
                 for task in readers:
@@ -640,6 +788,8 @@ async def _subscriber_loop(pipe: object) -> None:
                 connections.clear()
                 readers.clear()
                 first_sizes.clear()
+                orders.clear()
+                examples.clear()
                 received = {}
                 gc.unfreeze()
                 answer = "closed"
@@ -685,10 +835,14 @@ class SubscriberPool:
             answers.append(pipe.recv())
         return answers
 
-    def connect(self, url: str, total: int) -> dict[str, int]:
-        """Open `total` subscribers spread over the processes; return once each got its first message."""
+    def connect(self, url: str, total: int, check_order: bool = False) -> dict[str, int]:
+        """Open `total` subscribers spread over the processes; return once each got its first message.
+
+        `check_order`: each of them checks that every message after the first carries the seq after the last
+        (see `order`).
+        """
         shares = [total // len(self.pipes) + (1 if i < total % len(self.pipes) else 0) for i in range(len(self.pipes))]
-        answers = self._all([("connect", (url, share)) for share in shares])
+        answers = self._all([("connect", (url, share, check_order)) for share in shares])
         errors = [a for a in answers if not isinstance(a, dict) or "error" in a]
         if errors:
             raise RuntimeError(f"subscribers failed: {errors[:2]}")
@@ -704,6 +858,20 @@ class SubscriberPool:
         for answer in self._all([("report", None)] * len(self.pipes)):
             for number, stamps in answer.items():
                 merged.setdefault(number, []).extend(stamps)
+        return merged
+
+    def order(self) -> dict[str, Any]:
+        """Of the subscribers opened with check_order: connections, event messages, gaps (a seq skipped), repeats
+        (a seq again or out of order), how many connections ended at each last seq, and a few examples.
+        """
+        merged: dict[str, Any] = {"connections": 0, "messages": 0, "gaps": 0, "repeats": 0, "last_seqs": {},
+                                  "examples": []}  # fmt: skip
+        for answer in self._all([("order", None)] * len(self.pipes)):
+            for key in ("connections", "messages", "gaps", "repeats"):
+                merged[key] += int(answer[key])
+            for seq, count in answer["last_seqs"].items():
+                merged["last_seqs"][int(seq)] = merged["last_seqs"].get(int(seq), 0) + count
+            merged["examples"] += answer["examples"]
         return merged
 
     def close_connections(self) -> None:

@@ -1,0 +1,592 @@
+"""A county center's day on PostgreSQL with 2 server processes: call → every subscriber, under a day's load.
+
+Method
+------
+- Hall: a temporary copy of the demo hall with 60 windows (window n serves two of the 9 categories,
+  its A-post clerk is `c01` … `c60`) and every `daily_cap` raised to 9,999. Database: a throwaway
+  PostgreSQL cluster (tests/support/pg.py: fsync and synchronous_commit on), a fresh database per round;
+  the 60 clerks and a manager (logged in: their sessions are rows of the database) and the kiosk token
+  are added in this process before the servers start, and so is the morning's queue: `--tickets` (5,000)
+  − `--live-tickets` (500) tickets issued through the store and the issuing service as the kiosk route
+  runs them. This is done once, in a template database; each round starts on a copy of it.
+- Servers: 2 `bianmin serve` processes on two ports on the one database (`--processes`). Clerk n opens
+  window n on process n mod 2 and works there; every other client is split evenly between the processes.
+- Subscribers: `--phones` (1,000) + `--boards` (150) `websockets` connections to
+  `/ws/halls/qingshan/board`, half on each process, held by `--subscriber-processes` (4) child processes
+  (see common.SubscriberPool: the receive time is taken when the bytes are read from the socket).
+  Each one checks every message it gets: the seq after its snapshot's, then each next one exactly.
+- The day, for `--seconds` (30 s), all at once:
+  * clerks: each of the 60 calls the next ticket (`call-next`), starts it, finishes it, spread over a
+    cycle of 60 / `--call-rate` seconds (random phases), so the hall calls `--call-rate` (3) tickets a
+    second; the latency of a call is from just before its `call-next` POST is sent to each subscriber's
+    receipt of that call message (CLOCK_MONOTONIC, one clock for all processes);
+  * kiosks: the `--live-tickets` remaining tickets issued evenly over the period on both processes;
+  * a manager's month report (`GET .../reports?period=month&by=category`) back to back, alternating
+    between the processes;
+  * phones refreshing their status (`GET .../tickets/{track_token}`, random waiting tickets) at
+    `--status-rate` (50) a second, each phone connection from its own loopback address.
+  Afterwards every subscriber must have ended at the hall's last seq (from `GET .../board` on both
+  processes), with no seq skipped, repeated or out of order, and every call must have reached every
+  subscriber: any violation is counted and fails the run.
+- Baseline, in the same round: `bench/baselines/bare_broadcast.py`, one process, the same number of
+  subscribers (in the same subscriber processes), replaying the day's message stream exactly — every
+  message a probe subscriber received during the day, at the same offsets in time, with the same type
+  and byte size (calls are calls) — each one serialized once and sent in a plain loop on
+  `POST /broadcast`. Its latency is from just before that POST to receipt of the call messages.
+- Rounds: `--rounds` (3) × (county day, baseline). Target: the day's call → subscriber p99 <= 1.2 × the
+  baseline's p99. All processes (PostgreSQL, servers, subscribers, this controller) share the machine.
+
+`--quick`: one round of 15 s with 200 phones, 30 boards and 1,000 tickets.
+
+    .venv/bin/python bench/county_day.py [--quick] [--rounds 3] [--seconds 30] [--call-rate 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BENCH,
+    CATEGORIES,
+    HALL,
+    PYTHON,
+    HttpConnection,
+    Seeded,
+    ServerProcess,
+    SubscriberPool,
+    bianmin_server,
+    build_request,
+    client_address,
+    code_version,
+    config_with_caps,
+    free_port,
+    install_uvloop,
+    machine_load,
+    median,
+    percentile,
+    raise_nofile,
+    request_json,
+    seed,
+    start_postgres,
+    table,
+    verdict,
+)
+
+TARGET_RATIO = 1.2
+DAILY_CAP = 9999
+WINDOWS = 60
+MANAGER = "boss"
+BOARD_PATH = f"/ws/halls/{HALL}/board"
+API = f"/api/v1/halls/{HALL}"
+FILL_CONCURRENCY = 256
+TEMPLATE = "county_template"
+FINISH = {"case_class": "immediate"}  # 即办件
+
+
+def clerk(number: int) -> str:
+    return f"c{number:02d}"
+
+
+def county_config(dest: Path, windows: int) -> Path:
+    """The demo hall with `windows` windows (two categories each, clerk cNN on the A post) and caps of 9,999."""
+    from config.loader import load_config
+
+    path = config_with_caps(dest, DAILY_CAP)
+    text = path.read_text(encoding="utf-8")
+    # Drop the demo's windows (each block runs to the next table header) and add ours at the end: the
+    # file has one hall, so [[halls.windows]] there still belongs to it.
+    text = re.sub(r"(?ms)^\[\[halls\.windows\]\]\n.*?(?=^\[|\Z)", "", text)
+    blocks = []
+    for n in range(1, windows + 1):
+        first, second = CATEGORIES[(n - 1) % len(CATEGORIES)], CATEGORIES[(n + 3) % len(CATEGORIES)]
+        blocks.append(
+            f'[[halls.windows]]\nnumber = {n}\nname_zh = "{n}号窗口"\nname_en = "Window {n}"\n'
+            f'categories = ["{first}", "{second}"]\na_post = "{clerk(n)}"\n'
+        )
+    path.write_text(text.rstrip() + "\n\n" + "\n".join(blocks), encoding="utf-8")
+    loaded = load_config(path)
+    if len(loaded.hall(HALL).windows) != windows:
+        raise RuntimeError(f"the county configuration {path} does not have {windows} windows")
+    return path
+
+
+def fill(db: str, config: Path, count: int) -> list[str]:
+    """Issue `count` tickets in this process through the store (the morning's queue); their tracking tokens."""
+    from config.loader import load_config
+    from queue_server.protocol import IssueRequest
+    from queue_server.server import open_store
+    from queue_server.services import issuing
+    from queue_server.store.writer import Tx
+
+    store = open_store(load_config(config), db)
+    requests = [IssueRequest(category=c) for c in CATEGORIES]
+    tokens: list[str] = []
+
+    def issue(request: IssueRequest, key: str, tx: Tx) -> issuing.IssueResult:
+        return issuing.issue_ticket(tx, request, "kiosk-1", key)
+
+    async def issue_all() -> None:
+        todo = iter(range(count))
+
+        async def worker() -> None:
+            for n in todo:
+                result = await store.run(HALL, partial(issue, requests[n % len(requests)], f"morning-{n}"))
+                tokens.append(result.ticket.track_token)
+
+        await asyncio.gather(*(worker() for _ in range(FILL_CONCURRENCY)))
+
+    try:
+        asyncio.run(issue_all())
+    finally:
+        store.close()
+    return tokens
+
+
+@dataclass
+class DayLog:
+    """What the day's clients did and saw (this process)."""
+
+    calls: list[tuple[str, int]] = field(default_factory=list)  # (ticket number, trigger ns)
+    call_http_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    statuses: dict[str, dict[int, int]] = field(default_factory=dict)  # by kind of request
+    report_ms: list[float] = field(default_factory=list)
+    status_ms: list[float] = field(default_factory=list)
+    issue_ms: list[float] = field(default_factory=list)
+    stream: list[tuple[int, str, int]] = field(default_factory=list)  # probe: (ns, type, bytes) of every message
+    issued_tokens: list[str] = field(default_factory=list)
+    snapshot_size: int = 3000
+
+    def count(self, kind: str, status: int) -> None:
+        bucket = self.statuses.setdefault(kind, {})
+        bucket[status] = bucket.get(status, 0) + 1
+
+
+@dataclass
+class Run:
+    server: str
+    round: int
+    subscribers: int
+    calls: int
+    p50: float
+    p99: float
+    max: float
+    last_p50: float
+    missing: int
+    samples: int
+    order: dict[str, Any] = field(default_factory=dict)
+    day: DayLog | None = None
+
+
+async def open_windows(ports: list[int], clerks: dict[int, str]) -> None:
+    """Each clerk opens its window on its process (window n on process n mod 2)."""
+    for n, token in clerks.items():
+        port = ports[n % len(ports)]
+        conn = await HttpConnection.open(port)
+        try:
+            status, answer = await request_json(
+                conn, port, "POST", f"{API}/windows/{n}/open", {"post": "A"}, {"Authorization": f"Bearer {token}"}
+            )
+        finally:
+            conn.close()
+        if status != 200:
+            raise RuntimeError(f"opening window {n} failed: {status} {answer}")
+
+
+async def run_day(
+    ports: list[int], clerks: dict[int, str], manager: str, kiosk: str, tokens: list[str], args: argparse.Namespace
+) -> DayLog:
+    """The day's load for args.seconds; returns what was triggered and measured."""
+    from websockets.asyncio.client import connect
+
+    log = DayLog()
+    loop = asyncio.get_running_loop()
+    end = loop.time() + args.seconds
+    cycle = WINDOWS / args.call_rate  # seconds between two calls of one window
+    rng = random.Random(args.seed)
+
+    async def probe() -> None:
+        # One subscriber in this process records the day's message stream for the baseline to replay.
+        async with connect(f"ws://127.0.0.1:{ports[0]}{BOARD_PATH}", compression=None, ping_interval=None) as ws:
+            snapshot = await ws.recv()
+            log.snapshot_size = len(snapshot.encode() if isinstance(snapshot, str) else snapshot)
+            while True:
+                message = await ws.recv()
+                text = message if isinstance(message, str) else message.decode()
+                kind = json.loads(text)["type"]
+                log.stream.append((time.monotonic_ns(), kind, len(text.encode())))
+
+    async def window(n: int) -> None:
+        port = ports[n % len(ports)]
+        auth = {"Authorization": f"Bearer {clerks[n]}"}
+        conn = await HttpConnection.open(port)
+        base = f"{API}/windows/{n}"
+        try:
+            await asyncio.sleep(rng.uniform(0, cycle))
+            while loop.time() < end:
+                t0 = time.monotonic_ns()
+                status, answer = await request_json(conn, port, "POST", f"{base}/call-next", None, auth)
+                log.call_http_ms.append((time.monotonic_ns() - t0) / 1e6)
+                log.count("call-next", status)
+                if status != 200:
+                    if len(log.errors) < 5:
+                        log.errors.append(f"window {n} call-next: {status} {answer}")
+                    await asyncio.sleep(cycle)
+                    continue
+                log.calls.append((answer["ticket"]["number"], t0))  # type: ignore[index]
+                for action, body in (("start", None), ("finish", FINISH)):
+                    await asyncio.sleep(cycle / 3 * rng.uniform(0.5, 1.5))
+                    status, answer = await request_json(conn, port, "POST", f"{base}/{action}", body, auth)
+                    log.count(action, status)
+                    if status != 200 and len(log.errors) < 5:
+                        log.errors.append(f"window {n} {action}: {status} {answer}")
+                await asyncio.sleep(cycle / 3 * rng.uniform(0.5, 1.5))
+        finally:
+            conn.close()
+
+    async def kiosk_loop(index: int, kiosks: int) -> None:
+        port = ports[index % len(ports)]
+        share = args.live_tickets // kiosks + (1 if index < args.live_tickets % kiosks else 0)
+        if share == 0:
+            return
+        interval = args.seconds / share
+        headers = {"Authorization": f"Bearer {kiosk}"}
+        conn = await HttpConnection.open(port)
+        try:
+            await asyncio.sleep(rng.uniform(0, interval))
+            for n in range(share):
+                if loop.time() >= end:
+                    return
+                t0 = time.perf_counter()
+                body = {"category": CATEGORIES[(index + n) % len(CATEGORIES)]}
+                status, answer = await request_json(
+                    conn, port, "POST", f"{API}/tickets", body, {**headers, "Idempotency-Key": f"live-{index}-{n}"}
+                )
+                log.issue_ms.append((time.perf_counter() - t0) * 1000)
+                log.count("issue", status)
+                if status == 201:
+                    log.issued_tokens.append(str(answer["track_token"]))  # type: ignore[index]
+                elif len(log.errors) < 5:
+                    log.errors.append(f"issue: {status} {answer}")
+                await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t0)))
+        finally:
+            conn.close()
+
+    async def reports() -> None:
+        conns = [await HttpConnection.open(p) for p in ports]
+        auth = {"Authorization": f"Bearer {manager}"}
+        raws = [build_request("GET", f"{API}/reports?period=month&by=category", p, auth) for p in ports]
+        n = 0
+        try:
+            while loop.time() < end:
+                t0 = time.perf_counter()
+                answer = await conns[n % len(conns)].request(raws[n % len(raws)])
+                log.report_ms.append((time.perf_counter() - t0) * 1000)
+                log.count("report", answer.status)
+                n += 1
+        finally:
+            for c in conns:
+                c.close()
+
+    async def phones(index: int, connections: int) -> None:
+        port = ports[index % len(ports)]
+        rate = args.status_rate / connections
+        conn = await HttpConnection.open(port, source=client_address(index))
+        try:
+            await asyncio.sleep(rng.uniform(0, 1 / rate))
+            while loop.time() < end:
+                t0 = time.perf_counter()
+                answer = await conn.request(build_request("GET", f"{API}/tickets/{rng.choice(tokens)}", port))
+                log.status_ms.append((time.perf_counter() - t0) * 1000)
+                log.count("status", answer.status)
+                await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - t0)))
+        finally:
+            conn.close()
+
+    recorder = asyncio.create_task(probe())
+    await asyncio.sleep(0.5)
+    # Each phone connection reads at most 2 a second: far below the per-address limit.
+    phone_connections = max(1, min(200, int(args.status_rate / 2))) if args.status_rate > 0 else 0
+    kiosks = 2 * len(ports)
+    await asyncio.gather(
+        *(window(n) for n in range(1, WINDOWS + 1)),
+        *(kiosk_loop(i, kiosks) for i in range(kiosks)),
+        *(phones(i, phone_connections) for i in range(phone_connections)),
+        *([reports()] if args.reports else []),
+    )
+    await asyncio.sleep(1.0)  # the last messages reach the probe
+    recorder.cancel()
+    await asyncio.gather(recorder, return_exceptions=True)
+    return log
+
+
+async def replay(port: int, stream: list[tuple[int, str, int]]) -> list[tuple[str, int]]:
+    """Send the recorded stream to the bare broadcast at the same offsets; the calls' (number, trigger ns)."""
+    conn = await HttpConnection.open(port)
+    triggers: list[tuple[str, int]] = []
+    try:
+        begin = time.monotonic_ns()
+        first = stream[0][0] if stream else 0
+        for n, (at, kind, size) in enumerate(stream, start=1):
+            delay = (at - first) - (time.monotonic_ns() - begin)
+            if delay > 0:
+                await asyncio.sleep(delay / 1e9)
+            t0 = time.monotonic_ns()
+            status, answer = await request_json(conn, port, "POST", "/broadcast", {"n": n, "size": size, "type": kind})
+            if status != 200:
+                raise RuntimeError(f"broadcast answered {status}: {answer}")
+            if kind == "call":
+                triggers.append((f"X{n:05d}", t0))
+    finally:
+        conn.close()
+    return triggers
+
+
+def latencies(
+    name: str, round_no: int, subscribers: int, triggers: list[tuple[str, int]],
+    stamps: dict[str, list[tuple[int, int]]],
+) -> Run:  # fmt: skip
+    socket_ms: list[float] = []
+    last_ms: list[float] = []
+    missing = 0
+    for number, t0 in triggers:
+        got = stamps.get(number, [])
+        missing += max(0, subscribers - len(got))
+        these = [(rx - t0) / 1e6 for rx, _ in got]
+        socket_ms += these
+        if these:
+            last_ms.append(max(these))
+    return Run(
+        name, round_no, subscribers, len(triggers), percentile(socket_ms, 50), percentile(socket_ms, 99),
+        max(socket_ms, default=float("nan")), median(last_ms), missing, len(socket_ms),
+    )  # fmt: skip
+
+
+async def final_seqs(ports: list[int]) -> list[int]:
+    seqs = []
+    for port in ports:
+        conn = await HttpConnection.open(port)
+        try:
+            status, answer = await request_json(conn, port, "GET", f"{API}/board")
+        finally:
+            conn.close()
+        if status != 200:
+            raise RuntimeError(f"GET board answered {status}")
+        seqs.append(int(answer["seq"]))  # type: ignore[index]
+    return seqs
+
+
+def template(cluster: Any, config: Path, args: argparse.Namespace) -> tuple[str, Seeded, list[str]]:
+    """A database every round starts from (a copy): the accounts, logged in, the kiosk, the morning's queue."""
+    started = time.monotonic()
+    db = str(cluster.create_database(TEMPLATE))
+    staff = [(clerk(n), "clerk") for n in range(1, WINDOWS + 1)] + [(MANAGER, "manager")]
+    seeded = seed(db, config, staff=staff, log_in=True, cheap_hashes=True)
+    tokens = fill(db, config, args.tickets - args.live_tickets)
+    print(f"  {len(staff)} staff logged in, {len(tokens):,} morning tickets issued"
+          f" ({time.monotonic() - started:.1f} s)", flush=True)  # fmt: skip
+    return TEMPLATE, seeded, tokens
+
+
+def county_round(
+    work: Path, cluster: Any, base: tuple[str, Seeded, list[str]], config: Path, pool: SubscriberPool,
+    round_no: int, args: argparse.Namespace,
+) -> Run:  # fmt: skip
+    folder = work / f"day-{round_no}"
+    folder.mkdir(parents=True)
+    name, seeded, tokens = base
+    started = time.monotonic()
+    db = str(cluster.create_database(f"county_{round_no}", template=name))
+    servers: list[ServerProcess] = []
+    try:
+        for n in range(args.processes):
+            servers.append(bianmin_server(db, free_port(), folder / f"server-{n}.log", config).start())
+        ports = [s.port for s in servers]
+        clerks = {n: seeded.sessions[clerk(n)] for n in range(1, WINDOWS + 1)}
+        asyncio.run(open_windows(ports, clerks))
+        total = args.phones + args.boards
+        for i, port in enumerate(ports):
+            share = total // len(ports) + (1 if i < total % len(ports) else 0)
+            pool.connect(f"ws://127.0.0.1:{port}{BOARD_PATH}", share, check_order=True)
+        print(f"  round {round_no}: servers up, {WINDOWS} windows open, {total:,} subscribers connected"
+              f" ({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
+        time.sleep(0.5)
+        day = asyncio.run(run_day(ports, clerks, seeded.sessions[MANAGER], seeded.kiosks["kiosk-1"], tokens, args))
+        time.sleep(1.0)
+        seqs = asyncio.run(final_seqs(ports))
+        run = latencies("county day", round_no, total, day.calls, pool.report())
+        run.order = pool.order()
+        run.order["final_seqs"] = seqs
+        run.day = day
+        pool.close_connections()
+    finally:
+        for server in servers:
+            server.stop()
+    return run
+
+
+def baseline_round(work: Path, pool: SubscriberPool, day: DayLog, round_no: int, args: argparse.Namespace) -> Run:
+    port = free_port()
+    argv = [PYTHON, str(BENCH / "baselines" / "bare_broadcast.py"), "--port", str(port), "--hello-size",
+            str(day.snapshot_size)]  # fmt: skip
+    total = args.phones + args.boards
+    with ServerProcess("bare_broadcast", argv, port, work / f"bare-{round_no}.log"):
+        pool.connect(f"ws://127.0.0.1:{port}{BOARD_PATH}", total)
+        time.sleep(0.5)
+        triggers = asyncio.run(replay(port, day.stream))
+        time.sleep(1.0)
+        run = latencies("bare broadcast", round_no, total, triggers, pool.report())
+        pool.close_connections()
+    return run
+
+
+def order_problems(run: Run) -> list[str]:
+    order = run.order
+    problems = []
+    if order.get("connections") != run.subscribers:
+        problems.append(f"{order.get('connections')} of {run.subscribers} subscribers checked their order")
+    if order.get("gaps") or order.get("repeats"):
+        problems.append(f"{order['gaps']} seq gaps and {order['repeats']} repeated or out-of-order seqs"
+                        f" (e.g. {'; '.join(order['examples'][:3])})")  # fmt: skip
+    seqs = set(order.get("final_seqs", []))
+    if len(seqs) != 1:
+        problems.append(f"the processes end at different seqs: {sorted(seqs)}")
+    lasts = order.get("last_seqs", {})
+    final = max(seqs, default=0)
+    behind = sum(count for seq, count in lasts.items() if seq != final)
+    if behind:
+        problems.append(f"{behind} subscribers did not end at the hall's last seq {final}: {lasts}")
+    if run.missing:
+        problems.append(f"{run.missing} call receipts missing")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="A county center's day: call latency to every subscriber under load.")
+    parser.add_argument("--quick", action="store_true", help="one round of 15 s, 200 phones, 30 boards, 1,000 tickets")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the day's measured period")
+    parser.add_argument("--processes", type=int, default=2, help="bianmin serve processes on the database")
+    parser.add_argument("--phones", type=int, default=1000)
+    parser.add_argument("--boards", type=int, default=150)
+    parser.add_argument("--subscriber-processes", type=int, default=4)
+    parser.add_argument("--tickets", type=int, default=5000, help="the day's tickets")
+    parser.add_argument("--live-tickets", type=int, default=500, help="of them, issued during the measured period")
+    parser.add_argument("--call-rate", type=float, default=3.0, help="calls a second, over all 60 windows")
+    parser.add_argument("--status-rate", type=float, default=50.0, help="phone status refreshes a second (0: none)")
+    parser.add_argument("--no-reports", dest="reports", action="store_false",
+                        help="no month report loop (to see what it costs)")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs)")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.seconds, args.phones, args.boards = 1, 15.0, 200, 30
+        args.tickets, args.live_tickets = 1000, 100
+    install_uvloop()
+    total = args.phones + args.boards
+    raise_nofile(total * 2 + 4096)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-county-"))
+    started = time.monotonic()
+    print(f"county day: {WINDOWS} windows, {args.tickets:,} tickets ({args.live_tickets:,} during the run),"
+          f" {args.processes} processes on PostgreSQL, {args.phones:,} phones + {args.boards} boards subscribed,"
+          f" {args.call_rate:g} calls/s, {args.status_rate:g} status reads/s,"
+          f" {'month report in a loop' if args.reports else 'no reports'};"
+          f" {args.rounds} round(s) of {args.seconds:g} s; {os.cpu_count()} CPUs; {machine_load()}")  # fmt: skip
+    print(f"  {code_version()}")
+    runs: list[Run] = []
+    cluster = None
+    try:
+        config = county_config(work / "config", WINDOWS)
+        cluster = start_postgres()
+        per_process = -(-total // args.subscriber_processes)
+        base = template(cluster, config, args)
+        with SubscriberPool(args.subscriber_processes, per_process) as pool:
+            for round_no in range(1, args.rounds + 1):
+                day = county_round(work, cluster, base, config, pool, round_no, args)
+                runs.append(day)
+                print(f"  round {round_no} county day: {day.calls} calls, p50 {day.p50:.1f} ms, p99 {day.p99:.1f} ms",
+                      flush=True)  # fmt: skip
+                assert day.day is not None
+                bare = baseline_round(work, pool, day.day, round_no, args)
+                runs.append(bare)
+                print(f"  round {round_no} bare broadcast: {len(day.day.stream)} messages replayed, {bare.calls} calls,"
+                      f" p50 {bare.p50:.1f} ms, p99 {bare.p99:.1f} ms", flush=True)  # fmt: skip
+    finally:
+        if cluster is not None:
+            cluster.remove()
+        if args.keep:
+            print(f"(kept {work})")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    groups = {name: [r for r in runs if r.server == name] for name in ("bare broadcast", "county day")}
+    rows: list[list[object]] = [
+        [r.server, str(r.round), r.calls, r.p50, r.p99, r.max, r.last_p50, r.samples, r.missing] for r in runs
+    ]
+    for name, group in groups.items():
+        rows.append([name, "median", int(median([r.calls for r in group])),
+                     *(median([getattr(r, f) for r in group]) for f in ("p50", "p99", "max", "last_p50")),
+                     sum(r.samples for r in group), sum(r.missing for r in group)])  # fmt: skip
+    print()
+    print(f"call -> receipt at {total:,} subscribers (ms; last = until every subscriber had it):")
+    print(table(["server", "round", "calls", "p50", "p99", "max", "last p50", "receipts", "missing"], rows))
+
+    day_rows: list[list[object]] = []
+    for r in groups["county day"]:
+        d = r.day
+        assert d is not None
+        day_rows.append([str(r.round), len(d.stream), median(d.call_http_ms), percentile(d.issue_ms, 50),
+                         len(d.report_ms), median(d.report_ms), max(d.report_ms, default=float("nan")),
+                         len(d.status_ms), percentile(d.status_ms, 50), percentile(d.status_ms, 99)])  # fmt: skip
+    print("\nthe day's other clients (ms): call-next answer, kiosk issue, month reports, phone status reads:")
+    print(table(["round", "messages", "call-next p50", "issue p50", "reports", "report p50", "report max",
+                 "status reads", "status p50", "status p99"], day_rows))  # fmt: skip
+
+    problems: list[str] = []
+    for r in groups["county day"]:
+        assert r.day is not None
+        for problem in order_problems(r):
+            problems.append(f"round {r.round}: {problem}")
+        for kind, statuses in sorted(r.day.statuses.items()):
+            unexpected = {s: c for s, c in statuses.items() if s not in (200, 201)}
+            if unexpected:
+                problems.append(f"round {r.round}: {kind} answered {unexpected}")
+        problems += [f"round {r.round}: {e}" for e in r.day.errors]
+    for r in groups["bare broadcast"]:
+        if r.missing:
+            problems.append(f"baseline round {r.round}: {r.missing} call receipts missing")
+    checked = sum(int(r.order.get("messages", 0)) for r in groups["county day"])
+    violations = sum(int(r.order.get("gaps", 0)) + int(r.order.get("repeats", 0)) for r in groups["county day"])
+    print(f"\norder: {checked:,} event messages checked at the subscribers; violations: {violations}")
+    ratio = median([r.p99 for r in groups["county day"]]) / median([r.p99 for r in groups["bare broadcast"]])
+    p50_ratio = median([r.p50 for r in groups["county day"]]) / median([r.p50 for r in groups["bare broadcast"]])
+    print(f"county day / bare broadcast p99: {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict(ratio <= TARGET_RATIO)});"
+          f" p50: {p50_ratio:.2f}")  # fmt: skip
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print(f"\nnow {machine_load()}; took {time.monotonic() - started:.0f} s")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; every server and subscriber process started here was stopped", file=sys.stderr)
+        raise SystemExit(130) from None
