@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,9 @@ class PasswordChecker:
                 raise TooManyRequests(BUSY, 1)
             self._waiting += 1
             if self._executor is None:  # made on first use: no thread is started at import
-                self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="bianmin-password")
+                self._executor = ThreadPoolExecutor(
+                    self.threads, thread_name_prefix="bianmin-password", initializer=_lowest_priority
+                )
             executor = self._executor
         try:
             yield executor
@@ -64,6 +67,17 @@ class PasswordChecker:
         """A new password's rules checked and its hash made (an administrator adding staff or resetting one)."""
         with self.turn() as executor:
             return await _in(executor, accounts.hash_password, password)
+
+
+#: The hashing threads' nice value (Linux: per thread). argon2 costs ~0.1 s of CPU a login and is meant to be
+#: dear; at the lowest priority a flood of wrong passwords slows the logins, not the kiosks and boards that
+#: share the hall PC's two cores (bench/login_flood.py).
+HASH_NICE = 19
+
+
+def _lowest_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not on Linux, or not allowed: hash at normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICE)
 
 
 async def _in(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
