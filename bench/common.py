@@ -614,7 +614,7 @@ def seed(
         sessions = {}
         for username, _role in staff if log_in else ():
             result = store.run_global_sync(
-                lambda conn, now, u=username: accounts.login(conn, to_us(now), u, password)  # type: ignore[misc]
+                lambda conn, now, u=username: _log_in(conn, to_us(now), u, password)  # type: ignore[misc]
             )
             if result is None:
                 raise RuntimeError(f"{username} could not log in with the password just given")
@@ -623,6 +623,14 @@ def seed(
         accounts._hasher = hasher
         store.close()
     return Seeded(password, tokens, sessions)
+
+
+def _log_in(conn: Any, now_us: int, username: str, password: str) -> Any:
+    """A login as the API does it (begin, check the hash, finish), in one transaction: for seeding only."""
+    from queue_server.services import accounts
+
+    attempt = accounts.begin_login(conn, now_us, username)
+    return accounts.finish_login(conn, now_us, attempt, accounts.verify_password(attempt.password_hash, password))
 
 
 def config_with_caps(dest: Path, daily_cap: int) -> Path:
