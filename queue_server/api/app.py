@@ -21,6 +21,7 @@ from queue_server.api import (
     routes_windows,
     ws,
 )
+from queue_server.api.ratelimit import EarlyLimits
 from queue_server.api.routes_appointments import router as appointments_router
 from queue_server.api.routes_console import router as console_router
 from queue_server.api.routes_devices import router as devices_router
@@ -103,6 +104,7 @@ def create_app(
     app = FastAPI(title="Bianmin 便民", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.bianmin = state
     errors.install(app)
+    app.add_middleware(EarlyLimits, routes={("POST", "/api/v1/auth/login"): "login"})
     for module in (routes_auth, routes_public, routes_tickets, routes_windows, routes_admin, ws):
         app.include_router(module.router)
     app.include_router(devices_router)  # a kiosk's own settings: GET .../devices/me

@@ -9,11 +9,13 @@ dropped when there are too many, so a flood of addresses cannot grow memory with
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -81,23 +83,62 @@ class RateLimits:
         self._key = {name: Buckets(rule.per_key) for name, rule in rules.items() if rule.per_key}
 
     def check(self, name: str, ip: str, key: str | None = None) -> None:
+        error = self.refusal(name, ip, key)
+        if error is not None:
+            raise error
+
+    def refusal(self, name: str, ip: str, key: str | None = None) -> TooManyRequests | None:
+        """Take a token of rule `name`: None when allowed, else the 429 to answer."""
         waits = [self._ip[name].take(ip)]
         if key is not None and name in self._key:
             waits.append(self._key[name].take(key))
         wait = max(waits)
-        if wait > 0:
-            raise TooManyRequests(
-                f"too many requests: try again in {math.ceil(wait)} s (请求过于频繁，请稍后再试)", math.ceil(wait)
-            )
+        if wait <= 0:
+            return None
+        return TooManyRequests(
+            f"too many requests: try again in {math.ceil(wait)} s (请求过于频繁，请稍后再试)", math.ceil(wait)
+        )
 
 
 def limits_of(request: Request) -> RateLimits:
     """The app's rate limits, made on first use (with the RULES of that moment, which tests may change)."""
-    limits: RateLimits | None = getattr(request.app.state, "bianmin_rate_limits", None)
+    return _limits(request.app)
+
+
+def _limits(app: Any) -> RateLimits:
+    limits: RateLimits | None = getattr(app.state, "bianmin_rate_limits", None)
     if limits is None:
         limits = RateLimits(RULES)
-        request.app.state.bianmin_rate_limits = limits
+        app.state.bianmin_rate_limits = limits
     return limits
+
+
+class EarlyLimits:
+    """Rules applied before the framework sees the request (ASGI middleware): refusing a flood costs a bucket
+    look-up and one small answer, not routing, validation and dependencies. For routes that are flooded on
+    purpose (staff login: each allowed attempt costs an argon2 hash)."""
+
+    def __init__(self, app: Any, routes: dict[tuple[str, str], str]) -> None:
+        self.app, self.routes = app, routes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        name = self.routes.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
+        if name is not None:
+            client = scope.get("client")
+            refused = _limits(scope["app"]).refusal(name, client[0] if client else "unknown")
+            if refused is not None:
+                body = json.dumps(
+                    {"error": {"code": refused.code, "message": str(refused)}}, ensure_ascii=False
+                ).encode()
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(refused.retry_after_s).encode()),
+                ]
+                await send({"type": "http.response.start", "status": 429, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 def client_ip(request: Request) -> str:
