@@ -77,10 +77,15 @@ def serve(config_file: Path | None, db: str, host: str, port: int, workers: int)
     from queue_server.server import open_store, run, run_workers, seed_demo
 
     loaded = _load(config_file)
+    from sqlalchemy.exc import OperationalError
+
     try:
         store = open_store(loaded, db)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    except OperationalError as error:  # the database cannot be reached or opened: say so, without a traceback
+        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        raise click.ClickException(f"cannot open the database (无法连接数据库): {reason}") from None
     if config_file is None:
         db_dir = Path(db).parent if "://" not in db else Path("var")
         for line in seed_demo(store, db_dir / "demo-accounts.txt"):

@@ -157,6 +157,22 @@ def test_serve_with_a_bad_configuration_starts_nothing(runner: CliRunner, tmp_pa
     assert not db.exists()
 
 
+@pytest.mark.parametrize(
+    ("db", "message"),
+    [
+        ("postgresql://bianmin@127.0.0.1:1/nowhere", "cannot open the database (无法连接数据库): connection failed"),
+        ("mysql://someone@127.0.0.1/hall", "unsupported database URL 'mysql'"),
+    ],
+)
+def test_serve_on_a_database_it_cannot_use_says_why_without_a_traceback(
+    runner: CliRunner, db: str, message: str
+) -> None:
+    result = runner.invoke(main, ["serve", "--db", db])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.slow
 def test_serve_demo_prints_its_accounts_and_serves(tmp_path: Path) -> None:
     # SQLite only: the demo's accounts file goes next to the SQLite file (the API tests serve PostgreSQL).
