@@ -567,6 +567,45 @@ class Seeded:
     sessions: dict[str, str]
 
 
+#: Issuances in flight while a bench fills a queue in-process: they share transactions (group commit).
+FILL_CONCURRENCY = 256
+
+
+def fill_queue(db: str, config: Path, numbers: range, key_prefix: str) -> list[str]:
+    """Issue one ticket per number in `numbers` in this process through the store (kiosk-1, keys
+    `{key_prefix}-{n}`, categories in turn); their tracking tokens."""
+    from functools import partial
+
+    from config.loader import load_config
+    from queue_server.protocol import IssueRequest
+    from queue_server.server import open_store
+    from queue_server.services import issuing
+    from queue_server.store.writer import Tx
+
+    store = open_store(load_config(config), db)
+    requests = [IssueRequest(category=c) for c in CATEGORIES]
+    tokens: list[str] = []
+
+    def issue(request: IssueRequest, key: str, tx: Tx) -> issuing.IssueResult:
+        return issuing.issue_ticket(tx, request, "kiosk-1", key)
+
+    async def issue_all() -> None:
+        todo = iter(numbers)
+
+        async def worker() -> None:
+            for n in todo:
+                result = await store.run(HALL, partial(issue, requests[n % len(requests)], f"{key_prefix}-{n}"))
+                tokens.append(result.ticket.track_token)
+
+        await asyncio.gather(*(worker() for _ in range(FILL_CONCURRENCY)))
+
+    try:
+        asyncio.run(issue_all())
+    finally:
+        store.close()
+    return tokens
+
+
 def seed(
     db: Path | str,
     config: Path,

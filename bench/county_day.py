@@ -54,7 +54,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +73,7 @@ from bench.common import (
     client_address,
     code_version,
     config_with_caps,
+    fill_queue,
     free_port,
     install_uvloop,
     machine_load,
@@ -93,7 +93,6 @@ WINDOWS = 60
 MANAGER = "boss"
 BOARD_PATH = f"/ws/halls/{HALL}/board"
 API = f"/api/v1/halls/{HALL}"
-FILL_CONCURRENCY = 256
 TEMPLATE = "county_template"
 FINISH = {"case_class": "immediate"}  # 即办件
 
@@ -127,34 +126,7 @@ def county_config(dest: Path, windows: int) -> Path:
 
 def fill(db: str, config: Path, count: int) -> list[str]:
     """Issue `count` tickets in this process through the store (the morning's queue); their tracking tokens."""
-    from config.loader import load_config
-    from queue_server.protocol import IssueRequest
-    from queue_server.server import open_store
-    from queue_server.services import issuing
-    from queue_server.store.writer import Tx
-
-    store = open_store(load_config(config), db)
-    requests = [IssueRequest(category=c) for c in CATEGORIES]
-    tokens: list[str] = []
-
-    def issue(request: IssueRequest, key: str, tx: Tx) -> issuing.IssueResult:
-        return issuing.issue_ticket(tx, request, "kiosk-1", key)
-
-    async def issue_all() -> None:
-        todo = iter(range(count))
-
-        async def worker() -> None:
-            for n in todo:
-                result = await store.run(HALL, partial(issue, requests[n % len(requests)], f"morning-{n}"))
-                tokens.append(result.ticket.track_token)
-
-        await asyncio.gather(*(worker() for _ in range(FILL_CONCURRENCY)))
-
-    try:
-        asyncio.run(issue_all())
-    finally:
-        store.close()
-    return tokens
+    return fill_queue(db, config, range(count), "morning")
 
 
 @dataclass

@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,6 +51,7 @@ from bench.common import (
     client_address,
     code_version,
     config_with_caps,
+    fill_queue,
     free_port,
     install_uvloop,
     machine_load,
@@ -67,7 +67,6 @@ TARGET_P99_MS = 2.0
 DAILY_CAP = 9999
 PER_ADDRESS = 400  # status requests per client address before moving to a new one (the limit allows 600 + 20/s)
 WARMUP_PAIRS = 100
-FILL_CONCURRENCY = 256  # issuances in flight while filling: they share transactions (group commit)
 
 
 @dataclass
@@ -84,33 +83,8 @@ class Round:
 
 def fill(db: str, config: Path, up_to: int, tokens: list[str]) -> float:
     """Issue tickets in this process until `up_to` are waiting; their tracking tokens are appended. Seconds taken."""
-    from config.loader import load_config
-    from queue_server.protocol import IssueRequest
-    from queue_server.server import open_store
-    from queue_server.services import issuing
-    from queue_server.store.writer import Tx
-
     started = time.monotonic()
-    store = open_store(load_config(config), db)
-    requests = [IssueRequest(category=c) for c in CATEGORIES]
-
-    def issue(request: IssueRequest, key: str, tx: Tx) -> issuing.IssueResult:
-        return issuing.issue_ticket(tx, request, "kiosk-1", key)
-
-    async def issue_all() -> None:
-        todo = iter(range(len(tokens), up_to))
-
-        async def worker() -> None:
-            for n in todo:
-                result = await store.run(HALL, partial(issue, requests[n % len(requests)], f"fill-{n}"))
-                tokens.append(result.ticket.track_token)
-
-        await asyncio.gather(*(worker() for _ in range(FILL_CONCURRENCY)))
-
-    try:
-        asyncio.run(issue_all())
-    finally:
-        store.close()
+    tokens.extend(fill_queue(db, config, range(len(tokens), up_to), "fill"))
     return time.monotonic() - started
 
 

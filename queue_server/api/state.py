@@ -13,7 +13,7 @@ from queue_server.domain.numbering import service_day
 from queue_server.hall_view import HallViews
 from queue_server.runtime import HallRuntime
 from queue_server.services.accounts import DeviceCache, StaffCache
-from queue_server.store.writer import Store, Tx
+from queue_server.store.writer import Store
 
 
 @dataclass
@@ -47,7 +47,7 @@ class ServerState:
         """The hall's read side, on its current service day (the first read of a day lets the writer roll it)."""
         view = self.views.get(hall)
         if view is None or view.day != service_day(self.store.clock(), ZoneInfo(view.hall.timezone)):
-            await self.store.run(hall, _nothing)  # loads or rolls the hall; its delta is applied before this returns
+            await self.store.catch_up_hall(hall)  # its delta is applied before this returns
             view = self.views.get(hall)
             assert view is not None, "the store has no publisher: is the app's lifespan running?"
         return view
@@ -56,10 +56,6 @@ class ServerState:
         """The read side at `seq` or later, if the hall's log has it (a client that saw it through another process)."""
         view = await self.view(hall)
         if view.last_seq < seq:
-            await self.store.run(hall, _nothing)  # catches up with the log, and publishes what it missed
+            await self.store.catch_up_hall(hall)
             view = await self.view(hall)
         return view
-
-
-def _nothing(_tx: Tx) -> None:
-    """A hall transaction that changes nothing: it loads, rolls over or catches up the hall first."""

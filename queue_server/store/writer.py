@@ -204,6 +204,11 @@ class Store:
         with self.reader.connect() as conn:
             return fn(conn)
 
+    async def catch_up_hall(self, hall_id: str) -> None:
+        """A hall transaction that changes nothing: the hall is loaded, rolled over to today and caught up with
+        the log, and what other processes committed is published, before this returns."""
+        await self.run(hall_id, _no_change)
+
     def request_sync(self, hall_id: str) -> None:
         """Catch the hall up with the log and publish what other processes committed (from any thread)."""
         if self._closed or hall_id in self._syncing:
@@ -235,14 +240,7 @@ class Store:
 
         self._submit(_Job("call", None, swap)).result()
         if announce:
-
-            def bump(conn: Connection, _now: dt.datetime) -> None:
-                conn.execute(
-                    update(generations).where(generations.c.name == "config").values(value=generations.c.value + 1)
-                )
-                self.backend.notify(conn, CONFIG_CHANNEL, self.origin)
-
-            self.run_global_sync(bump, invalidates=False)
+            self.run_global_sync(lambda conn, _now: self._bump(conn, "config", CONFIG_CHANNEL), invalidates=False)
         self.refresh_views()
 
     def refresh_views(self) -> None:
@@ -390,10 +388,12 @@ class Store:
         for hall_id, seq in emitted.items():
             self.backend.notify(conn, EVENTS_CHANNEL, f"{hall_id}:{seq}:{self.origin}")
         if any(job.kind == "global" for job in jobs):
-            conn.execute(
-                update(generations).where(generations.c.name == "accounts").values(value=generations.c.value + 1)
-            )
-            self.backend.notify(conn, ACCOUNTS_CHANNEL, self.origin)
+            self._bump(conn, "accounts", ACCOUNTS_CHANNEL)
+
+    def _bump(self, conn: Connection, generation: str, channel: str) -> None:
+        """Move a generation other processes watch (SQLite polls it) and NOTIFY them, in this transaction."""
+        conn.execute(update(generations).where(generations.c.name == generation).values(value=generations.c.value + 1))
+        self.backend.notify(conn, channel, self.origin)
 
     def _publish(self, hall_id: str, messages: list[Published], worked: bool) -> None:
         """Hand a hall's new events (in seq order) and the read side's delta over, after commit.
