@@ -195,6 +195,7 @@ class _Loader:
                 hall.model_copy(update={"items": [*hall.items, *items]})
                 for hall, items in zip(config.halls, catalog_items, strict=True)
             ],
+            county=config.county,
             townships=townships,
             calendar=[calendar.year for calendar in calendars if calendar.year],
         )

@@ -395,13 +395,24 @@ class TownshipRef(Strict):
     )
 
 
+class County(Strict):
+    """The county this server is the center of (县政务中心): its halls are the local halls and the townships."""
+
+    id: Slug
+    name_zh: ShortText
+    name_en: ShortText
+
+
 class HallConfig(Strict):
     """The whole configuration: one or more halls, the townships reporting here, and the working-day calendar.
+
+    `county` (at a county center): the county's identity, for its dashboard `/county/{id}` and county managers.
 
     `townships` (at a county center): remote halls whose event logs are shipped here (link up). Nothing of
     theirs is served here (no kiosks, windows or boards); their reports are, from the shipped events.
     """
 
+    county: County | None = None
     halls: list[Hall] = Field(min_length=1)
     townships: list[Hall] = []
     calendar: list[CalendarYear] = []

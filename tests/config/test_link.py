@@ -108,3 +108,17 @@ def test_a_township_cannot_also_be_a_local_hall(hall_files: HallFiles) -> None:
                      + '\n[[townships]]\nid = "test"\nconfig = "hall.toml"\n')  # fmt: skip
     problem = hall_files.problem("townships[0].id")
     assert "already named" in problem.message
+
+
+def test_a_county_center_names_its_county_and_a_bad_one_is_reported(hall_files: HallFiles) -> None:
+    write_county(hall_files, config="../hall.toml")
+    main = hall_files.root / "county" / "county.toml"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(text + '\n[county]\nid = "qingshan-xian"\nname_zh = "青山县"\nname_en = "Qingshan County"\n', "utf-8")
+    county = load_config(main).county
+    assert county is not None and (county.id, county.name_zh) == ("qingshan-xian", "青山县")
+    main.write_text(text + '\n[county]\nid = "Bad Id"\nname_zh = "青山县"\nname_en = "Qingshan County"\n', "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(main)
+    assert [p.path for p in caught.value.problems] == ["county.id"]
+    assert load_config(hall_files.root / "hall.toml").county is None
