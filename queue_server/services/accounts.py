@@ -25,7 +25,11 @@ STAFF_TOKEN_PREFIX = "bms_"
 DEVICE_TOKEN_PREFIX = "bmd_"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,47}$")
 
-_hasher = PasswordHasher()
+# argon2id with RFC 9106's memory and passes (64 MiB, 3 passes) in one lane: a login takes one core for
+# ~0.17 s, never both of a hall PC's two (the library's default of 4 lanes runs 4 threads); a flood of wrong
+# passwords then leaves the other core to the kiosks and boards (bench/login_flood.py). Hashes made with other
+# parameters (older ones: 4 lanes) still verify: the parameters are part of each stored hash.
+_hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=1)
 # Verifying against this when a username does not exist keeps the answer's timing the same.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
