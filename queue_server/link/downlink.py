@@ -385,8 +385,8 @@ class Fetcher:
                     raise LinkError(f"the county answered {response.status_code} to {path}: {text}", slow=False)
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
-                    raise LinkError(f"the county's answer to {path} has {declared} bytes: more than {limit} bytes (过大)",
-                                    slow=False)  # fmt: skip
+                    message = f"the county's answer to {path} has {declared} bytes: more than {limit} bytes (过大)"
+                    raise LinkError(message, slow=False)
                 data = bytearray()
                 async for chunk in response.aiter_bytes():
                     data += chunk

@@ -25,7 +25,10 @@ def linked(hall_files: HallFiles) -> HallFiles:
 def county_catalogue(linked: HallFiles, version: int = 4, **changes: str) -> str:
     """The hall's own items as the county publishes them, the birth registration renamed, one item added."""
     own = load_config(linked.main).hall("test").items
-    items = [own[0].model_copy(update={"name_zh": "生育登记（县级）", **changes}), own[1].model_copy(update={"id": "jisheng-new"})]
+    items = [
+        own[0].model_copy(update={"name_zh": "生育登记（县级）", **changes}),
+        own[1].model_copy(update={"id": "jisheng-new"}),
+    ]
     return documents.render("catalogue", version, documents.catalogue_content(items), "changqing", WHEN)
 
 
@@ -36,7 +39,12 @@ def test_the_countys_catalogue_takes_the_place_of_local_items_of_the_same_id(lin
     assert items["jisheng-birth-registration"] == "生育登记（县级）" and "jisheng-new" in items
     assert "minzheng-low-income" in items and len(items) == 4  # the local additions stay
     (used,) = config.documents
-    assert (used.kind, used.hall, used.version, used.replaced) == ("catalogue", "test", 4, ["jisheng-birth-registration"])
+    assert (used.kind, used.hall, used.version, used.replaced) == (
+        "catalogue",
+        "test",
+        4,
+        ["jisheng-birth-registration"],
+    )
     assert used.sha256 == documents.sha256((linked.root / "var/link/test-catalogue.toml").read_bytes())
     link = config.hall("test").link
     assert link is not None and link.documents_dir == str(linked.root / "var/link")
@@ -73,7 +81,9 @@ def test_a_broken_document_is_refused(linked: HallFiles, text: str, message: str
 def test_the_countys_calendar_replaces_the_years_it_gives(linked: HallFiles) -> None:
     county_day = Holiday(name_zh="县庆", name_en="County Day", start=dt.date(2030, 3, 18), end=dt.date(2030, 3, 18))
     years = [CalendarYear(year=2030, holidays=[county_day]), CalendarYear(year=2031)]
-    linked.write("var/link/calendar.toml", documents.render("calendar", 2, documents.calendar_content(years), None, WHEN))
+    linked.write(
+        "var/link/calendar.toml", documents.render("calendar", 2, documents.calendar_content(years), None, WHEN)
+    )
     config = load_config(linked.main)
     assert [(y.year, [h.name_zh for h in y.holidays]) for y in config.calendar] == [(2030, ["县庆"]), (2031, [])]
     (used,) = config.documents

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from config.documents import dumps, sha256
@@ -95,7 +97,9 @@ def test_a_good_catalogue_is_served_from_the_next_day_start_and_a_bad_one_never(
     wait_until(lambda: wall_documents(here)["catalogue"]["refused"] == 2, "the township did not refuse version 2")
     shown = wall_documents(here)["catalogue"]
     assert (shown["running"], shown["staged"]) == (None, 1)
-    assert 'service item "shuiwu-invoice" is in category "shuiwu", which hall "qingshan" does not have' in shown["refusal"]
+    assert (
+        'service item "shuiwu-invoice" is in category "shuiwu", which hall "qingshan" does not have' in shown["refusal"]
+    )
     assert "qingshan-catalogue-v2.toml:" in shown["refusal"]  # the file and line, as `bianmin config check` says
     wait_until(lambda: county_documents(linkage, there)["catalogue"]["refused"] == 2, "the county was not told")
     told = county_documents(linkage, there)["catalogue"]
@@ -111,7 +115,7 @@ def test_a_good_catalogue_is_served_from_the_next_day_start_and_a_bad_one_never(
     assert (shown["running"], shown["staged"], shown["refused"]) == (1, None, 2)
     wait_until(lambda: county_documents(linkage, there)["catalogue"]["running"] == 1, "the county did not see v1 run")
     running = Path(linkage.tmp / "township/var/link/qingshan-catalogue.toml")
-    assert 'version = 1' in running.read_text(encoding="utf-8")
+    assert "version = 1" in running.read_text(encoding="utf-8")
 
     # A restart keeps what runs (the file the loader reads); the refused version is not fetched again.
     linkage.stop(linkage.township)  # type: ignore[arg-type]
@@ -124,6 +128,7 @@ def test_a_good_catalogue_is_served_from_the_next_day_start_and_a_bad_one_never(
 
 def test_a_county_calendar_changes_the_working_days_from_the_next_day_start(linkage: Linkage) -> None:
     here, there = started(linkage)
+
     def due(days: int) -> str:
         answer = here.http.get("/console/due-date", params={"days": days}, headers=here.bearer(here.staff("liuxia")))
         assert answer.status_code == 200, answer.text
@@ -199,10 +204,10 @@ class HostileCounty:
         county = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            def do_GET(self) -> None:  # the standard library's name
                 self.answer(county.index if self.path.endswith("/documents") else county.body)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", "0")))
                 self.answer(json.dumps({"hall": HALL, "last_seq": 0}).encode())
 
@@ -226,8 +231,17 @@ class HostileCounty:
         self.body, self.index = body, json.dumps({"catalogue": {**info, **index}}).encode()
 
 
-def test_malformed_answers_of_the_county_are_refused_and_nothing_is_applied(linkage: Linkage) -> None:
-    hostile = HostileCounty()
+@pytest.fixture
+def hostile() -> Iterator[HostileCounty]:
+    county = HostileCounty()
+    yield county
+    county.server.shutdown()
+    county.server.server_close()
+
+
+def test_malformed_answers_of_the_county_are_refused_and_nothing_is_applied(
+    linkage: Linkage, hostile: HostileCounty
+) -> None:
     linkage.token_file.write_text("bml_anything", encoding="utf-8")
     hostile.index = b"<html>not json</html>"
     township = linkage.start_township_from_files(url=hostile.url)
@@ -259,4 +273,3 @@ def test_malformed_answers_of_the_county_are_refused_and_nothing_is_applied(link
     assert "expected a catalogue" in wall_documents(here)["catalogue"]["refusal"]
     next_morning(linkage)
     assert items_served(here) == before and wall_documents(here)["catalogue"]["running"] is None
-    hostile.server.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from config import documents
@@ -47,11 +48,14 @@ def test_a_township_keeps_one_staged_and_one_refused_version_per_kind(
     try:
         for received, drop in [
             (Received("qingshan", "catalogue", "refused", 3, "c" * 64, error="bad"), False),
-            (Received("qingshan", "catalogue", "staged", 2, "b" * 64, hall_config.calendar[0].holidays[0].start), False),
+            (
+                Received("qingshan", "catalogue", "staged", 2, "b" * 64, hall_config.calendar[0].holidays[0].start),
+                False,
+            ),
             (Received("qingshan", "catalogue", "staged", 4, "d" * 64), True),  # newer and good: version 3 is history
         ]:
-            store.run_global_sync(lambda conn, now, r=received, d=drop: save_received(conn, to_us(now), r,
-                                                                                      drop_older_refusals=d))  # fmt: skip
+            save = partial(save_received, received=received, drop_older_refusals=drop)
+            store.run_global_sync(lambda conn, now, save=save: save(conn, to_us(now)))
         assert store._read(received_rows) == [Received("qingshan", "catalogue", "staged", 4, "d" * 64)]
     finally:
         store.close()
