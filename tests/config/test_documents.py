@@ -104,3 +104,16 @@ def test_the_writer_is_canonical_and_reads_back_as_written(linked: HallFiles) ->
     assert [documents.ServiceItem.model_validate(item) for item in data["items"]] == list(items)
     tricky = {"s": 'quote " back \\ tab \t del \x7f 中文', "d": dt.date(2030, 1, 2), "n": [1, 2], "b": True}
     assert tomllib.loads(documents.dumps(tricky)) == tricky
+
+
+def test_config_check_names_the_countys_versions_in_use(linked: HallFiles) -> None:
+    from click.testing import CliRunner
+
+    from config.cli import config
+
+    linked.write("var/link/test-catalogue.toml", county_catalogue(linked, version=7))
+    result = CliRunner().invoke(config, ["check", str(linked.main)])
+    assert result.exit_code == 0, result.output
+    assert f"county catalogue version 7 ({linked.root / 'var/link/test-catalogue.toml'}, in the place of 1 local)" in (
+        result.output
+    )
