@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,7 +17,7 @@ from config.locate import FieldPath
 from config.messages import did_you_mean, format_path, show
 
 if TYPE_CHECKING:
-    from config.loader import CalendarFile, ItemFile, Source
+    from config.loader import CalendarFile, DocumentFile, ItemFile, Source
 
     Report = Callable[[Source, FieldPath, str], None]
 
@@ -36,11 +37,16 @@ def cross_check(
     halls: list[tuple[int, dict[str, Any]]],
     catalogs: dict[int, list[ItemFile]],
     calendars: list[CalendarFile],
+    county: Mapping[int, DocumentFile] | None = None,
 ) -> None:
-    """Report what no table shows by itself; each table valid on its own is checked, so one typo hides nothing else."""
+    """Report what no table shows by itself; each table valid on its own is checked, so one typo hides nothing else.
+
+    `county`: the county's catalogue a hall runs (its items take the place of the hall's own of the same id).
+    """
     checks = _Checks(report)
     for index, hall in halls:
-        checks.hall(main, index, hall, catalogs[index])
+        document = (county or {}).get(index)
+        checks.hall(main, index, hall, catalogs[index], document.items if document is not None else None)
     checks.unique([(main, ("halls", index, "id"), hall.get("id")) for index, hall in halls], "hall id")
     checks.calendars(calendars)
 
@@ -69,7 +75,9 @@ class _Checks:
             where = _where(*first[value], here=source)
             self.report(source, path, f"{what} {show(value)} is already used {where}; each must be different")
 
-    def hall(self, source: Source, h: int, hall: dict[str, Any], catalog: list[ItemFile]) -> None:
+    def hall(
+        self, source: Source, h: int, hall: dict[str, Any], catalog: list[ItemFile], county: ItemFile | None
+    ) -> None:
         name = f'hall "{hall.get("id")}"'
         categories = _valid(CATEGORIES, hall.get("categories"))
         windows = _valid(WINDOWS, hall.get("windows"))
@@ -104,7 +112,7 @@ class _Checks:
         self.devices(source, h, name, hall, numbers)
         self.sessions(source, h, _valid(SESSIONS, hall.get("sessions")))
         self.timezone(source, h, hall.get("timezone"))
-        self.items(source, h, name, hall, catalog, codes)
+        self.items(source, h, name, hall, catalog, codes, county)
 
     def devices(self, source: Source, h: int, name: str, hall: dict[str, Any], numbers: set[object]) -> None:
         devices = _valid(DEVICES, hall.get("devices"))
@@ -151,12 +159,25 @@ class _Checks:
             )
 
     def items(
-        self, source: Source, h: int, name: str, hall: dict[str, Any], catalog: list[ItemFile], codes: set[object]
+        self,
+        source: Source,
+        h: int,
+        name: str,
+        hall: dict[str, Any],
+        catalog: list[ItemFile],
+        codes: set[object],
+        county: ItemFile | None = None,
     ) -> None:
-        """Items given in the main file and in the hall's catalogue files: known categories, distinct ids."""
+        """Items given in the main file, in the hall's catalogue files and in the county's catalogue: known
+        categories, distinct ids (a local item of an id the county's catalogue has gives way to the county's)."""
         entries: list[tuple[Source, FieldPath, schema.ServiceItem, bool]] = [
             (source, ("halls", h, "items", i), item, False) for i, item in _valid(ITEMS, hall.get("items"))
         ]
+        if county is not None:
+            ids = {item.id for _, item in county.items}
+            entries = [entry for entry in entries if entry[2].id not in ids]
+            catalog = [_without(file, ids) for file in catalog]
+            catalog.append(county)
         for file in catalog:
             entries += [(file.source, ("items", i), item, i in file.defaulted) for i, item in file.items]
             default = file.default_category
@@ -177,13 +198,13 @@ class _Checks:
         self.unique([(s, (*path, "id"), item.id) for s, path, item, _ in entries], "service item id")
 
     def calendars(self, calendars: list[CalendarFile]) -> None:
-        self.unique([(c.source, ("year",), c.data.get("year")) for c in calendars], "calendar year")
+        self.unique([(c.source, (*c.at, "year"), c.data.get("year")) for c in calendars], "calendar year")
         for calendar in calendars:
-            source, year = calendar.source, calendar.data.get("year")
+            source, year, at = calendar.source, calendar.data.get("year"), calendar.at
             if not isinstance(year, int) or isinstance(year, bool):
                 continue
             stem = source.file.stem
-            if stem.isdigit() and stem != str(year):  # a copied file whose year was not edited
+            if not at and stem.isdigit() and stem != str(year):  # a copied file whose year was not edited
                 self.report(
                     source,
                     ("year",),
@@ -193,9 +214,9 @@ class _Checks:
             for i, holiday in holidays:
                 for key, day in (("start", holiday.start), ("end", holiday.end)):
                     if not _in_year(day, year):
-                        self.report(source, ("holidays", i, key), f"{day} is not in {year}, the year of this file")
+                        self.report(source, (*at, "holidays", i, key), f"{day} is not in {year}, the year of this file")
                 for k, day in enumerate(holiday.makeup_workdays):
-                    path = ("holidays", i, "makeup_workdays", k)
+                    path = (*at, "holidays", i, "makeup_workdays", k)
                     makeup = f"make-up workday (调休上班日) {day}"
                     if not _in_year(day, year):
                         self.report(source, path, f"{makeup} is not in {year}, the year of this file")
@@ -213,6 +234,12 @@ class _Checks:
                                 path,
                                 f"{makeup} falls inside the holiday {other.name_zh} ({other.start} to {other.end})",
                             )
+
+
+def _without(file: ItemFile, ids: set[str]) -> ItemFile:
+    """A catalogue file without the items of these ids."""
+    kept = [(i, item) for i, item in file.items if item.id not in ids]
+    return dataclasses.replace(file, items=kept, defaulted=file.defaulted & {i for i, _ in kept})
 
 
 def _where(source: Source, path: FieldPath, here: Source) -> str:

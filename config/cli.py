@@ -45,6 +45,9 @@ def summary(file: Path, loaded: HallConfig) -> str:
         ]
     years = ", ".join(str(year.year) for year in sorted(loaded.calendar, key=lambda year: year.year))
     lines.append(f"calendar years: {years or 'none (only weekends are days off)'}")
+    for document in loaded.documents:  # link down: what the county published, in use here
+        replaced = f", in the place of {len(document.replaced)} local" if document.replaced else ""
+        lines.append(f"county {document.kind} version {document.version} ({document.file}{replaced})")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from config import documents as documents_
 from config import schema
 from config.checks import cross_check, tables
 from config.locate import FieldPath, index_lines, locate
@@ -52,9 +53,13 @@ def default_config_path() -> Path:
     return BUNDLED_DIR / "default" / "hall.toml"
 
 
-def load_config(path: Path) -> schema.HallConfig:
-    """Read the main file at path and every file it names; raise ConfigError listing every problem found."""
-    loader = _Loader()
+def load_config(path: Path, documents: Mapping[str, Path] | None = None) -> schema.HallConfig:
+    """Read the main file at path and every file it names; raise ConfigError listing every problem found.
+
+    A hall with a link also runs the county's documents found in its link's documents folder (`config/documents.py`);
+    `documents` puts other files in their place, by file name (a fetched version checked before it is used).
+    """
+    loader = _Loader(documents=documents)
     config = loader.load(Path(path))
     if loader.problems or config is None:
         raise ConfigError(loader.sorted_problems())
@@ -67,6 +72,7 @@ class Source:
 
     file: Path
     text: str = ""
+    sha256: str = ""
     _lines: dict[FieldPath, int] | None = field(default=None, repr=False)
 
     def line(self, path: FieldPath) -> int | None:
@@ -92,6 +98,17 @@ class CalendarFile:
     source: Source
     data: dict[str, Any]
     year: schema.CalendarYear | None
+    at: FieldPath = ()  # where the year's table is in its file (a county's calendar holds several)
+
+
+@dataclass
+class DocumentFile:
+    """A county document a hall runs: its header, and its items (a catalogue) or its years (a calendar)."""
+
+    source: Source
+    header: documents_.Header | None
+    items: ItemFile | None = None
+    years: list[CalendarFile] = field(default_factory=list)
 
 
 # Every problem is collected before anything is refused, so a hall administrator fixes a configuration
@@ -100,8 +117,11 @@ class CalendarFile:
 class _Loader:
     """One loading run: reads each file once and collects the problems."""
 
-    def __init__(self, nested: bool = False) -> None:
-        self.nested = nested  # reading a township's file for its county: it may not name townships itself
+    def __init__(self, nested: bool = False, documents: Mapping[str, Path] | None = None) -> None:
+        self.nested = nested
+        self.documents = dict(
+            documents or {}
+        )  # reading a township's file for its county: it may not name townships itself
         self.problems: list[Problem] = []
         self.item_files: dict[Path, ItemFile | None] = {}
         self.files: list[Path] = []  # in the order they were named
@@ -120,7 +140,9 @@ class _Loader:
         source = Source(file)
         self.files.append(file)
         try:
-            source.text = file.read_bytes().decode("utf-8-sig")  # tolerate the BOM some Windows editors write
+            raw = file.read_bytes()
+            source.sha256 = documents_.sha256(raw)
+            source.text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors write
             return source, tomllib.loads(source.text)
         except FileNotFoundError:
             self.report(source, (), "file not found")
@@ -176,6 +198,9 @@ class _Loader:
             calendar_paths = self.expand(source, ("calendar",), data.pop("calendar"))
         else:
             calendar_paths = sorted((BUNDLED_DIR / "calendar").glob("*.toml"))
+        if "documents" in data:
+            data.pop("documents")
+            self.report(source, ("documents",), "is set by the link from the county's documents, not by hand")
         local = {hall.get("id") for _, hall in tables(data.get("halls"))}
         townships = self.townships(source, data.pop("townships", []), local)
         halls = tables(data.get("halls"))
@@ -183,22 +208,164 @@ class _Loader:
         for index, hall in halls:
             paths = self.expand(source, ("halls", index, "catalog"), hall.pop("catalog", []))
             catalogs[index] = [item_file for path in paths if (item_file := self.item_file(path))]
+        county_files = self.county_catalog(source, data.get("county"))
         config = self.validate(source, schema.HallConfig, data)
         calendars = [calendar for path in calendar_paths if (calendar := self.calendar_file(path))]
+        folders = self.document_folders(source, halls)
+        county_catalogs = {index: doc for index, hall in halls if (doc := self.catalogue(hall, folders[index]))}
+        county_calendar = self.calendar_document(folders)
+        replaced_years = self.take_years(calendars, county_calendar)
 
-        cross_check(self.report, source, halls, catalogs, calendars)
+        cross_check(self.report, source, halls, catalogs, calendars, county_catalogs)
+        self.check_county_catalog(county_files, halls, townships)
         if config is None or self.problems:
             return None
-        catalog_items = [[item for file in catalogs[index] for _, item in file.items] for index, _ in halls]
-        return schema.HallConfig(
-            halls=[
-                hall.model_copy(update={"items": [*hall.items, *items]})
-                for hall, items in zip(config.halls, catalog_items, strict=True)
-            ],
-            county=config.county,
-            townships=townships,
-            calendar=[calendar.year for calendar in calendars if calendar.year],
-        )
+        return self.built(config, townships, halls, catalogs, calendars, folders, county_catalogs, county_calendar,
+                          replaced_years, county_files)  # fmt: skip
+
+    def built(
+        self,
+        config: schema.HallConfig,
+        townships: list[schema.Hall],
+        halls: list[tuple[int, dict[str, Any]]],
+        catalogs: dict[int, list[ItemFile]],
+        calendars: list[CalendarFile],
+        folders: dict[int, Path | None],
+        county_catalogs: dict[int, DocumentFile],
+        county_calendar: DocumentFile | None,
+        replaced_years: list[str],
+        county_files: list[ItemFile] | None,
+    ) -> schema.HallConfig:
+        """The configuration loaded: catalogue files and the county's documents folded into the halls."""
+        built_halls: list[schema.Hall] = []
+        used: list[schema.LinkDocument] = []
+        for (index, _), hall in zip(halls, config.halls, strict=True):
+            items = [*hall.items, *(item for file in catalogs[index] for _, item in file.items)]
+            update: dict[str, Any] = {"items": items}
+            document = county_catalogs.get(index)
+            if document is not None and document.items is not None and document.header is not None:
+                given = [item for _, item in document.items.items]
+                ids = {item.id for item in given}
+                update["items"] = [item for item in items if item.id not in ids] + given  # the county's wins
+                replaced = [item.id for item in items if item.id in ids]
+                used.append(_used(document, hall.id, replaced))
+            if hall.link is not None and folders.get(index) is not None:
+                update["link"] = hall.link.model_copy(update={"documents_dir": str(folders[index])})
+            built_halls.append(hall.model_copy(update=update))
+        years = [calendar.year for calendar in calendars if calendar.year]  # the county's years among them
+        if county_calendar is not None and county_calendar.header is not None:
+            linked = next(hall for hall in config.halls if hall.link is not None)
+            used.append(_used(county_calendar, linked.id, replaced_years))
+        county = config.county
+        if county is not None and county_files is not None:
+            county = county.model_copy(
+                update={"items": [*county.items, *(i for f in county_files for _, i in f.items)]}
+            )
+        return schema.HallConfig(halls=built_halls, county=county, townships=townships,
+                                 calendar=sorted(years, key=lambda year: year.year), documents=used)  # fmt: skip
+
+    # -- a county's catalogue, and the county's documents a township runs ----------------------------------------
+
+    def county_catalog(self, source: Source, county: object) -> list[ItemFile] | None:
+        """The item files of `[county] catalog` (None: not given; the county publishes its first hall's items)."""
+        if not isinstance(county, dict) or "catalog" not in county:
+            return None
+        paths = self.expand(source, ("county", "catalog"), county.pop("catalog"))
+        return [item_file for path in paths if (item_file := self.item_file(path))]
+
+    def check_county_catalog(
+        self, files: list[ItemFile] | None, halls: list[tuple[int, dict[str, Any]]], townships: list[schema.Hall]
+    ) -> None:
+        """The county's catalogue: each item id once, each category one that some hall of the county has."""
+        if files is None:
+            return
+        codes = {c.get("code") for _, hall in halls for _, c in tables(hall.get("categories"))}
+        codes |= {category.code for hall in townships for category in hall.categories}
+        seen: dict[str, Source] = {}
+        for file in files:
+            for index, item in file.items:
+                if item.category not in codes:
+                    message = (
+                        f'service item "{item.id}" is in category "{item.category}", which no hall of the county has'
+                    )
+                    self.report(file.source, ("items", index, "category"), message + did_you_mean(item.category, codes))
+                if item.id in seen:
+                    message = (
+                        f'service item id "{item.id}" is already used in {seen[item.id].file}; each must be different'
+                    )
+                    self.report(file.source, ("items", index, "id"), message)
+                seen.setdefault(item.id, file.source)
+
+    def document_folders(self, source: Source, halls: list[tuple[int, dict[str, Any]]]) -> dict[int, Path | None]:
+        """Each hall's documents folder: its link's `documents_dir`, relative to this file (None: no link)."""
+        folders: dict[int, Path | None] = {}
+        for index, hall in halls:
+            link = hall.get("link")
+            folder = link.get("documents_dir", "var/link") if isinstance(link, dict) else None
+            folders[index] = Path(os.path.normpath(source.file.parent / folder)) if isinstance(folder, str) else None
+        return folders
+
+    def document_path(self, folder: Path, name: str) -> Path | None:
+        """The file of a document: the one put in its place, else the one in the folder if there is one."""
+        if name in self.documents:
+            return Path(self.documents[name])
+        path = folder / name
+        return path if path.exists() else None
+
+    def catalogue(self, hall: dict[str, Any], folder: Path | None) -> DocumentFile | None:
+        hall_id = hall.get("id")
+        if folder is None or not isinstance(hall_id, str):
+            return None
+        path = self.document_path(folder, documents_.file_name("catalogue", hall_id))
+        return None if path is None else self.document(path, "catalogue")
+
+    def calendar_document(self, folders: dict[int, Path | None]) -> DocumentFile | None:
+        """The county's calendar, from the folder of the first hall with a link (the configuration has one)."""
+        folder = next((folder for folder in folders.values() if folder is not None), None)
+        path = None if folder is None else self.document_path(folder, documents_.file_name("calendar", ""))
+        return None if path is None else self.document(path, "calendar")
+
+    def document(self, path: Path, kind: documents_.Kind) -> DocumentFile | None:
+        read = self.read(path)
+        if read is None:
+            return None
+        source, data = read
+        body = documents_.BODY_KEY[kind]
+        for key in data:
+            if key not in ("document", body):
+                self.report(source, (key,), f'unknown top-level key "{key}" in a county {kind} (it holds [document] '
+                                            f"and [[{body}]])")  # fmt: skip
+        header = self.validate(source, documents_.Header, data.get("document"), ("document",))
+        if header is not None and header.kind != kind:
+            self.report(source, ("document", "kind"), f"this is a county {header.kind}, expected a {kind}")
+            header = None
+        found = DocumentFile(source, header)
+        entries = data.get(body, [])
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            self.report(source, (body,), f"expected [[{body}]] tables")
+            return found
+        if kind == "catalogue":
+            found.items = ItemFile(source, None)
+            for index, entry in enumerate(entries):
+                item = self.validate(source, schema.ServiceItem, entry, ("items", index))
+                if item is not None:
+                    found.items.items.append((index, item))
+        else:
+            for index, entry in enumerate(entries):
+                year = self.validate(source, schema.CalendarYear, entry, ("years", index))
+                found.years.append(CalendarFile(source, entry, year, ("years", index)))
+        return found
+
+    def take_years(self, calendars: list[CalendarFile], county: DocumentFile | None) -> list[str]:
+        """The county's calendar replaces the hall's own calendar files of the years it gives; those years."""
+        if county is None:
+            return []
+        given = {calendar.data.get("year") for calendar in county.years}
+        replaced = [calendar for calendar in calendars if calendar.data.get("year") in given]
+        for calendar in replaced:
+            calendars.remove(calendar)
+        calendars.extend(county.years)
+        return [str(calendar.data.get("year")) for calendar in replaced]
 
     def townships(self, source: Source, entries: object, local: set[object]) -> list[schema.Hall]:
         """The halls of `[[townships]]`, each read from the township's own configuration file."""
@@ -270,6 +437,13 @@ class _Loader:
             return None
         source, data = read
         return CalendarFile(source, data, self.validate(source, schema.CalendarYear, data))
+
+
+def _used(document: DocumentFile, hall: str, replaced: list[str]) -> schema.LinkDocument:
+    assert document.header is not None
+    source = document.source
+    return schema.LinkDocument(kind=document.header.kind, hall=hall, version=document.header.version,
+                               sha256=source.sha256, file=str(source.file), replaced=replaced)  # fmt: skip
 
 
 def _count(number: int) -> str:

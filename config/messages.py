@@ -101,6 +101,11 @@ def did_you_mean(value: str, choices: Iterable[object], listing: bool = True) ->
     return f" (known: {', '.join(names)})" if listing and names else ""
 
 
+def _loader_only(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("loader_only"))
+
+
 def toml_error(error: tomllib.TOMLDecodeError) -> tuple[str, int | None]:
     """tomllib's message with its position as '(column N)', and the line."""
     text = str(error)
@@ -122,7 +127,8 @@ def explain(error: ErrorDetails, root: type[BaseModel]) -> tuple[FieldPath, str]
         return path, f"missing: every {noun} needs {FIELD_LABELS.get(name, name)}"
     if kind == "extra_forbidden":
         where = "at the top level" if model in (schema.HallConfig, schema.CalendarYear) else f"in a {noun}"
-        return path, f'unknown field "{name}" {where}' + did_you_mean(name, model.model_fields if model else [])
+        fields = [n for n, f in (model.model_fields if model else {}).items() if not _loader_only(f)]
+        return path, f'unknown field "{name}" {where}' + did_you_mean(name, fields)
     if kind.startswith(("int_", "float_", "greater_than", "less_than")):
         whole = kind.startswith("int_") or (info is not None and _unwrap(info.annotation) is int)
         return path, f"expected {'a whole number' if whole else 'a number'}{_range(info, ctx)}{got}"

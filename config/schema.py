@@ -302,6 +302,14 @@ class Link(Strict):
     conflict_retry_s: float = Field(
         900.0, ge=0.1, le=86400, description="wait after the county refused a batch (409): a person has to look"
     )
+    documents_dir: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        "var/link",
+        description="folder of the county's documents (catalogue, calendar) the hall fetches and runs; "
+        "relative to this configuration file's folder",
+    )
+    documents_interval_s: float = Field(
+        300.0, ge=0.05, le=86400, description="how often the hall asks its county for new documents (link down)"
+    )
 
     @model_validator(mode="after")
     def _credential(self) -> Link:
@@ -396,17 +404,35 @@ class TownshipRef(Strict):
 
 
 class County(Strict):
-    """The county this server is the center of (县政务中心): its halls are the local halls and the townships."""
+    """The county this server is the center of (县政务中心): its halls are the local halls and the townships.
+
+    `catalog` (file patterns, read by the loader into `items`): the service-item catalogue the county publishes
+    to its townships (`bianmin link publish`); without it, the items of the county's first hall.
+    """
 
     id: Slug
     name_zh: ShortText
     name_en: ShortText
+    items: list[ServiceItem] = []
+
+
+class LinkDocument(Strict):
+    """A county document a hall runs (联动下发), found by the loader in the link's documents folder."""
+
+    kind: Literal["catalogue", "calendar"]
+    hall: Slug  # the hall whose link fetched it (a calendar serves the whole configuration)
+    version: int
+    sha256: str
+    file: str
+    replaced: list[str] = []  # local item ids (or calendar years) the county's document takes the place of
 
 
 class HallConfig(Strict):
     """The whole configuration: one or more halls, the townships reporting here, and the working-day calendar.
 
     `county` (at a county center): the county's identity, for its dashboard `/county/{id}` and county managers.
+
+    `documents` (at a township): the county's catalogue and calendar versions the configuration includes.
 
     `townships` (at a county center): remote halls whose event logs are shipped here (link up). Nothing of
     theirs is served here (no kiosks, windows or boards); their reports are, from the shipped events.
@@ -416,6 +442,8 @@ class HallConfig(Strict):
     halls: list[Hall] = Field(min_length=1)
     townships: list[Hall] = []
     calendar: list[CalendarYear] = []
+    #: Set by the loader (the county's documents in use), never by hand: not a key a file may give.
+    documents: list[LinkDocument] = Field(default_factory=list, json_schema_extra={"loader_only": True})
 
     @model_validator(mode="after")
     def _distinct_townships(self) -> HallConfig:
@@ -443,3 +471,10 @@ class HallConfig(Strict):
 
     def has_hall(self, hall_id: str) -> bool:
         return any(hall.id == hall_id for hall in self.halls)
+
+    def document(self, kind: str, hall_id: str) -> LinkDocument | None:
+        """The county's document of this kind the hall runs (the calendar: whichever hall fetched it)."""
+        for document in self.documents:
+            if document.kind == kind and (kind == "calendar" or document.hall == hall_id):
+                return document
+        return None

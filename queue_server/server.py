@@ -6,7 +6,6 @@ import datetime as dt
 import gc
 import secrets
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy import Connection
 
 from config.calendar import build_calendar
 from config.schema import HallConfig, KioskDevice
+from queue_server.api.state import ConfigSource
 from queue_server.services import accounts
 from queue_server.services.loading import catch_up, load_runtime, roll_day
 from queue_server.store.engine import make_engine
@@ -128,8 +128,9 @@ def run(store: Store, host: str, port: int, config_file: Path | None = None) -> 
         sys.stdout.flush()
 
 
-def config_reader(config_file: Path | None) -> Callable[[], HallConfig]:
-    """Reads the server's configuration again (the bundled demo hall when none was given)."""
+def config_reader(config_file: Path | None) -> ConfigSource:
+    """Reads the server's configuration again (the bundled demo hall when none was given), with the county's
+    documents a hall runs, or other files in their place (link down checks a fetched version so)."""
     from config.loader import default_config_path, load_config
 
     return partial(load_config, config_file or default_config_path())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from config.loader import ConfigError
-from config.schema import HallConfig
 from queue_server.api import (
     errors,
     routes_admin,
@@ -31,8 +30,9 @@ from queue_server.api.routes_reports import router as reports_router
 from queue_server.api.routes_staff import router as staff_router
 from queue_server.api.routes_voice import router as voice_router
 from queue_server.api.routes_web import router as web_router
-from queue_server.api.state import ServerState
+from queue_server.api.state import ConfigSource, ServerState
 from queue_server.hall_view import ViewDelta
+from queue_server.link.downlink import start_downlink
 from queue_server.link.routes_link import router as link_router
 from queue_server.link.shipper import start_links
 from queue_server.reports.keeper import keep_report_days
@@ -48,9 +48,7 @@ clerks act on the window they opened; boards and phones follow the hall over
 """
 
 
-def create_app(
-    store: Store, *, owns_store: bool = False, config_source: Callable[[], HallConfig] | None = None
-) -> FastAPI:
+def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigSource | None = None) -> FastAPI:
     """An app over a store whose migrations have run and whose services are wired (see server.py).
 
     `owns_store`: the app closes the store when it stops (a worker process's app). `config_source` reads
@@ -88,11 +86,15 @@ def create_app(
         listener.start()
         await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
         keeper = asyncio.create_task(keep_report_days(store))
-        links = start_links(store)  # link up: a shipper per hall with [halls.link] (queue_server/link/)
+        # Link down first: a county version staged on an earlier day is served before the first request.
+        state.downlink = await start_downlink(state)
+        links = start_links(store, state.downlink)  # link up: a shipper per hall with [halls.link] (queue_server/link/)
         try:
             yield
         finally:
             await links.stop()
+            if state.downlink is not None:
+                await state.downlink.stop()
             keeper.cancel()
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)

@@ -29,6 +29,8 @@ State = Annotated[ServerState, Depends(server_state)]
 
 
 async def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall:
+    if state.downlink is not None and state.downlink.staged:
+        await state.downlink.apply_due()  # the first request of a new service day runs the county's new documents
     try:
         return state.config.hall(hall)
     except KeyError:

@@ -142,4 +142,7 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
     )
     if hall.link is None:
         return built
-    return built.model_copy(update={"link": await state.store.read(lambda conn: link_view(conn, hall))})
+    link = await state.store.read(lambda conn: link_view(conn, hall))
+    if link is not None and state.downlink is not None:  # link down: the county's documents here
+        link = link.model_copy(update={"documents": state.downlink.report(hall.id)})
+    return built.model_copy(update={"link": link})

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from config.schema import HallConfig
@@ -15,6 +17,15 @@ from queue_server.runtime import HallRuntime
 from queue_server.services.accounts import DeviceCache, StaffCache
 from queue_server.store.writer import Store
 
+if TYPE_CHECKING:
+    from queue_server.link.downlink import Downlink
+
+
+class ConfigSource(Protocol):
+    """Reads the server's configuration file again; `documents`: other files in place of the county's documents."""
+
+    def __call__(self, documents: Mapping[str, Path] | None = None) -> HallConfig: ...
+
 
 @dataclass
 class ServerState:
@@ -24,7 +35,9 @@ class ServerState:
     devices: DeviceCache = field(default_factory=DeviceCache)
     staff: StaffCache = field(default_factory=StaffCache)
     #: Reads the configuration again (from the file the server started with): an administrator's reload.
-    config_source: Callable[[], HallConfig] | None = None
+    config_source: ConfigSource | None = None
+    #: Link down at a township: the county's documents, applied at the next day start (None: no hall has a link).
+    downlink: Downlink | None = None
     views: HallViews = field(init=False)
 
     def __post_init__(self) -> None:
@@ -38,10 +51,14 @@ class ServerState:
         if self.config_source is None:
             raise RuntimeError("this server has no configuration file to reload")
         new = await asyncio.to_thread(self.config_source)
+        await self.serve_config(new, announce=announce)
+        return new
+
+    async def serve_config(self, new: HallConfig, *, announce: bool) -> None:
+        """Serve a configuration loaded and validated by the caller, in this process (and the others: announce)."""
         self.views.replace_config(new)
         self.config = new
         await asyncio.to_thread(self.store.replace_config, new, announce=announce)
-        return new
 
     async def view(self, hall: str) -> HallRuntime:
         """The hall's read side, on its current service day (the first read of a day lets the writer roll it)."""

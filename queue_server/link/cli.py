@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import click
+from sqlalchemy import Connection
 
-from queue_server.link import receiver
+from config.documents import Kind
+from queue_server.link import publisher, receiver
 
 
 @click.group()
 def link() -> None:
-    """Link up (联动上报): the tokens townships ship their events to this county with."""
+    """The county's link with its townships: their tokens (link up), the documents it publishes (link down)."""
 
 
 @link.command("add")
@@ -37,3 +41,44 @@ def link_add(hall: str, config_file: Path | None, db: str) -> None:
     finally:
         store.close()
     click.echo(token)
+
+
+@link.command("publish")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="the county's configuration: its [county] catalog (else its hall's items), calendar")  # fmt: skip
+@click.option("--db", default=str(Path("var") / "bianmin.db"), show_default=True,
+              help="SQLite file path, or a database URL (postgresql://...)")  # fmt: skip
+@click.option("--only", type=click.Choice(["catalogue", "calendar"]), help="publish one kind of document only")
+def link_publish(config_file: Path, db: str, only: str | None) -> None:
+    """Publish the county's service-item catalogue and working-day calendar to its townships (联动下发).
+
+    The configuration is checked as `bianmin config check` does; each document that differs from its newest
+    version becomes the next version. Townships fetch it, check it with their own configuration, and serve it
+    from their next day start.
+    """
+    from queue_server.cli import _load
+    from queue_server.server import open_store
+
+    loaded = _load(config_file)
+    county = loaded.county.id if loaded.county is not None else None
+    store = open_store(loaded, db)
+    try:
+        for kind, (content, count) in publisher.contents(loaded).items():
+            if only is not None and kind != only:
+                continue
+            publish = partial(_publish, kind=kind, content=content, count=count, county=county)
+            done = store.run_global_sync(publish, invalidates=False)
+            entries = f"{done.count} {'items' if kind == 'catalogue' else 'years'}"
+            what = f"{entries}, {done.size} bytes, sha256 {done.sha256[:12]}"
+            state = "published" if done.new else "unchanged, still"
+            click.echo(f"{kind}: {state} version {done.version} ({what})")
+    finally:
+        store.close()
+
+
+def _publish(
+    conn: Connection, now: dt.datetime, *, kind: Kind, content: str, count: int, county: str | None
+) -> publisher.Published:
+    from queue_server.store.writer import to_us
+
+    return publisher.publish(conn, to_us(now), kind, content, count, county)

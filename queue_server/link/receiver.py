@@ -8,6 +8,7 @@ else (a gap, a batch out of order, other content for a seq held) is refused whol
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -116,6 +117,8 @@ def _record(conn: Connection, now_us: int, hall: str, last: int, batch: Batch, *
     values: dict[str, object] = {
         "last_seq": last, "last_contact": now_us, "waiting": batch.waiting, "version": batch.version
     }  # fmt: skip
+    if batch.documents is not None:  # the county's documents the township runs (link down)
+        values["documents"] = json.dumps([d.model_dump(mode="json") for d in batch.documents], ensure_ascii=False)
     if taken:  # the link works again: an old refusal is history
         values |= {"last_refusal": None, "refused_at": None}
     if conn.execute(update(link_peers).where(link_peers.c.hall == hall).values(**values)).rowcount == 0:

@@ -2,7 +2,10 @@
 
 - `POST /api/v1/link/halls/{hall}/events` (a township's link token): `{after, events, waiting, version}` →
   `{hall, last_seq, received}`; 409 with `error.last_seq` when the batch does not continue the county's copy
-- `GET /api/v1/link/halls` (county managers and administrators): each township's last contact and backlog
+- `GET /api/v1/link/halls` (county managers and administrators): each township's last contact and backlog, and
+  the county's documents it runs
+- `GET /api/v1/link/halls/{hall}/documents` (the township's link token): the newest version of each document
+- `GET /api/v1/link/halls/{hall}/documents/{kind}/{version}` (the same): that version's body (TOML)
 """
 
 from __future__ import annotations
@@ -13,16 +16,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from config.documents import MAX_VERSION
 from queue_server.api.deps import State, SupervisorDep, Token
 from queue_server.api.errors import error_body
 from queue_server.errors import Forbidden, NotFound, ServiceError, Unauthorized
-from queue_server.link import receiver
+from queue_server.link import publisher, receiver
 from queue_server.link.status import TownshipLink, township_links
-from queue_server.link.wire import MAX_BODY, TOKEN_PREFIX, Ack, Batch
+from queue_server.link.wire import MAX_BODY, TOKEN_PREFIX, Ack, Batch, DocumentIndex, DocumentKind
 from queue_server.store.writer import to_us
 
 router = APIRouter(prefix="/api/v1/link", tags=["link"])
@@ -83,6 +87,34 @@ async def halls(state: State, staff: SupervisorDep) -> list[TownshipLink]:
     now_us = to_us(state.store.clock())
     townships = [t for t in state.config.townships if staff.may_act_in(t.id)]
     return await state.store.read(lambda conn: township_links(conn, townships, now_us))
+
+
+@router.get("/halls/{hall}/documents", response_model=DocumentIndex)
+async def documents(hall: Annotated[str, Path(max_length=48)], state: State, token: Token) -> DocumentIndex:
+    """The newest version of the county's service-item catalogue and working-day calendar (link down): a
+    township fetches a version newer than the one it runs, checks it, and serves it from its next day start."""
+    await _sender(state, token, hall)
+    return await state.store.read(publisher.index)
+
+
+@router.get(
+    "/halls/{hall}/documents/{kind}/{version}",
+    response_class=Response,
+    responses={200: {"content": {"application/toml": {}}, "description": "the document (TOML)"}},
+)
+async def document(
+    hall: Annotated[str, Path(max_length=48)],
+    kind: DocumentKind,
+    version: Annotated[int, Path(ge=1, le=MAX_VERSION)],
+    state: State,
+    token: Token,
+) -> Response:
+    """One published version of a document, exactly as published (its sha256 is in the index)."""
+    await _sender(state, token, hall)
+    text = await state.store.read(lambda conn: publisher.body(conn, kind, version))
+    if text is None:
+        raise NotFound(f"the county has no {kind} version {version} (没有该版本)")
+    return Response(text.encode(), media_type="application/toml")
 
 
 def _receive(conn: Connection, now: dt.datetime, *, hall: str, batch: Batch) -> Ack | receiver.Refused:

@@ -11,6 +11,7 @@ or a refused credential is reported (logged once per change, shown on the wall) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import importlib.metadata
 import logging
@@ -20,7 +21,9 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import Connection, func, insert, select, update
@@ -28,9 +31,12 @@ from sqlalchemy import Connection, func, insert, select, update
 from config.schema import Link
 from queue_server.link.receiver import FIELDS
 from queue_server.link.tables import link_state
-from queue_server.link.wire import Ack, Batch, ShippedEvent
+from queue_server.link.wire import Ack, Batch, DocumentReport, ShippedEvent
 from queue_server.store.tables import events
 from queue_server.store.writer import Store, to_us
+
+if TYPE_CHECKING:
+    from queue_server.link.downlink import Downlink
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +121,9 @@ class Shipper:
     failures: int = 0
     error: str | None = None  # the last error reported (logged and saved once per change)
     heard: float | None = None  # time.monotonic() of the county's last answer to this process
+    #: What the hall did with the county's documents (link down), told with every batch; `poke`: tell it now.
+    documents: Callable[[], list[DocumentReport]] | None = None
+    poke: asyncio.Event | None = None
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
     _client_link: Link | None = field(default=None, repr=False)
 
@@ -128,7 +137,7 @@ class Shipper:
             while True:
                 link = self.link()
                 if link is None:
-                    await self.sleep(NO_LINK_S)
+                    await self.pause(NO_LINK_S)
                     continue
                 try:
                     wait = await self.step(link)
@@ -147,10 +156,18 @@ class Shipper:
                     log.warning("link up of hall %s: %s", self.hall, error, exc_info=True)
                     self.failures += 1
                     wait = backoff_s(link, self.failures)
-                await self.sleep(wait)
+                await self.pause(wait)
         finally:
             if self._client is not None:
                 await self._client.aclose()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait that long, or less when link down has news for the county."""
+        if self.poke is None or seconds <= 0:
+            await self.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.poke.wait(), seconds)
 
     async def step(self, link: Link) -> float:
         """Send one batch (or a heartbeat); the seconds to wait before the next."""
@@ -161,9 +178,14 @@ class Shipper:
         after = self.acked
         found, newest = await self.store.read(lambda conn: events_after(conn, self.hall, after, link.batch_size))
         quiet = self.heard is not None and time.monotonic() - self.heard < max(HEARTBEAT_S, link.interval_s)
-        if not found and quiet and self.error is None:
+        news = self.poke is not None and self.poke.is_set()
+        if not found and quiet and self.error is None and not news:
             return link.interval_s
-        batch = Batch(after=after, events=found, waiting=max(0, newest - after - len(found)), version=VERSION)
+        if self.poke is not None:
+            self.poke.clear()
+        reports = self.documents() if self.documents is not None else None
+        batch = Batch(after=after, events=found, waiting=max(0, newest - after - len(found)), version=VERSION,
+                      documents=reports)  # fmt: skip
         ack = await self.post(link, token, batch)
         self.heard = time.monotonic()
         if ack.last_seq > newest:
@@ -250,10 +272,16 @@ class Links:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def start_links(store: Store) -> Links:
+def start_links(store: Store, downlink: Downlink | None = None) -> Links:
     """Start a shipper for every hall of the configuration with a `[halls.link]` (none: nothing starts)."""
     halls = [hall.id for hall in store.config.halls if hall.link is not None]
-    tasks = [asyncio.create_task(Shipper(store, hall).run(), name=f"bianmin-link-{hall}") for hall in halls]
+    tasks = []
+    for hall in halls:
+        shipper = Shipper(store, hall)
+        if downlink is not None:
+            shipper.documents = partial(downlink.report, hall)
+            shipper.poke = downlink.pokes.setdefault(hall, asyncio.Event())
+        tasks.append(asyncio.create_task(shipper.run(), name=f"bianmin-link-{hall}"))
     for hall in halls:
         log.info("link up of hall %s to %s", hall, store.config.hall(hall).link.url)  # type: ignore[union-attr]
     return Links(tasks)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection, func, select
 
+from config.documents import KINDS
 from config.schema import Hall
+from queue_server.link import publisher
 from queue_server.link.tables import link_peers, link_state
+from queue_server.link.wire import DocumentReport
 from queue_server.store.tables import events
 from queue_server.store.writer import from_us
 
@@ -27,6 +31,13 @@ class LinkView(BaseModel):
     last_contact: dt.datetime | None  # the county's last answer
     last_error: str | None  # None: the last request went through
     error_at: dt.datetime | None
+    documents: list[DocumentReport] = []  # link down: the county's catalogue and calendar here
+
+
+class CountyDocument(DocumentReport):
+    """A township's report of one kind of document, with the county's newest version of it."""
+
+    published: int | None = None  # None: never published
 
 
 class TownshipLink(BaseModel):
@@ -45,6 +56,7 @@ class TownshipLink(BaseModel):
     version: str
     last_refusal: str | None
     refused_at: dt.datetime | None
+    documents: list[CountyDocument] = []  # link down: what the township runs, staged and refused, as it last said
 
 
 def _time(us: int | None) -> dt.datetime | None:
@@ -72,6 +84,7 @@ def link_view(conn: Connection, hall: Hall) -> LinkView | None:
 def township_links(conn: Connection, townships: list[Hall], now_us: int) -> list[TownshipLink]:
     """Each township's copy at the county, in the configuration's order."""
     rows = {r.hall: r for r in conn.execute(select(link_peers).where(link_peers.c.hall.in_([h.id for h in townships])))}
+    published = publisher.newest_versions(conn)
     found = []
     for hall in townships:
         row = rows.get(hall.id)
@@ -89,5 +102,21 @@ def township_links(conn: Connection, townships: list[Hall], now_us: int) -> list
             version="" if row is None else row.version,
             last_refusal=None if row is None else row.last_refusal,
             refused_at=None if row is None else _time(row.refused_at),
+            documents=_documents(None if row is None else row.documents, published),
         ))  # fmt: skip
     return found
+
+
+def _documents(text: str | None, published: dict[str, int]) -> list[CountyDocument]:
+    """Each kind as the township last reported it (checked when it came), and the county's newest version."""
+    said: dict[str, CountyDocument] = {}
+    try:
+        for entry in json.loads(text or "[]"):
+            report = CountyDocument.model_validate(entry)
+            said[report.kind] = report
+    except (ValueError, ValidationError):
+        said = {}
+    return [
+        (said.get(kind) or CountyDocument(kind=kind)).model_copy(update={"published": published.get(kind)})
+        for kind in KINDS
+    ]

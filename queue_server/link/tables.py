@@ -1,8 +1,9 @@
-"""The link's tables: the township's acknowledged position, the county's tokens and copies (migration 0008)."""
+"""The link's tables: the township's acknowledged position, the county's tokens and copies (migration 0008), the
+county's published documents and what a township did with them (0009)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, String, Table, Text
+from sqlalchemy import BigInteger, Column, Date, Integer, String, Table, Text
 
 from queue_server.store.tables import metadata
 
@@ -37,4 +38,31 @@ link_peers = Table(
     Column("version", String(40), nullable=False),  # the township's Bianmin version
     Column("last_refusal", Text, nullable=True),  # the last batch refused (409), None once one is taken
     Column("refused_at", BigInteger, nullable=True),
+    Column("documents", Text, nullable=True),  # JSON: the county's documents the township runs, staged, refused
+)
+
+# At a county: every version of the documents it published (link down), with its canonical body.
+link_documents = Table(
+    "link_documents",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # catalogue or calendar
+    Column("version", Integer, primary_key=True),  # 1, 2, ... per kind
+    Column("sha256", String(64), nullable=False),  # of the body, as served
+    Column("content_sha256", String(64), nullable=False),  # of the content without its header: no new version of it
+    Column("body", Text, nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+)
+
+# At a township: a county document version fetched and checked, waiting for the next day start, or refused.
+link_received = Table(
+    "link_received",
+    metadata,
+    Column("hall", String(48), primary_key=True),  # the hall whose link fetched it
+    Column("kind", String(16), primary_key=True),
+    Column("state", String(8), primary_key=True),  # staged or refused
+    Column("version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("day", Date, nullable=True),  # staged: the service day it was staged on (applied on a later one)
+    Column("error", Text, nullable=True),  # refused: why
+    Column("at", BigInteger, nullable=False),
 )

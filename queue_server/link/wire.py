@@ -6,10 +6,13 @@ Every bound is checked here, so a hostile or broken batch is refused before anyt
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from config.documents import MAX_BYTES, MAX_VERSION
 
 MAX_SEQ = 2**63 - 1
 MAX_INT32 = 2**31 - 1
@@ -53,6 +56,26 @@ class ShippedEvent(BaseModel):
         return {"hall": hall, **self.model_dump()}
 
 
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+DocumentKind = Literal["catalogue", "calendar"]
+
+
+class DocumentReport(BaseModel):
+    """What a township did with one kind of the county's documents: runs, has staged, refused (link down)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: DocumentKind
+    running: Version | None = None  # the version the hall serves now (None: none of the county's yet)
+    running_sha256: Digest | None = None
+    staged: Version | None = None  # checked, served from the next day start
+    staged_on: dt.date | None = None
+    refused: Version | None = None  # failed the hall's checks: never served
+    refusal: Annotated[str, Field(max_length=4000)] | None = None
+    error: Annotated[str, Field(max_length=1000)] | None = None  # the last fetch failed (the county's answer, or none)
+
+
 class Batch(BaseModel):
     """Events `after`+1, `after`+2, … of one hall, in seq order; an empty batch asks how far the county is."""
 
@@ -62,6 +85,7 @@ class Batch(BaseModel):
     events: list[ShippedEvent] = Field(default_factory=list, max_length=MAX_EVENTS)
     waiting: Seq = Field(0, description="events the township still has to send after this batch")
     version: Annotated[str, Field(max_length=40)] = ""
+    documents: list[DocumentReport] | None = Field(None, max_length=2, description="the county's documents here")
 
 
 class Ack(BaseModel):
@@ -72,3 +96,23 @@ class Ack(BaseModel):
     hall: str
     last_seq: Seq
     received: int = 0  # events of this batch new to the county
+
+
+class DocumentInfo(BaseModel):
+    """The county's newest version of one kind of document: a township fetches it when it runs an older one."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    version: Version
+    sha256: Digest  # of the body as served: the township refuses a body with another digest
+    size: Annotated[int, Field(ge=1, le=MAX_BYTES)]
+    published_at: dt.datetime
+
+
+class DocumentIndex(BaseModel):
+    """`GET /api/v1/link/halls/{hall}/documents`: the newest version of each kind (None: never published)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    catalogue: DocumentInfo | None = None
+    calendar: DocumentInfo | None = None

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from config.calendar import build_calendar
 from config.schema import Hall, HallConfig
 from queue_server.domain.errors import DomainError
 from queue_server.domain.workdays import WorkCalendar
@@ -234,8 +235,10 @@ class Store:
         `announce`: tell the other processes to reload theirs (an administrator's reload on this one).
         """
 
+        calendar = build_calendar(config.calendar)  # a new calendar (the county's) changes the working days
+
         def swap() -> None:
-            self.config = config
+            self.config, self.calendar = config, calendar
             self._runtimes.clear()
 
         self._submit(_Job("call", None, swap)).result()

@@ -53,7 +53,11 @@ KIOSK = {
     ("GET", "/api/v1/halls/{hall}/devices/me"),
 }
 # Authenticated by a township's link token, which names its hall (queue_server/link/routes_link.py).
-LINK = {("POST", "/api/v1/link/halls/{hall}/events")}
+LINK = {
+    ("POST", "/api/v1/link/halls/{hall}/events"),
+    ("GET", "/api/v1/link/halls/{hall}/documents"),  # link down: the county's documents, for the hall's own token
+    ("GET", "/api/v1/link/halls/{hall}/documents/{kind}/{version}"),
+}
 PATH_VALUES = {"window": "1", "rating_id": "1", "code": "ABCD2345", "username": "nobody", "track_token": "x" * 43}
 
 

@@ -21,6 +21,7 @@ import uvicorn
 from config.loader import default_config_path, load_config
 from config.schema import HallConfig
 from queue_server.api.app import create_app
+from queue_server.api.state import ConfigSource
 from queue_server.server import open_store
 from queue_server.services import accounts
 from queue_server.store.writer import Store, to_us
@@ -91,7 +92,7 @@ def start_server(
     clock: Callable[[], object] | None = None,
     config: HallConfig | None = None,
     port: int | None = None,
-    config_source: Callable[[], HallConfig] | None = None,
+    config_source: ConfigSource | None = None,
 ) -> RunningServer:
     """Start a server on `db` (a SQLite path or a database URL); on a free port unless `port` is given.
 

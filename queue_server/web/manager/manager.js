@@ -333,6 +333,29 @@
     const error = $("#uplink-error");
     B.show(error, !ok);
     error.textContent = ok ? "" : `${link.error_at ? fmt.time(link.error_at) + " " : ""}${link.last_error}`;
+    renderDownlink(link.documents || []);
+  }
+
+  const DOCUMENT_KINDS = { catalogue: ["服务事项目录", "catalogue"], calendar: ["工作日历", "calendar"] };
+
+  /** Link down: the county's catalogue and calendar here, the version staged for tomorrow, any refused. */
+  function renderDownlink(documents) {
+    $("#downlink").replaceChildren(
+      ...documents.map((d) => {
+        const [zh, en] = DOCUMENT_KINDS[d.kind];
+        const parts = [
+          el("span", { class: "kind" }, `县级${zh} `, el("span", { class: "en" }, en)),
+          el("span", { dataset: { running: d.running ?? "" } },
+            d.running ? `运行 v${d.running} running` : "本地版本 local only"),
+        ];
+        if (d.staged) parts.push(el("span", { class: "staged" }, `v${d.staged} 次日生效 from the next day start`));
+        if (d.refused) parts.push(el("span", { class: "warn" }, `v${d.refused} 未通过校验，未使用 refused`));
+        if (d.error) parts.push(el("span", { class: "warn" }, d.error));
+        const item = el("li", { dataset: { document: d.kind } }, ...parts);
+        if (d.refusal) item.append(el("pre", { class: "refusal" }, d.refusal));
+        return item;
+      }),
+    );
   }
 
   function windowCard(w) {

@@ -8,13 +8,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from config.loader import default_config_path, load_config
 from config.schema import HallConfig, Link
+from queue_server.cli import main
 from queue_server.link import receiver
 from queue_server.link.receiver import FIELDS
 from queue_server.link.tables import link_peers, link_state
@@ -108,6 +112,53 @@ class Linkage:
         self.running.append(self.township)
         return self.township
 
+    def township_files(self, **link: Any) -> Path:
+        """The township's hall as files (the demo hall with a [halls.link]): link down checks and reloads them."""
+        folder = self.tmp / "township"
+        if not folder.exists():
+            shutil.copytree(default_config_path().parent, folder)
+        main = folder / "hall.toml"
+        settings = {"url": self.url, "token_file": str(self.token_file), "interval_s": 0.05, "retry_min_s": 0.05,
+                    "retry_max_s": 0.4, "conflict_retry_s": 0.5, "documents_interval_s": 0.1, **link}  # fmt: skip
+        text = (default_config_path().read_text(encoding="utf-8")).replace(
+            "\n[halls.queue]", "\n[halls.link]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in settings.items())
+            + "\n[halls.queue]", 1,
+        )  # fmt: skip
+        main.write_text(text, encoding="utf-8")
+        return main
+
+    def start_township_from_files(self, **link: Any) -> RunningServer:
+        """The township started as `bianmin serve --config hall.toml` is: its configuration read from its files."""
+        main = self.township_files(**link)
+        self.township = start_server(self.township_db, self.clock, load_config(main),
+                                     config_source=partial(load_config, main))  # fmt: skip
+        self.running.append(self.township)
+        return self.township
+
+    def county_files(self, items: str, calendar: str | None = None) -> Path:
+        """The county's configuration as files: its hall (the demo's, with a tax category the township has not),
+        `[county] catalog` = the item file given, and the calendar given (else the bundled one)."""
+        folder = self.tmp / "county"
+        (folder / "catalogue").mkdir(parents=True, exist_ok=True)
+        if not (folder / "items").exists():
+            shutil.copytree(default_config_path().parent / "items", folder / "items")
+        (folder / "catalogue" / "county.toml").write_text(items, encoding="utf-8")
+        head = 'calendar = ["calendar/*.toml"]\n' if calendar is not None else ""
+        if calendar is not None:
+            (folder / "calendar").mkdir(exist_ok=True)
+            (folder / "calendar" / "2026.toml").write_text(calendar, encoding="utf-8")
+        hall = default_config_path().read_text(encoding="utf-8").replace('id = "qingshan"', f'id = "{COUNTY_HALL}"', 1)
+        main = folder / "county.toml"
+        main.write_text(head + COUNTY + hall + TAX, encoding="utf-8")
+        return main
+
+    def publish(self, items: str, calendar: str | None = None, *more: str) -> str:
+        """`bianmin link publish` at the county; its output."""
+        args = ["link", "publish", "--config", str(self.county_files(items, calendar)), "--db", self.county_db, *more]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return result.output
+
     def stop(self, server: RunningServer) -> None:
         server.stop()
         self.running.remove(server)
@@ -128,6 +179,33 @@ class Linkage:
             return bool(mine) and acked(township) == mine[-1][0] and log_rows(county)[-1:] == mine[-1:]
 
         wait_until(done, "the county did not catch up with the township", timeout)
+
+
+COUNTY = """
+[county]
+id = "changqing"
+name_zh = "长青县"
+name_en = "Changqing County"
+catalog = ["catalogue/*.toml"]
+
+"""
+TAX = """
+[[halls.categories]]
+code = "shuiwu"
+prefix = "T"
+name_zh = "税务服务"
+name_en = "Taxes"
+
+[[halls.windows]]
+number = 30
+name_zh = "税务窗口"
+name_en = "Taxes"
+categories = ["shuiwu"]
+"""
+
+
+def _toml(value: object) -> str:
+    return str(value) if isinstance(value, int | float) else f'"{value}"'
 
 
 @pytest.fixture
