@@ -279,10 +279,13 @@ def measure(url: str, label: str, hall: Hall, count: int, runs: int) -> tuple[li
         ("baseline: one fold of every event", partial(report, stored=False), None, True),
         ("cold: no stored days (folds and stores 31)", report, partial(clear, engine), False),
         ("warm: 31 stored days", report, None, True),
-        ("month in progress, first report today: 30 stored + today folded",
-         partial(report, now_us=today), LIVE.clear, True),
-        ("month in progress, next reports: 30 stored + today's new events",
-         partial(report, now_us=today), None, True),
+        (
+            "month in progress, first report today: 30 stored + today folded",
+            partial(report, now_us=today),
+            LIVE.clear,
+            True,
+        ),
+        ("month in progress, next reports: 30 stored + today's new events", partial(report, now_us=today), None, True),
     ]
     for name, fn, before, warm_up in measured:
         times, cpu, reports[name] = timed(fn, runs, before, warm_up)

@@ -114,10 +114,11 @@ def test_a_county_center_names_its_county_and_a_bad_one_is_reported(hall_files: 
     write_county(hall_files, config="../hall.toml")
     main = hall_files.root / "county" / "county.toml"
     text = main.read_text(encoding="utf-8")
-    main.write_text(text + '\n[county]\nid = "qingshan-xian"\nname_zh = "青山县"\nname_en = "Qingshan County"\n', "utf-8")
+    county_table = '\n[county]\nid = "qingshan-xian"\nname_zh = "青山县"\nname_en = "Qingshan County"\n'
+    main.write_text(text + county_table, "utf-8")
     county = load_config(main).county
     assert county is not None and (county.id, county.name_zh) == ("qingshan-xian", "青山县")
-    main.write_text(text + '\n[county]\nid = "Bad Id"\nname_zh = "青山县"\nname_en = "Qingshan County"\n', "utf-8")
+    main.write_text(text + county_table.replace("qingshan-xian", "Bad Id"), "utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(main)
     assert [p.path for p in caught.value.problems] == ["county.id"]

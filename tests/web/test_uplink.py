@@ -21,6 +21,7 @@ from tests.web.test_dashboard import SCREENSHOTS, log_in
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+
 def until(what: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not what():
