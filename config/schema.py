@@ -401,6 +401,9 @@ class County(Strict):
     id: Slug
     name_zh: ShortText
     name_en: ShortText
+    stale_minutes: int = Field(
+        10, ge=1, le=10080, description="the county dashboard marks a hall stale when not heard from for this long"
+    )
 
 
 class HallConfig(Strict):
