@@ -97,8 +97,12 @@ def by_item(halls: Sequence[Hall]) -> Grouping:
 def by_parent(parents: Mapping[str, tuple[str, str, str]], name: str = "county") -> Grouping:
     """Halls grouped by a parent (a city's report by county): hall id → (parent id, 中文名, English name)."""
     labels: dict[Key, tuple[str, str]] = {pid: (zh, en) for pid, zh, en in parents.values()}
-    return Grouping(name, "县（市、区）", name, lambda hall, _cell: parents[hall.id][0],
-                    lambda key: labels.get(key, (str(key), str(key))), _ordered(list(labels)), tuple(labels))  # fmt: skip
+
+    def label(key: Key) -> tuple[str, str]:
+        return labels.get(key, (str(key), str(key)))
+
+    return Grouping(name, "县（市、区）", name, lambda hall, _cell: parents[hall.id][0], label,
+                    _ordered(list(labels)), tuple(labels))  # fmt: skip
 
 
 class Model(BaseModel):
