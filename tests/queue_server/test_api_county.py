@@ -175,13 +175,13 @@ def test_bianmin_user_add_makes_a_county_manager(tmp_path: Path, new_db: Callabl
                                input="password123\n")  # fmt: skip
         return f"{result.exit_code}: {result.output}"
 
-    made = add("xian", "--name", "县主管", "--role", "county_manager", "--county", "qingshan-xian")
+    xian = ("--county", "qingshan-xian")
+    made = add("xian", "--name", "县主管", "--role", "county_manager", *xian)
     assert made == "0: added county_manager xian (县主管) of county qingshan-xian: its dashboard is /county/qingshan-xian\n"
     assert "no county 'other'" in add("b", "--name", "B", "--role", "county_manager", "--county", "other")
     assert "needs --county" in add("c", "--name", "C", "--role", "county_manager")
-    assert "goes with --role county_manager" in add("d", "--name", "D", "--role", "manager", "--county", "qingshan-xian")
-    assert "belongs to no hall" in add("e", "--name", "E", "--role", "county_manager", "--county", "qingshan-xian",
-                                       "--hall", HALL)  # fmt: skip
+    assert "goes with --role county_manager" in add("d", "--name", "D", "--role", "manager", *xian)
+    assert "belongs to no hall" in add("e", "--name", "E", "--role", "county_manager", *xian, "--hall", HALL)
     engine = create_engine(db if isinstance(db, str) else f"sqlite:///{db}")
     with engine.connect() as conn:
         found = conn.execute(select(users.c.username, users.c.role, users.c.county, users.c.all_halls)).all()
