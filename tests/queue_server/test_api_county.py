@@ -177,7 +177,7 @@ def test_bianmin_user_add_makes_a_county_manager(tmp_path: Path, new_db: Callabl
 
     xian = ("--county", "qingshan-xian")
     made = add("xian", "--name", "县主管", "--role", "county_manager", *xian)
-    assert made == "0: added county_manager xian (县主管) of county qingshan-xian: its dashboard is /county/qingshan-xian\n"
+    assert made == f"0: added county_manager xian (县主管) of county {xian[1]}: its dashboard is /county/{xian[1]}\n"
     assert "no county 'other'" in add("b", "--name", "B", "--role", "county_manager", "--county", "other")
     assert "needs --county" in add("c", "--name", "C", "--role", "county_manager")
     assert "goes with --role county_manager" in add("d", "--name", "D", "--role", "manager", *xian)
