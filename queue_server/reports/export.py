@@ -3,8 +3,8 @@
 Both hold the same sections: totals, the figures by group (with a total row), hourly arrivals, the
 wait-time distribution, service time per item and the daily counts. A report across halls (network.py,
 the county dashboard) has its rows with the total first, the ranking of halls and the daily counts.
-Times are in minutes with one decimal, rates in percent with one decimal; a figure that does not exist (the satisfaction rate
-when nothing was rated, an average of nothing) is written as "—", never as 0.
+Times are in minutes with one decimal, rates in percent with one decimal; a figure that does not exist
+(the satisfaction rate when nothing was rated, an average of nothing) is written as "—", never as 0.
 """
 
 from __future__ import annotations
