@@ -414,6 +414,9 @@ class County(Strict):
     name_zh: ShortText
     name_en: ShortText
     items: list[ServiceItem] = []
+    stale_minutes: int = Field(
+        10, ge=1, le=10080, description="the county dashboard marks a hall stale when not heard from for this long"
+    )
 
 
 class LinkDocument(Strict):

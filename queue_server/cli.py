@@ -108,7 +108,9 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="the name shown on boards and in reports, e.g. 张丽")
-@click.option("--role", type=click.Choice(["clerk", "manager", "admin"]), default="clerk", show_default=True)
+@click.option(
+    "--role", type=click.Choice(["clerk", "manager", "admin", "county_manager"]), default="clerk", show_default=True
+)
 @click.option(
     "--hall",
     "halls",
@@ -116,10 +118,17 @@ def user() -> None:
     help="a hall the account belongs to (repeat for several); default: the configuration's only hall,"
     " or every hall for an admin",
 )
+@click.option("--county", help="a county manager's county: the configuration's [county] id (its dashboard /county/ID)")
 @config_option
 @db_option
 def user_add(
-    username: str, display_name: str, role: str, halls: tuple[str, ...], config_file: Path | None, db: str
+    username: str,
+    display_name: str,
+    role: str,
+    halls: tuple[str, ...],
+    county: str | None,
+    config_file: Path | None,
+    db: str,
 ) -> None:
     """Add a staff account; the password is read from standard input (one line)."""
     from queue_server.errors import ServiceError
@@ -131,22 +140,40 @@ def user_add(
     if not password:
         raise click.ClickException("no password on standard input")
     loaded = _load(config_file)
-    try:
-        scope = accounts.default_halls(accounts.Role(role), halls, [h.id for h in loaded.halls])
-    except ServiceError as error:
-        raise click.ClickException(str(error)) from None
+    if role == "county_manager" or county is not None:
+        scope: frozenset[str] | None = _county_manager_scope(loaded, role, county, halls)
+    else:
+        try:
+            scope = accounts.default_halls(accounts.Role(role), halls, [h.id for h in loaded.halls])
+        except ServiceError as error:
+            raise click.ClickException(str(error)) from None
     store = open_store(loaded, db)
     try:
         store.run_global_sync(
             lambda conn, now: accounts.add_user(
-                conn, to_us(now), username, display_name, accounts.Role(role), password, scope
+                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county
             )
         )
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
+    if county is not None:
+        click.echo(f"added {role} {username} ({display_name}) of county {county}: its dashboard is /county/{county}")
+        return
     click.echo(f"added {role} {username} ({display_name}) of {', '.join(sorted(scope)) if scope else 'every hall'}")
+
+
+def _county_manager_scope(loaded: HallConfig, role: str, county: str | None, halls: tuple[str, ...]) -> frozenset[str]:
+    """A county manager's (empty) halls, once its --county is the configuration's county."""
+    if role != "county_manager" or county is None:
+        raise click.ClickException("--county goes with --role county_manager, and a county manager needs --county")
+    if halls:
+        raise click.ClickException("a county manager belongs to no hall (--hall): it sees the county's dashboard")
+    if loaded.county is None or loaded.county.id != county:
+        known = loaded.county.id if loaded.county else "none: the configuration has no [county]"
+        raise click.ClickException(f"no county {county!r} in the configuration (its county: {known})")
+    return frozenset()
 
 
 @main.group()

@@ -31,6 +31,7 @@ class LoginAnswer(BaseModel):
     display_name: str
     role: str
     halls: list[str] | None  # the halls this account may act in; null: every hall
+    county: str | None = None  # a county manager's county (its dashboard: /county/{county})
 
 
 class Me(BaseModel):
@@ -38,6 +39,7 @@ class Me(BaseModel):
     display_name: str
     role: str
     halls: list[str] | None
+    county: str | None = None
 
 
 # Rate-limited per address before FastAPI sees the request (ratelimit.EarlyLimits, installed in app.py): a flood
@@ -55,6 +57,7 @@ async def login(body: LoginRequest, state: State) -> LoginAnswer:
         display_name=result.staff.display_name,
         role=result.staff.role.value,
         halls=_halls(result.staff),
+        county=result.staff.county,
     )
 
 
@@ -66,7 +69,8 @@ async def logout(state: State, staff: StaffDep, token: Token) -> None:
 
 @router.get("/me", response_model=Me)
 async def me(staff: StaffDep) -> Me:
-    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value, halls=_halls(staff))
+    return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value, halls=_halls(staff),
+              county=staff.county)  # fmt: skip
 
 
 def _halls(staff: accounts.Staff) -> list[str] | None:

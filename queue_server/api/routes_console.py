@@ -6,7 +6,8 @@ Pages (HTML/CSS/JS from the package; no CDN, no build step):
   recall, start, finish with a case class, no-show, transfer, pause/resume, with keyboard shortcuts.
 - `/manager` → `/manager/{hall}`: the manager dashboard (中心主任): the live wall, reports with charts
   and exports, the audit trail, staff accounts.
-- `/console/{clerk|manager|vendor}/{file}`: their scripts and styles (the vendored Chart.js).
+- `/county/{county}`: the county dashboard (县级看板): every hall of the county now, reports across them
+- `/console/{clerk|manager|county|vendor}/{file}`: their scripts and styles (the vendored Chart.js).
 
 Sessions: the pages keep the bearer token of `POST /api/v1/auth/login` in sessionStorage and send it
 as `Authorization: Bearer ...`; the server sets no cookie, so a cross-site form or link carries no
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,9 +52,13 @@ from queue_server.store.writer import Tx, from_us
 router = APIRouter(tags=["console"])
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-AREAS = ("clerk", "manager", "vendor")
+AREAS = ("clerk", "manager", "county", "vendor")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-PAGES = {"clerk": WEB_DIR / "clerk" / "index.html", "manager": WEB_DIR / "manager" / "index.html"}
+PAGES = {
+    "clerk": WEB_DIR / "clerk" / "index.html",
+    "manager": WEB_DIR / "manager" / "index.html",
+    "county": WEB_DIR / "county" / "index.html",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:;"
@@ -111,6 +117,10 @@ def _page(kind: Literal["clerk", "manager"], hall: Hall, state: State) -> HTMLRe
         "api": f"/api/v1/halls/{hall.id}",
         "ws_path": f"/ws/halls/{hall.id}/board",
     }
+    return _html(kind, config)
+
+
+def _html(kind: str, config: dict[str, Any]) -> HTMLResponse:
     # "<" escaped: the JSON sits in a <script> element, where "</script>" would end it.
     data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     html = PAGES[kind].read_text(encoding="utf-8").replace("__CONFIG__", data).replace("__VERSION__", _version())
@@ -137,6 +147,25 @@ async def first_manager_dashboard(state: State) -> RedirectResponse:
 async def manager_dashboard(hall: HallDep, state: State) -> HTMLResponse:
     """The hall manager's dashboard (中心主任)."""
     return _page("manager", hall, state)
+
+
+@router.get("/county/{county}", response_class=HTMLResponse, responses={404: {"description": "no such county here"}})
+async def county_dashboard(county: Annotated[str, PathParam(max_length=48)], state: State) -> HTMLResponse:
+    """The county dashboard (县级看板): every hall of the county now, and reports across them."""
+    known = state.config.county
+    if known is None or known.id != county:
+        raise NotFound(f"没有该县 no county {county!r}")
+    first = state.config.halls[0]
+    config = {
+        "kind": "county",
+        "county": known.id,
+        "name_zh": known.name_zh,
+        "name_en": known.name_en,
+        "timezone": first.timezone,
+        "api": f"/api/v1/counties/{known.id}",
+        "ws_path": f"/ws/halls/{first.id}/board",
+    }
+    return _html("county", config)
 
 
 @router.get("/console/{area}/{name}", response_class=Response)

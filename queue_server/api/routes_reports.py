@@ -1,6 +1,6 @@
 """The manager's reports and live wall (hall managers and administrators only).
 
-- `GET /api/v1/halls/{hall}/reports?period=day|week|month&date=YYYY-MM-DD&by=category|window|clerk`
+- `GET /api/v1/halls/{hall}/reports?period=day|week|month|year&date=YYYY-MM-DD&by=category|window|clerk`
 - `GET /api/v1/halls/{hall}/reports.csv?...` and `.../reports.xlsx?...`: the same report as files
 - `GET /api/v1/halls/{hall}/wall`: every window and category now, alerts, today's figures, the link up
 
@@ -67,7 +67,7 @@ def chosen_period(hall: Hall, state: State, period: PeriodKind, date: dt.date | 
     return Period.of(period, day)
 
 
-PeriodQuery = Annotated[PeriodKind, Query(description="day, week (Monday to Sunday) or month")]
+PeriodQuery = Annotated[PeriodKind, Query(description="day, week (Monday to Sunday), month or year")]
 DateQuery = Annotated[dt.date | None, Query(description="a day in the period (default: today in the hall)")]
 ByQuery = Annotated[GroupBy, Query(description="group the figures by category, window or clerk")]
 

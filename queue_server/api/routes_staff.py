@@ -22,7 +22,7 @@ STAFF = "/api/v1/staff"
 log = logging.getLogger(__name__)
 
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{1,47}$")]
-RoleName = Literal["admin", "manager", "clerk"]
+RoleName = Literal["admin", "manager", "clerk", "county_manager"]
 Halls = Annotated[list[Slug], Field(max_length=500)] | None
 
 
@@ -39,6 +39,7 @@ class StaffOut(BaseModel):
     locked: bool  # too many failed logins: waiting before the next attempt
     created_at: dt.datetime
     halls: list[str] | None  # the halls the account may act in; null: every hall
+    county: str | None = None  # a county manager's county
 
 
 class NewStaff(Body):
@@ -48,6 +49,7 @@ class NewStaff(Body):
     password: Annotated[str, Field(min_length=1, max_length=200)]
     # Left out: the configuration's only hall (several halls: name them); null: every hall (administrators).
     halls: Halls = None
+    county: Slug | None = None  # a county manager's county (this server's [county]); no halls then
 
 
 class StaffChange(Body):
@@ -71,6 +73,7 @@ def _out(account: accounts.StaffAccount) -> StaffOut:
         locked=account.locked,
         created_at=from_us(account.created_at_us),
         halls=None if account.halls is None else sorted(account.halls),
+        county=account.county,
     )
 
 
@@ -88,6 +91,19 @@ def _scope(state: ServerState, body: NewStaff | StaffChange) -> frozenset[str] |
     if body.halls is None:
         return None
     return accounts.check_halls(body.halls, known)
+
+
+def _county_scope(state: ServerState, body: NewStaff) -> frozenset[str]:
+    """A county manager: this server's county, and no halls."""
+    county = state.config.county
+    if body.role != "county_manager" or body.county is None:
+        raise BadRequest("a county manager, and only a county manager, has a county (县级主管须指定所属县)")
+    if county is None or body.county != county.id:
+        known = county.id if county else "none: this server has no [county]"
+        raise BadRequest(f"没有该县 no county {body.county!r} here (this server's county: {known})")
+    if "halls" in body.model_fields_set:
+        raise BadRequest("a county manager belongs to no hall: it sees the county's dashboard (县级主管不属于任何大厅)")
+    return frozenset()
 
 
 @router.get(STAFF, response_model=list[StaffOut])
@@ -108,15 +124,20 @@ async def hall_staff(hall: HallDep, state: State, _staff: SupervisorDep) -> list
 async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
     """A new account; the administrator gives its first password and its halls."""
     username = body.username.strip().lower()
-    halls = _scope(state, body)
+    halls: frozenset[str] | None
+    if body.role == "county_manager" or body.county is not None:
+        halls = _county_scope(state, body)
+    else:
+        halls = _scope(state, body)
     if halls is None and body.role != "admin":
         raise BadRequest("only an administrator may belong to every hall (仅系统管理员可属于全部大厅)")
-    accounts.check_manages(admin, halls)
+    # A county manager is an account of the county, not of some halls: only an administrator of every hall adds one.
+    accounts.check_manages(admin, None if body.role == "county_manager" else halls)
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
 
     def add(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
         role = accounts.Role(body.role)
-        accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls)
+        accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county)
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)

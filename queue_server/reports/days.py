@@ -46,7 +46,8 @@ from queue_server.store.tables import events, metadata
 log = logging.getLogger(__name__)
 
 #: The stored form's version: change it when a Partial's content or meaning changes (old rows are refilled).
-VERSION = 1
+#: 2: cells keyed by (category, window, clerk, item), with rating levels and a histogram of waits.
+VERSION = 2
 #: A day's window is closed this long after it ends, on both clocks (a commit in flight, clocks apart).
 MARGIN_US = 15 * 60 * US
 #: The events a fold applies to a known ticket (the others never change a ticket's figures).

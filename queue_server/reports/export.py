@@ -1,9 +1,10 @@
 """A report as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and as an XLSX workbook (openpyxl).
 
 Both hold the same sections: totals, the figures by group (with a total row), hourly arrivals, the
-wait-time distribution, service time per item and the daily counts. Times are in minutes with one
-decimal, rates in percent with one decimal; a figure that does not exist (the satisfaction rate
-when nothing was rated, an average of nothing) is written as "—", never as 0.
+wait-time distribution, service time per item and the daily counts. A report across halls (network.py,
+the county dashboard) has its rows with the total first, the ranking of halls and the daily counts.
+Times are in minutes with one decimal, rates in percent with one decimal; a figure that does not exist
+(the satisfaction rate when nothing was rated, an average of nothing) is written as "—", never as 0.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from queue_server.reports.figures import CASE_CLASSES, Figures, case_class_labels
+from queue_server.reports.figures import CASE_CLASSES, RATING_LEVELS, Figures, case_class_labels
+from queue_server.reports.network import NetworkReport
 from queue_server.reports.report import Report
 
 MISSING = "—"
@@ -35,7 +37,20 @@ class Column:
     def raw(self, figures: Figures) -> Any:
         if self.key.startswith("case:"):
             return figures.case_classes[self.key.removeprefix("case:")]
+        if self.key.startswith("rating:"):
+            return figures.ratings[self.key.removeprefix("rating:")]
         return getattr(figures, self.key)
+
+
+#: 好差评 levels: (中文, English), best first (as queue_server/services/ratings.py LEVELS).
+RATING_LABELS = {
+    "very_satisfied": ("非常满意", "very satisfied"),
+    "satisfied": ("满意", "satisfied"),
+    "basic": ("基本满意", "fairly satisfied"),
+    "dissatisfied": ("不满意", "dissatisfied"),
+    "very_dissatisfied": ("非常不满意", "very dissatisfied"),
+}
+assert tuple(RATING_LABELS) == RATING_LEVELS
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -45,6 +60,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("no_shows", "过号", "no-shows", "count"),
     Column("transferred", "转移", "transferred", "count"),
     Column("avg_wait_s", "平均等候(分钟)", "avg wait (min)", "minutes"),
+    Column("p90_wait_s", "90%等候(分钟)", "p90 wait (min)", "minutes"),
     Column("max_wait_s", "最长等候(分钟)", "longest wait (min)", "minutes"),
     Column("avg_service_s", "平均办理(分钟)", "avg service (min)", "minutes"),
     Column("min_service_s", "最短办理(分钟)", "shortest service (min)", "minutes"),
@@ -54,9 +70,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("completion_rate", "办结率(%)", "completion rate (%)", "rate"),
     Column("satisfaction_rate", "满意率(%)", "satisfaction rate (%)", "rate"),
     Column("rated", "评价数", "ratings", "count"),
+    *(Column(f"rating:{level}", zh, en, "count") for level, (zh, en) in RATING_LABELS.items()),
+    Column("staff", "工作人员", "staff", "count"),
+    Column("windows", "窗口", "windows", "count"),
     *(Column(f"case:{code}", zh, en, "count") for code, (zh, en) in case_class_labels().items()),
 )
 assert [c.key.removeprefix("case:") for c in COLUMNS[-len(CASE_CLASSES) :]] == list(CASE_CLASSES)
+#: The cross-hall report's columns: direct (直接办结) and agent (委托代办) cases under the county's words.
+NETWORK_COLUMNS: tuple[Column, ...] = tuple(
+    Column(c.key, "直接办结", "direct", c.kind) if c.key == "on_the_spot"
+    else Column(c.key, "委托代办", "by agent", c.kind) if c.key == "by_agent" else c
+    for c in COLUMNS
+)  # fmt: skip
 
 
 def minutes(seconds: float | None) -> float | None:
@@ -135,25 +160,29 @@ def to_csv(report: Report) -> bytes:
 SHEET_NAMES = ("汇总 Summary", "分组 Groups", "每小时 Hourly", "等候分布 Waits", "事项 Items", "每日 Daily")
 
 
+def _xlsx_value(column: Column, figures: Figures) -> Any:
+    raw = column.raw(figures)
+    if raw is None:
+        return MISSING
+    return minutes(raw) if column.kind == "minutes" else raw
+
+
 def to_xlsx(report: Report) -> bytes:
     """The report as a workbook: one sheet per section; rates are stored as fractions shown as %."""
+    return _workbook(_headline(report), _sections(report, _xlsx_value), SHEET_NAMES)
+
+
+def _workbook(headline: list[list[Any]], sections: list[tuple[str, list[list[Any]]]], names: tuple[str, ...]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    def value(column: Column, figures: Figures) -> Any:
-        raw = column.raw(figures)
-        if raw is None:
-            return MISSING
-        return minutes(raw) if column.kind == "minutes" else raw
-
     book = Workbook()
     bold = Font(bold=True)
-    sections = _sections(report, value)
-    for index, ((title, rows), name) in enumerate(zip(sections, SHEET_NAMES, strict=True)):
+    for index, ((title, rows), name) in enumerate(zip(sections, names, strict=True)):
         sheet = book.active if index == 0 else book.create_sheet()
         assert sheet is not None
         sheet.title = name
-        lead = [*_headline(report), []] if index == 0 else []
+        lead = [*headline, []] if index == 0 else []
         for row in [*lead, [title], *rows]:
             sheet.append(row)
         header_row = len(lead) + 2
@@ -186,3 +215,57 @@ def _format(sheet: Any, rows: list[list[Any]], header_row: int) -> None:
             text = str(label_cell.value)
             if isinstance(value_cell.value, int | float):
                 value_cell.number_format = "0.0%" if "(%)" in text else "0.0" if "(分钟)" in text else "0"
+
+
+# --- a report across halls (reports/network.py) ------------------------------------------------------
+
+
+def _network_headline(report: NetworkReport) -> list[list[Any]]:
+    return [
+        ["便民 Bianmin 县级汇总报表 Report across halls"],
+        ["范围 Scope", report.name_zh, report.scope],
+        ["期间 Period", report.label_zh, report.start.isoformat(), report.end.isoformat()],
+        ["分组 Grouped by", report.by_label_zh, report.by],
+        ["服务大厅 Halls", len(report.halls)],
+    ]
+
+
+def _network_sections(
+    report: NetworkReport, value: Callable[[Column, Figures], Any]
+) -> list[tuple[str, list[list[Any]]]]:
+    columns = NETWORK_COLUMNS
+    rows: list[list[Any]] = [[f"{report.by_label_zh} {report.by}", "key", *(c.label for c in columns)]]
+    rows.append(["合计 Total", "", *(value(c, report.total) for c in columns)])
+    rows += [[r.label_zh, r.key or "", *(value(c, r.figures) for c in columns)] for r in report.rows]
+    ranked = next(c for c in columns if c.key == report.rank_by)
+    ranking: list[list[Any]] = [["名次 Rank", "服务大厅 Hall", "hall", ranked.label]]
+    by_hall = {h.hall: h.figures for h in report.halls}
+    ranking += [[r.rank if r.rank is not None else MISSING, r.name_zh, r.hall, value(ranked, by_hall[r.hall])]
+                for r in report.ranking]  # fmt: skip
+    daily: list[list[Any]] = [["日期 Date", "取号数 Issued", "办结登记 Served", "过号 No-shows"]]
+    daily += [[d.date.isoformat(), d.issued, d.served, d.no_shows] for d in report.daily]
+    return [
+        (f"按{report.by_label_zh} By {report.by}", rows),
+        (f"排名（{ranked.label_zh}） Ranking by {ranked.label_en}", ranking),
+        ("每日 Daily", daily),
+    ]
+
+
+NETWORK_SHEETS = ("分组 Groups", "排名 Ranking", "每日 Daily")
+
+
+def network_to_csv(report: NetworkReport) -> bytes:
+    """The report across halls as CSV: a headline, then its rows (total first), the ranking and the days."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(_network_headline(report))
+    for title, rows in _network_sections(report, cell):
+        writer.writerow([])
+        writer.writerow([f"[{title}]"])
+        writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def network_to_xlsx(report: NetworkReport) -> bytes:
+    """The report across halls as a workbook: one sheet per section, rates as fractions shown as %."""
+    return _workbook(_network_headline(report), _network_sections(report, _xlsx_value), NETWORK_SHEETS)

@@ -15,7 +15,13 @@ Definitions (the dashboard, the exports and the tests all use these):
   and a 退回件 (returned) are not completed. None when nothing was served.
 - satisfaction rate (满意率) = ratings of 基本满意 or better / ratings (好差评, the `ticket.rated`
   events; a ticket rated twice counts once, with its last rating). None when nothing was rated:
-  no figure is invented.
+  no figure is invented. ratings: the count of each of the five levels (the same last ratings).
+- p90 wait: the nearest-rank 90th percentile of the called tickets' waits in whole seconds (each wait
+  floored to the second): the smallest w such that at least 90% of the waits are ≤ w. Exact to the
+  second, and it merges exactly across days and halls (the stored days keep each cell's waits as a
+  histogram of whole seconds, see partial.py).
+- staff: the distinct clerks who finished at least one of the tickets; windows: the distinct windows at
+  which at least one was finished (across halls, a clerk or window counts once in each hall).
 - Grouping: a ticket counts in the category it was last queued in (after transfers), and for the
   window and the clerk of the last action on it (call, recall, start, finish, no-show); tickets never
   called are grouped under no window and no clerk.
@@ -38,6 +44,8 @@ CASE_CLASSES: tuple[str, ...] = tuple(c.value for c in CaseClass)
 COMPLETED_CLASSES = frozenset({CaseClass.IMMEDIATE, CaseClass.PROMISED, CaseClass.JOINT, CaseClass.AGENT})
 #: Rating levels that count as satisfied (as queue_server/services/ratings.py: all but the two bad ones).
 SATISFIED_LEVELS = frozenset({"very_satisfied", "satisfied", "basic"})
+#: The five 好差评 levels, best first (as queue_server/services/ratings.py LEVELS).
+RATING_LEVELS: tuple[str, ...] = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 #: Wait-time distribution: bins of [lower, upper) minutes; the last bin has no upper bound.
 WAIT_BINS_MIN: tuple[int, ...] = (0, 5, 10, 15, 20, 30, 45, 60)
 _EXPIRING = frozenset(s.value for s in EXPIRE_AT_DAY_CLOSE)
@@ -226,6 +234,29 @@ class Figures(BaseModel):
     satisfied: int
     satisfaction_rate: float | None  # None when nothing was rated
     case_classes: dict[str, int]
+    p90_wait_s: float | None  # nearest-rank, whole seconds; None when nothing was called
+    ratings: dict[str, int]  # 好差评: the count of each level of RATING_LEVELS
+    staff: int  # distinct clerks who finished a ticket
+    windows: int  # distinct windows at which a ticket was finished
+
+
+def p90_of(histogram: Mapping[int, int]) -> int | None:
+    """The nearest-rank 90th percentile of a histogram {whole seconds: count} (None when empty)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = (9 * total + 9) // 10  # ceil(0.9 · total), in integers
+    seen = 0
+    for second in sorted(histogram):
+        seen += histogram[second]
+        if seen >= rank:
+            return second
+    raise AssertionError("unreachable: the ranks add up to the total")
+
+
+def wait_second(wait_us: int) -> int:
+    """A wait as the histograms keep it: whole seconds, floored."""
+    return wait_us // US
 
 
 def _seconds(us: float | None) -> float | None:
@@ -240,6 +271,10 @@ def figures_of(tickets: Iterable[TicketFacts]) -> Figures:
     max_service: int | None = None
     min_service: int | None = None
     classes: Counter[str] = Counter()
+    levels: Counter[str] = Counter()
+    seconds: Counter[int] = Counter()
+    clerks: set[str] = set()
+    windows: set[int] = set()
     for t in tickets:
         issued += 1
         if t.transfers:
@@ -248,11 +283,16 @@ def figures_of(tickets: Iterable[TicketFacts]) -> Figures:
             called += 1
             wait = t.first_called_at - t.issued_at
             wait_sum += wait
+            seconds[wait_second(wait)] += 1
             if max_wait is None or wait > max_wait:
                 max_wait = wait
         if t.state == "finished":
             served += 1
             classes[t.case_class or "?"] += 1
+            if t.actor is not None:
+                clerks.add(t.actor)
+            if t.window is not None:
+                windows.add(t.window)
             if t.started_at is not None and t.finished_at is not None:
                 service = t.finished_at - t.started_at
                 service_sum += service
@@ -264,6 +304,7 @@ def figures_of(tickets: Iterable[TicketFacts]) -> Figures:
             no_shows += 1
         if t.rating is not None:
             rated += 1
+            levels[t.rating] += 1
             if t.rating in SATISFIED_LEVELS:
                 satisfied += 1
     agent = classes[CaseClass.AGENT.value]
@@ -287,7 +328,15 @@ def figures_of(tickets: Iterable[TicketFacts]) -> Figures:
         satisfied=satisfied,
         satisfaction_rate=round(satisfied / rated, 4) if rated else None,
         case_classes={c: classes[c] for c in CASE_CLASSES},
+        p90_wait_s=_whole(p90_of(seconds)),
+        ratings={level: levels[level] for level in RATING_LEVELS},
+        staff=len(clerks),
+        windows=len(windows),
     )
+
+
+def _whole(seconds: int | None) -> float | None:
+    return None if seconds is None else float(seconds)
 
 
 def figures_from_events(events: Iterable[EventRow], start_us: int | None = None, end_us: int | None = None) -> Figures:

@@ -21,11 +21,12 @@ async def keep_report_days(store: Store, first_s: float = FIRST_S, every_s: floa
     """Store every hall's closed days, on reader connections (never the writer); runs until cancelled.
 
     Several processes may do it at once: a day is stored once (insert-or-ignore), and recomputing one gives
-    the same content.
+    the same content. At a county, the townships' days too (from their shipped events): the county's reports
+    across halls read them.
     """
     await asyncio.sleep(first_s)
     while True:
-        for hall in store.config.halls:
+        for hall in (*store.config.halls, *store.config.townships):
             now = store.clock()
             day = service_day(now, ZoneInfo(hall.timezone))
             fill = partial(store_closed_days, hall=hall, day=day, now_us=to_us(now))

@@ -1,5 +1,6 @@
-"""A report's figures of a set of tickets in a form that adds up exactly: per (category, window, clerk) cell,
-integer counts and sums in µs with their min/max, plus the charts' counts.
+"""A report's figures of a set of tickets in a form that adds up exactly: per (category, window, clerk, item)
+cell, integer counts and sums in µs with their min/max, the count of each rating level and a histogram of
+the waits in whole seconds (for an exact p90 across days and halls), plus the charts' counts.
 
 A day's Partial is computed once from its tickets and stored (see days.py); a period's report is the
 merge of its days' Partials. Nothing is rounded before the merge: a mean is the merged sum over the
@@ -17,33 +18,41 @@ from zoneinfo import ZoneInfo
 from queue_server.reports.figures import (
     CASE_CLASSES,
     COMPLETED_CLASSES,
+    RATING_LEVELS,
     SATISFIED_LEVELS,
     US,
     WAIT_BINS_MIN,
     Figures,
     LocalHours,
     TicketFacts,
+    p90_of,
+    wait_second,
 )
 
-Cell = tuple[str, int | None, str | None]  # (category, window, clerk) of a ticket, as the groups see it
+#: (category, window, clerk, item) of a ticket, as the groups see it (item None: taken by category)
+Cell = tuple[str, int | None, str | None, str | None]
 Acc = list[Any]  # the counts of a cell, indexed by the constants below (max/min are None when absent)
 
 ISSUED, CALLED, SERVED, NO_SHOWS, TRANSFERRED = 0, 1, 2, 3, 4
 WAIT_SUM, MAX_WAIT, SERVICE_SUM, MAX_SERVICE, MIN_SERVICE, RATED, SATISFIED = 5, 6, 7, 8, 9, 10, 11
 CASES = 12  # CASE_CLASSES counts follow, in their order
-ACC_SIZE = CASES + len(CASE_CLASSES)
+LEVELS = CASES + len(CASE_CLASSES)  # then the RATING_LEVELS counts, in their order
+WAITS = LEVELS + len(RATING_LEVELS)  # then the waits: {whole seconds: tickets}
+ACC_SIZE = WAITS + 1
 _CASE_INDEX = {c: CASES + i for i, c in enumerate(CASE_CLASSES)}
+_LEVEL_INDEX = {level: LEVELS + i for i, level in enumerate(RATING_LEVELS)}
 _WAIT_BOUNDS = [m * 60 * US for m in WAIT_BINS_MIN]
 
 
 def new_acc() -> Acc:
     acc: Acc = [0] * ACC_SIZE
     acc[MAX_WAIT] = acc[MAX_SERVICE] = acc[MIN_SERVICE] = None
+    acc[WAITS] = {}
     return acc
 
 
 def add_acc(into: Acc, other: Acc) -> None:
-    for i in range(ACC_SIZE):
+    for i in range(WAITS):
         if i in (MAX_WAIT, MAX_SERVICE):
             if other[i] is not None and (into[i] is None or other[i] > into[i]):
                 into[i] = other[i]
@@ -52,14 +61,38 @@ def add_acc(into: Acc, other: Acc) -> None:
                 into[i] = other[i]
         else:
             into[i] += other[i]
+    waits = into[WAITS]
+    for second, count in other[WAITS].items():
+        waits[second] = waits.get(second, 0) + count
+
+
+def copy_acc(acc: Acc) -> Acc:
+    copied = list(acc)
+    copied[WAITS] = dict(acc[WAITS])
+    return copied
 
 
 def _seconds(us: float | None) -> float | None:
     return None if us is None else round(us / US, 1)
 
 
-def figures_of_acc(acc: Acc) -> Figures:
-    """The Figures of a cell (or of merged cells): the same arithmetic as figures.figures_of."""
+def figures_of_cells(cells: Iterable[tuple[Hashable, Cell, Acc]]) -> Figures:
+    """The Figures of cells, each with its scope (its hall: a clerk or window counts once in each scope)."""
+    total = new_acc()
+    clerks: set[tuple[Hashable, str]] = set()
+    windows: set[tuple[Hashable, int]] = set()
+    for scope, (_category, window, clerk, _item), acc in cells:
+        add_acc(total, acc)
+        if acc[SERVED]:
+            if clerk is not None:
+                clerks.add((scope, clerk))
+            if window is not None:
+                windows.add((scope, window))
+    return figures_of_acc(total, staff=len(clerks), windows=len(windows))
+
+
+def figures_of_acc(acc: Acc, *, staff: int, windows: int) -> Figures:
+    """The Figures of merged cells: the same arithmetic as figures.figures_of (the distinct counts given)."""
     called, served, rated = acc[CALLED], acc[SERVED], acc[RATED]
     classes = {c: acc[_CASE_INDEX[c]] for c in CASE_CLASSES}
     agent = classes["agent"]
@@ -83,6 +116,10 @@ def figures_of_acc(acc: Acc) -> Figures:
         satisfied=acc[SATISFIED],
         satisfaction_rate=round(acc[SATISFIED] / rated, 4) if rated else None,
         case_classes=classes,
+        p90_wait_s=None if (p90 := p90_of(acc[WAITS])) is None else float(p90),
+        ratings={level: acc[index] for level, index in _LEVEL_INDEX.items()},
+        staff=staff,
+        windows=windows,
     )
 
 
@@ -102,7 +139,7 @@ class Partial:
         for key, acc in other.cells.items():
             mine = self.cells.get(key)
             if mine is None:
-                self.cells[key] = list(acc)
+                self.cells[key] = copy_acc(acc)
             else:
                 add_acc(mine, acc)
         for i, n in enumerate(other.hourly):
@@ -122,21 +159,13 @@ class Partial:
     # -- what a report shows ------------------------------------------------------------------------
 
     def totals(self) -> Figures:
-        total = new_acc()
-        for acc in self.cells.values():
-            add_acc(total, acc)
-        return figures_of_acc(total)
+        return figures_of_cells((None, cell, acc) for cell, acc in self.cells.items())
 
     def group_by(self, key: Callable[[Cell], Hashable]) -> dict[Hashable, Figures]:
-        merged: dict[Hashable, Acc] = {}
+        groups: dict[Hashable, list[tuple[Hashable, Cell, Acc]]] = {}
         for cell, acc in self.cells.items():
-            k = key(cell)
-            mine = merged.get(k)
-            if mine is None:
-                merged[k] = list(acc)
-            else:
-                add_acc(mine, acc)
-        return {k: figures_of_acc(acc) for k, acc in merged.items()}
+            groups.setdefault(key(cell), []).append((None, cell, acc))
+        return {k: figures_of_cells(cells) for k, cells in groups.items()}
 
     def service_by_item(self) -> dict[str | None, tuple[int, float]]:
         return {item: (count, round(total / count / US, 1)) for item, (count, total) in self.items.items() if count}
@@ -146,7 +175,7 @@ class Partial:
     def to_json(self) -> str:
         return json.dumps(
             {
-                "cells": [[*key, *acc] for key, acc in self.cells.items()],
+                "cells": [[*key, *acc[:WAITS], _flat(acc[WAITS])] for key, acc in self.cells.items()],
                 "hourly": self.hourly,
                 "waits": self.waits,
                 "items": [[item, count, total] for item, (count, total) in self.items.items()],
@@ -160,12 +189,21 @@ class Partial:
     def from_json(cls, text: str) -> Partial:
         data = json.loads(text)
         partial = cls()
-        partial.cells = {(row[0], row[1], row[2]): row[3:] for row in data["cells"]}
+        partial.cells = {(row[0], row[1], row[2], row[3]): [*row[4:-1], _unflat(row[-1])] for row in data["cells"]}
         partial.hourly = data["hourly"]
         partial.waits = data["waits"]
         partial.items = {row[0]: [row[1], row[2]] for row in data["items"]}
         partial.daily = {dt.date.fromisoformat(row[0]): row[1:] for row in data["daily"]}
         return partial
+
+
+def _flat(waits: dict[int, int]) -> list[int]:
+    """A wait histogram as stored: [second, count, second, count, ...], seconds ascending."""
+    return [n for second in sorted(waits) for n in (second, waits[second])]
+
+
+def _unflat(flat: list[int]) -> dict[int, int]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def partial_of(tickets: Iterable[TicketFacts], tz: ZoneInfo, cell_of: dict[int, Cell] | None = None) -> Partial:
@@ -176,7 +214,7 @@ def partial_of(tickets: Iterable[TicketFacts], tz: ZoneInfo, cell_of: dict[int, 
     bounds = _WAIT_BOUNDS
     last_bin = len(bounds) - 1
     for t in tickets:
-        key = (t.category, t.window, t.actor)
+        key = (t.category, t.window, t.actor, t.item_id)
         acc = cells.get(key)
         if acc is None:
             acc = cells[key] = new_acc()
@@ -190,6 +228,9 @@ def partial_of(tickets: Iterable[TicketFacts], tz: ZoneInfo, cell_of: dict[int, 
             wait = called_at - t.issued_at
             acc[CALLED] += 1
             acc[WAIT_SUM] += wait
+            histogram = acc[WAITS]
+            second = wait_second(wait)
+            histogram[second] = histogram.get(second, 0) + 1
             if acc[MAX_WAIT] is None or wait > acc[MAX_WAIT]:
                 acc[MAX_WAIT] = wait
             index = last_bin
@@ -225,6 +266,9 @@ def partial_of(tickets: Iterable[TicketFacts], tz: ZoneInfo, cell_of: dict[int, 
             day[2] += 1
         if t.rating is not None:
             acc[RATED] += 1
+            level = _LEVEL_INDEX.get(t.rating)
+            if level is not None:
+                acc[level] += 1
             if t.rating in SATISFIED_LEVELS:
                 acc[SATISFIED] += 1
     return partial
@@ -234,7 +278,12 @@ def rate(acc: Acc, before: str | None, after: str) -> None:
     """A ticket of this cell rated `after` (it was rated `before`, or not yet): only the last rating counts."""
     if before is None:
         acc[RATED] += 1
-    elif before in SATISFIED_LEVELS:
-        acc[SATISFIED] -= 1
+    else:
+        if before in SATISFIED_LEVELS:
+            acc[SATISFIED] -= 1
+        if before in _LEVEL_INDEX:
+            acc[_LEVEL_INDEX[before]] -= 1
     if after in SATISFIED_LEVELS:
         acc[SATISFIED] += 1
+    if after in _LEVEL_INDEX:
+        acc[_LEVEL_INDEX[after]] += 1

@@ -1,4 +1,4 @@
-"""Report periods: a day, an ISO week (Monday to Sunday) or a calendar month, in the hall's time zone."""
+"""Report periods: a day, an ISO week (Monday to Sunday), a calendar month or year, in the hall's time zone."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ class PeriodKind(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
+    YEAR = "year"
 
     @property
     def label_zh(self) -> str:
-        return {"day": "日报", "week": "周报", "month": "月报"}[self.value]
+        return {"day": "日报", "week": "周报", "month": "月报", "year": "年报"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,15 @@ class Period:
 
     @classmethod
     def of(cls, kind: PeriodKind | str, day: dt.date) -> Period:
-        """The day, week or month that contains `day`."""
+        """The day, week, month or year that contains `day`."""
         kind = PeriodKind(kind)
         if kind is PeriodKind.DAY:
             return cls(kind, day, day + dt.timedelta(days=1))
         if kind is PeriodKind.WEEK:
             monday = day - dt.timedelta(days=day.weekday())
             return cls(kind, monday, monday + dt.timedelta(days=7))
+        if kind is PeriodKind.YEAR:
+            return cls(kind, dt.date(day.year, 1, 1), dt.date(day.year + 1, 1, 1))
         first = day.replace(day=1)
         following = (first + dt.timedelta(days=32)).replace(day=1)
         return cls(kind, first, following)
@@ -62,6 +65,8 @@ class Period:
         if self.kind is PeriodKind.WEEK:
             week = self.start.isocalendar().week
             return f"{self.start.isoformat()} 至 {self.last.isoformat()}（第{week}周）"
+        if self.kind is PeriodKind.YEAR:
+            return f"{self.start.year}年"
         return f"{self.start.year}年{self.start.month}月"
 
     @property
@@ -70,6 +75,8 @@ class Period:
             return self.start.isoformat()
         if self.kind is PeriodKind.WEEK:
             return f"week {self.start.isocalendar().week}, {self.start.isoformat()} to {self.last.isoformat()}"
+        if self.kind is PeriodKind.YEAR:
+            return str(self.start.year)
         return self.start.strftime("%Y-%m")
 
 

@@ -38,10 +38,12 @@ class Role(StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     CLERK = "clerk"
+    COUNTY_MANAGER = "county_manager"  # sees its county's dashboard (every hall of the county), nothing else
 
     @property
     def label_zh(self) -> str:
-        return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员"}[self.value]
+        return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员",
+                "county_manager": "县级主管"}[self.value]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Staff:
     display_name: str
     role: Role
     halls: frozenset[str] | None = None  # the halls this account may act in; None: every hall
+    county: str | None = None  # a county manager's county
 
     @property
     def supervises(self) -> bool:
@@ -59,8 +62,26 @@ class Staff:
     def may_act_in(self, hall: str) -> bool:
         return self.halls is None or hall in self.halls
 
+    def may_see_county(self, county: str) -> bool:
+        """A county's dashboard: its county managers, and administrators of every hall."""
+        if self.role is Role.COUNTY_MANAGER:
+            return self.county == county
+        return self.role is Role.ADMIN and self.halls is None
+
+    def check_county(self, county: str) -> None:
+        if not self.may_see_county(county):
+            raise Forbidden(
+                f"您的账号无权查看县级看板 {county}（仅限该县的县级主管或全部大厅的系统管理员）"
+                f" (only the county managers of {county} and administrators of every hall see its dashboard)"
+            )
+
     def check_hall(self, hall: str) -> None:
         """Refuse an action in a hall this account does not belong to."""
+        if self.role is Role.COUNTY_MANAGER:
+            raise Forbidden(
+                f"您的账号不属于服务大厅 {hall}：县级主管只能查看县级看板 /county/{self.county}"
+                f" (a county manager's account sees the county dashboard /county/{self.county} only)"
+            )
         if not self.may_act_in(hall):
             mine = "、".join(sorted(self.halls or ())) or "无 none"
             raise Forbidden(
@@ -153,8 +174,12 @@ def add_user(
     role: Role,
     password: str | PasswordHash,
     halls: Collection[str] | None = None,
+    county: str | None = None,
 ) -> Staff:
-    """A new account, belonging to `halls` (checked against the configuration by the caller); None: every hall."""
+    """A new account, belonging to `halls` (checked against the configuration by the caller); None: every hall.
+
+    A county manager belongs to no hall and has its `county` (checked against the configuration by the caller).
+    """
     if not USERNAME.match(username):
         raise BadRequest(
             "a username is 2–48 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -164,6 +189,10 @@ def add_user(
         raise BadRequest("a display name has 1 to 64 characters")
     if isinstance(password, str):
         check_password_rules(password)
+    if (role is Role.COUNTY_MANAGER) != (county is not None):
+        raise BadRequest("a county manager, and only a county manager, has a county (县级主管须指定所属县 --county)")
+    if role is Role.COUNTY_MANAGER:
+        halls = frozenset()  # it acts in no hall: it sees the county's dashboard
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
         raise Conflict(f"user {username} already exists")
     inserted = conn.execute(
@@ -177,12 +206,13 @@ def add_user(
             locked_until=None,
             created_at=now_us,
             all_halls=halls is None,
+            county=county,
         )
     ).inserted_primary_key
     assert inserted is not None
     scope = None if halls is None else frozenset(halls)
     _set_halls(conn, inserted[0], scope)
-    return Staff(inserted[0], username, display_name, role, scope)
+    return Staff(inserted[0], username, display_name, role, scope, county)
 
 
 def count_users(conn: Connection) -> int:
@@ -251,7 +281,8 @@ def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_
         insert(sessions).values(token_hash=token_hash(token), user_id=row.id, created_at=now_us, expires_at=expires)
     )
     conn.execute(delete(sessions).where(sessions.c.expires_at < now_us))
-    staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls))
+    staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
+                  row.county)  # fmt: skip
     return LoginResult(token, staff, expires)
 
 
@@ -281,6 +312,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
             users.c.role,
             users.c.active,
             users.c.all_halls,
+            users.c.county,
             sessions.c.expires_at,
         )
         .join(sessions, sessions.c.user_id == users.c.id)
@@ -288,7 +320,8 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
     ).first()
     if row is None or not row.active or row.expires_at <= now_us:
         return None
-    staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls))
+    staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
+                  row.county)  # fmt: skip
     return Session(staff, row.expires_at)
 
 
@@ -387,6 +420,7 @@ class StaffAccount:
     locked: bool
     created_at_us: int
     halls: frozenset[str] | None  # None: every hall
+    county: str | None = None  # a county manager's county
 
 
 class Keep:
@@ -415,6 +449,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
             r.locked_until is not None and r.locked_until > now_us,
             r.created_at,
             None if r.all_halls else frozenset(scopes.get(r.id, ())),
+            r.county,
         )
         for r in rows
     ]
@@ -469,6 +504,13 @@ def update_user(
     """
     row = _account_row(conn, username)
     check_manages(by, halls_of(conn, row.id, row.all_halls))
+    if row.role == Role.COUNTY_MANAGER.value or role is Role.COUNTY_MANAGER:
+        check_manages(by, None)  # a county manager is an account of every hall's administrators
+        if (role is not None and role.value != row.role) or not isinstance(halls, Keep):
+            raise BadRequest(
+                "a county manager's role and halls do not change: add a new account instead"
+                " (县级主管账号不能改为其他角色或指定大厅，请另建账号)"
+            )
     if not isinstance(halls, Keep):
         check_manages(by, halls)
         if halls is None and (role or Role(row.role)) is not Role.ADMIN:

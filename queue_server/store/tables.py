@@ -112,6 +112,8 @@ users = Table(
     # True: the account may act in every hall of the database (an administrator of a county center);
     # False: only in the halls listed for it in `staff_halls`.
     Column("all_halls", Boolean, nullable=False, default=False),
+    # A county manager's county (its role sees that county's dashboard and nothing else); None for the others.
+    Column("county", String(48), nullable=True),
 )
 
 # The halls a staff account belongs to (a clerk or manager has one unless given more).

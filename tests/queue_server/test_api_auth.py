@@ -56,6 +56,7 @@ def test_a_clerk_logs_in_for_a_working_day(api: Api, clock: FakeClock) -> None:
         "display_name": "刘霞",
         "role": "clerk",
         "halls": ["qingshan"],
+        "county": None,
     }
     assert login(api, "  LiuXia ").status_code == 200  # the username as a person types it
 

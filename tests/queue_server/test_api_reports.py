@@ -289,7 +289,7 @@ def test_the_audit_trail_agrees_with_the_ledger(api: Api, day: Ledger) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"period": "year"}, "period"),
+        ({"period": "decade"}, "period"),
         ({"date": "16/03/2026"}, "date"),
         ({"by": "colour"}, "by"),
         ({"date": "1999-12-31"}, "date must be between"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -67,7 +68,23 @@ def expected(tickets: Iterable[Truth]) -> dict[str, object]:
         "satisfied": len(happy),
         "satisfaction_rate": len(happy) / len(rated) if rated else None,
         "case_classes": {c: cases[c] for c in CASES},
+        "p90_wait_s": nearest_rank_p90([w // 1_000_000 for w in waits]),
+        "ratings": {level: sum(t.rating == level for t in rated) for level in LEVELS},
+        "staff": len({t.actor for t in done if t.actor is not None}),
+        "windows": len({t.window for t in done if t.window is not None}),
     }
+
+
+LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+
+
+def nearest_rank_p90(seconds: list[int]) -> float | None:
+    """The smallest wait (whole seconds) that at least 90% of the waits do not exceed."""
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+    rank = math.ceil(len(ordered) * 9 / 10)  # 9n/10 is exact in floating point for any count here
+    return float(ordered[rank - 1])
 
 
 def assert_figures(figures: Figures, truth: dict[str, object]) -> None:

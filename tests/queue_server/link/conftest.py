@@ -97,8 +97,9 @@ class Linkage:
     def token_file(self) -> Path:
         return self.tmp / "link.token"
 
-    def start_county(self) -> RunningServer:
-        self.county = start_server(self.county_db, self.clock, county_config(self.demo), port=self.county_port)
+    def start_county(self, config: HallConfig | None = None) -> RunningServer:
+        config = config or county_config(self.demo)
+        self.county = start_server(self.county_db, self.clock, config, port=self.county_port)
         self.running.append(self.county)
         return self.county
 
