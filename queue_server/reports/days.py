@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.schema import Hall
 from queue_server.reports.events import EventRow, read_events
 from queue_server.reports.figures import US, FigureBuilder
-from queue_server.reports.partial import Cell, Partial, partial_of, rate
+from queue_server.reports.partial import Cell, LivePartial, Partial, partial_of, rate
 from queue_server.reports.periods import GRACE_US, Period, local_midnight_us
 from queue_server.store.backends import backend_for
 from queue_server.store.tables import events, metadata
@@ -363,7 +363,8 @@ class LiveFold:
         self.tz = tz
         self.late: list[EventRow] = []  # the window's events of tickets issued before it (late for a stored day)
         self.last_event: tuple[int, str] | None = None  # the last folded event's time and type: is its log still there?
-        self.partial = Partial()
+        self.live = LivePartial(tz)
+        self.partial = self.live.partial
 
     def catch_up(self, conn: Connection, hall: str) -> None:
         builder = self.builder
@@ -378,7 +379,11 @@ class LiveFold:
         if rows:
             newest = max(rows, key=lambda r: r.seq)
             self.last_event = (newest.at, newest.type)
-        self.partial = partial_of(known.values(), self.tz)
+        if any(r.type == "day.closed" for r in rows):  # every open ticket of the day expires
+            changed: Iterable[int] = list(known)
+        else:
+            changed = {r.ticket_id for r in rows if r.ticket_id is not None and r.ticket_id in known}
+        self.partial = self.live.update(known, changed)
 
     def snapshot(self) -> tuple[Partial, list[EventRow], int]:
         """What a report takes: the live tickets' Partial (never changed, only replaced), the late events, the seq."""
