@@ -34,9 +34,20 @@ class PostgresBackend(Backend):
         return engine
 
     def lock_halls(self, conn: Connection, halls: list[str], timeout_ms: int) -> None:
-        # A lock wait longer than this is an error the caller can report (503), never a hang.
-        conn.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
-        for hall in sorted(halls):
+        # A lock wait longer than this is an error the caller can report (503), never a hang. The timeout is set
+        # by the same statement as the first lock (one round trip for the usual transaction of one hall): the
+        # materialized CTE is evaluated before the row it feeds, so the timeout holds when the lock waits.
+        if not halls:
+            return
+        first, *others = sorted(halls)
+        conn.execute(
+            text(
+                "WITH s AS MATERIALIZED (SELECT set_config('lock_timeout', :ms, true)) "
+                "SELECT pg_advisory_xact_lock(:key) FROM s"
+            ),
+            {"ms": str(int(timeout_ms)), "key": self.hall_key(first)},
+        )
+        for hall in others:
             conn.execute(select(func.pg_advisory_xact_lock(self.hall_key(hall))))
 
     def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
