@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from queue_server.link import receiver
+
+if TYPE_CHECKING:
+    from queue_server.store.writer import Store
 
 
 @click.group()
@@ -25,7 +29,6 @@ def link_add(hall: str, config_file: Path | None, db: str) -> None:
     names its file in [halls.link] token_file (or its variable in token_env). Only its hash is kept here."""
     from queue_server.cli import _load
     from queue_server.server import open_store
-    from queue_server.store.writer import to_us
 
     loaded = _load(config_file)
     if not any(township.id == hall for township in loaded.townships):
@@ -33,7 +36,14 @@ def link_add(hall: str, config_file: Path | None, db: str) -> None:
         raise click.ClickException(f"{hall!r} is not a township of this county ([[townships]]: {names})")
     store = open_store(loaded, db)
     try:
-        token = store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall), invalidates=False)
+        token = make_token(store, hall)
     finally:
         store.close()
     click.echo(token)
+
+
+def make_token(store: Store, hall: str) -> str:
+    """A new link token of township `hall` at the county whose store this is (its old token stops working)."""
+    from queue_server.store.writer import to_us
+
+    return store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall), invalidates=False)
