@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import contextlib
 import secrets
 import shutil
@@ -26,23 +25,18 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
-from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import OperationalError
 
 from config.loader import ConfigError, load_config
 from config.schema import Hall, HallConfig
 from queue_server.demo.children import Child
 from queue_server.demo.halls import COUNTY, TOWNSHIPS, Place, write_county, write_township
-from queue_server.link.cli import make_token
+from queue_server.demo.seeding import ADMIN, MANAGER, halls_with_events, seed_county, seed_township
 from queue_server.server import open_store
 from queue_server.services import accounts
 from queue_server.simulation.driver import HallDriver
 from queue_server.store.pg_cluster import PgCluster, PgUnavailable
-from queue_server.store.tables import events, users
-from queue_server.store.writer import Store, to_us
 
-ADMIN = "admin"  # the county's administrator (every hall): the link status and the county page
-MANAGER = "director"  # each township's manager: its wall
 STATUS_S = 10.0
 
 
@@ -82,11 +76,14 @@ class CountyDemo:
     county: Child | None = None
     townships: list[Township] = field(default_factory=list)
     password: str = field(default_factory=lambda: secrets.token_urlsafe(9))
-    hashed: accounts.PasswordHash | None = None
+    hashed: accounts.PasswordHash = field(init=False)
     admin_token: str = ""
     county_where: str = ""
 
     # -- the whole run ---------------------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        self.hashed = accounts.hash_password(self.password)  # one argon2 hash for every demo account
 
     def run(self) -> None:
         """Set up, start, play until stopped, and clean up whatever happened."""
@@ -167,43 +164,21 @@ class CountyDemo:
             reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
             raise DemoError(f"cannot open the county's database (无法连接数据库): {reason}") from None
         try:
-            halls = list(tokens)
-            held = store.run_global_sync(lambda conn, _now: _halls_with_events(conn, halls), invalidates=False)
+            held = halls_with_events(store, list(tokens))
             if held:
                 raise DemoError(f"the county's database already holds events of {', '.join(held)} (an earlier demo?): "
                                 "give an empty database, or no --db (the demo starts its own)")  # fmt: skip
-            self.add_account(store, ADMIN, "县管理员（演示）", accounts.Role.ADMIN, None)
-            for hall, path in tokens.items():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch(mode=0o600)
-                path.write_text(make_token(store, hall) + "\n", encoding="utf-8")
+            seed_county(store, self.hashed, tokens)
         finally:
             store.close()
 
     def seed_township(self, config: HallConfig, hall: Hall, db: Path) -> str:
-        """The township's clerks (each window's A post), its manager, and the kiosk's token."""
+        """The township's clerks and manager; its kiosk's token."""
         store = open_store(config, db)
         try:
-            self.add_account(store, MANAGER, "中心主任（演示）", accounts.Role.MANAGER, frozenset({hall.id}))
-            for username in sorted({w.a_post for w in hall.windows if w.a_post}):
-                self.add_account(store, username, f"{username}（演示）", accounts.Role.CLERK, frozenset({hall.id}))
-            return store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), hall.id, "kiosk-1"))
+            return seed_township(store, hall, self.hashed)
         finally:
             store.close()
-
-    def add_account(self, store: Store, username: str, name: str, role: accounts.Role, halls: frozenset[str] | None
-                    ) -> None:  # fmt: skip
-        if self.hashed is None:
-            self.hashed = accounts.hash_password(self.password)  # one argon2 hash for every demo account
-        hashed = self.hashed
-
-        def add(conn: Connection, now: dt.datetime) -> None:
-            if conn.execute(select(users.c.id).where(users.c.username == username)).first() is None:
-                accounts.add_user(conn, to_us(now), username, name, role, hashed, halls)
-            else:  # the account exists (a database given with --db): it gets the demo's password
-                accounts.set_password(conn, username, hashed)
-
-        store.run_global_sync(add)
 
     def login(self, url: str, username: str) -> str:
         answer = httpx.post(f"{url}/api/v1/auth/login", json={"username": username, "password": self.password},
@@ -245,8 +220,8 @@ class CountyDemo:
     async def play(self) -> None:
         s = self.settings
         for n, t in enumerate(self.townships):
-            t.driver = HallDriver(t.child.url, t.hall, t.kiosk_token, self.password, speed=s.speed, seed=s.seed + 1000 * n,
-                                  load=s.load)  # fmt: skip
+            seed = s.seed + 1000 * n  # each township its own traffic
+            t.driver = HallDriver(t.child.url, t.hall, t.kiosk_token, self.password, s.speed, seed, s.load)
         loop = asyncio.get_running_loop()
         stopped = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -293,11 +268,6 @@ def _load(path: Path) -> HallConfig:
         raise DemoError(f"the demo's configuration {path} is invalid: " + "; ".join(map(str, error.problems))) from None
 
 
-def _halls_with_events(conn: Connection, halls: list[str]) -> list[str]:
-    query = select(events.c.hall, func.count()).where(events.c.hall.in_(halls)).group_by(events.c.hall)
-    return sorted(str(row[0]) for row in conn.execute(query))
-
-
 @contextlib.contextmanager
 def _stopping_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP stop the demo as Ctrl-C does (also while it starts)."""
@@ -322,5 +292,3 @@ def _signals_ignored() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-

@@ -24,8 +24,8 @@ class Place:
     town_zh: str  # the place in the hall's address
 
 
-COUNTY = Place("changqing", "长青县", "Changqing County", "长青县")
-COUNTY_HALL = Place("changqing", "长青县政务服务中心", "Changqing County Government Service Center", "长青县城关镇")
+COUNTY = Place("changqing", "长青县", "Changqing County", "")
+COUNTY_HALL = Place("changqing", "长青县政务服务中心", "Changqing County Government Service Center", "城关镇")
 TOWNSHIPS = (
     Place("qingshan", "青山镇便民服务中心", "Qingshan Town Convenience Service Center", "青山镇"),
     Place("baiyun", "白云镇便民服务中心", "Baiyun Town Convenience Service Center", "白云镇"),
@@ -38,8 +38,9 @@ def hall_text(place: Place) -> str:
     source = default_config_path()
     text = source.read_text(encoding="utf-8")
     text = text.replace('id = "qingshan"', f'id = "{place.id}"', 1)
-    text = text.replace("青山镇便民服务中心", place.name_zh).replace("Qingshan Town Convenience Service Center", place.name_en)
-    text = text.replace("长青县青山镇", place.town_zh if place.town_zh.startswith("长青县") else f"长青县{place.town_zh}")
+    text = text.replace("青山镇便民服务中心", place.name_zh)
+    text = text.replace("Qingshan Town Convenience Service Center", place.name_en)
+    text = text.replace("长青县青山镇", f"长青县{place.town_zh}")
     catalog = (source.parent / "items" / "*.toml").as_posix()
     text = text.replace('catalog = ["items/*.toml"]', f'catalog = ["{catalog}"]', 1)
     return re.sub(r"(?m)^(\s*daily_cap\s*=\s*)\d+", rf"\g<1>{DAILY_CAP}", text)
