@@ -103,8 +103,8 @@ def one_round(number: int, cluster: Any, args: argparse.Namespace, work: Path, c
     last = log[-1]["seq"]
     with township_server(configs.townships[hall], township_db, work / f"township-{number}.log"):
         time.sleep(args.offline)  # the shipper keeps failing: the county is down
-        county = ServerProcess("county", bianmin_argv("serve", "--config", str(configs.county), "--db", url,
-                                                      "--port", str(port)), port, work / f"county-{number}.log")  # fmt: skip
+        argv = bianmin_argv("serve", "--config", str(configs.county), "--db", url, "--port", str(port))
+        county = ServerProcess("county", argv, port, work / f"county-{number}.log")
         launched = time.perf_counter()
         with county:
             up = time.perf_counter()
