@@ -184,8 +184,9 @@ class Shipper:
         except httpx.HTTPError as error:
             untrusted = _certificate_error(error)
             if untrusted is not None:  # a person has to act: the CA file, the county's certificate or the URL
-                raise LinkError(f"the county's certificate at {link.url} is not trusted: {untrusted}; check "
-                                "[halls.link] ca_file and url (县级服务器证书验证失败，未上报)", slow=True) from None  # fmt: skip
+                message = (f"the county's certificate at {link.url} is not trusted: {untrusted}; check "
+                           "[halls.link] ca_file and url (县级服务器证书验证失败，未上报)")  # fmt: skip
+                raise LinkError(message, slow=True) from None
             raise LinkError(f"the county at {link.url} cannot be reached: {type(error).__name__} {error}".strip()
                             + " (无法连接县级服务器)", slow=False) from None  # fmt: skip
         if response.status_code == 200:

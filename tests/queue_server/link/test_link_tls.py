@@ -122,8 +122,8 @@ http {{
     }}
 }}
 """, encoding="utf-8")  # fmt: skip
-    process = subprocess.Popen([nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e",
-                                str(folder / "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    argv = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     proxy = Proxy(port, folder, process)
     deadline = time.monotonic() + START_S
     while True:
@@ -174,7 +174,7 @@ def test_a_township_ships_through_nginx_with_tls_to_the_county(linkage: Linkage,
     traffic(here, linkage, 4)
     linkage.caught_up()
     assert log_rows(county) == log_rows(township)
-    assert f"POST /api/v1/link/halls/{HALL}/events HTTP/1.1\" 200" in proxy.access_log()  # through the proxy
+    assert f'POST /api/v1/link/halls/{HALL}/events HTTP/1.1" 200' in proxy.access_log()  # through the proxy
     wall = here.http.get("/wall", headers=here.bearer(here.manager)).json()
     assert wall["link"]["url"] == proxy.url and wall["link"]["last_error"] is None
     assert wall["link"]["waiting"] == 0
