@@ -13,6 +13,7 @@ from config.schema import HallConfig, KioskDevice
 from display_board.cli import board as board_command
 from kiosk.cli import kiosk as kiosk_command
 from printer.cli import print_preview, print_test
+from queue_server.demo.cli import demo as demo_group
 from queue_server.link.cli import link as link_group
 from queue_server.simulation.cli import simulate
 from queue_server.store.cli import db as db_group
@@ -58,6 +59,7 @@ main.add_command(print_test)
 main.add_command(print_preview)
 main.add_command(db_group)
 main.add_command(link_group)  # bianmin link add HALL (a county's township tokens)
+main.add_command(demo_group)  # bianmin demo county
 
 
 @main.command()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import Connection
 
 from config.documents import Kind
 from queue_server.link import publisher, receiver
+
+if TYPE_CHECKING:
+    from queue_server.store.writer import Store
 
 
 @click.group()
@@ -29,7 +33,6 @@ def link_add(hall: str, config_file: Path | None, db: str) -> None:
     names its file in [halls.link] token_file (or its variable in token_env). Only its hash is kept here."""
     from queue_server.cli import _load
     from queue_server.server import open_store
-    from queue_server.store.writer import to_us
 
     loaded = _load(config_file)
     if not any(township.id == hall for township in loaded.townships):
@@ -37,7 +40,7 @@ def link_add(hall: str, config_file: Path | None, db: str) -> None:
         raise click.ClickException(f"{hall!r} is not a township of this county ([[townships]]: {names})")
     store = open_store(loaded, db)
     try:
-        token = store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall), invalidates=False)
+        token = make_token(store, hall)
     finally:
         store.close()
     click.echo(token)
@@ -82,3 +85,10 @@ def _publish(
     from queue_server.store.writer import to_us
 
     return publisher.publish(conn, to_us(now), kind, content, count, county)
+
+
+def make_token(store: Store, hall: str) -> str:
+    """A new link token of township `hall` at the county whose store this is (its old token stops working)."""
+    from queue_server.store.writer import to_us
+
+    return store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall), invalidates=False)

@@ -204,6 +204,11 @@ class Shipper:
         try:
             response = await client.post(url, content=batch.model_dump_json(), headers=headers)
         except httpx.HTTPError as error:
+            untrusted = _certificate_error(error)
+            if untrusted is not None:  # a person has to act: the CA file, the county's certificate or the URL
+                message = (f"the county's certificate at {link.url} is not trusted: {untrusted}; check "
+                           "[halls.link] ca_file and url (县级服务器证书验证失败，未上报)")  # fmt: skip
+                raise LinkError(message, slow=True) from None
             raise LinkError(f"the county at {link.url} cannot be reached: {type(error).__name__} {error}".strip()
                             + " (无法连接县级服务器)", slow=False) from None  # fmt: skip
         if response.status_code == 200:
@@ -248,6 +253,16 @@ class Shipper:
 class _Resend(LinkError):
     def __init__(self) -> None:
         super().__init__("resend", slow=False)
+
+
+def _certificate_error(error: BaseException) -> str | None:
+    """What TLS said of the county's certificate, when that is why the connection failed."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _refusal(response: httpx.Response) -> tuple[str, str | None, int | None]:

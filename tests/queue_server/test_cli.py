@@ -36,7 +36,7 @@ def rows(db: str | Path, table):  # type: ignore[no-untyped-def]
 def test_help_lists_every_sub_command(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "config", "user", "device"):
+    for command in ("serve", "config", "user", "device", "link", "demo"):
         assert command in result.output
 
 

@@ -107,8 +107,9 @@ class Linkage:
         assert self.county is not None
         return self.county.store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall))
 
-    def start_township(self, **link: Any) -> RunningServer:
-        config = township_config(self.demo, self.url, self.token_file, **link)
+    def start_township(self, url: str | None = None, **link: Any) -> RunningServer:
+        """The township, shipping to the county (or to `url`: a proxy in front of it) with these link settings."""
+        config = township_config(self.demo, url or self.url, self.token_file, **link)
         self.township = start_server(self.township_db, self.clock, config)
         self.running.append(self.township)
         return self.township

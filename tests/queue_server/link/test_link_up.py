@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from queue_server.link.tables import link_state
 from queue_server.store.tables import events
 from tests.queue_server.conftest import Api
 from tests.queue_server.link.conftest import Linkage, acked, log_rows, peer, wait_until
+from tests.support.clock import SHANGHAI
 from tests.support.server import HALL
 
 GOOD = {"level": "satisfied"}
@@ -88,45 +90,64 @@ def test_a_cut_link_catches_up_once_in_order_and_the_countys_report_equals_the_t
     county = linkage.start_county()
     linkage.token_file.write_text(linkage.add_token(), encoding="utf-8")
     township = linkage.start_township()
+    assert (county.store.engine.dialect.name, township.store.engine.dialect.name) == ("postgresql", "sqlite")
     here = linkage.api(township)
     traffic(here, linkage, 5)
     linkage.caught_up()
     before = len(log_rows(county))
 
-    linkage.stop(county)  # the link is cut (the county is down) during the day's traffic
+    # The link is cut (the county is down) in the morning, and stays down for a simulated day: the township
+    # serves the rest of Monday alone (60 tickets, to about 15:00), closes its day at 17:30, and opens again on
+    # Tuesday morning (a new service day: numbering from 1 again) before the county is back.
+    linkage.stop(county)
     with caplog.at_level(logging.ERROR, logger="queue_server.link.shipper"):
-        traffic(here, linkage, 60)  # about five hours of a township serving alone
+        traffic(here, linkage, 60)
         wait_until(lambda: any("cannot be reached" in r.getMessage() for r in caplog.records), "no error logged")
+        linkage.clock.set(dt.datetime(2026, 3, 16, 17, 30, tzinfo=SHANGHAI))
+        assert here.http.post("/day/close", headers=here.bearer(here.manager)).status_code == 200
+        linkage.clock.set(dt.datetime(2026, 3, 17, 8, 30, tzinfo=SHANGHAI))
+        township.tokens.clear()  # yesterday's logins have expired: the clerks log in and open their windows again
+        township.tokens["director"] = township.login("director")
+        traffic(here, linkage, 6)
     reported = [r for r in caplog.records if "cannot be reached" in r.getMessage()]
     assert len(reported) == 1  # reported once, however many retries
     wall = here.http.get("/wall", headers=here.bearer(here.manager)).json()
     assert wall["link"]["acked_seq"] == before
-    assert wall["link"]["waiting"] == len(log_rows(township)) - before >= 250
+    assert wall["link"]["waiting"] == len(log_rows(township)) - before >= 280
     assert "cannot be reached" in wall["link"]["last_error"] and "无法连接" in wall["link"]["last_error"]
 
     county = linkage.start_county()  # back, on the same database and port
     linkage.caught_up()
-    assert log_rows(county) == log_rows(township)
+    # Everything arrived once and in order: the county's copy is the township's log, every column of every event,
+    # seq 1..N with none missing or doubled, and its checkpoint is the last seq.
+    shipped, own = log_rows(county), log_rows(township)
+    assert shipped == own
+    assert [row[0] for row in shipped] == list(range(1, len(own) + 1))
+    assert peer(county).last_seq == len(own)
+    types = [row[1] for row in shipped]
+    closes = [n for n, kind in enumerate(types) if kind == "day.closed"]  # the manager's, then Tuesday's roll
+    assert closes and all(n >= before for n in closes)
     wall = here.http.get("/wall", headers=here.bearer(here.manager)).json()
     assert wall["link"]["last_error"] is None and wall["link"]["waiting"] == 0
 
-    # Every figure of the hall's day, week and month at the county equals the township's own.
+    # Every figure of the hall's two days, their week and month at the county equals the township's own.
     there = linkage.api(county)
     admin = there.staff("county-admin", "admin")
-    for period in ("day", "week", "month"):
-        for by in ("category", "window"):
-            ours = report(here, here.manager, period=period, date="2026-03-16", by=by)
-            theirs = report(there, admin, period=period, date="2026-03-16", by=by)
-            assert theirs == ours, (period, by)
-            assert ours["totals"]["issued"] == ours["totals"]["served"] == 65
-    csv = there.http.get("/reports.csv", params={"period": "day", "date": "2026-03-16"}, headers=there.bearer(admin))
-    assert (
-        csv.status_code == 200
-        and csv.content
-        == here.http.get(
-            "/reports.csv", params={"period": "day", "date": "2026-03-16"}, headers=here.bearer(here.manager)
-        ).content
-    )
+    issued = {"2026-03-16": 65, "2026-03-17": 6}
+    for day, tickets in issued.items():
+        for period in ("day", "week", "month"):
+            for by in ("category", "window", "clerk"):
+                ours = report(here, here.manager, period=period, date=day, by=by)
+                theirs = report(there, admin, period=period, date=day, by=by)
+                assert theirs == ours, (day, period, by)
+        day_report = report(here, here.manager, period="day", date=day, by="category")
+        assert day_report["totals"]["issued"] == day_report["totals"]["served"] == tickets
+    assert report(there, admin, period="week", date="2026-03-17", by="category")["totals"]["issued"] == 71
+    for day in issued:
+        query = {"period": "day", "date": day}
+        csv = there.http.get("/reports.csv", params=query, headers=there.bearer(admin))
+        assert csv.status_code == 200
+        assert csv.content == here.http.get("/reports.csv", params=query, headers=here.bearer(here.manager)).content
     # Nothing of the township is served at the county: no kiosks, windows or wall there.
     assert there.http.get("/wall", headers=there.bearer(admin)).status_code == 404
     assert there.http.get("/board").status_code == 404
