@@ -80,12 +80,15 @@ class CalendarNotice:
     @property
     def message_en(self) -> str:
         if self.ends is None:
-            return f"the working-day calendar has no year: add the {self.year_needed} holiday schedule (bianmin calendar add FILE)"
+            return (
+                f"the working-day calendar has no year: add the {self.year_needed} holiday schedule "
+                "(bianmin calendar add FILE)"
+            )
         if self.days_left < 0:
             return (
                 f"the working-day calendar ended on {self.ends.isoformat()}: due dates and appointment days in "
-                f"{self.year_needed} count weekends only and are provisional; add the State Council's {self.year_needed} "
-                "holiday schedule (bianmin calendar add FILE)"
+                f"{self.year_needed} count weekends only and are provisional; add the State Council's "
+                f"{self.year_needed} holiday schedule (bianmin calendar add FILE)"
             )
         return (
             f"the working-day calendar ends on {self.ends.isoformat()} ({self.days_left} days left): add the State "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import glob
 import tomllib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -103,7 +105,7 @@ def _undo(target: Path, before: bytes | None) -> None:
         target.write_bytes(before)
 
 
-def _fail(problems: list[object], summary: str) -> None:
+def _fail(problems: Sequence[object], summary: str) -> NoReturn:
     for problem in problems:
         click.echo(str(problem), err=True)
     raise click.ClickException(summary)

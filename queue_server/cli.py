@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
+from config.calendar import config_notice
 from config.calendar_cli import calendar as calendar_group
 from config.cli import config as config_group
-from config.calendar import config_notice
 from config.loader import ConfigError, default_config_path, load_config
 from config.schema import HallConfig, KioskDevice
 from display_board.cli import board as board_command

@@ -11,22 +11,27 @@ hall's read side and today's facts, the same in every process.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import os
 import time
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.schema import Hall
 from queue_server.api.deps import State
 from queue_server.api.routes_reports import local_today, today_facts
 from queue_server.errors import Forbidden
-from queue_server.reports.figures import US, figures_of, waiting_now
+from queue_server.reports.figures import US, TicketFacts, figures_of, waiting_now
+from queue_server.reports.live import TodayFacts
 from queue_server.services.views import queue_summaries
 
 TOKEN_ENV = "BIANMIN_METRICS_TOKEN"
@@ -138,7 +143,9 @@ async def _scrape(request: Request, state: State) -> list[Metric]:
         "bianmin_today_wait_seconds_p90", "90th percentile wait from issue to call, today", labels=["hall", "category"]
     )
     open_windows = GaugeMetricFamily("bianmin_windows_open", "windows open or paused now", labels=["hall"])
-    subscribers = GaugeMetricFamily("bianmin_websocket_subscribers", "board websockets on this process", labels=["hall"])
+    subscribers = GaugeMetricFamily(
+        "bianmin_websocket_subscribers", "board websockets on this process", labels=["hall"]
+    )
     last_seq = GaugeMetricFamily("bianmin_event_seq", "the newest seq of the hall's event log", labels=["hall"])
     facts = today_facts(request)
     now = state.store.clock()
@@ -146,9 +153,7 @@ async def _scrape(request: Request, state: State) -> list[Metric]:
         view = await state.view(hall.id)
         day = view.day or local_today(hall, now)
         now_us = int(now.timestamp() * US)
-        tickets = await state.store.read(
-            lambda conn, hall=hall, day=day: facts.use(conn, hall, day, lambda builder: list(builder.tickets.values()))
-        )
+        tickets = await state.store.read(partial(_tickets_of, facts, hall, day))
         now_waiting = waiting_now(tickets, now_us)
         for summary in queue_summaries(view):
             code = summary.category
@@ -172,10 +177,18 @@ async def _scrape(request: Request, state: State) -> list[Metric]:
     return families
 
 
+def _tickets_of(facts: TodayFacts, hall: Hall, day: dt.date, conn: Connection) -> list[TicketFacts]:
+    return facts.use(conn, hall, day, lambda builder: list(builder.tickets.values()))
+
+
 def _kiosk_families(reports: Iterable[tuple[tuple[str, str], Any]]) -> Iterator[Metric]:
     """What each kiosk last reported of its spooler (POST .../devices/me/status), and how long ago."""
-    queued = GaugeMetricFamily("bianmin_kiosk_spooler_queued", "print jobs waiting at the kiosk", labels=["hall", "device"])
-    failed = GaugeMetricFamily("bianmin_kiosk_spooler_failed", "print jobs failed at the kiosk", labels=["hall", "device"])
+    queued = GaugeMetricFamily(
+        "bianmin_kiosk_spooler_queued", "print jobs waiting at the kiosk", labels=["hall", "device"]
+    )
+    failed = GaugeMetricFamily(
+        "bianmin_kiosk_spooler_failed", "print jobs failed at the kiosk", labels=["hall", "device"]
+    )
     printer = GaugeMetricFamily(
         "bianmin_kiosk_printer_state", "1 for the kiosk printer's state", labels=["hall", "device", "state"]
     )

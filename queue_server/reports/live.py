@@ -111,7 +111,9 @@ def calendar_alert(calendar: WorkCalendar, today: dt.date) -> Alert | None:
     notice = calendar_notice(calendar, today)
     if notice is None:
         return None
-    return Alert(kind="calendar", days_left=notice.days_left, message_zh=notice.message_zh, message_en=notice.message_en)
+    return Alert(
+        kind="calendar", days_left=notice.days_left, message_zh=notice.message_zh, message_en=notice.message_en
+    )
 
 
 class Wall(Model):

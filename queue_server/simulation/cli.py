@@ -166,7 +166,9 @@ def simulate(
         from queue_server.simulation.document import write_report
 
         hall = _hall(config_file, hall_id)
-        click.echo("the report runs the M/M/c validation, the hall days and the staffing what-ifs: a few minutes", err=True)
+        click.echo(
+            "the report runs the M/M/c validation, the hall days and the staffing what-ifs: a few minutes", err=True
+        )
         write_report(
             report_file,
             hall,

@@ -46,7 +46,9 @@ class Contents:
     def lines(self) -> list[str]:
         if not self.halls:
             return ["  no hall has a ticket or an event yet"]
-        return [f"  {hall}: {count} tickets, events up to seq {seq}" for hall, (count, seq) in sorted(self.halls.items())]
+        return [
+            f"  {hall}: {count} tickets, events up to seq {seq}" for hall, (count, seq) in sorted(self.halls.items())
+        ]
 
 
 def is_sqlite(db: str) -> bool:
@@ -67,8 +69,14 @@ def contents(db: str | Path) -> Contents:
     try:
         with engine.connect() as conn:
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            counts = dict(conn.execute(select(tickets.c.hall, func.count()).group_by(tickets.c.hall)).all())
-            seqs = dict(conn.execute(select(events.c.hall, func.max(events.c.seq)).group_by(events.c.hall)).all())
+            counts: dict[str, int] = {
+                hall: count
+                for hall, count in conn.execute(select(tickets.c.hall, func.count()).group_by(tickets.c.hall))
+            }
+            seqs: dict[str, int | None] = {
+                hall: seq
+                for hall, seq in conn.execute(select(events.c.hall, func.max(events.c.seq)).group_by(events.c.hall))
+            }
     finally:
         engine.dispose()
     halls = {hall: (int(counts.get(hall, 0)), int(seqs.get(hall) or 0)) for hall in set(counts) | set(seqs)}
@@ -107,7 +115,8 @@ def restore_sqlite(backup: Path, db: str, force: bool = False) -> Contents:
     target = sqlite_path(db)
     if target.exists() and target.stat().st_size > 0 and not force:
         raise BackupRefused(
-            f"{target} holds a database; stop its server and give --force to replace it with the backup (目标数据库已存在)"
+            f"{target} holds a database; stop its server and give --force to replace it with the backup"
+            " (目标数据库已存在)"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     # Through SQLite (not a file copy): the target's WAL and lock files stay consistent with what it holds.

@@ -40,7 +40,10 @@ def test_metrics_follow_the_hall(api: Api, board: object) -> None:
     assert value(after, "bianmin_websocket_subscribers", hall="qingshan") == 1
     assert value(after, "bianmin_event_seq", hall="qingshan") == api.seq()
     route = {"method": "POST", "route": "/api/v1/halls/{hall}/tickets", "status": "201"}
-    assert value(after, "bianmin_http_requests_total", **route) == value(before, "bianmin_http_requests_total", **route) + 2
+    assert (
+        value(after, "bianmin_http_requests_total", **route)
+        == value(before, "bianmin_http_requests_total", **route) + 2
+    )
     latency = {"method": "POST", "route": "/api/v1/halls/{hall}/tickets"}
     assert value(after, "bianmin_http_request_duration_seconds_count", **latency) >= 2
 

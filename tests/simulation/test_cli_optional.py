@@ -12,8 +12,7 @@ import pytest
 
 # matplotlib made unimportable in the child, as on `pip install -e .` without the `simulate` extra.
 WITHOUT_MATPLOTLIB = (
-    "import sys; sys.modules['matplotlib'] = None; sys.argv[0] = 'bianmin';"
-    " from queue_server.cli import main; main()"
+    "import sys; sys.modules['matplotlib'] = None; sys.argv[0] = 'bianmin'; from queue_server.cli import main; main()"
 )
 
 

@@ -27,7 +27,7 @@ from queue_server.store.engine import make_engine
 from queue_server.store.migrate import _alembic_config, is_current, upgrade
 from queue_server.store.tables import appointments, devices, events, hall_state, ratings, tickets, users, windows
 from tests.support.clock import SHANGHAI, FakeClock
-from tests.support.server import HALL, PASSWORD, RunningServer, start_server
+from tests.support.server import HALL, RunningServer, start_server
 
 API = f"/api/v1/halls/{HALL}"
 DAY = dt.date(2026, 3, 16)
