@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from config.calendar import config_notice
 from config.loader import ConfigError, load_config
 from config.schema import HallConfig
 
@@ -29,6 +31,9 @@ def check(file: Path) -> None:
         click.echo(f"{count} problem{'' if count == 1 else 's'} found")
         raise click.exceptions.Exit(1) from None
     click.echo(summary(file, loaded))
+    notice = config_notice(loaded, datetime.now(UTC))
+    if notice is not None:  # a warning, not a problem: the configuration still serves
+        click.echo(f"warning: {notice}")
 
 
 def summary(file: Path, loaded: HallConfig) -> str:

@@ -48,6 +48,20 @@ class ConfigError(Exception):
         super().__init__("\n".join([f"{_count(len(self.problems))} in the configuration:", *map(str, self.problems)]))
 
 
+#: Where a configuration without a `calendar` key keeps the years its administrator added, beside its main file.
+LOCAL_CALENDAR = "calendar"
+
+
+def check_calendar_file(path: Path) -> tuple[schema.CalendarYear | None, list[Problem]]:
+    """One year's schedule checked as `bianmin config check` checks a calendar file: the year, or every problem."""
+    loader = _Loader()
+    calendar = loader.calendar_file(Path(path))
+    if calendar is not None:
+        cross_check(loader.report, calendar.source, [], {}, [calendar])
+    problems = loader.sorted_problems()
+    return (calendar.year if calendar is not None and not problems else None), problems
+
+
 def default_config_path() -> Path:
     """The main file of the demo hall shipped with Bianmin."""
     return BUNDLED_DIR / "default" / "hall.toml"
@@ -196,8 +210,11 @@ class _Loader:
         source, data = read
         if "calendar" in data:
             calendar_paths = self.expand(source, ("calendar",), data.pop("calendar"))
-        else:
-            calendar_paths = sorted((BUNDLED_DIR / "calendar").glob("*.toml"))
+        else:  # the bundled years, and the years added beside the main file (`bianmin calendar add`) in their place
+            added = sorted((source.file.parent / LOCAL_CALENDAR).glob("*.toml"))
+            names = {path.name for path in added}
+            bundled = sorted((BUNDLED_DIR / "calendar").glob("*.toml"))
+            calendar_paths = [path for path in bundled if path.name not in names] + added
         if "documents" in data:
             data.pop("documents")
             self.report(source, ("documents",), "is set by the link from the county's documents, not by hand")

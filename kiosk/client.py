@@ -210,6 +210,13 @@ class KioskClient:
             log.info("kiosk: %s came back on a retry of key %s (no second ticket)", ticket.number, key)
         return Issued(ticket, replayed, attempts)
 
+    async def report_status(self, hall: str, printer_state: str, queued: int, failed: int) -> None:
+        """Tell the server what the printer's spooler is doing (its /metrics shows it); one try, no retry."""
+        body = {"printer_state": printer_state, "queued": queued, "failed": failed}
+        response = await self._http.post(f"{_hall_path(hall)}/devices/me/status", json=body)
+        if response.status_code != 204:
+            raise BadAnswer(f"POST devices/me/status: {response.status_code}")
+
     async def check_in(self, hall: str, code: str) -> Issued:
         """POST an appointment's check-in: a ticket of priority "appointment".
 

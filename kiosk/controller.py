@@ -47,6 +47,7 @@ class KioskOptions:
     feed: FeedSettings = field(default_factory=FeedSettings)
     print_retry: PrintRetry = field(default_factory=PrintRetry)
     printer_poll_s: float = 15.0
+    report_interval_s: float = 30.0  # how often the printer's spooler is reported to the server (its /metrics)
     virtual_root: Path = DEFAULT_VIRTUAL_ROOT
 
 
@@ -119,6 +120,8 @@ class KioskController:
                 on_online=self.vm.set_online,
             )
             tasks.append(asyncio.create_task(self.feed.run(), name="kiosk-feed"))
+            if self.printer is not None:
+                tasks.append(asyncio.create_task(self._report(), name="kiosk-report"))
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
@@ -129,6 +132,19 @@ class KioskController:
             if self.printer is not None:
                 await asyncio.to_thread(self.printer.close)
             await self.client.aclose()
+
+    async def _report(self) -> None:
+        """Report the spooler to the server now and then; a failed report is only logged (the next one follows)."""
+        assert self.setup is not None and self.printer is not None
+        while True:
+            snapshot = self.printer.snapshot()
+            try:
+                await self.client.report_status(
+                    self.setup.hall.id, snapshot.state.value, snapshot.queued, snapshot.failed
+                )
+            except (KioskError, httpx.HTTPError) as error:
+                log.debug("kiosk: the spooler report did not reach the server: %r", error)
+            await asyncio.sleep(self.options.report_interval_s)
 
     async def _start(self) -> KioskSetup:
         """The hall's settings and catalogue; retried until the server answers (a kiosk may boot first)."""

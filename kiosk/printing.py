@@ -117,6 +117,9 @@ class KioskPrinter:
     def state(self) -> PrinterState:
         return self.spooler.snapshot().state
 
+    def snapshot(self) -> SpoolerSnapshot:
+        return self.spooler.snapshot()
+
     def close(self) -> None:
         self._renderer.shutdown(wait=True, cancel_futures=True)
         self.spooler.close()

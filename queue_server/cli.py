@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from config.calendar import config_notice
+from config.calendar_cli import calendar as calendar_group
 from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
 from config.schema import HallConfig, KioskDevice
@@ -52,6 +55,7 @@ def main() -> None:
 
 
 main.add_command(config_group)
+main.add_command(calendar_group)
 main.add_command(simulate)
 main.add_command(board_command)
 main.add_command(kiosk_command)
@@ -80,6 +84,10 @@ def serve(config_file: Path | None, db: str, host: str, port: int, workers: int)
 
     loaded = _load(config_file)
     from sqlalchemy.exc import OperationalError
+
+    notice = config_notice(loaded, datetime.now(UTC))
+    if notice is not None:  # from 60 days before the working-day calendar runs out: say so at every start
+        click.echo(f"warning: {notice}", err=True)
 
     try:
         store = open_store(loaded, db)

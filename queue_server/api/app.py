@@ -20,6 +20,8 @@ from queue_server.api import (
     routes_windows,
     ws,
 )
+from queue_server.api.metrics import MetricsMiddleware, RequestMetrics
+from queue_server.api.metrics import router as metrics_router
 from queue_server.api.ratelimit import EarlyLimits
 from queue_server.api.routes_appointments import router as appointments_router
 from queue_server.api.routes_console import router as console_router
@@ -106,6 +108,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
 
     app = FastAPI(title="Bianmin 便民", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.bianmin = state
+    app.state.bianmin_metrics = request_metrics = RequestMetrics()
     errors.install(app)
     app.add_middleware(EarlyLimits, routes={("POST", "/api/v1/auth/login"): "login"})
     for module in (routes_auth, routes_public, routes_tickets, routes_windows, routes_admin, ws):
@@ -123,6 +126,8 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
 
     app.include_router(link_router)  # link up: townships' events in, their status for the county
     app.include_router(routes_config.router)  # the administrator's configuration reload
+    app.include_router(metrics_router)  # /metrics for Prometheus (loopback or the metrics token)
+    app.add_middleware(MetricsMiddleware, metrics=request_metrics)  # outermost: every answer counted
 
     @app.get("/healthz", tags=["public"])
     async def healthz() -> dict[str, str]:

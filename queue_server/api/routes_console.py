@@ -315,6 +315,7 @@ class CurrentTicket(Model):
     waited_s: int | None  # from issue to the call
     promised_days: int | None  # the item's promised working days (承诺件)
     due_date: dt.date | None  # today + promised_days working days
+    due_provisional: bool = False  # computed past the calendar's last year: weekends only, it may move
 
 
 class Desk(Model):
@@ -362,6 +363,7 @@ def _held(tx: Tx, username: str) -> tuple[HeldWindow | None, CurrentTicket | Non
             waited_s=(ticket.called_at - ticket.issued_at) // 1_000_000 if ticket.called_at else None,
             promised_days=days or None,
             due_date=due,
+            due_provisional=due is not None and rt.day is not None and tx.calendar.provisional(rt.day, due),
         )
     return held, current, desk(tx, live.number).waiting
 
@@ -399,13 +401,15 @@ class DueDate(Model):
     days: int
     from_day: dt.date
     due_date: dt.date
+    provisional: bool  # a year on the way has no official holiday schedule: counted on weekends only, it may move
 
 
 @router.get("/api/v1/halls/{hall}/console/due-date", response_model=DueDate, tags=["console"])
 async def due_date(hall: HallDep, state: State, staff: StaffDep, days: Annotated[int, Query(ge=1, le=365)]) -> DueDate:
     """The date a promised case (承诺件) is due: `days` working days after today (the hall's calendar)."""
-    today = local_today(hall, state.store.clock())
-    return DueDate(days=days, from_day=today, due_date=state.store.calendar.add_working_days(today, days))
+    today, calendar = local_today(hall, state.store.clock()), state.store.calendar
+    due = calendar.add_working_days(today, days)
+    return DueDate(days=days, from_day=today, due_date=due, provisional=calendar.provisional(today, due))
 
 
 class NoticeRequest(BaseModel):

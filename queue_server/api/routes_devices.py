@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from config.schema import KioskDevice, PrinterDevice, QueueRules
-from queue_server.api.deps import HallDep, KioskDep
+from queue_server.api.deps import HallDep, KioskDep, State
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"])
 
@@ -43,3 +46,20 @@ async def me(hall: HallDep, device: KioskDep) -> DeviceSettings:
     printer = next((d for d in hall.devices if isinstance(d, PrinterDevice) and d.id == kiosk.printer), None)
     facts = HallSettings(id=hall.id, timezone=hall.timezone, public_url=hall.public_url, queue=hall.queue)
     return DeviceSettings(device=kiosk, printer=printer, hall=facts)
+
+
+class DeviceReport(BaseModel):
+    """POST /api/v1/halls/{hall}/devices/me/status: what a kiosk's printer spooler is doing (for /metrics)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    printer_state: Literal["unreachable", "cover_open", "paper_out", "offline", "paper_near_end", "online", "unknown"]
+    queued: Annotated[int, Field(ge=0, le=100_000, strict=True)]
+    failed: Annotated[int, Field(ge=0, le=100_000, strict=True)]
+
+
+@router.post("/devices/me/status", status_code=204, response_class=Response)
+async def report_status(hall: HallDep, device: KioskDep, state: State, body: DeviceReport) -> Response:
+    """A kiosk reports its printer's state and spool queue (every 30 s, and when they change); kept in memory."""
+    state.device_reports[(hall.id, device.device)] = (body, time.monotonic())
+    return Response(status_code=204)

@@ -59,9 +59,12 @@ async def list_ratings(
     first = day_from or last - dt.timedelta(days=30)
     if first > last or (last - first).days > MAX_DAYS:
         raise BadRequest(f"from must be on or before to, at most {MAX_DAYS} days apart")
-    return await state.store.read(
+    found = await state.store.read(
         lambda conn: ratings.list_ratings(conn, hall.id, today, first, last, follow_up, bad, limit)
     )
+    calendar = state.store.calendar
+    marked = [ratings.mark_provisional(record, calendar) for record in found.ratings]
+    return found.model_copy(update={"ratings": marked})
 
 
 @router.post("/ratings/{rating_id}/follow-up", response_model=RatingRecord)
@@ -73,4 +76,5 @@ async def follow_up(
     body: FollowUpRequest,
 ) -> RatingRecord:
     """Move a bad rating's follow-up on: open → contacted → rectified, saying what was done."""
-    return await state.store.run(hall.id, lambda tx: ratings.follow_up(tx, rating_id, staff, body))
+    record = await state.store.run(hall.id, lambda tx: ratings.follow_up(tx, rating_id, staff, body))
+    return ratings.mark_provisional(record, state.store.calendar)

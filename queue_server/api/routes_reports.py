@@ -23,7 +23,7 @@ from queue_server.api.deps import HallDep, State, SupervisorDep
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
 from queue_server.reports.export import to_csv, to_xlsx
-from queue_server.reports.live import LiveState, TodayFacts, Wall, build_wall, live_state
+from queue_server.reports.live import LiveState, TodayFacts, Wall, build_wall, calendar_alert, live_state
 from queue_server.reports.periods import Period, PeriodKind
 from queue_server.reports.report import GroupBy, Report, build_report
 from queue_server.store.writer import Tx
@@ -140,6 +140,9 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
     built = await state.store.read(
         lambda conn: facts.use(conn, hall, day, lambda builder: build_wall(hall, live, builder, now_us))
     )
+    calendar = calendar_alert(state.store.calendar, local_today(hall, state.store.clock()))
+    if calendar is not None:  # the working-day calendar runs out within 60 days (or has): add the next year
+        built = built.model_copy(update={"alerts": [*built.alerts, calendar]})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))

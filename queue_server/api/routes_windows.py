@@ -72,6 +72,7 @@ class ActionResult(BaseModel):
     window: WindowView
     ticket: TicketOut | None = None
     due_date: dt.date | None = None
+    due_provisional: bool = False  # the due date was counted past the calendar's last year (weekends only)
 
 
 class WaitingTicket(BaseModel):
@@ -104,7 +105,13 @@ def ticket_out(ticket: LiveTicket) -> TicketOut:
 
 
 def _result(tx: Tx, number: int, ticket: LiveTicket | None, due: dt.date | None = None) -> ActionResult:
-    return ActionResult(window=window_view(tx.rt, number), ticket=ticket_out(ticket) if ticket else None, due_date=due)
+    provisional = due is not None and tx.rt.day is not None and tx.calendar.provisional(tx.rt.day, due)
+    return ActionResult(
+        window=window_view(tx.rt, number),
+        ticket=ticket_out(ticket) if ticket else None,
+        due_date=due,
+        due_provisional=provisional,
+    )
 
 
 def desk(tx: Tx, number: int) -> WindowDesk:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from config.schema import HallConfig
@@ -38,6 +38,8 @@ class ServerState:
     config_source: ConfigSource | None = None
     #: Link down at a township: the county's documents, applied at the next day start (None: no hall has a link).
     downlink: Downlink | None = None
+    #: What each kiosk last reported of its printer's spooler, and when (monotonic): (hall, device) -> (report, at).
+    device_reports: dict[tuple[str, str], tuple[Any, float]] = field(default_factory=dict)
     views: HallViews = field(init=False)
 
     def __post_init__(self) -> None:

@@ -38,6 +38,14 @@ class WorkCalendar:
         """Whether d's year has an official schedule (otherwise only weekends count as days off)."""
         return d.year in self.known_years
 
+    def provisional(self, start: date, end: date) -> bool:
+        """Whether a date computed over start..end used a year without an official schedule (it may move)."""
+        return any(year not in self.known_years for year in range(min(start, end).year, max(start, end).year + 1))
+
+    def ends(self) -> date | None:
+        """The last day of the last year with an official schedule; None without any."""
+        return date(max(self.known_years), 12, 31) if self.known_years else None
+
     def is_working_day(self, d: date) -> bool:
         """A make-up workday, or a weekday that is not a holiday."""
         if d in self.makeup_workdays:

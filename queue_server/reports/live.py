@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
+from config.calendar import calendar_notice
 from config.schema import Hall
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.link.status import LinkView
 from queue_server.reports.events import read_events
 from queue_server.reports.figures import US, FigureBuilder, Figures, figures_of, waiting_now
@@ -94,13 +96,24 @@ class CategoryLive(Model):
 
 
 class Alert(Model):
-    kind: Literal["wait", "pause"]
+    kind: Literal["wait", "pause", "calendar"]
     category: str | None = None
     window: int | None = None
-    minutes: int
-    threshold_minutes: int
+    minutes: int | None = None  # a wait or a pause; None for the calendar
+    threshold_minutes: int | None = None
+    days_left: int | None = None  # the calendar: days until its last day (negative: it has run out)
     message_zh: str
     message_en: str
+
+
+def calendar_alert(calendar: WorkCalendar, today: dt.date) -> Alert | None:
+    """The wall's warning from 60 days before the working-day calendar runs out (config/calendar.py)."""
+    notice = calendar_notice(calendar, today)
+    if notice is None:
+        return None
+    return Alert(
+        kind="calendar", days_left=notice.days_left, message_zh=notice.message_zh, message_en=notice.message_en
+    )
 
 
 class Wall(Model):

@@ -126,6 +126,7 @@ class SlotDay(BaseModel):
     day: dt.date
     weekday_zh: str
     slots: list[Slot]
+    provisional: bool = False  # the day's year has no official holiday schedule yet: it may become a holiday
 
 
 class Availability(BaseModel):
@@ -294,7 +295,8 @@ def availability(tx: Tx, item_id: str | None, category: str | None) -> Availabil
                 Slot(start=start, end=end, capacity=capacity, booked=n, left=max(0, capacity - n), open=not begun)
             )
         if any(s.open for s in slots):
-            result.append(SlotDay(day=day, weekday_zh=WEEKDAYS_ZH[day.weekday()], slots=slots))
+            provisional = not tx.calendar.covers(day)
+            result.append(SlotDay(day=day, weekday_zh=WEEKDAYS_ZH[day.weekday()], slots=slots, provisional=provisional))
     return Availability(
         hall=hall.id,
         category=code,

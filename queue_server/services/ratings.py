@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Connection, func, insert, select, update
 
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.errors import Conflict, NotFound
 from queue_server.protocol import RatingMessage
 from queue_server.services.accounts import Staff
@@ -151,6 +152,7 @@ class RatingRecord(BaseModel):
     follow_up: FollowUpState | None
     due_on: dt.date | None
     overdue: bool
+    due_provisional: bool = False  # counted past the calendar's last year (weekends only): it may move
     notes: list[FollowUpNote]
 
 
@@ -300,6 +302,12 @@ def _record(row: Any, today: dt.date) -> RatingRecord:
         overdue=row.follow_up in ("open", "contacted") and row.due_on is not None and today > row.due_on,
         notes=notes,
     )
+
+
+def mark_provisional(record: RatingRecord, calendar: WorkCalendar) -> RatingRecord:
+    """The record with its follow-up's due date marked provisional when counted past the calendar's last year."""
+    provisional = record.due_on is not None and calendar.provisional(record.day, record.due_on)
+    return record.model_copy(update={"due_provisional": provisional})
 
 
 def satisfaction_rate(by_level: Mapping[str, int]) -> float | None:

@@ -17,9 +17,25 @@ if TYPE_CHECKING:
 # charts are written.
 
 
+CHARTS_MISSING = (
+    "图表需要 matplotlib，未安装 / the charts need matplotlib, which is not installed: "
+    "pip install 'bianmin[simulate]' (from the source tree: pip install -e '.[simulate]')"
+)
+
+
+def _require_charts() -> None:
+    """Stop before any work when charts are asked for and matplotlib cannot be imported: one line, no traceback."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise click.ClickException(CHARTS_MISSING) from None
+
+
 @contextmanager
-def _progress(total: int, label: str, show: bool) -> Iterator[Callable[[], None]]:
+def _progress(total: int, label: str, show: bool, announce: bool = False) -> Iterator[Callable[[], None]]:
     if not show or total <= 1:
+        if announce:  # a long run without a terminal (a log, a pipe): one line as each stage starts
+            click.echo(f"{label} ({total} steps) ...", err=True)
         yield lambda: None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True) as bar:
@@ -144,10 +160,15 @@ def simulate(
       bianmin simulate --report docs/simulation.md      everything, as the documented report
     """
     show = sys.stderr.isatty() if progress is None else progress
+    if report_file is not None or out_dir is not None:
+        _require_charts()
     if report_file is not None:
         from queue_server.simulation.document import write_report
 
         hall = _hall(config_file, hall_id)
+        click.echo(
+            "the report runs the M/M/c validation, the hall days and the staffing what-ifs: a few minutes", err=True
+        )
         write_report(
             report_file,
             hall,
@@ -155,7 +176,7 @@ def simulate(
             replications=replications,
             customers=customers,
             target_min=target_minutes,
-            progress=lambda total, label: _progress(total, label, show),
+            progress=lambda total, label: _progress(total, label, show, announce=True),
         )
         click.echo(f"wrote {report_file} and its charts in {report_file.with_suffix('')}/")
         return

@@ -52,9 +52,19 @@ def test_a_path_given_as_a_string_is_accepted(hall_files: HallFiles) -> None:
 
 def test_without_a_calendar_key_the_bundled_calendar_is_used(hall_files: HallFiles) -> None:
     hall_files.edit("hall.toml", 'calendar = ["calendar/*.toml"]', "")
+    (hall_files.root / "calendar" / "2030.toml").unlink()
     years = [year.year for year in load_config(hall_files.main).calendar]
     assert 2026 in years
     assert 2030 not in years
+
+
+def test_without_a_calendar_key_the_years_beside_the_main_file_join_the_bundled_ones(hall_files: HallFiles) -> None:
+    """`bianmin calendar add` puts a year in calendar/ beside the main file; one of a bundled year replaces it."""
+    hall_files.edit("hall.toml", 'calendar = ["calendar/*.toml"]', "")
+    hall_files.write("calendar/2026.toml", "year = 2026\n")  # a hall's own 2026: no holidays at all
+    calendar = {year.year: year for year in load_config(hall_files.main).calendar}
+    assert {2026, 2030} <= set(calendar)
+    assert calendar[2026].holidays == [] and calendar[2030].holidays
 
 
 def test_an_empty_calendar_list_means_no_calendar(hall_files: HallFiles) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -252,3 +253,34 @@ def test_check_in_gives_an_appointment_ticket_once_and_typed_refusals(start_hall
     assert (again.ticket.number, again.replayed, again.attempts) == ("A001", True, 1)
     assert refusals[0][0] == "too_early" and "from 10:30" in refusals[0][1]
     assert refusals[1][0] == "not_found"
+
+
+def test_the_kiosk_reports_its_spooler_to_the_server(start_hall: Callable[..., RunningServer], tmp_path: Any) -> None:
+    """The controller (no window) reports its virtual printer's spooler; the server's /metrics shows it."""
+    from kiosk.controller import KioskController, KioskOptions
+
+    server = start_hall()
+    token = server.add_device("kiosk-1")
+    options = KioskOptions(
+        server=server.url, device="kiosk-1", token=token, report_interval_s=0.05, virtual_root=tmp_path
+    )
+    controller = KioskController(options, render=lambda _view: None)
+    reports = server.app.state.bianmin.device_reports
+
+    async def scenario() -> None:
+        running = asyncio.create_task(controller.run())
+        try:
+            for _ in range(200):
+                if (HALL, "kiosk-1") in reports:
+                    return
+                await asyncio.sleep(0.025)
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+
+    run(scenario())
+    report, _at = reports[(HALL, "kiosk-1")]
+    assert (report.queued, report.failed) == (0, 0) and report.printer_state in ("unknown", "online")
+    metrics = httpx.get(f"{server.url}/metrics", trust_env=False).text
+    assert 'bianmin_kiosk_spooler_queued{device="kiosk-1",hall="qingshan"} 0.0' in metrics

@@ -14,6 +14,8 @@
   const { el, $, api, fmt, clock, bi, toast } = B;
   const CONFIG = B.CONFIG;
   const KEYS = { c: "call-next", r: "recall", s: "start", f: "finish", x: "no-show", t: "transfer", p: "pause" };
+  // A due date counted past the calendar's last year (weekends only): the year's holidays may move it.
+  const PROVISIONAL = "（暂定：该年放假安排未公布 provisional）";
 
   const state = {
     session: null,
@@ -206,7 +208,7 @@
       const due = $("#current-due");
       B.show(due, !!current.due_date);
       if (current.due_date) {
-        due.textContent = `承诺件：${current.promised_days}个工作日，办结期限 ${current.due_date}`;
+        due.textContent = `承诺件：${current.promised_days}个工作日，办结期限 ${current.due_date}${current.due_provisional ? PROVISIONAL : ""}`;
       }
     } else {
       badge.className = "badge";
@@ -486,7 +488,12 @@
     try {
       const answer = await api("GET", `console/due-date?days=${days}`);
       if (mine === dueRequest) {
-        preview.replaceChildren("承诺办结日期 ", el("strong", { id: "due-date" }, answer.due_date), el("span", { class: "en" }, ` due ${answer.due_date}`));
+        preview.replaceChildren(
+          "承诺办结日期 ",
+          el("strong", { id: "due-date" }, answer.due_date),
+          answer.provisional ? el("span", { id: "due-provisional", class: "provisional" }, PROVISIONAL) : "",
+          el("span", { class: "en" }, ` due ${answer.due_date}`),
+        );
       }
     } catch (error) {
       preview.textContent = B.errorText(error);
@@ -530,7 +537,7 @@
           const answer = await act("finish", body);
           dialog.close("ok");
           resolve(true);
-          toast(`${current.number} 已办结（${B.CASE_CLASSES.find((c) => c.code === body.case_class).zh}）${answer.due_date ? `，办结期限 ${answer.due_date}` : ""}`, "ok");
+          toast(`${current.number} 已办结（${B.CASE_CLASSES.find((c) => c.code === body.case_class).zh}）${answer.due_date ? `，办结期限 ${answer.due_date}${answer.due_provisional ? PROVISIONAL : ""}` : ""}`, "ok");
           if (body.case_class === "supplement" && form.elements.print_notice.checked) {
             await showNotice($("#supplement-item").value, body.missing_materials);
           }

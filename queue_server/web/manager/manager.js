@@ -290,7 +290,7 @@
         el(
           "div",
           { class: `alert ${a.kind}`, dataset: { kind: a.kind, category: a.category, window: a.window } },
-          el("strong", {}, a.kind === "wait" ? "等候超时" : "暂停超时"),
+          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历" }[a.kind] || a.kind),
           " ",
           a.message_zh,
           el("span", { class: "en" }, ` ${a.message_en}`),
@@ -730,6 +730,7 @@
         "td",
         { class: "due" },
         r.due_on || "—",
+        r.due_provisional ? el("div", { class: "provisional" }, "暂定 provisional") : null,
         r.overdue ? el("div", { class: "overdue-mark" }, "已逾期 overdue") : null,
       ),
       el(

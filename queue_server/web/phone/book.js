@@ -120,6 +120,8 @@
           },
           el("span", { class: "d", text: dayText(d.day) }),
           el("span", { class: "left", text: left ? `余${left}` : "约满" }),
+          // The day's year has no official holiday schedule yet: the hall may close that day.
+          d.provisional ? el("span", { class: "provisional", text: "暂定", title: "provisional: the holiday schedule of this year is not out yet" }) : null,
         );
       }),
     );

@@ -191,3 +191,15 @@ def test_a_day_cannot_be_both_holiday_and_makeup_day() -> None:
 def test_calendar_is_frozen() -> None:
     with pytest.raises(AttributeError):
         PLAIN.known_years = frozenset({2026})  # type: ignore[misc]
+
+
+def test_a_date_counted_over_a_year_without_a_schedule_is_provisional() -> None:
+    assert not FESTIVE.provisional(date(2025, 12, 29), date(2026, 1, 12))
+    assert FESTIVE.provisional(date(2026, 12, 28), date(2027, 1, 4))  # 2027 has no schedule
+    assert FESTIVE.provisional(date(2027, 1, 4), date(2026, 12, 28))  # either order
+    assert PLAIN.provisional(date(2026, 1, 5), date(2026, 1, 5))
+
+
+def test_the_calendar_ends_on_the_last_day_of_its_last_year() -> None:
+    assert FESTIVE.ends() == date(2026, 12, 31)
+    assert PLAIN.ends() is None
