@@ -82,14 +82,16 @@ def print_test(config_path: Path | None, printer_id: str | None, virtual_dir: Pa
     try:
         with transport:
             try:
-                before = transport.status()
+                before = transport.status() if transport.has_status else None
             except StatusReplyError as error:
                 raise click.ClickException(
                     f"{transport.description} does not answer status queries: {error}"
+                    ' (a printer without status replies needs confirm = "none")'
                 ) from error
             if before is not None and not before.state.can_print:
                 raise click.ClickException(f"{transport.description}: {before.state.value} ({before.state.label_zh})")
             transport.write(rendered.data)
+            transport.finish()
     except TransportError as error:
         raise click.ClickException(str(error)) from error
     state = before.state.value if before is not None else "status not readable on this connection"
