@@ -48,6 +48,8 @@ class KioskOptions:
     print_retry: PrintRetry = field(default_factory=PrintRetry)
     printer_poll_s: float = 15.0
     virtual_root: Path = DEFAULT_VIRTUAL_ROOT
+    data_dir: Path | None = None
+    """Where the kiosk keeps its print journal (None: the queue lives in memory only, for tests)."""
 
 
 class KioskController:
@@ -108,6 +110,7 @@ class KioskController:
                     virtual_root=self.options.virtual_root,
                     retry=self.options.print_retry,
                     poll_interval_s=self.options.printer_poll_s,
+                    data_dir=self.options.data_dir,
                 )
                 self.vm.printer = self.printer
             self.vm.start(setup)

@@ -27,9 +27,12 @@ from dataclasses import dataclass, replace
 
 from printer.journal import SpoolJournal
 from printer.layout import commands
+from printer.realtime import realtime_queries, realtime_safe, split_cut
 from printer.spool_jobs import Job, JobState, Phase
 from printer.status import DeviceStatus, PrinterState, StatusReplyError
 from printer.transports.base import Transport, TransportError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_RESYNC", "Job", "JobState", "Phase", "RetryPolicy", "Spooler", "SpoolerSnapshot"]
 
@@ -47,29 +50,6 @@ Plain ASCII, which every ESC/POS printer prints; the kiosk passes a Chinese one 
 
 CUT_RESEND_PREFIX = b"\x00\x00"
 """Before a cut sent again: completes an ESC d / GS V whose parameter byte was lost with the connection."""
-
-
-def realtime_queries(data: bytes) -> int:
-    """How many DLE EOT n (n = 1..4) a printer finds in data, scanning as it does: each one is answered."""
-    count, at = 0, data.find(commands.REALTIME_PREFIX)
-    while at >= 0:
-        if at + 2 < len(data) and 1 <= data[at + 2] <= 4:
-            count += 1
-        at = data.find(commands.REALTIME_PREFIX, at + 3)
-    return count
-
-
-def split_cut(data: bytes) -> tuple[bytes, bytes]:
-    """The job's body and its closing cut (feed + GS V), held back until the body is confirmed."""
-    trailer = commands.feed_lines(4) + commands.PARTIAL_CUT
-    if data.endswith(trailer):
-        return data[: -len(trailer)], trailer
-    for cut in (commands.PARTIAL_CUT, commands.GS + b"V\x00", commands.GS + b"V0", commands.GS + b"V1"):
-        if data.endswith(cut):
-            return data[: -len(cut)], cut
-    return data, b""
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -145,7 +125,11 @@ class Spooler:
     # -- the public side -------------------------------------------------------------------------
 
     def submit(self, data: bytes, title: str = "", expires_after_s: float | None = None) -> Job:
-        """Queue bytes for printing; with expires_after_s the job fails if not printed by then."""
+        """Queue bytes for printing; with expires_after_s the job fails if not printed by then.
+
+        DLE EOT inside the job's images is broken first (printer/realtime.py): the bytes kept are the ones sent.
+        """
+        data = realtime_safe(data)
         with self._lock:
             if self._closing:
                 raise RuntimeError(f"the spooler of {self.printer_id} is closed")

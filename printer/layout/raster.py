@@ -214,7 +214,7 @@ def _rule(canvas: _Canvas, block: Rule) -> None:
 
 
 def _qr_image(canvas: _Canvas, block: Qr) -> None:
-    module = qr.module_size(block.data, canvas.metrics.qr_max)
+    module = qr.module_size(block.data, round(canvas.metrics.qr_max * block.scale))
     picture = qr.image(block.data, module)
     canvas.images.append(((canvas.metrics.width - picture.width) // 2, canvas.y, picture))
     canvas.y += picture.height
@@ -247,7 +247,7 @@ def render(
         if isinstance(block, Qr) and qr_mode == "native":
             if canvas.y:
                 segments.append(commands.realtime_safe(canvas.image()))
-            segments.append(NativeQr(block.data, qr.module_size(block.data, metrics.qr_max)))
+            segments.append(NativeQr(block.data, qr.module_size(block.data, round(metrics.qr_max * block.scale))))
             canvas = _Canvas(metrics, fonts)
             continue
         _place(canvas, block)

@@ -128,6 +128,7 @@ def test_paper_reloaded_in_time_prints_the_waiting_receipt(
 @pytest.mark.parametrize(
     ("job", "printer", "expected"),
     [
+        (JobState.DONE, PrinterState.UNKNOWN, PrintProgress(PrintState.SENT)),  # written, never confirmed
         (JobState.QUEUED, PrinterState.ONLINE, PrintProgress(PrintState.PRINTING)),
         (JobState.PRINTING, PrinterState.UNKNOWN, PrintProgress(PrintState.PRINTING)),
         (JobState.QUEUED, PrinterState.COVER_OPEN, PrintProgress(PrintState.WAITING, PrinterState.COVER_OPEN)),
@@ -138,4 +139,10 @@ def test_paper_reloaded_in_time_prints_the_waiting_receipt(
     ],
 )
 def test_progress_of_a_job(job: JobState, printer: PrinterState, expected: PrintProgress) -> None:
-    assert progress_of(Job(1, "receipt", 10, job, 0.0), printer) == expected
+    confirmed = expected.state is PrintState.DONE
+    assert progress_of(Job(1, "receipt", 10, job, 0.0, confirmed=confirmed), printer) == expected
+
+
+def test_a_job_that_may_have_printed_in_part_says_so() -> None:
+    job = Job(1, "receipt", 10, JobState.FAILED, 0.0, uncertain=True)
+    assert progress_of(job, PrinterState.UNREACHABLE) == PrintProgress(PrintState.UNCONFIRMED)
