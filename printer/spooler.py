@@ -300,6 +300,9 @@ class Spooler:
         sending = False
         try:
             transport.open()
+            if job.phase is Phase.FINISHING:
+                # Before the status query: a printer left inside ESC d / GS V must not take the query as its parameter.
+                transport.write(CUT_RESEND_PREFIX)
             if transport.has_status:
                 before = transport.status()
                 if before is not None and not before.state.can_print:
@@ -321,7 +324,7 @@ class Spooler:
                 return self._done(job_id, None)
             if phase is Phase.FINISHING:
                 _body, cut = split_cut(data)
-                transport.write(CUT_RESEND_PREFIX + cut)
+                transport.write(cut)
                 after = transport.status(self.retry.confirm_timeout_s)
             else:
                 body, cut = split_cut(data)

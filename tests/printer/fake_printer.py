@@ -33,6 +33,9 @@ class Fault:
     """Do not answer DLE EOT found at or after this byte of the connection."""
     delay_s: float = 0.0
     """Wait this long before each answer."""
+    stall_at: int | None = None
+    """Stop reading after this many bytes for stall_s (a printer busy printing), then go on."""
+    stall_s: float = 0.0
 
 
 class FakePrinter:
@@ -157,8 +160,15 @@ class FakePrinter:
         pending = b""
         offset = 0  # bytes of this connection scanned for DLE EOT so far (pending starts there)
         reset = False
+        stalled = False
         while not self._stop.is_set():
             want = 65536 if fault.reset_at is None else min(65536, fault.reset_at - len(record))
+            if fault.stall_at is not None and not stalled:
+                if len(record) >= fault.stall_at:
+                    stalled = True
+                    time.sleep(fault.stall_s)
+                else:
+                    want = min(want, fault.stall_at - len(record))
             if want <= 0:
                 reset = True
                 break
