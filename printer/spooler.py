@@ -369,7 +369,9 @@ class Spooler:
                 self._finish(replace(job, uncertain=True), JobState.FAILED, f"may have printed in part: {error}")
                 done = True
             elif job.phase is Phase.FINISHING:
-                log.warning("%s: job %s body confirmed, cut not: the cut is sent again (%s)", self.printer_id, job_id, error)
+                log.warning(
+                    "%s: job %s body confirmed, cut not: the cut is sent again (%s)", self.printer_id, job_id, error
+                )
                 self._update(replace(job, state=JobState.QUEUED, last_error=error))
                 done = False
             else:

@@ -41,6 +41,7 @@ class Transport(ABC):
         Closing with replies unread makes TCP reset the connection, and the printer drops what it has not
         read yet; finish() never does. close() afterwards releases what is left.
         """
+        return None
 
     @abstractmethod
     def close(self) -> None:

@@ -39,10 +39,16 @@ class Fault:
 
 
 class FakePrinter:
-    """A printer port that can be online, silent (accepts, never reads), or gone (connection refused)."""
+    """A printer port that can be online, silent (accepts, never reads), or gone (connection refused).
 
-    def __init__(self, rcvbuf: int | None = None) -> None:
+    Connections are read one at a time, in the order they came, as a printer's port does: the next
+    one waits (its queries unanswered) until the one before is closed.
+    """
+
+    def __init__(self, rcvbuf: int | None = None, bytes_per_s: float | None = None) -> None:
         self.rcvbuf = rcvbuf
+        self.bytes_per_s = bytes_per_s
+        """Read no faster than this, as a printer takes data only as fast as it prints (None: at once)."""
         self.lock = threading.Lock()
         self.connections: list[bytearray] = []
         self.replies = {1: ONLINE, 2: ONLINE, 3: ONLINE, 4: ONLINE}
@@ -60,6 +66,8 @@ class FakePrinter:
         self._threads: list[threading.Thread] = []
         self._open: list[socket.socket] = []
         self._stop = threading.Event()
+        self._port = threading.Lock()
+        """Held while a connection is served: like a JetDirect port, one connection at a time is read."""
 
     # -- scripting -----------------------------------------------------------------------------
 
@@ -156,6 +164,15 @@ class FakePrinter:
             self._threads.append(thread)
 
     def _serve(self, conn: socket.socket, record: bytearray, fault: Fault) -> None:
+        while not self._port.acquire(timeout=0.05):
+            if self._stop.is_set():
+                return
+        try:
+            self._serve_one(conn, record, fault)
+        finally:
+            self._port.release()
+
+    def _serve_one(self, conn: socket.socket, record: bytearray, fault: Fault) -> None:
         conn.settimeout(0.05)
         pending = b""
         offset = 0  # bytes of this connection scanned for DLE EOT so far (pending starts there)
@@ -163,6 +180,8 @@ class FakePrinter:
         stalled = False
         while not self._stop.is_set():
             want = 65536 if fault.reset_at is None else min(65536, fault.reset_at - len(record))
+            if self.bytes_per_s:
+                want = min(want, 4096)
             if fault.stall_at is not None and not stalled:
                 if len(record) >= fault.stall_at:
                     stalled = True
@@ -180,6 +199,8 @@ class FakePrinter:
                 break
             if not chunk:
                 break
+            if self.bytes_per_s:
+                time.sleep(len(chunk) / self.bytes_per_s)
             with self.lock:
                 record += chunk
                 self.paper.feed(chunk)

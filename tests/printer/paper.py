@@ -11,7 +11,8 @@ are the same printout when their records are equal; `piece_of(job)` is the recor
 from __future__ import annotations
 
 CUT = b"<cut>"
-ESC_PARAMS = {b"@": 0, b"a": 1, b"E": 1, b"M": 1, b"J": 1, b"d": 1, b"!": 1, b"-": 1, b"G": 1, b"t": 1, b"3": 1, b"2": 0}
+ESC_PARAMS = {b"@": 0, b"a": 1, b"E": 1, b"M": 1, b"J": 1, b"d": 1, b"!": 1, b"-": 1, b"G": 1, b"t": 1, b"3": 1}
+ESC_PARAMS[b"2"] = 0
 GS_PARAMS = {b"!": 1, b"B": 1, b"L": 2, b"W": 2, b"H": 1, b"f": 1, b"h": 1, b"w": 1, b"r": 1, b"I": 1, b"a": 1}
 
 

@@ -19,7 +19,7 @@ from printer.spool_jobs import Job
 from printer.spooler import JobState, Phase, RetryPolicy, Spooler
 from printer.transports import NetworkTransport
 from tests.printer.conftest import sample_receipt
-from tests.printer.fake_printer import Fault, FakePrinter, wait_for
+from tests.printer.fake_printer import FakePrinter, Fault, wait_for
 from tests.printer.paper import piece_of
 
 FAST = RetryPolicy(initial_s=0.02, factor=2.0, max_s=0.1, confirm_timeout_s=1.0)
