@@ -12,7 +12,7 @@ from config.schema import Hall, HallConfig, PrinterDevice
 from printer.layout import raster
 from printer.layout.render import Rendered, render_notice, render_receipt, render_test_page
 from printer.layout.testpage import test_page
-from printer.model import Paper, QrMode, ReceiptData, TextMode, notice_data, receipt_data
+from printer.model import Paper, QrMode, ReceiptData, ReceiptLayout, TextMode, notice_data, receipt_data
 from printer.status import StatusReplyError
 from printer.transports import TransportError, transport_for
 
@@ -112,6 +112,9 @@ def print_test(config_path: Path | None, printer_id: str | None, virtual_dir: Pa
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="paper width in mm")
 @click.option("--mode", type=click.Choice(["raster", "native"]), default="raster", show_default=True)
 @click.option("--qr", "qr_mode", type=click.Choice(["image", "native"]), default="image", show_default=True)
+@click.option(
+    "--layout", type=click.Choice(["compact", "full"]), default="compact", show_default=True, help="receipt layout"
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG file to write")
 @click.option("--bin", "bin_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the ESC/POS bytes")
 def print_preview(
@@ -122,6 +125,7 @@ def print_preview(
     paper: str,
     mode: str,
     qr_mode: str,
+    layout: str,
     out: Path,
     bin_path: Path | None,
 ) -> None:
@@ -142,7 +146,8 @@ def print_preview(
         rendered = render_notice(notice_data(item, hall, now.date()), width, text_mode, qr)
     else:
         assert number is not None
-        rendered = render_receipt(_sample_receipt(hall, number, now), width, text_mode, qr)
+        receipt_layout: ReceiptLayout = "full" if layout == "full" else "compact"
+        rendered = render_receipt(_sample_receipt(hall, number, now), width, text_mode, qr, receipt_layout)
     out.parent.mkdir(parents=True, exist_ok=True)
     rendered.preview.save(out)
     if bin_path is not None:
