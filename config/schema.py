@@ -193,6 +193,19 @@ class PrinterDevice(Strict):
     paper_mm: Literal[58, 80] = 80
     text_mode: Literal["raster", "native"] = "raster"
     qr_mode: Literal["image", "native"] = "image"
+    confirm: Literal["status", "none"] = Field(
+        "status",
+        description=(
+            "how a job is known to be printed: status = the printer answers DLE EOT status queries before and"
+            " after each job (a job is retried or reported when not confirmed); none = for a printer that never"
+            " answers them: a job is done when every byte is written and the connection closed cleanly, and the"
+            " kiosk says it was sent, not that it was printed"
+        ),
+    )
+    receipt_layout: Literal["compact", "full"] = Field(
+        "compact",
+        description="compact: a short ticket (Chinese first, English in short lines); full: every line in both",
+    )
     host: str | None = None
     port: int = Field(9100, ge=1, le=65535)
     timeout_s: float = Field(3.0, gt=0, le=60)

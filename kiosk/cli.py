@@ -75,6 +75,13 @@ def read_token(token_file: Path | None, environ: dict[str, str]) -> str:
     show_default=True,
     help="where a printer configured as virtual writes its jobs",
 )
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var") / "kiosk",
+    show_default=True,
+    help="where the kiosk keeps its print queue (spool-<printer>.sqlite3), so a restart prints each receipt once",
+)
 def kiosk(
     server: str,
     device_id: str,
@@ -84,6 +91,7 @@ def kiosk(
     size: tuple[int, int],
     idle_timeout: float,
     virtual_printer_dir: Path,
+    data_dir: Path,
 ) -> None:
     """Run the touch-screen ticket kiosk (Kivy): categories, items, tickets, and the receipt printer."""
     from kiosk.client import api_base
@@ -105,7 +113,7 @@ def kiosk(
 
     options = KioskOptions(
         server=server, device=device_id, token=token, hall=hall, idle_timeout_s=idle_timeout,
-        virtual_root=virtual_printer_dir,
+        virtual_root=virtual_printer_dir, data_dir=data_dir,
     )  # fmt: skip
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(run_kiosk(options))

@@ -49,6 +49,8 @@ class KioskOptions:
     printer_poll_s: float = 15.0
     report_interval_s: float = 30.0  # how often the printer's spooler is reported to the server (its /metrics)
     virtual_root: Path = DEFAULT_VIRTUAL_ROOT
+    data_dir: Path | None = None
+    """Where the kiosk keeps its print journal (None: the queue lives in memory only, for tests)."""
 
 
 class KioskController:
@@ -109,6 +111,7 @@ class KioskController:
                     virtual_root=self.options.virtual_root,
                     retry=self.options.print_retry,
                     poll_interval_s=self.options.printer_poll_s,
+                    data_dir=self.options.data_dir,
                 )
                 self.vm.printer = self.printer
             self.vm.start(setup)

@@ -6,6 +6,9 @@ printer's `Spooler`, whose worker thread talks to the device. Every change of th
 job is handed to the UI thread through `post` (the Kivy shell passes `Clock.schedule_once`), where
 `on_progress(handle, PrintProgress)` and `on_state(PrinterState)` run.
 
+The queue is journaled in `data_dir/spool-<printer>.sqlite3` (printer/journal.py): after a restart a
+waiting receipt is printed once, and one that was being sent is handled as a lost connection is.
+
 A receipt that cannot be printed within `expires_after_s` (no paper, cover open) is dropped: the
 citizen has long left with the number on screen, and a receipt printed later for nobody would
 only confuse the next one.
@@ -24,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from config.schema import Hall, PrinterDevice, ServiceItem
 from kiosk.state import PrintProgress, PrintState
-from printer.layout.render import Rendered, render_notice, render_receipt
+from printer.journal import SpoolJournal
+from printer.layout.render import Rendered, render_notice, render_receipt, render_resync
 from printer.model import notice_data, receipt_data
 from printer.spooler import Job, JobState, RetryPolicy, Spooler, SpoolerSnapshot
 from printer.status import PrinterState
@@ -44,9 +48,15 @@ def utc_now() -> dt.datetime:
 
 
 def progress_of(job: Job, printer: PrinterState) -> PrintProgress:
-    """How a job stands, as the kiosk says it: printing, done, waiting for the printer, or given up."""
+    """How a job stands, as the kiosk says it: printing, done, waiting for the printer, or given up.
+
+    "Printed" only when the printer confirmed the whole job; "sent" when it cannot confirm; a job that
+    may have printed in part says so.
+    """
     if job.state is JobState.DONE:
-        return PrintProgress(PrintState.DONE)
+        return PrintProgress(PrintState.DONE if job.confirmed else PrintState.SENT)
+    if job.state is JobState.FAILED and job.uncertain:
+        return PrintProgress(PrintState.UNCONFIRMED)
     if job.state is JobState.FAILED:
         return PrintProgress(PrintState.FAILED, None if printer.can_print else printer)
     if not printer.can_print:
@@ -71,6 +81,7 @@ class KioskPrinter:
         poll_interval_s: float = 15.0,
         expires_after_s: float = RECEIPT_EXPIRES_S,
         now: Callable[[], dt.datetime] = utc_now,
+        data_dir: Path | None = None,
     ) -> None:
         self.hall, self.device = hall, device
         self._post, self._on_progress, self._on_state = post, on_progress, on_state
@@ -79,12 +90,15 @@ class KioskPrinter:
         self._lock = threading.Lock()
         self._tracked: dict[int, int] = {}  # handle -> spooler job id, until the job is done or failed
         self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-render")
+        journal = SpoolJournal(data_dir / f"spool-{device.id}.sqlite3") if data_dir is not None else None
         self.spooler = Spooler(
             device.id,
             transport or transport_for(device, virtual_root),
             retry=retry,
             poll_interval_s=poll_interval_s,
             on_change=self._on_snapshot,
+            journal=journal,
+            resync=render_resync(device.paper_mm, device.text_mode),
         )
 
     # -- asked by the view-model (UI thread): return at once -----------------------------------
@@ -102,7 +116,9 @@ class KioskPrinter:
                 priority=ticket.priority,
                 track_url=track_url,
             )
-            return render_receipt(data, self.device.paper_mm, self.device.text_mode, self.device.qr_mode)
+            return render_receipt(
+                data, self.device.paper_mm, self.device.text_mode, self.device.qr_mode, self.device.receipt_layout
+            )
 
         return self._queue(make, f"receipt {ticket.number}")
 
@@ -161,7 +177,7 @@ class KioskPrinter:
                 self._tracked.pop(handle, None)
                 return
             progress = progress_of(job, self.spooler.snapshot().state)
-            if progress.state in (PrintState.DONE, PrintState.FAILED):
+            if progress.state in (PrintState.DONE, PrintState.SENT, PrintState.FAILED, PrintState.UNCONFIRMED):
                 self._tracked.pop(handle, None)
             self._tell(handle, progress)
 

@@ -41,9 +41,11 @@ class Problem(StrEnum):
 class PrintState(StrEnum):
     NONE = "none"  # nothing asked
     PRINTING = "printing"  # queued or being sent
-    DONE = "done"
+    DONE = "done"  # the printer confirmed the whole job
+    SENT = "sent"  # every byte written, but this printer cannot confirm (confirm = "none", a file)
     WAITING = "waiting"  # the printer cannot print now (no paper, cover open, unreachable): the job waits
     FAILED = "failed"  # given up (expired): the ticket on screen still counts
+    UNCONFIRMED = "unconfirmed"  # bytes went out, then the connection failed: it may have printed in part
     NO_PRINTER = "no_printer"  # this kiosk has no printer
 
 

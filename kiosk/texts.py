@@ -64,6 +64,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "告知单未能打印，请记下所需材料",
         "The checklist could not be printed; please note the materials",
     ),
+    "notice.sent": ("告知单已发送到打印机，请在出纸口取走", "Checklist sent to the printer: take it from the slot"),
+    "notice.unconfirmed": (
+        "告知单可能未打印完整，请记下所需材料",
+        "The checklist may not have printed in full; please note the materials",
+    ),
     "notice.no_printer": ("本机不能打印，请记下所需材料", "This kiosk cannot print; please note the materials"),
     # ticket
     "ticket.heading": ("您的号码", "Your number"),
@@ -86,6 +91,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "print.failed": (
         "凭条未能打印。号码已生效：请记住号码或扫描二维码",
         "The ticket could not be printed. Your number is valid: note it or scan the QR code",
+    ),
+    "print.sent": ("凭条已发送到打印机，请在出纸口取走", "Your ticket was sent to the printer: take it from the slot"),
+    "print.unconfirmed": (
+        "凭条可能未打印完整。号码已生效：请记住号码或扫描二维码",
+        "The ticket may not have printed in full. Your number is valid: note it or scan the QR code",
     ),
     "print.no_printer": ("请记住号码或扫描二维码", "Please note your number or scan the QR code"),
     # busy

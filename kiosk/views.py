@@ -313,7 +313,7 @@ def print_line(progress: PrintProgress, kind: str, lang: Lang) -> tuple[str, str
     if state is PrintState.WAITING:
         printer = texts.printer_label(progress.printer or PrinterState.UNREACHABLE, lang)
         return t(f"{kind}.waiting", lang, printer=printer), "warn"
-    tone = "ok" if state in (PrintState.PRINTING, PrintState.DONE) else "warn"
+    tone = "ok" if state in (PrintState.PRINTING, PrintState.DONE, PrintState.SENT) else "warn"
     return t(f"{kind}.{state.value}", lang), tone
 
 

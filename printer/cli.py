@@ -12,7 +12,7 @@ from config.schema import Hall, HallConfig, PrinterDevice
 from printer.layout import raster
 from printer.layout.render import Rendered, render_notice, render_receipt, render_test_page
 from printer.layout.testpage import test_page
-from printer.model import Paper, QrMode, ReceiptData, TextMode, notice_data, receipt_data
+from printer.model import Paper, QrMode, ReceiptData, ReceiptLayout, TextMode, notice_data, receipt_data
 from printer.status import StatusReplyError
 from printer.transports import TransportError, transport_for
 
@@ -82,14 +82,16 @@ def print_test(config_path: Path | None, printer_id: str | None, virtual_dir: Pa
     try:
         with transport:
             try:
-                before = transport.status()
+                before = transport.status() if transport.has_status else None
             except StatusReplyError as error:
                 raise click.ClickException(
                     f"{transport.description} does not answer status queries: {error}"
+                    ' (a printer without status replies needs confirm = "none")'
                 ) from error
             if before is not None and not before.state.can_print:
                 raise click.ClickException(f"{transport.description}: {before.state.value} ({before.state.label_zh})")
             transport.write(rendered.data)
+            transport.finish()
     except TransportError as error:
         raise click.ClickException(str(error)) from error
     state = before.state.value if before is not None else "status not readable on this connection"
@@ -110,6 +112,9 @@ def print_test(config_path: Path | None, printer_id: str | None, virtual_dir: Pa
 @click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True, help="paper width in mm")
 @click.option("--mode", type=click.Choice(["raster", "native"]), default="raster", show_default=True)
 @click.option("--qr", "qr_mode", type=click.Choice(["image", "native"]), default="image", show_default=True)
+@click.option(
+    "--layout", type=click.Choice(["compact", "full"]), default="compact", show_default=True, help="receipt layout"
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PNG file to write")
 @click.option("--bin", "bin_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the ESC/POS bytes")
 def print_preview(
@@ -120,6 +125,7 @@ def print_preview(
     paper: str,
     mode: str,
     qr_mode: str,
+    layout: str,
     out: Path,
     bin_path: Path | None,
 ) -> None:
@@ -140,7 +146,8 @@ def print_preview(
         rendered = render_notice(notice_data(item, hall, now.date()), width, text_mode, qr)
     else:
         assert number is not None
-        rendered = render_receipt(_sample_receipt(hall, number, now), width, text_mode, qr)
+        receipt_layout: ReceiptLayout = "full" if layout == "full" else "compact"
+        rendered = render_receipt(_sample_receipt(hall, number, now), width, text_mode, qr, receipt_layout)
     out.parent.mkdir(parents=True, exist_ok=True)
     rendered.preview.save(out)
     if bin_path is not None:

@@ -15,6 +15,7 @@ Paper = Literal[58, 80]
 TextMode = Literal["raster", "native"]
 QrMode = Literal["image", "native"]
 Priority = Literal["ordinary", "green", "appointment"]
+ReceiptLayout = Literal["compact", "full"]
 
 PAPER_PIXELS: dict[int, int] = {58: 384, 80: 576}
 """Printable dots across the paper at 203 dpi (the `media.width.pixels` of a printer profile)."""

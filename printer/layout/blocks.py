@@ -52,9 +52,10 @@ class Space:
 
 @dataclass(frozen=True)
 class Qr:
-    """A QR code of `data`, centred."""
+    """A QR code of `data`, centred; `scale` shrinks the largest size the paper allows (compact receipts)."""
 
     data: str
+    scale: float = 1.0
 
 
 Block = Text | CheckItem | Badge | Rule | Space | Qr

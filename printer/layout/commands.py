@@ -23,6 +23,15 @@ STATUS_PRINTER = DLE + EOT + b"\x01"
 STATUS_OFFLINE_CAUSE = DLE + EOT + b"\x02"
 STATUS_ERROR_CAUSE = DLE + EOT + b"\x03"
 STATUS_PAPER = DLE + EOT + b"\x04"
+REALTIME_PREFIX = DLE + EOT
+"""A printer acts on DLE EOT wherever it meets it, even inside image data: no job we render contains it."""
+
+RESYNC_FILL = 72 * 255
+"""NUL bytes that complete any raster band a cut-off job left open (the widest band: 72 bytes x 255 rows).
+
+A printer that got half a job is still inside its GS v 0 image: it takes the next bytes as dots. NULs are
+white dots there and are ignored outside an image, so this many bring the printer back to command mode.
+"""
 
 QR_EC_LEVELS = {"L": 48, "M": 49, "Q": 50, "H": 51}
 
@@ -86,12 +95,41 @@ def raster(image: Image.Image, band_rows: int = 255) -> bytes:
         for row in range(height):
             rows[row * width_bytes + width_bytes - 1] &= mask
         data = bytes(rows)
+    data = without_realtime(data)
     out = bytearray()
     for top in range(0, height, band_rows):
         rows_here = min(band_rows, height - top)
         out += GS + b"v0\x00" + _low_high(width_bytes) + _low_high(rows_here)
         out += data[top * width_bytes : (top + rows_here) * width_bytes]
     return bytes(out)
+
+
+def without_realtime(data: bytes) -> bytes:
+    """Image bytes with every DLE EOT pair broken by clearing the lone dot of the EOT byte (0x04 -> 0x00).
+
+    0x10 0x04 is one isolated dot, nine dots of white, another isolated dot: only a text outline's
+    speck makes it, so the dot is never missed; a QR module is wider than one dot. 0x00 cannot start
+    or end a new pair.
+    """
+    if REALTIME_PREFIX not in data:
+        return data
+    out = bytearray(data)
+    at = out.find(REALTIME_PREFIX)
+    while at >= 0:
+        out[at + 1] = 0
+        at = out.find(REALTIME_PREFIX, at + 2)
+    return bytes(out)
+
+
+def realtime_safe(image: Image.Image) -> Image.Image:
+    """The mode "1" image as raster() will print it (DLE EOT pairs broken), so a preview shows every dot."""
+    if image.mode != "1" or image.width % 8:
+        return image
+    printed = image.tobytes().translate(_INVERT)
+    safe = without_realtime(printed)
+    if safe is printed:
+        return image
+    return Image.frombytes("1", image.size, safe.translate(_INVERT))
 
 
 def qr_native(data: str, module: int, ec: Literal["L", "M", "Q", "H"] = "M") -> bytes:

@@ -133,7 +133,7 @@ def _check(writer: _Writer, block: CheckItem) -> None:
 
 
 def _qr(writer: _Writer, block: Qr, qr_mode: QrMode, paper: Paper) -> None:
-    limit = raster_metrics(paper).qr_max
+    limit = round(raster_metrics(paper).qr_max * block.scale)
     module = qr.module_size(block.data, limit)
     if qr_mode == "native":
         writer.apply(_Style(align="center"))

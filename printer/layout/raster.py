@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from printer.layout import qr
+from printer.layout import commands, qr
 from printer.layout.blocks import Badge, Block, CheckItem, Document, Qr, Rule, Space, Text
 from printer.layout.fonts import FontChain, default_chain
 from printer.layout.metrics import RasterMetrics, raster_metrics
@@ -214,7 +214,7 @@ def _rule(canvas: _Canvas, block: Rule) -> None:
 
 
 def _qr_image(canvas: _Canvas, block: Qr) -> None:
-    module = qr.module_size(block.data, canvas.metrics.qr_max)
+    module = qr.module_size(block.data, round(canvas.metrics.qr_max * block.scale))
     picture = qr.image(block.data, module)
     canvas.images.append(((canvas.metrics.width - picture.width) // 2, canvas.y, picture))
     canvas.y += picture.height
@@ -246,13 +246,13 @@ def render(
     for block in document.blocks:
         if isinstance(block, Qr) and qr_mode == "native":
             if canvas.y:
-                segments.append(canvas.image())
-            segments.append(NativeQr(block.data, qr.module_size(block.data, metrics.qr_max)))
+                segments.append(commands.realtime_safe(canvas.image()))
+            segments.append(NativeQr(block.data, qr.module_size(block.data, round(metrics.qr_max * block.scale))))
             canvas = _Canvas(metrics, fonts)
             continue
         _place(canvas, block)
     if canvas.y or not segments:
-        segments.append(canvas.image())
+        segments.append(commands.realtime_safe(canvas.image()))
     return segments
 
 

@@ -9,13 +9,13 @@ from functools import cached_property
 from PIL import Image
 
 from printer.layout import commands, native, raster
-from printer.layout.blocks import Document
+from printer.layout.blocks import Document, Text
 from printer.layout.emulator import emulate
 from printer.layout.notice import notice
 from printer.layout.receipt import receipt
 from printer.layout.supplement import supplement
 from printer.layout.testpage import test_page
-from printer.model import PAPER_PIXELS, NoticeData, Paper, QrMode, ReceiptData, SupplementData, TextMode
+from printer.model import PAPER_PIXELS, NoticeData, Paper, QrMode, ReceiptData, ReceiptLayout, SupplementData, TextMode
 
 TRAILER = commands.feed_lines(4) + commands.PARTIAL_CUT
 
@@ -61,10 +61,14 @@ def render(document: Document, paper: Paper = 80, mode: TextMode = "raster", qr_
 
 
 def render_receipt(
-    data: ReceiptData, paper: Paper = 80, mode: TextMode = "raster", qr_mode: QrMode = "image"
+    data: ReceiptData,
+    paper: Paper = 80,
+    mode: TextMode = "raster",
+    qr_mode: QrMode = "image",
+    layout: ReceiptLayout = "compact",
 ) -> Rendered:
-    """A ticket receipt."""
-    return render(receipt(data), paper, mode, qr_mode)
+    """A ticket receipt, compact (the default) or full."""
+    return render(receipt(data, layout), paper, mode, qr_mode)
 
 
 def render_notice(
@@ -92,3 +96,19 @@ def render_test_page(
     """The printer test page (Chinese, punctuation, ￥, rare characters, a QR code of url)."""
     description = f"{paper}mm {mode}/{qr_mode}"
     return render(test_page(printer_name, description, url, when), paper, mode, qr_mode)
+
+
+def render_resync(paper: Paper = 80, mode: TextMode = "raster") -> bytes:
+    """What the spooler sends before the next job when the printer may hold a cut-off one.
+
+    NULs finish any image the cut-off job left open, then a short line marks that piece void and it is
+    cut off, so a part of a receipt (or a whole body whose cut never came) is never taken for a receipt.
+    """
+    void = Document(
+        "void",
+        (
+            Text("以上打印中断，本张作废", "heading", "center", bold=True),
+            Text("VOID: print interrupted", "small", "center"),
+        ),
+    )
+    return bytes(commands.RESYNC_FILL) + render(void, paper, mode).data

@@ -24,7 +24,17 @@ DEFAULT_VIRTUAL_ROOT = Path("var") / "printer"
 
 
 def transport_for(printer: PrinterDevice, virtual_root: Path = DEFAULT_VIRTUAL_ROOT) -> Transport:
-    """The transport a printer's configuration asks for; a virtual printer writes to virtual_root/<id>."""
+    """The transport a printer's configuration asks for; a virtual printer writes to virtual_root/<id>.
+
+    With `confirm = "none"` the printer is never asked for its status (it does not answer DLE EOT).
+    """
+    transport = _transport(printer, virtual_root)
+    if printer.confirm == "none":
+        transport.has_status = False
+    return transport
+
+
+def _transport(printer: PrinterDevice, virtual_root: Path) -> Transport:
     kind = printer.transport
     if kind is PrinterTransport.NETWORK:
         assert printer.host is not None  # the schema requires it

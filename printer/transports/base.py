@@ -27,8 +27,20 @@ class Transport(ABC):
     def write(self, data: bytes) -> None:
         """Send bytes; raise TransportError when they cannot all be handed over in time."""
 
-    def status(self, timeout_s: float | None = None) -> DeviceStatus | None:
-        """The printer's status (StatusReplyError when it does not answer), or None if it cannot be read."""
+    def status(self, timeout_s: float | None = None, stale: int = 0) -> DeviceStatus | None:
+        """The printer's status (StatusReplyError when it does not answer), or None if it cannot be read.
+
+        `stale`: how many replies the bytes written since the last query provoked (DLE EOT inside them):
+        they are read and dropped first, so an answer is never taken for the reply to a later query.
+        """
+        return None
+
+    def finish(self) -> None:
+        """End the job cleanly: every reply read, then the connection closed in order (TransportError if not).
+
+        Closing with replies unread makes TCP reset the connection, and the printer drops what it has not
+        read yet; finish() never does. close() afterwards releases what is left.
+        """
         return None
 
     @abstractmethod

@@ -50,7 +50,7 @@ class EscposDeviceTransport(Transport):
         except Exception as error:
             raise TransportError(f"writing to {self.description} failed: {error}") from error
 
-    def status(self, timeout_s: float | None = None) -> DeviceStatus | None:
+    def status(self, timeout_s: float | None = None, stale: int = 0) -> DeviceStatus | None:
         if not self.has_status:
             return None
         device = self._opened()
@@ -63,6 +63,9 @@ class EscposDeviceTransport(Transport):
             return reply[-1] if reply else None
 
         try:
+            for _ in range(stale):
+                if receive_one() is None:
+                    break
             return query(device._raw, receive_one)
         except TransportError:
             raise

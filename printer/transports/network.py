@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 
 from printer.status import DeviceStatus, query
 from printer.transports.base import Transport, TransportError
@@ -48,10 +49,20 @@ class NetworkTransport(Transport):
         except OSError as error:
             raise TransportError(f"writing to {self.description} failed: {error}") from error
 
-    def status(self, timeout_s: float | None = None) -> DeviceStatus:
+    def status(self, timeout_s: float | None = None, stale: int = 0) -> DeviceStatus:
         sock = self._connected()
+        timeout = self.status_timeout_s if timeout_s is None else timeout_s
+        sock.settimeout(timeout)
+        try:
+            for _ in range(stale):  # replies to DLE EOT inside the job's bytes come first, in order
+                if not sock.recv(1):
+                    raise TransportError(f"{self.description} closed the connection")
+        except TimeoutError:
+            pass  # a printer that ignores DLE EOT inside image data: nothing stale is left to read
+        except OSError as error:
+            raise TransportError(f"status query to {self.description} failed: {error}") from error
         self._drain(sock)
-        sock.settimeout(self.status_timeout_s if timeout_s is None else timeout_s)
+        sock.settimeout(timeout)
 
         def send(request: bytes) -> None:
             sock.sendall(request)
@@ -67,6 +78,21 @@ class NetworkTransport(Transport):
             return query(send, receive_one)
         except OSError as error:
             raise TransportError(f"status query to {self.description} failed: {error}") from error
+
+    def finish(self) -> None:
+        """Half-close, then read (and drop) until the printer closes its side or timeout_s passes."""
+        sock = self._connected()
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                if not sock.recv(256):
+                    return
+        except TimeoutError:
+            return  # the printer keeps its side open: our bytes and our FIN are sent, nothing is unread
+        except OSError as error:
+            raise TransportError(f"closing {self.description} failed: {error}") from error
 
     def close(self) -> None:
         sock, self._socket = self._socket, None

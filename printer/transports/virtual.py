@@ -19,14 +19,23 @@ class VirtualTransport(Transport):
         self.folder = Path(folder)
         self.paper = paper
         self.description = f"virtual printer in {self.folder}"
+        self._job = bytearray()
 
     def open(self) -> None:
+        self._job = bytearray()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise TransportError(f"cannot create {self.folder}: {error}") from error
 
     def write(self, data: bytes) -> None:
+        self._job += data
+
+    def finish(self) -> None:
+        """A job's bytes (written in parts: body, then the cut) become one numbered file."""
+        data, self._job = bytes(self._job), bytearray()
+        if not data:
+            return  # a status poll
         number = 1 + max((int(p.stem) for p in self.folder.glob("*.bin") if p.stem.isdigit()), default=0)
         try:
             (self.folder / f"{number}.bin").write_bytes(data)
@@ -41,7 +50,7 @@ class VirtualTransport(Transport):
         except OSError as error:
             raise TransportError(f"writing the preview of job {number} failed: {error}") from error
 
-    def status(self, timeout_s: float | None = None) -> DeviceStatus:
+    def status(self, timeout_s: float | None = None, stale: int = 0) -> DeviceStatus:
         return DeviceStatus()
 
     def close(self) -> None:

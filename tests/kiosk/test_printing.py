@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -11,11 +12,13 @@ import zxingcpp
 from config.schema import PrinterDevice, PrinterTransport
 from kiosk.printing import KioskPrinter, progress_of
 from kiosk.state import PrintProgress, PrintState
+from kiosk.views import print_line
 from printer.layout.emulator import emulate
 from printer.spooler import Job, JobState, RetryPolicy
 from printer.status import PrinterState
 from tests.kiosk.conftest import NOW, demo_setup, issued
-from tests.printer.fake_printer import FakePrinter, wait_for
+from tests.printer.fake_printer import FakePrinter, Fault, wait_for
+from tests.printer.paper import piece_of
 
 TRACK_URL = "https://bianmin.example.cn/t/" + "T" * 32
 
@@ -59,15 +62,17 @@ def ui() -> UiThread:
 def make_printer(ui: UiThread) -> Iterator[Callable[..., KioskPrinter]]:
     made: list[KioskPrinter] = []
 
-    def make(fake: FakePrinter, expires_after_s: float = 60.0) -> KioskPrinter:
+    def make(
+        fake: FakePrinter, expires_after_s: float = 60.0, data_dir: Path | None = None, **device_options: object
+    ) -> KioskPrinter:
         device = PrinterDevice(
             kind="printer", id="printer-1", name="取号机热敏打印机", transport=PrinterTransport.NETWORK,
-            host="127.0.0.1", port=fake.port, timeout_s=1.0,
+            host="127.0.0.1", port=fake.port, timeout_s=1.0, **device_options,  # type: ignore[arg-type]
         )  # fmt: skip
         printer = KioskPrinter(
             demo_setup().hall, device, post=ui.post, on_progress=ui.on_progress, on_state=ui.states.append,
             retry=RetryPolicy(initial_s=0.05, max_s=0.2, confirm_timeout_s=2), poll_interval_s=0.2,
-            expires_after_s=expires_after_s, now=lambda: NOW,
+            expires_after_s=expires_after_s, now=lambda: NOW, data_dir=data_dir,
         )  # fmt: skip
         made.append(printer)
         return printer
@@ -128,6 +133,7 @@ def test_paper_reloaded_in_time_prints_the_waiting_receipt(
 @pytest.mark.parametrize(
     ("job", "printer", "expected"),
     [
+        (JobState.DONE, PrinterState.UNKNOWN, PrintProgress(PrintState.SENT)),  # written, never confirmed
         (JobState.QUEUED, PrinterState.ONLINE, PrintProgress(PrintState.PRINTING)),
         (JobState.PRINTING, PrinterState.UNKNOWN, PrintProgress(PrintState.PRINTING)),
         (JobState.QUEUED, PrinterState.COVER_OPEN, PrintProgress(PrintState.WAITING, PrinterState.COVER_OPEN)),
@@ -138,4 +144,75 @@ def test_paper_reloaded_in_time_prints_the_waiting_receipt(
     ],
 )
 def test_progress_of_a_job(job: JobState, printer: PrinterState, expected: PrintProgress) -> None:
-    assert progress_of(Job(1, "receipt", 10, job, 0.0), printer) == expected
+    confirmed = expected.state is PrintState.DONE
+    assert progress_of(Job(1, "receipt", 10, job, 0.0, confirmed=confirmed), printer) == expected
+
+
+def test_a_job_that_may_have_printed_in_part_says_so() -> None:
+    job = Job(1, "receipt", 10, JobState.FAILED, 0.0, uncertain=True)
+    assert progress_of(job, PrinterState.UNREACHABLE) == PrintProgress(PrintState.UNCONFIRMED)
+
+
+def test_a_receipt_cut_off_by_a_reset_is_printed_again_and_only_then_reported_printed(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    printer = make_printer(fake_printer, paper_mm=58, receipt_layout="full")
+    assert wait_for(lambda: PrinterState.ONLINE in (ui.pump() or ui.states))
+    fake_printer.faults.append(Fault(reset_at=20_000))  # the printer resets 20 kB into the 53 kB receipt
+    handle = printer.print_receipt(issued("A012"), TRACK_URL)
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.DONE), 10)
+    (job,) = printer.spooler.jobs()
+    assert job.attempts == 2 and job.confirmed and fake_printer.resets == 1
+    void, whole = fake_printer.pieces()
+    assert whole == piece_of(printer.spooler.data(job.id)) and "以上打印中断".encode("gb18030") not in void
+    assert print_line(PrintProgress(PrintState.DONE), "print", "zh")[0] == "凭条已打印，请在出纸口取走"
+
+
+def test_a_printer_without_status_replies_prints_and_the_kiosk_says_sent(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    fake_printer.mute = True  # never answers DLE EOT
+    printer = make_printer(fake_printer, confirm="none")
+    handle = printer.print_receipt(issued("A015"), TRACK_URL)
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.SENT), 10)
+    assert len(fake_printer.pieces()) == 1
+    assert print_line(PrintProgress(PrintState.SENT), "print", "zh") == ("凭条已发送到打印机，请在出纸口取走", "ok")
+    assert print_line(PrintProgress(PrintState.SENT), "print", "en")[0].startswith("Your ticket was sent")
+
+
+def test_a_receipt_that_may_have_printed_in_part_is_not_called_printed(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    fake_printer.mute = True
+    fake_printer.faults.append(Fault(reset_at=20_000))
+    printer = make_printer(fake_printer, confirm="none", paper_mm=58, receipt_layout="full")
+    handle = printer.print_receipt(issued("A016"), TRACK_URL)
+    assert wait_for(lambda: ui.last(handle) == PrintProgress(PrintState.UNCONFIRMED), 10)
+    text, tone = print_line(PrintProgress(PrintState.UNCONFIRMED), "print", "zh")
+    assert text == "凭条可能未打印完整。号码已生效：请记住号码或扫描二维码" and tone == "warn"
+    assert fake_printer.pieces() == []  # nothing reached the knife: not sent again on its own
+
+
+def test_a_waiting_receipt_is_printed_once_after_a_kiosk_restart(
+    make_printer: Callable[..., KioskPrinter], ui: UiThread, tmp_path: Path
+) -> None:
+    fake = FakePrinter().start()
+    port = fake.port
+    fake.stop()  # the printer is off when the ticket is taken
+    first = make_printer(fake, data_dir=tmp_path)
+    handle = first.print_receipt(issued("A017"), TRACK_URL)
+    assert wait_for(lambda: (ui.last(handle) or PrintProgress()).state is PrintState.WAITING, 10)
+    first.close()
+    assert (tmp_path / "spool-printer-1.sqlite3").exists()
+    fake.port = port
+    fake.start()  # the printer is back, the kiosk restarts
+    try:
+        second = make_printer(fake, data_dir=tmp_path)
+        assert wait_for(lambda: len(fake.pieces()) == 1, 10)
+        assert second.spooler.wait_idle(5) and second.spooler.jobs()[0].confirmed
+        second.close()
+        third = make_printer(fake, data_dir=tmp_path)
+        assert third.spooler.wait_idle(5)
+        assert len(fake.pieces()) == 1  # never twice
+    finally:
+        fake.stop()

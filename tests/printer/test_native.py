@@ -85,7 +85,7 @@ GOLDEN_58_NATIVE_QR = b"".join(
 
 
 def test_small_receipt_is_exactly_these_bytes() -> None:
-    assert render_receipt(SMALL, 58, "native", "native").data == GOLDEN_58_NATIVE_QR
+    assert render_receipt(SMALL, 58, "native", "native", "full").data == GOLDEN_58_NATIVE_QR
 
 
 def test_native_qr_matches_python_escpos() -> None:

@@ -110,3 +110,12 @@ def test_states_that_allow_printing() -> None:
     printable = {state for state in PrinterState if state.can_print}
     assert printable == {PrinterState.ONLINE, PrinterState.PAPER_NEAR_END, PrinterState.UNKNOWN}
     assert all(state.label_zh for state in PrinterState)
+
+
+def test_confirm_none_makes_a_printer_that_is_never_asked_for_status(tmp_path) -> None:
+    assert transport_for(device(transport="network", host="127.0.0.1")).has_status
+    assert not transport_for(device(transport="network", host="127.0.0.1", confirm="none")).has_status
+    assert not transport_for(device(confirm="none"), tmp_path).has_status
+    for bad in ({"confirm": "sometimes"}, {"receipt_layout": "tiny"}):
+        with pytest.raises(ValueError, match=r"confirm|receipt_layout"):
+            device(**bad)
