@@ -51,6 +51,7 @@ KIOSK = {
     ("POST", "/api/v1/halls/{hall}/tickets/{track_token}/requeue"),
     ("POST", "/api/v1/halls/{hall}/appointments/{code}/check-in"),
     ("GET", "/api/v1/halls/{hall}/devices/me"),
+    ("POST", "/api/v1/halls/{hall}/devices/me/status"),
 }
 # Authenticated by a township's link token, which names its hall (queue_server/link/routes_link.py).
 LINK = {
