@@ -44,7 +44,12 @@ async def _sender(state: State, token: str, hall: str) -> None:
     sender = await state.store.read(lambda conn: receiver.sender_for_token(conn, token))
     if sender is None:
         raise Unauthorized("unknown link token: ask the county for a new one (联动令牌无效)")
-    if sender.hall != hall:
+    if sender.county is not None:  # at a city: a county relays its own halls and its townships', nobody else's
+        county = next((c for c in state.config.counties if c.id == sender.county), None)
+        if county is None or hall not in county.halls:
+            raise Forbidden(f"this link token is county {sender.county}'s: hall {hall} is not one of its halls "
+                            "(不能上报其他县的数据)")  # fmt: skip
+    elif sender.hall != hall:
         raise Forbidden(f"this link token is hall {sender.hall}'s: it cannot send the events of hall {hall} "
                         "(不能上报其他大厅的数据)")  # fmt: skip
     if not any(township.id == hall for township in state.config.townships):

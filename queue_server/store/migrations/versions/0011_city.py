@@ -1,0 +1,34 @@
+"""city rollup: users.city (a city manager's city) and link_county_tokens (a county's relay token at its city)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-07 01:00:00
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("city", sa.String(length=48), nullable=True))
+    op.create_table(
+        "link_county_tokens",
+        sa.Column("county", sa.String(length=48), primary_key=True),
+        sa.Column("token_hash", sa.String(length=64), nullable=False, unique=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("link_county_tokens")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("city")
