@@ -540,9 +540,11 @@ def update_user(
     if Role(row.role).regional or (role is not None and role.regional):
         check_manages(by, None)  # a county or city manager is an account of every hall's administrators
         if (role is not None and role.value != row.role) or not isinstance(halls, Keep):
+            kind = Role(row.role) if Role(row.role).regional else role
+            assert kind is not None
             raise BadRequest(
-                "a county or city manager's role and halls do not change: add a new account instead"
-                " (县级、市级主管账号不能改为其他角色或指定大厅，请另建账号)"
+                f"a {kind.value.replace('_', ' ')}'s role and halls do not change: add a new account instead"
+                f" ({kind.label_zh}账号不能改为其他角色或指定大厅，请另建账号)"
             )
     if not isinstance(halls, Keep):
         check_manages(by, halls)

@@ -168,7 +168,12 @@ def test_a_halls_figures_at_the_city_equal_its_own_report(chain: Chain) -> None:
         assert head.status_code == 200, head.text
         table = head.json()
         line = table["counties"][0]
-        assert (line["county"], line["name_zh"], line["centers"], line["centers_active"]) == ("changqing", "长青县", 2, 2)
+        assert (line["county"], line["name_zh"], line["centers"], line["centers_active"]) == (
+            "changqing",
+            "长青县",
+            2,
+            2,
+        )
         assert line["windows"] == 20 and line["windows_used"] == changqing["windows"] == 6  # 10 + 10 configured
         assert (line["served"], line["on_the_spot"], line["by_agent"], line["staff"]) == (14, 13, 1, 6)
         assert line["completion_rate"] == changqing["completion_rate"] == 1.0
