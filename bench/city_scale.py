@@ -286,7 +286,8 @@ def main() -> int:
     truth = load(dsn, config, days, args.cases, args.seed)
     loaded_s = time.perf_counter() - began
     print(f"generated and loaded {truth.events:,} events of {truth.issued:,} tickets ({truth.served:,} cases, "
-          f"{truth.by_agent:,} by agent) of {args.halls} halls over {len(days)} working days in {loaded_s:.0f} s")  # fmt: skip
+          f"{truth.by_agent:,} by agent) of {args.halls} halls over {len(days)} working days "
+          f"in {loaded_s:.0f} s")  # fmt: skip
 
     halls = city_halls(config)
     end_day = dt.date(args.year, args.months, 28) + dt.timedelta(days=4)
