@@ -63,6 +63,7 @@ from config.loader import default_config_path, load_config
 from config.schema import City, CityCounty, Hall, HallConfig
 from queue_server.reports.city import by_county, city_halls, city_scope, headline
 from queue_server.reports.days import report_days, store_closed_days
+from queue_server.reports.months import store_closed_months
 from queue_server.reports.network import Scope, by_hall, network_report
 from queue_server.reports.periods import Period
 from queue_server.reports.report import GroupBy, build_report
@@ -296,14 +297,16 @@ def main() -> int:
                  .timestamp()) * US + 40 * 86_400 * US  # fmt: skip
     back = (end_day - dt.date(args.year, 1, 1)).days + 1
     began = time.perf_counter()
-    stored = 0
+    stored = months = 0
     with engine.connect() as conn:
         for hall in halls:
             stored += store_closed_days(conn, hall, end_day, back=back, now_us=now_us)
             conn.commit()
+            months += store_closed_months(conn, hall, end_day, back=args.months, now_us=now_us)
+            conn.commit()
     keeper_s = time.perf_counter() - began
-    print(f"the keeper stored {stored:,} closed days ({len(halls)} halls × {back} days) in {keeper_s:.0f} s "
-          f"({keeper_s / len(halls) * 1000:.0f} ms a hall)")  # fmt: skip
+    print(f"the keeper stored {stored:,} closed days and {months:,} months ({len(halls)} halls × {back} days) in "
+          f"{keeper_s:.0f} s ({keeper_s / len(halls) * 1000:.0f} ms a hall)")  # fmt: skip
 
     year = Period.of("year", dt.date(args.year, 1, 1))
     month = Period.of("month", dt.date(args.year, args.month, 1))

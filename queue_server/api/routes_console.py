@@ -183,6 +183,7 @@ async def city_rollup(city: Annotated[str, PathParam(max_length=48)], state: Sta
         "name_en": known.name_en,
         "timezone": halls[0].timezone if halls else "Asia/Shanghai",
         "api": f"/api/v1/cities/{known.id}",
+        "now": state.store.clock().isoformat(),  # the server's clock: the page's today and its clock
     }
     return _html("city", config)
 

@@ -27,6 +27,8 @@
 
   function init() {
     $("#city-name").textContent = `${CONFIG.name_zh} ${CONFIG.name_en}`;
+    clock.seen(CONFIG.now); // the server's clock: its today is the report's default date
+    showClock();
     B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
     B.loginForm($("#login-form"), (session) => begin(session));
     $("#logout").addEventListener("click", async () => {

@@ -1,4 +1,5 @@
-"""city rollup: users.city (a city manager's city) and link_county_tokens (a county's relay token at its city)
+"""city rollup: users.city (a city manager's city), link_county_tokens (a county's relay token at its city),
+report_months (each closed month's totals per hall: a city's year reads twelve rows a hall)
 
 Revision ID: 0011
 Revises: 0010
@@ -27,8 +28,23 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
     )
 
+    op.create_table(
+        "report_months",
+        sa.Column("hall", sa.String(length=48), primary_key=True),
+        sa.Column("month", sa.Date(), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.Column("first_ticket", sa.Integer(), nullable=True),
+        sa.Column("last_ticket", sa.Integer(), nullable=True),
+        sa.Column("totals", sa.Text(), nullable=False),
+        sa.Column("tickets", sa.Text(), nullable=False),
+        sa.Column("others", sa.Text(), nullable=False),
+        sa.Column("filled_at", sa.BigInteger(), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("report_months")
     op.drop_table("link_county_tokens")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("city")
