@@ -223,7 +223,8 @@ class _Loader:
         local = {hall.get("id") for _, hall in tables(data.get("halls"))}
         townships = self.townships(source, data.pop("townships", []), local)
         if "counties" in data:
-            counties, remote = self.counties(source, data.pop("counties"), local | {t.id for t in townships})
+            known = local | {t.id for t in townships}
+            counties, remote = self.counties(source, data.pop("counties"), known, data.get("city"))
             data["counties"] = counties
             townships.extend(remote)
         halls = tables(data.get("halls"))
@@ -422,15 +423,15 @@ class _Loader:
         return found
 
     def counties(
-        self, source: Source, entries: object, known: set[object]
+        self, source: Source, entries: object, known: set[object], city: object
     ) -> tuple[list[dict[str, Any]], list[schema.Hall]]:
         """The counties of `[[counties]]` (a city's), each read from the county center's own configuration file:
         each county's name and hall ids, and every hall of every county (its own halls, then its townships)."""
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
             self.report(source, ("counties",), "expected [[counties]] tables, each with id and config")
             return [], []
-        if entries and (self.nested or self.for_city):
-            self.report(source, ("counties",), "only a city's configuration lists counties")
+        if entries and (self.nested or self.for_city or not isinstance(city, dict)):
+            self.report(source, ("counties",), "only a city's configuration ([city]) lists counties")
             return [], []
         counties: list[dict[str, Any]] = []
         halls: list[schema.Hall] = []

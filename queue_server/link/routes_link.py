@@ -1,7 +1,8 @@
 """The county's link routes: townships ship their events here; county managers see how far each one is.
 
-- `POST /api/v1/link/halls/{hall}/events` (a township's link token): `{after, events, waiting, version}` →
-  `{hall, last_seq, received}`; 409 with `error.last_seq` when the batch does not continue the county's copy
+- `POST /api/v1/link/halls/{hall}/events` (a township's link token; at a city, the token of the county relaying
+  the hall): `{after, events, waiting, version}` → `{hall, last_seq, received}`; 409 with `error.last_seq` when
+  the batch does not continue the county's copy
 - `GET /api/v1/link/halls` (county managers and administrators): each township's last contact and backlog, and
   the county's documents it runs
 - `GET /api/v1/link/halls/{hall}/documents` (the township's link token): the newest version of each document
