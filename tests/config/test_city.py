@@ -58,8 +58,8 @@ def test_a_county_named_with_another_countys_file_is_refused(tmp_path: Path) -> 
 
 def test_a_hall_in_two_counties_is_refused(tmp_path: Path) -> None:
     main = write_city(tmp_path)
-    main.write_text(main.read_text(encoding="utf-8").replace('config = "counties/baishui/county.toml"',
-                                                             'config = "counties/changqing/county.toml"'), "utf-8")  # fmt: skip
+    text = main.read_text(encoding="utf-8")
+    main.write_text(text.replace("counties/baishui/county.toml", "counties/changqing/county.toml"), "utf-8")
     found = problems(main)
     assert any('is not county "baishui"' in p.message for p in found)
     other = tmp_path / "other"
@@ -78,7 +78,7 @@ def test_a_hall_in_two_counties_is_refused(tmp_path: Path) -> None:
     [
         ('[city]\nid = "x"\nname_zh = "市"\nname_en = "X"\n', "a city's configuration lists its counties"),
         ('[[counties]]\nid = "a"\nconfig = "a.toml"\n', "only a city's configuration ([city]) lists counties"),
-        ('calendar = []\n', "only a city's configuration ([city]) may have none"),
+        ("calendar = []\n", "only a city's configuration ([city]) may have none"),
     ],
 )
 def test_a_city_or_a_hall_configuration_missing_its_parts_is_refused(tmp_path: Path, text: str, words: str) -> None:
