@@ -459,8 +459,9 @@ class LiveFolds:
             self._folds.clear()
 
 
-#: This process's live folds (report.py uses them; a report of a past period never does).
-LIVE = LiveFolds()
+#: This process's live folds (report.py uses them; a report of a past period never does). Room for every hall of
+#: a city (285 in the reference deployment): its rollup of the year in progress keeps each hall's fold of today.
+LIVE = LiveFolds(1024)
 
 
 def store_closed_days(conn: Connection, hall: Hall, day: dt.date, *, back: int = 35, now_us: int | None = None) -> int:
