@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from config.loader import ConfigError, Problem, load_config
+from queue_server.cli import main as cli_main
 from tests.support.city import CITY, write_city
 
 RELAY = 'url = "https://city.example.gov.cn"\ntoken_file = "/etc/bianmin/city.token"'
@@ -91,3 +93,15 @@ def test_a_city_cannot_also_be_a_county(tmp_path: Path) -> None:
     main = write_city(tmp_path)
     main.write_text(main.read_text(encoding="utf-8") + '\n[county]\nid = "c"\nname_zh = "县"\nname_en = "C"\n', "utf-8")
     assert any("not both" in p.message for p in problems(main))
+
+
+def test_config_check_lists_the_citys_counties_and_a_countys_relay(tmp_path: Path) -> None:
+    main = write_city(tmp_path, links={"changqing": RELAY})
+    checked = CliRunner().invoke(cli_main, ["config", "check", str(main)])
+    assert checked.exit_code == 0, checked.output
+    assert f"city {CITY} 长沙市: 2 counties, 4 halls" in checked.output
+    assert "county changqing 长青县: changqing, qingshan" in checked.output
+    county = CliRunner().invoke(cli_main, ["config", "check", str(tmp_path / "counties" / "changqing" / "county.toml")])
+    assert county.exit_code == 0, county.output
+    assert "townships reporting here: qingshan" in county.output
+    assert "relays every hall to the city at https://city.example.gov.cn" in county.output
