@@ -271,3 +271,31 @@ def test_link_add_county_makes_a_relay_token_at_the_city(tmp_path: Path, pg_data
         assert hall.exit_code != 0 and "--county" in hall.output
     finally:
         pg_databases.drop(db, [])
+
+
+def test_the_relay_resumes_after_the_city_was_down(chain: Chain) -> None:
+    """The city stops during traffic; the township and the county go on; once the city is back, every event of
+    both halls reaches it once, in order, and its figures are the halls' own."""
+    chain.start()
+    township = chain.api("township", "qingshan")
+    local = chain.api("county", "changqing")
+    traffic(township, chain, 3)  # type: ignore[arg-type]
+    chain.relayed()
+    chain.servers["city"].stop()
+    traffic(township, chain, 4)  # type: ignore[arg-type]
+    traffic(local, chain, 3)  # type: ignore[arg-type]
+    wait_until(lambda: log_rows(chain.servers["county"], "qingshan") == log_rows(chain.servers["township"], "qingshan"),
+               "the county did not get the township's events")  # fmt: skip
+    city_file = chain.root / "city.toml"
+    chain.servers["city"] = start_server(chain.dbs["city"], chain.clock, load_config(city_file), port=chain.city_port)
+    chain.relayed()
+    city_server = chain.servers["city"]
+    for hall in ("qingshan", "changqing"):
+        seqs = [row[0] for row in log_rows(city_server, hall)]
+        assert seqs == list(range(1, len(seqs) + 1))  # once each, in order
+        held = peer(city_server, hall)
+        assert held.last_seq == len(seqs) and held.last_refusal is None
+    city = chain.api("city", "qingshan")
+    admin = city.staff("city-admin", "admin")
+    assert report(city, admin, period="month", date=DAY)["totals"] == report(
+        township, township.manager, period="month", date=DAY)["totals"]  # fmt: skip
