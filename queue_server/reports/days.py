@@ -42,6 +42,7 @@ from queue_server.reports.events import EventRow, read_events
 from queue_server.reports.figures import US, FigureBuilder
 from queue_server.reports.partial import Cell, LivePartial, Partial, partial_of, rate
 from queue_server.reports.periods import GRACE_US, Period, local_midnight_us
+from queue_server.reports.totals import Totals
 from queue_server.store.backends import backend_for
 from queue_server.store.tables import events, metadata
 
@@ -71,6 +72,8 @@ report_days = Table(
     Column("tickets", Text, nullable=False),  # each ticket's id, cell and rating (JSON), for late events
     Column("others", Text, nullable=False),  # the window's events of other days' tickets (JSON)
     Column("filled_at", BigInteger, nullable=False),
+    # The Partial's Totals (JSON; totals.py), for reports by hall (months.py); NULL in rows stored before 0011.
+    Column("totals", Text, nullable=True),
 )
 
 
@@ -188,7 +191,8 @@ def save_days(conn: Connection, hall: str, days: list[tuple[StoredDay, str]]) ->
     rows = [
         {"hall": hall, "day": d.window.day, "version": VERSION, "last_seq": d.last_seq,
          "first_ticket": d.first_ticket, "last_ticket": d.last_ticket, "figures": d.partial.to_json(),
-         "tickets": text, "others": others_json(d.others), "filled_at": int(time.time() * US)}
+         "totals": Totals.of(d.partial).to_json(), "tickets": text, "others": others_json(d.others),
+         "filled_at": int(time.time() * US)}
         for d, text in days
     ]  # fmt: skip
     try:

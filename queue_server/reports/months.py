@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, delete, select
+from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.schema import Hall
@@ -29,21 +29,24 @@ from queue_server.reports.days import (
     TICKET_EVENTS,
     DayTickets,
     LiveFolds,
+    StoredDay,
     Window,
-    _with_late_events,
     closed_windows,
+    fold_day,
     late_events,
     live_part,
-    load_tickets,
     others_json,
     read_others,
+    report_days,
     save_days,
-    stored_days,
     tickets_json,
+)
+from queue_server.reports.days import (
+    VERSION as DAYS_VERSION,
 )
 from queue_server.reports.events import EventRow, iter_events, read_events
 from queue_server.reports.figures import US, FigureBuilder
-from queue_server.reports.partial import Cell, partial_of, rate
+from queue_server.reports.partial import Cell, Partial, partial_of, rate
 from queue_server.reports.periods import GRACE_US, Period, local_midnight_us
 from queue_server.reports.totals import Totals
 from queue_server.store.backends import backend_for
@@ -71,8 +74,8 @@ report_months = Table(
 
 
 @dataclass
-class StoredMonth:
-    """A closed month as stored: its Totals, and what late events need."""
+class StoredTotals:
+    """A closed month (or day) as stored for a report by hall: its Totals, and what late events need."""
 
     window: Window
     last_seq: int
@@ -105,7 +108,7 @@ def whole_months(period: Period, closed: list[Window]) -> list[dt.date]:
     return months
 
 
-def fold_month(conn: Connection, hall: str, tz: ZoneInfo, window: Window) -> tuple[StoredMonth, str]:
+def fold_month(conn: Connection, hall: str, tz: ZoneInfo, window: Window) -> tuple[StoredTotals, str]:
     """The month's Totals (with its tickets' JSON) from the events of its window, in one go."""
     builder = FigureBuilder(window.start, window.end)
     known = builder.tickets
@@ -123,12 +126,12 @@ def fold_month(conn: Connection, hall: str, tz: ZoneInfo, window: Window) -> tup
     others = [r for r in others if r.ticket_id not in known]
     cell_of: dict[int, Cell] = {}
     partial = partial_of(known.values(), tz, cell_of)
-    month = StoredMonth(window, builder.last_seq, min(known, default=None), max(known, default=None),
+    month = StoredTotals(window, builder.last_seq, min(known, default=None), max(known, default=None),
                         Totals.of(partial), others)  # fmt: skip
     return month, tickets_json(builder, partial, cell_of)
 
 
-def save_months(conn: Connection, hall: str, months: list[tuple[StoredMonth, str]]) -> None:
+def save_months(conn: Connection, hall: str, months: list[tuple[StoredTotals, str]]) -> None:
     """Store the months in a short transaction of their own, insert-or-ignore (as days.save_days)."""
     if not months:
         return
@@ -150,29 +153,42 @@ def save_months(conn: Connection, hall: str, months: list[tuple[StoredMonth, str
         log.warning("could not store the report months of hall %s; they will be folded again", hall, exc_info=True)
 
 
-def load_months(conn: Connection, hall: str, tz: ZoneInfo, months: list[dt.date]) -> dict[dt.date, StoredMonth]:
-    """The stored months among these (of the current VERSION), without their tickets' JSON."""
-    if not months:
+def load_months(conn: Connection, hall: str, tz: ZoneInfo, months: list[dt.date]) -> dict[dt.date, StoredTotals]:
+    """The stored months among these (of the current VERSION)."""
+    return load_months_of(conn, {hall: (tz, months)}).get(hall, {})
+
+
+def load_months_of(
+    conn: Connection, wanted: dict[str, tuple[ZoneInfo, list[dt.date]]]
+) -> dict[str, dict[dt.date, StoredTotals]]:
+    """The stored months among these of each hall, in one query, with their tickets' JSON (a month's few KB:
+    nearly every month has a rating given after it, and a query per hall would cost more)."""
+    asked = {hall: (tz, set(months)) for hall, (tz, months) in wanted.items() if months}
+    if not asked:
         return {}
+    first = min(min(months) for _tz, months in asked.values())
+    last = max(max(months) for _tz, months in asked.values())
     c = report_months.c
-    query = select(c.month, c.last_seq, c.first_ticket, c.last_ticket, c.totals, c.others).where(
-        c.hall == hall, c.month >= min(months), c.month <= max(months), c.version == VERSION
+    query = select(c.hall, c.month, c.last_seq, c.first_ticket, c.last_ticket, c.totals, c.others, c.tickets).where(
+        c.hall.in_(sorted(asked)), c.month >= first, c.month <= last, c.version == VERSION
     )
-    wanted = set(months)
-    found = {}
+    found: dict[str, dict[dt.date, StoredTotals]] = {hall: {} for hall in asked}
     for row in conn.execute(query):
-        if row.month in wanted:
+        tz, months = asked[row.hall]
+        if row.month in months:
             totals, others = Totals.from_json(row.totals), read_others(row.others)
-            window = month_window(row.month, tz)
-            found[row.month] = StoredMonth(window, int(row.last_seq), row.first_ticket, row.last_ticket, totals, others)
+            found[row.hall][row.month] = StoredTotals(month_window(row.month, tz), int(row.last_seq),
+                                                     row.first_ticket, row.last_ticket, totals, others,
+                                                     row.tickets)  # fmt: skip
     return found
 
 
 def stored_months(
-    conn: Connection, hall: str, tz: ZoneInfo, firsts: list[dt.date]
-) -> tuple[list[StoredMonth], list[tuple[StoredMonth, str]]]:
-    """These closed months as stored, folding those not stored yet (returned too, for save_months)."""
-    stored = load_months(conn, hall, tz, firsts)
+    conn: Connection, hall: str, tz: ZoneInfo, firsts: list[dt.date], loaded: dict[dt.date, StoredTotals] | None = None
+) -> tuple[list[StoredTotals], list[tuple[StoredTotals, str]]]:
+    """These closed months as stored (`loaded`: as read already), folding those not stored yet (returned too,
+    for save_months)."""
+    stored = load_months(conn, hall, tz, firsts) if loaded is None else dict(loaded)
     filled = [fold_month(conn, hall, tz, month_window(first, tz)) for first in firsts if first not in stored]
     for month, text in filled:
         month.tickets_json = text
@@ -180,20 +196,49 @@ def stored_months(
     return [stored[first] for first in firsts], filled
 
 
-def _load_month_tickets(conn: Connection, hall: str, months: list[StoredMonth]) -> None:
-    wanted = {m.window.day: m for m in months if m.tickets_json is None}
-    if not wanted:
-        return
-    c = report_months.c
-    query = select(c.month, c.tickets).where(c.hall == hall, c.month.in_(list(wanted)), c.version == VERSION)
+def load_day_totals_of(
+    conn: Connection, wanted: dict[str, tuple[ZoneInfo, list[dt.date]]]
+) -> dict[str, dict[dt.date, StoredTotals]]:
+    """The stored days among these of each hall as Totals, in one query, with their tickets' JSON (a day stored
+    before its Totals were, migration 0011, has them made from its figures)."""
+    asked = {hall: (tz, set(days)) for hall, (tz, days) in wanted.items() if days}
+    if not asked:
+        return {}
+    first = min(min(days) for _tz, days in asked.values())
+    last = max(max(days) for _tz, days in asked.values())
+    c = report_days.c
+    old = c.totals.is_(None).label("old")
+    query = select(c.hall, c.day, c.last_seq, c.first_ticket, c.last_ticket, func.coalesce(c.totals, c.figures)
+                   .label("totals"), old, c.others, c.tickets).where(
+        c.hall.in_(sorted(asked)), c.day >= first, c.day <= last, c.version == DAYS_VERSION)  # fmt: skip
+    found: dict[str, dict[dt.date, StoredTotals]] = {hall: {} for hall in asked}
     for row in conn.execute(query):
-        wanted[row.month].tickets_json = row.tickets
+        tz, days = asked[row.hall]
+        if row.day in days:
+            totals = Totals.of(Partial.from_json(row.totals)) if row.old else Totals.from_json(row.totals)
+            found[row.hall][row.day] = StoredTotals(Window.of(row.day, tz), int(row.last_seq), row.first_ticket,
+                                                    row.last_ticket, totals, read_others(row.others),
+                                                    row.tickets)  # fmt: skip
+    return found
 
 
-def _month_with_late_events(
-    conn: Connection, hall: str, tz: ZoneInfo, month: StoredMonth, late: list[EventRow]
+def stored_day_totals(
+    conn: Connection, hall: str, tz: ZoneInfo, closed: list[Window], loaded: dict[dt.date, StoredTotals]
+) -> tuple[list[StoredTotals], list[tuple[StoredDay, str]]]:
+    """These closed days as stored Totals (`loaded`), folding those not stored yet (returned, for save_days)."""
+    found = dict(loaded)
+    filled = [fold_day(conn, hall, tz, w) for w in closed if w.day not in found]
+    for day, text in filled:
+        found[day.window.day] = StoredTotals(day.window, day.last_seq, day.first_ticket, day.last_ticket,
+                                             Totals.of(day.partial), day.others, text)  # fmt: skip
+    return [found[w.day] for w in closed], filled
+
+
+def _totals_with_late_events(
+    conn: Connection, hall: str, tz: ZoneInfo, month: StoredTotals, late: list[EventRow]
 ) -> Totals:
-    """The month's Totals with these events outside its window (those of its own tickets: it checks the ids)."""
+    """The month's (or day's) Totals with these events outside its window (those of its own tickets: it checks
+    the ids): ratings move one count each, anything else has the span folded again with them."""
     window = month.window
     unique = sorted({e.seq: e for e in late}.values(), key=lambda e: e.seq)
     if month.tickets_json is not None:
@@ -229,32 +274,70 @@ def period_totals(
 ) -> tuple[Totals, int]:
     """The period's Totals and the newest seq they folded: its whole closed months, its other closed days,
     and a live fold of the rest. Equal to the totals of `days.period_partial` (the one-go fold), exactly."""
+    ((_hall, totals, last_seq),) = halls_totals(conn, [hall], period, now_us=now_us, fill=fill, live=live)
+    return totals, last_seq
+
+
+@dataclass
+class _Plan:
+    """What a hall's period is made of: its closed days (a prefix), its whole closed months, its other days."""
+
+    hall: Hall
+    tz: ZoneInfo
+    windows: list[Window]
+    closed: list[Window]
+    firsts: list[dt.date]
+    days: list[Window]
+
+
+def _plan(conn: Connection, hall: Hall, period: Period, now_us: int | None) -> _Plan:
     tz = ZoneInfo(hall.timezone)
     windows = [Window.of(day, tz) for day in period.days()]
     closed = closed_windows(conn, hall.id, windows, now_us)
     firsts = whole_months(period, closed)
     after = next_month(firsts[-1]) if firsts else None
-    in_months = {w.day for w in closed if after is not None and firsts[0] <= w.day < after}
-    months, filled_months = stored_months(conn, hall.id, tz, firsts)
-    days, filled_days = stored_days(conn, hall.id, tz, [w for w in closed if w.day not in in_months])
-    live_partial, late, live_seq = live_part(conn, hall.id, tz, windows[len(closed) :], live)
+    days = [w for w in closed if after is None or not firsts[0] <= w.day < after]
+    return _Plan(hall, tz, windows, closed, firsts, days)
+
+
+def halls_totals(
+    conn: Connection,
+    halls: Sequence[Hall],
+    period: Period,
+    *,
+    now_us: int | None = None,
+    fill: bool = True,
+    live: LiveFolds | None = None,
+) -> list[tuple[Hall, Totals, int]]:
+    """Each hall's `period_totals`, the stored months and days of all of them read in one query each."""
+    plans = [_plan(conn, hall, period, now_us) for hall in halls]
+    months = load_months_of(conn, {p.hall.id: (p.tz, p.firsts) for p in plans})
+    days = load_day_totals_of(conn, {p.hall.id: (p.tz, [w.day for w in p.days]) for p in plans})
+    return [(p.hall, *_totals(conn, p, months.get(p.hall.id, {}), days.get(p.hall.id, {}), fill, live)) for p in plans]
+
+
+def _totals(
+    conn: Connection,
+    plan: _Plan,
+    loaded_months: dict[dt.date, StoredTotals],
+    loaded_days: dict[dt.date, StoredTotals],
+    fill: bool,
+    live: LiveFolds | None,
+) -> tuple[Totals, int]:
+    hall, tz = plan.hall.id, plan.tz
+    months, filled_months = stored_months(conn, hall, tz, plan.firsts, loaded_months)
+    days, filled_days = stored_day_totals(conn, hall, tz, plan.days, loaded_days)
+    live_partial, late, live_seq = live_part(conn, hall, tz, plan.windows[len(plan.closed) :], live)
     total = Totals.of(live_partial)
-    for month in months:
-        late.extend(month.others)
-    for day in days:
-        late.extend(day.others)
-    month_pairs = late_events(months, late)
-    day_pairs = late_events(days, late)
-    _load_month_tickets(conn, hall.id, [m for m, mine in month_pairs if mine])
-    load_tickets(conn, hall.id, [d for d, mine in day_pairs if mine])
-    for month, mine in month_pairs:
-        total.add(_month_with_late_events(conn, hall.id, tz, month, mine) if mine else month.totals)
-    for day, mine in day_pairs:
-        total.add(Totals.of(_with_late_events(conn, hall.id, tz, day, mine) if mine else day.partial))
-    last_seq = max([live_seq, *(m.last_seq for m in months), *(d.last_seq for d in days)])
+    spans = [*months, *days]
+    for span in spans:
+        late.extend(span.others)
+    for span, mine in late_events(spans, late):
+        total.add(_totals_with_late_events(conn, hall, tz, span, mine) if mine else span.totals)
+    last_seq = max([live_seq, *(span.last_seq for span in spans)])
     if fill:
-        save_days(conn, hall.id, filled_days)
-        save_months(conn, hall.id, filled_months)
+        save_days(conn, hall, filled_days)
+        save_months(conn, hall, filled_months)
     return total, last_seq
 
 

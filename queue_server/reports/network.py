@@ -6,7 +6,7 @@ rows group every hall's cells by a `Grouping` (by hall, category, item, or a par
 of each hall); the total merges every cell of every hall. Nothing is rounded before the merge.
 
 A grouping whose rows are whole halls (by hall, by parent) needs no cells: each hall's Totals of the period
-(months.py `period_totals`: its stored months, its other days, live) give the same figures, and a city's year
+(months.py `halls_totals`: its stored months, its other days, live) give the same figures, and a city's year
 reads twelve rows a hall instead of every day's cells.
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from config.schema import Hall
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.figures import Figures
-from queue_server.reports.months import period_totals
+from queue_server.reports.months import halls_totals
 from queue_server.reports.partial import Acc, Cell, Partial, figures_of_cells
 from queue_server.reports.periods import Period
 from queue_server.reports.totals import Totals, figures_of_totals
@@ -202,7 +202,7 @@ def hall_totals(
     conn: Connection, halls: Sequence[Hall], period: Period, now_us: int | None = None
 ) -> list[tuple[Hall, Totals, int]]:
     """Each hall's Totals of the period and the newest seq they folded (equal to its own report's totals)."""
-    return [(hall, *period_totals(conn, hall, period, now_us=now_us, live=LIVE)) for hall in halls]
+    return halls_totals(conn, halls, period, now_us=now_us, live=LIVE)
 
 
 def assemble_totals(

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from config.schema import Hall
+from queue_server.reports.days import report_days
 from queue_server.reports.events import EventRow
 from queue_server.reports.months import period_totals, report_months, store_closed_months
 from queue_server.reports.network import Scope, by_hall, network_report
@@ -133,3 +134,19 @@ def test_a_report_by_hall_reads_the_totals_and_equals_the_halls_report(
         assert report.total.issued == own.issued + theirs.issued
         assert report.total.staff == own.staff + theirs.staff
         assert sum(d.issued for d in report.daily) == report.total.issued
+
+
+def test_days_stored_before_their_totals_were_are_read_from_their_figures(
+    database: Engine, hall: Hall, year_log: tuple[Sim, list[EventRow]]
+) -> None:
+    """Rows of report_days stored before migration 0011 have no totals: a report by hall makes them from the
+    day's figures. March in progress (its days stored, no totals), each report equal to the hall's own."""
+    _sim, log = year_log
+    now = local_us(dt.date(2026, 3, 4), 15)
+    write_events(database, hall.id, [e for e in log if e.at <= now])
+    march = Period.of("month", dt.date(2026, 3, 1))
+    assert totals_of(database, hall, march, now) == own_totals(database, hall, march, now)  # stores the days
+    with database.begin() as conn:
+        assert conn.execute(update(report_days).values(totals=None)).rowcount > 0
+    for period in (march, Period.of("year", dt.date(2026, 3, 1))):
+        assert totals_of(database, hall, period, now) == own_totals(database, hall, period, now), period

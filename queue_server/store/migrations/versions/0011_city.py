@@ -1,5 +1,6 @@
 """city rollup: users.city (a city manager's city), link_county_tokens (a county's relay token at its city),
-report_months (each closed month's totals per hall: a city's year reads twelve rows a hall)
+report_months (each closed month's totals per hall: a city's year reads twelve rows a hall), report_days.totals
+(each stored day's totals too: a report by hall reads them, not the day's cells)
 
 Revision ID: 0011
 Revises: 0010
@@ -42,8 +43,13 @@ def upgrade() -> None:
         sa.Column("filled_at", sa.BigInteger(), nullable=False),
     )
 
+    with op.batch_alter_table("report_days") as batch:
+        batch.add_column(sa.Column("totals", sa.Text(), nullable=True))  # NULL in rows stored before: from figures
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("report_days") as batch:
+        batch.drop_column("totals")
     op.drop_table("report_months")
     op.drop_table("link_county_tokens")
     with op.batch_alter_table("users") as batch:
