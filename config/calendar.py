@@ -111,6 +111,8 @@ def calendar_notice(calendar: WorkCalendar, today: date) -> CalendarNotice | Non
 
 
 def config_notice(config: HallConfig, now: datetime) -> CalendarNotice | None:
-    """The calendar warning for a configuration, on today's date in its first hall's time zone."""
-    today = now.astimezone(ZoneInfo(config.halls[0].timezone)).date()
+    """The calendar warning for a configuration, on today's date in its first hall's time zone (a city's: the first
+    hall of its counties)."""
+    first = next(iter([*config.halls, *config.townships]), None)
+    today = now.astimezone(ZoneInfo(first.timezone if first is not None else "Asia/Shanghai")).date()
     return calendar_notice(build_calendar(config.calendar), today)

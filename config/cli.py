@@ -48,6 +48,16 @@ def summary(file: Path, loaded: HallConfig) -> str:
             f"{_plural(len(hall.windows), 'window')}",
             f"  {_plural(len(hall.devices), 'device')}" + (f" ({devices})" if devices else ""),
         ]
+    if loaded.city is not None:
+        counties = _plural(len(loaded.counties), "county", "counties")
+        lines.append(
+            f"city {loaded.city.id} {loaded.city.name_zh}: {counties}, {_plural(len(loaded.townships), 'hall')}"
+        )
+        lines += [f"  county {c.id} {c.name_zh}: {', '.join(c.halls)}" for c in loaded.counties]
+    elif loaded.townships:
+        lines.append(f"townships reporting here: {', '.join(hall.id for hall in loaded.townships)}")
+    if loaded.county is not None and loaded.county.link is not None:
+        lines.append(f"relays every hall to the city at {loaded.county.link.url}")
     years = ", ".join(str(year.year) for year in sorted(loaded.calendar, key=lambda year: year.year))
     lines.append(f"calendar years: {years or 'none (only weekends are days off)'}")
     for document in loaded.documents:  # link down: what the county published, in use here

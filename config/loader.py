@@ -131,8 +131,10 @@ class DocumentFile:
 class _Loader:
     """One loading run: reads each file once and collects the problems."""
 
-    def __init__(self, nested: bool = False, documents: Mapping[str, Path] | None = None) -> None:
-        self.nested = nested
+    def __init__(self, nested: bool = False, documents: Mapping[str, Path] | None = None, *, for_city: bool = False
+                 ) -> None:  # fmt: skip
+        self.nested = nested  # reading a township's file for its county: it may name neither townships nor counties
+        self.for_city = for_city  # reading a county's file for its city: it may not name counties
         self.documents = dict(
             documents or {}
         )  # reading a township's file for its county: it may not name townships itself
@@ -220,6 +222,11 @@ class _Loader:
             self.report(source, ("documents",), "is set by the link from the county's documents, not by hand")
         local = {hall.get("id") for _, hall in tables(data.get("halls"))}
         townships = self.townships(source, data.pop("townships", []), local)
+        if "counties" in data:
+            known = local | {t.id for t in townships}
+            counties, remote = self.counties(source, data.pop("counties"), known, data.get("city"))
+            data["counties"] = counties
+            townships.extend(remote)
         halls = tables(data.get("halls"))
         catalogs: dict[int, list[ItemFile]] = {}
         for index, hall in halls:
@@ -278,8 +285,9 @@ class _Loader:
             county = county.model_copy(
                 update={"items": [*county.items, *(i for f in county_files for _, i in f.items)]}
             )
-        return schema.HallConfig(halls=built_halls, county=county, townships=townships,
-                                 calendar=sorted(years, key=lambda year: year.year), documents=used)  # fmt: skip
+        return schema.HallConfig(halls=built_halls, county=county, city=config.city, counties=config.counties,
+                                 townships=townships, calendar=sorted(years, key=lambda year: year.year),
+                                 documents=used)  # fmt: skip
 
     # -- a county's catalogue, and the county's documents a township runs ----------------------------------------
 
@@ -413,6 +421,55 @@ class _Loader:
                 names = ", ".join(hall.id for hall in loaded.halls)
                 self.report(source, ("townships", index, "id"), f'{ref.config} has no hall "{ref.id}" (it has {names})')
         return found
+
+    def counties(
+        self, source: Source, entries: object, known: set[object], city: object
+    ) -> tuple[list[dict[str, Any]], list[schema.Hall]]:
+        """The counties of `[[counties]]` (a city's), each read from the county center's own configuration file:
+        each county's name and hall ids, and every hall of every county (its own halls, then its townships)."""
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            self.report(source, ("counties",), "expected [[counties]] tables, each with id and config")
+            return [], []
+        if entries and (self.nested or self.for_city or not isinstance(city, dict)):
+            self.report(source, ("counties",), "only a city's configuration ([city]) lists counties")
+            return [], []
+        counties: list[dict[str, Any]] = []
+        halls: list[schema.Hall] = []
+        owner: dict[str, str] = {}
+        for index, entry in enumerate(entries):
+            ref = self.validate(source, schema.CountyRef, entry, ("counties", index))
+            if ref is None:
+                continue
+            if any(county["id"] == ref.id for county in counties):
+                self.report(source, ("counties", index, "id"), f'county "{ref.id}" is already named; each must be '
+                                                               "different")  # fmt: skip
+                continue
+            sub = _Loader(for_city=True)
+            loaded = sub.load(source.file.parent / ref.config)
+            self.problems.extend(sub.problems)
+            self.files.extend(file for file in sub.files if file not in self.files)
+            if loaded is None:
+                continue
+            if loaded.county is None or loaded.county.id != ref.id:
+                found = f'its [county] is "{loaded.county.id}"' if loaded.county else "it has no [county]"
+                self.report(source, ("counties", index, "id"), f'{ref.config} is not county "{ref.id}" ({found})')
+                continue
+            mine = [*loaded.halls, *loaded.townships]
+            clash = False
+            for hall in mine:
+                if hall.id in owner or hall.id in known:
+                    where = f'county "{owner[hall.id]}"' if hall.id in owner else "this configuration"
+                    self.report(source, ("counties", index, "config"),
+                                f'hall "{hall.id}" of county "{ref.id}" is already a hall of {where}; '
+                                "a hall belongs to one county")  # fmt: skip
+                    clash = True
+            if clash:
+                continue
+            owner.update({hall.id: ref.id for hall in mine})
+            halls.extend(mine)
+            counties.append({"id": ref.id, "name_zh": loaded.county.name_zh, "name_en": loaded.county.name_en,
+                             "halls": [hall.id for hall in mine]})  # fmt: skip
+        return counties, halls
 
     def item_file(self, path: Path) -> ItemFile | None:
         """A catalogue file, read and validated once however many halls use it."""

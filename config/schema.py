@@ -430,6 +430,35 @@ class County(Strict):
     stale_minutes: int = Field(
         10, ge=1, le=10080, description="the county dashboard marks a hall stale when not heard from for this long"
     )
+    link: Link | None = Field(
+        None, description="relay every hall of the county (its own halls and its townships) up to its city"
+    )
+
+
+class CountyRef(Strict):
+    """A county of this city: its id, and the county center's own configuration file."""
+
+    id: Slug
+    config: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="the county center's configuration (TOML), relative to this file: the same file the county runs"
+    )
+
+
+class City(Strict):
+    """The city this server rolls up (市级汇总): its halls are every hall of its counties, from their relayed events."""
+
+    id: Slug
+    name_zh: ShortText
+    name_en: ShortText
+
+
+class CityCounty(Strict):
+    """A county of the city as the loader read it from the county's own configuration: its name and its halls."""
+
+    id: Slug
+    name_zh: ShortText
+    name_en: ShortText
+    halls: list[Slug]  # the county's own halls, then its townships, in its configuration's order
 
 
 class LinkDocument(Strict):
@@ -450,16 +479,43 @@ class HallConfig(Strict):
 
     `documents` (at a township): the county's catalogue and calendar versions the configuration includes.
 
-    `townships` (at a county center): remote halls whose event logs are shipped here (link up). Nothing of
-    theirs is served here (no kiosks, windows or boards); their reports are, from the shipped events.
+    `townships`: remote halls whose event logs are shipped here (link up): at a county center its townships,
+    at a city every hall of its counties (relayed by each county). Nothing of theirs is served here (no kiosks,
+    windows or boards); their reports are, from the shipped events.
+
+    `city` (at a city server): the city's identity, for its rollup `/city/{id}` and city managers; `counties`
+    its counties. A city serves no hall itself (it may have no `halls`); every other configuration has one.
     """
 
     county: County | None = None
-    halls: list[Hall] = Field(min_length=1)
+    city: City | None = None
+    halls: list[Hall] = []
     townships: list[Hall] = []
+    #: At a city: its counties (from `[[counties]]`, read by the loader); their halls are in `townships`.
+    counties: list[CityCounty] = []
     calendar: list[CalendarYear] = []
     #: Set by the loader (the county's documents in use), never by hand: not a key a file may give.
     documents: list[LinkDocument] = Field(default_factory=list, json_schema_extra={"loader_only": True})
+
+    @model_validator(mode="after")
+    def _level(self) -> HallConfig:
+        if self.city is None:
+            if not self.halls:
+                raise ValueError("a configuration serves at least one hall ([[halls]]); only a city's configuration "
+                                 "([city]) may have none")  # fmt: skip
+            if self.counties:
+                raise ValueError("counties ([[counties]]) belong to a city's configuration: add [city]")
+        else:
+            if self.county is not None:
+                raise ValueError("a configuration is a county's ([county]) or a city's ([city]), not both")
+            if not self.counties:
+                raise ValueError("a city's configuration lists its counties ([[counties]], each with id and config)")
+        if self.county is not None and self.county.link is not None:
+            linked = sorted(hall.id for hall in self.halls if hall.link is not None)
+            if linked:
+                raise ValueError(f"[county.link] relays every hall of the county to the city; the hall(s) "
+                                 f"{', '.join(linked)} cannot have a [halls.link] of their own as well")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _distinct_townships(self) -> HallConfig:
@@ -487,6 +543,16 @@ class HallConfig(Strict):
 
     def has_hall(self, hall_id: str) -> bool:
         return any(hall.id == hall_id for hall in self.halls)
+
+    def county_of(self, hall_id: str) -> CityCounty | None:
+        """At a city: the county a hall belongs to (None: no county of the city has it)."""
+        return next((county for county in self.counties if hall_id in county.halls), None)
+
+    def relayed(self) -> list[Hall]:
+        """At a county with `[county.link]`: every hall it relays to its city (its own, then its townships)."""
+        if self.county is None or self.county.link is None:
+            return []
+        return [*self.halls, *self.townships]
 
     def document(self, kind: str, hall_id: str) -> LinkDocument | None:
         """The county's document of this kind the hall runs (the calendar: whichever hall fetched it)."""

@@ -119,7 +119,10 @@ def user() -> None:
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="the name shown on boards and in reports, e.g. 张丽")
 @click.option(
-    "--role", type=click.Choice(["clerk", "manager", "admin", "county_manager"]), default="clerk", show_default=True
+    "--role",
+    type=click.Choice(["clerk", "manager", "admin", "county_manager", "city_manager"]),
+    default="clerk",
+    show_default=True,
 )
 @click.option(
     "--hall",
@@ -129,6 +132,7 @@ def user() -> None:
     " or every hall for an admin",
 )
 @click.option("--county", help="a county manager's county: the configuration's [county] id (its dashboard /county/ID)")
+@click.option("--city", help="a city manager's city: the configuration's [city] id (its rollup /city/ID)")
 @config_option
 @db_option
 def user_add(
@@ -137,6 +141,7 @@ def user_add(
     role: str,
     halls: tuple[str, ...],
     county: str | None,
+    city: str | None,
     config_file: Path | None,
     db: str,
 ) -> None:
@@ -152,6 +157,8 @@ def user_add(
     loaded = _load(config_file)
     if role == "county_manager" or county is not None:
         scope: frozenset[str] | None = _county_manager_scope(loaded, role, county, halls)
+    elif role == "city_manager" or city is not None:
+        scope = _city_manager_scope(loaded, role, city, halls)
     else:
         try:
             scope = accounts.default_halls(accounts.Role(role), halls, [h.id for h in loaded.halls])
@@ -161,7 +168,7 @@ def user_add(
     try:
         store.run_global_sync(
             lambda conn, now: accounts.add_user(
-                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county
+                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city
             )
         )
     except ServiceError as error:
@@ -170,6 +177,9 @@ def user_add(
         store.close()
     if county is not None:
         click.echo(f"added {role} {username} ({display_name}) of county {county}: its dashboard is /county/{county}")
+        return
+    if city is not None:
+        click.echo(f"added {role} {username} ({display_name}) of city {city}: its rollup is /city/{city}")
         return
     click.echo(f"added {role} {username} ({display_name}) of {', '.join(sorted(scope)) if scope else 'every hall'}")
 
@@ -183,6 +193,18 @@ def _county_manager_scope(loaded: HallConfig, role: str, county: str | None, hal
     if loaded.county is None or loaded.county.id != county:
         known = loaded.county.id if loaded.county else "none: the configuration has no [county]"
         raise click.ClickException(f"no county {county!r} in the configuration (its county: {known})")
+    return frozenset()
+
+
+def _city_manager_scope(loaded: HallConfig, role: str, city: str | None, halls: tuple[str, ...]) -> frozenset[str]:
+    """A city manager's (empty) halls, once its --city is the configuration's city."""
+    if role != "city_manager" or city is None:
+        raise click.ClickException("--city goes with --role city_manager, and a city manager needs --city")
+    if halls:
+        raise click.ClickException("a city manager belongs to no hall (--hall): it sees the city's rollup")
+    if loaded.city is None or loaded.city.id != city:
+        known = loaded.city.id if loaded.city else "none: the configuration has no [city]"
+        raise click.ClickException(f"no city {city!r} in the configuration (its city: {known})")
     return frozenset()
 
 

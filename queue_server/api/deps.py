@@ -40,6 +40,15 @@ async def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -
 HallDep = Annotated[Hall, Depends(hall_config)]
 
 
+def first_hall(state: ServerState) -> Hall:
+    """The configuration's first hall (the one a bare /board, /clerk or /manager opens); a city serves none."""
+    if not state.config.halls:
+        city = state.config.city
+        where = f": its rollup is /city/{city.id}" if city is not None else ""
+        raise NotFound(f"这台服务器不服务任何大厅 this server serves no hall{where}")
+    return state.config.halls[0]
+
+
 async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     return _bearer(authorization)
 

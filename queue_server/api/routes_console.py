@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from config.schema import CaseKind, Hall, Material
 from printer.layout.render import render_supplement
 from printer.model import supplement_data
-from queue_server.api.deps import HallDep, StaffDep, State
+from queue_server.api.deps import HallDep, StaffDep, State, first_hall
 from queue_server.api.routes_reports import TodayFactsDep, local_today
 from queue_server.api.routes_windows import WaitingTicket, desk
 from queue_server.errors import BadRequest, NotFound
@@ -52,12 +52,13 @@ from queue_server.store.writer import Tx, from_us
 router = APIRouter(tags=["console"])
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-AREAS = ("clerk", "manager", "county", "vendor")
+AREAS = ("clerk", "manager", "county", "city", "vendor")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 PAGES = {
     "clerk": WEB_DIR / "clerk" / "index.html",
     "manager": WEB_DIR / "manager" / "index.html",
     "county": WEB_DIR / "county" / "index.html",
+    "city": WEB_DIR / "city" / "index.html",
 }
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -129,7 +130,7 @@ def _html(kind: str, config: dict[str, Any]) -> HTMLResponse:
 
 @router.get("/clerk", response_class=RedirectResponse, status_code=307, include_in_schema=False)
 async def first_clerk_console(state: State) -> RedirectResponse:
-    return RedirectResponse(f"/clerk/{state.config.halls[0].id}", status_code=307)
+    return RedirectResponse(f"/clerk/{first_hall(state).id}", status_code=307)
 
 
 @router.get("/clerk/{hall}", response_class=HTMLResponse)
@@ -140,7 +141,7 @@ async def clerk_console(hall: HallDep, state: State) -> HTMLResponse:
 
 @router.get("/manager", response_class=RedirectResponse, status_code=307, include_in_schema=False)
 async def first_manager_dashboard(state: State) -> RedirectResponse:
-    return RedirectResponse(f"/manager/{state.config.halls[0].id}", status_code=307)
+    return RedirectResponse(f"/manager/{first_hall(state).id}", status_code=307)
 
 
 @router.get("/manager/{hall}", response_class=HTMLResponse)
@@ -166,6 +167,25 @@ async def county_dashboard(county: Annotated[str, PathParam(max_length=48)], sta
         "ws_path": f"/ws/halls/{first.id}/board",
     }
     return _html("county", config)
+
+
+@router.get("/city/{city}", response_class=HTMLResponse, responses={404: {"description": "no such city here"}})
+async def city_rollup(city: Annotated[str, PathParam(max_length=48)], state: State) -> HTMLResponse:
+    """The city rollup (市级汇总): the headline table of the city's counties, and reports across their halls."""
+    known = state.config.city
+    if known is None or known.id != city:
+        raise NotFound(f"没有该市 no city {city!r}")
+    halls = state.config.townships
+    config = {
+        "kind": "city",
+        "city": known.id,
+        "name_zh": known.name_zh,
+        "name_en": known.name_en,
+        "timezone": halls[0].timezone if halls else "Asia/Shanghai",
+        "api": f"/api/v1/cities/{known.id}",
+        "now": state.store.clock().isoformat(),  # the server's clock: the page's today and its clock
+    }
+    return _html("city", config)
 
 
 @router.get("/console/{area}/{name}", response_class=Response)

@@ -27,7 +27,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import select
 
 from config.schema import Hall
-from queue_server.api.deps import HallDep, State
+from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.ratelimit import limited
 from queue_server.errors import NotFound
 from queue_server.services import ratings
@@ -118,7 +118,7 @@ def _item_facts(hall: Hall, item_id: str | None) -> dict[str, Any] | None:
 
 
 def _expired(state: State) -> HTMLResponse:
-    hall = state.config.halls[0]
+    hall = first_hall(state)
     return _render("expired.html", {**_hall_info(hall), "book_path": f"/book/{hall.id}"}, status=404)
 
 

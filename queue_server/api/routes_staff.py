@@ -22,7 +22,7 @@ STAFF = "/api/v1/staff"
 log = logging.getLogger(__name__)
 
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{1,47}$")]
-RoleName = Literal["admin", "manager", "clerk", "county_manager"]
+RoleName = Literal["admin", "manager", "clerk", "county_manager", "city_manager"]
 Halls = Annotated[list[Slug], Field(max_length=500)] | None
 
 
@@ -40,6 +40,7 @@ class StaffOut(BaseModel):
     created_at: dt.datetime
     halls: list[str] | None  # the halls the account may act in; null: every hall
     county: str | None = None  # a county manager's county
+    city: str | None = None  # a city manager's city
 
 
 class NewStaff(Body):
@@ -50,6 +51,7 @@ class NewStaff(Body):
     # Left out: the configuration's only hall (several halls: name them); null: every hall (administrators).
     halls: Halls = None
     county: Slug | None = None  # a county manager's county (this server's [county]); no halls then
+    city: Slug | None = None  # a city manager's city (this server's [city]); no halls then
 
 
 class StaffChange(Body):
@@ -74,6 +76,7 @@ def _out(account: accounts.StaffAccount) -> StaffOut:
         created_at=from_us(account.created_at_us),
         halls=None if account.halls is None else sorted(account.halls),
         county=account.county,
+        city=account.city,
     )
 
 
@@ -106,6 +109,19 @@ def _county_scope(state: ServerState, body: NewStaff) -> frozenset[str]:
     return frozenset()
 
 
+def _city_scope(state: ServerState, body: NewStaff) -> frozenset[str]:
+    """A city manager: this server's city, and no halls."""
+    city = state.config.city
+    if body.role != "city_manager" or body.city is None:
+        raise BadRequest("a city manager, and only a city manager, has a city (市级主管须指定所属市)")
+    if city is None or body.city != city.id:
+        known = city.id if city else "none: this server has no [city]"
+        raise BadRequest(f"没有该市 no city {body.city!r} here (this server's city: {known})")
+    if "halls" in body.model_fields_set:
+        raise BadRequest("a city manager belongs to no hall: it sees the city's rollup (市级主管不属于任何大厅)")
+    return frozenset()
+
+
 @router.get(STAFF, response_model=list[StaffOut])
 async def list_staff(state: State, admin: AdminDep) -> list[StaffOut]:
     """Every staff account, deactivated ones too; an administrator of some halls sees the accounts of those."""
@@ -127,17 +143,21 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
     halls: frozenset[str] | None
     if body.role == "county_manager" or body.county is not None:
         halls = _county_scope(state, body)
+    elif body.role == "city_manager" or body.city is not None:
+        halls = _city_scope(state, body)
     else:
         halls = _scope(state, body)
     if halls is None and body.role != "admin":
         raise BadRequest("only an administrator may belong to every hall (仅系统管理员可属于全部大厅)")
-    # A county manager is an account of the county, not of some halls: only an administrator of every hall adds one.
-    accounts.check_manages(admin, None if body.role == "county_manager" else halls)
+    # A county (city) manager is an account of the county (city), not of some halls: only an administrator of every
+    # hall adds one.
+    accounts.check_manages(admin, None if body.role in ("county_manager", "city_manager") else halls)
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
 
     def add(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
         role = accounts.Role(body.role)
-        accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county)
+        accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county,
+                          body.city)  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)

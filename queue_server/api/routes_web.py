@@ -38,7 +38,7 @@ from pydantic import BaseModel
 
 from config.fonts import CJK_FONT_INDEX, cjk_font_path
 from config.schema import Hall
-from queue_server.api.deps import HallDep, State
+from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.routes_windows import desk
 from queue_server.errors import NotFound
 from queue_server.store.writer import Tx
@@ -114,10 +114,11 @@ def _check_window(hall: Hall, window: int) -> None:
         raise NotFound(f"hall {hall.id} has no window {window} (没有{window}号窗口)") from None
 
 
-@router.get("/board", response_class=RedirectResponse, status_code=307)
+@router.get("/board", response_class=RedirectResponse, status_code=307,
+            responses={404: {"description": "this server serves no hall (a city's)"}})  # fmt: skip
 async def first_board(state: State) -> RedirectResponse:
     """The board of the configuration's first hall."""
-    return RedirectResponse(f"/board/{state.config.halls[0].id}", status_code=307)
+    return RedirectResponse(f"/board/{first_hall(state).id}", status_code=307)
 
 
 @router.get("/board/{hall}", response_class=HTMLResponse)

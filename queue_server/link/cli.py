@@ -1,4 +1,5 @@
-"""`bianmin link add HALL`: a township's link token, made at its county (shown once, stored hashed)."""
+"""`bianmin link add HALL`: a township's link token, made at its county (shown once, stored hashed); `--county`:
+a county's relay token, made at its city."""
 
 from __future__ import annotations
 
@@ -25,22 +26,38 @@ def link() -> None:
 @link.command("add")
 @click.argument("hall")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="the county's configuration (TOML), which lists HALL under [[townships]]")  # fmt: skip
+              help="the county's configuration (TOML), which lists HALL under [[townships]]; with --county, the "
+                   "city's, which lists the county under [[counties]]")  # fmt: skip
 @click.option("--db", default=str(Path("var") / "bianmin.db"), show_default=True,
               help="SQLite file path, or a database URL (postgresql://...)")  # fmt: skip
-def link_add(hall: str, config_file: Path | None, db: str) -> None:
+@click.option(
+    "--county",
+    "is_county",
+    is_flag=True,
+    help="at a city: HALL is a county, whose token relays the events of that county's halls only",
+)
+def link_add(hall: str, config_file: Path | None, db: str, is_county: bool) -> None:
     """Make (or replace) the link token of township HALL and print it once: give it to the township, which
-    names its file in [halls.link] token_file (or its variable in token_env). Only its hash is kept here."""
+    names its file in [halls.link] token_file (or its variable in token_env). Only its hash is kept here.
+
+    With --county (at a city): the relay token of county HALL, for its [county.link]."""
     from queue_server.cli import _load
     from queue_server.server import open_store
 
     loaded = _load(config_file)
-    if not any(township.id == hall for township in loaded.townships):
+    if is_county:
+        if not any(county.id == hall for county in loaded.counties):
+            names = ", ".join(c.id for c in loaded.counties) or "none"
+            raise click.ClickException(f"{hall!r} is not a county of this city ([[counties]]: {names})")
+    elif loaded.city is not None:
+        raise click.ClickException(f"this is a city's configuration: a city gives its counties their tokens "
+                                   f"(bianmin link add COUNTY --county), not its halls ({hall!r})")  # fmt: skip
+    elif not any(township.id == hall for township in loaded.townships):
         names = ", ".join(t.id for t in loaded.townships) or "none"
         raise click.ClickException(f"{hall!r} is not a township of this county ([[townships]]: {names})")
     store = open_store(loaded, db)
     try:
-        token = make_token(store, hall)
+        token = make_county_token(store, hall) if is_county else make_token(store, hall)
     finally:
         store.close()
     click.echo(token)
@@ -92,3 +109,11 @@ def make_token(store: Store, hall: str) -> str:
     from queue_server.store.writer import to_us
 
     return store.run_global_sync(lambda conn, now: receiver.add_token(conn, to_us(now), hall), invalidates=False)
+
+
+def make_county_token(store: Store, county: str) -> str:
+    """A new relay token of `county` at the city whose store this is (its old token stops working)."""
+    from queue_server.store.writer import to_us
+
+    return store.run_global_sync(lambda conn, now: receiver.add_county_token(conn, to_us(now), county),
+                                 invalidates=False)  # fmt: skip

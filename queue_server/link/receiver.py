@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from queue_server.errors import Conflict
-from queue_server.link.tables import link_peers, link_tokens
+from queue_server.link.tables import link_county_tokens, link_peers, link_tokens
 from queue_server.link.wire import TOKEN_PREFIX, Ack, Batch, ShippedEvent
 from queue_server.services.accounts import token_hash
 from queue_server.store.backends import backend_for
@@ -37,9 +37,10 @@ class Refused(Conflict):
 
 @dataclass(frozen=True)
 class Sender:
-    """Who sent a batch: the township whose link token it carries."""
+    """Who sent a batch: the township whose link token it carries, or (at a city) the county relaying its halls."""
 
-    hall: str
+    hall: str | None
+    county: str | None = None
 
 
 def add_token(conn: Connection, now_us: int, hall: str) -> str:
@@ -50,9 +51,21 @@ def add_token(conn: Connection, now_us: int, hall: str) -> str:
     return token
 
 
+def add_county_token(conn: Connection, now_us: int, county: str) -> str:
+    """At a city: a new relay token for the county (its old one stops working); only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(delete(link_county_tokens).where(link_county_tokens.c.county == county))
+    conn.execute(insert(link_county_tokens).values(county=county, token_hash=token_hash(token), created_at=now_us))
+    return token
+
+
 def sender_for_token(conn: Connection, token: str) -> Sender | None:
-    hall = conn.execute(select(link_tokens.c.hall).where(link_tokens.c.token_hash == token_hash(token))).scalar()
-    return None if hall is None else Sender(hall)
+    digest = token_hash(token)
+    hall = conn.execute(select(link_tokens.c.hall).where(link_tokens.c.token_hash == digest)).scalar()
+    if hall is not None:
+        return Sender(hall)
+    county = conn.execute(select(link_county_tokens.c.county).where(link_county_tokens.c.token_hash == digest)).scalar()
+    return None if county is None else Sender(None, county)
 
 
 def held_seq(conn: Connection, hall: str) -> int:

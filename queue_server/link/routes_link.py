@@ -1,7 +1,8 @@
 """The county's link routes: townships ship their events here; county managers see how far each one is.
 
-- `POST /api/v1/link/halls/{hall}/events` (a township's link token): `{after, events, waiting, version}` →
-  `{hall, last_seq, received}`; 409 with `error.last_seq` when the batch does not continue the county's copy
+- `POST /api/v1/link/halls/{hall}/events` (a township's link token; at a city, the token of the county relaying
+  the hall): `{after, events, waiting, version}` → `{hall, last_seq, received}`; 409 with `error.last_seq` when
+  the batch does not continue the county's copy
 - `GET /api/v1/link/halls` (county managers and administrators): each township's last contact and backlog, and
   the county's documents it runs
 - `GET /api/v1/link/halls/{hall}/documents` (the township's link token): the newest version of each document
@@ -44,7 +45,12 @@ async def _sender(state: State, token: str, hall: str) -> None:
     sender = await state.store.read(lambda conn: receiver.sender_for_token(conn, token))
     if sender is None:
         raise Unauthorized("unknown link token: ask the county for a new one (联动令牌无效)")
-    if sender.hall != hall:
+    if sender.county is not None:  # at a city: a county relays its own halls and its townships', nobody else's
+        county = next((c for c in state.config.counties if c.id == sender.county), None)
+        if county is None or hall not in county.halls:
+            raise Forbidden(f"this link token is county {sender.county}'s: hall {hall} is not one of its halls "
+                            "(不能上报其他县的数据)")  # fmt: skip
+    elif sender.hall != hall:
         raise Forbidden(f"this link token is hall {sender.hall}'s: it cannot send the events of hall {hall} "
                         "(不能上报其他大厅的数据)")  # fmt: skip
     if not any(township.id == hall for township in state.config.townships):

@@ -6,6 +6,10 @@ transaction of its own after each answer. The county's answer is the truth of wh
 after the seq the county says it holds, whatever it thought before (a restart, a restored database on either
 side). Network failures and 5xx are retried with capped exponential back-off and jitter; a refused batch (409)
 or a refused credential is reported (logged once per change, shown on the wall) and retried only slowly.
+
+The same shipper relays a county's halls to its city (`[county.link]`, `relay`): one per hall the county holds
+(its own halls and its townships' shipped copies), reading the county's `events` table as a township reads its
+own, so the city's copy of a hall's log is the hall's log, seq for seq.
 """
 
 from __future__ import annotations
@@ -124,12 +128,18 @@ class Shipper:
     #: What the hall did with the county's documents (link down), told with every batch; `poke`: tell it now.
     documents: Callable[[], list[DocumentReport]] | None = None
     poke: asyncio.Event | None = None
+    #: A county's relay of the hall to its city (`[county.link]`), rather than the hall's own `[halls.link]`.
+    relay: bool = False
     _client: httpx.AsyncClient | None = field(default=None, repr=False)
     _client_link: Link | None = field(default=None, repr=False)
 
     def link(self) -> Link | None:
         """The hall's link as the configuration says now (a reload may change or remove it)."""
         config = self.store.config
+        if self.relay:
+            county = config.county
+            relayed = county is not None and any(hall.id == self.hall for hall in config.relayed())
+            return county.link if relayed and county is not None else None
         return config.hall(self.hall).link if config.has_hall(self.hall) else None
 
     async def run(self) -> None:
@@ -288,9 +298,16 @@ class Links:
 
 
 def start_links(store: Store, downlink: Downlink | None = None) -> Links:
-    """Start a shipper for every hall of the configuration with a `[halls.link]` (none: nothing starts)."""
+    """Start a shipper for every hall of the configuration with a `[halls.link]`, and at a county with a
+    `[county.link]` one relaying each hall it holds to its city (none: nothing starts)."""
     halls = [hall.id for hall in store.config.halls if hall.link is not None]
     tasks = []
+    county = store.config.county
+    relayed = [hall.id for hall in store.config.relayed()]
+    for hall in relayed:
+        tasks.append(asyncio.create_task(Shipper(store, hall, relay=True).run(), name=f"bianmin-relay-{hall}"))
+    if relayed and county is not None and county.link is not None:
+        log.info("county %s relays %d halls to %s", county.id, len(relayed), county.link.url)
     for hall in halls:
         shipper = Shipper(store, hall)
         if downlink is not None:

@@ -1,5 +1,5 @@
 """The link's tables: the township's acknowledged position, the county's tokens and copies (migration 0008), the
-county's published documents and what a township did with them (0009)."""
+county's published documents and what a township did with them (0009), a city's county tokens (0011)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ link_tokens = Table(
     "link_tokens",
     metadata,
     Column("hall", String(48), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# At a city: each county's relay token (only its hash): it may send the events of that county's halls only.
+link_county_tokens = Table(
+    "link_county_tokens",
+    metadata,
+    Column("county", String(48), primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
 )

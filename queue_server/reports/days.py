@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import json
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, delete, select
@@ -40,6 +42,7 @@ from queue_server.reports.events import EventRow, read_events
 from queue_server.reports.figures import US, FigureBuilder
 from queue_server.reports.partial import Cell, LivePartial, Partial, partial_of, rate
 from queue_server.reports.periods import GRACE_US, Period, local_midnight_us
+from queue_server.reports.totals import Totals
 from queue_server.store.backends import backend_for
 from queue_server.store.tables import events, metadata
 
@@ -69,10 +72,12 @@ report_days = Table(
     Column("tickets", Text, nullable=False),  # each ticket's id, cell and rating (JSON), for late events
     Column("others", Text, nullable=False),  # the window's events of other days' tickets (JSON)
     Column("filled_at", BigInteger, nullable=False),
+    # The Partial's Totals (JSON; totals.py), for reports by hall (months.py); NULL in rows stored before 0011.
+    Column("totals", Text, nullable=True),
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Window:
     """One day's window: its tickets are issued in [start, end), its events are at in [start, until)."""
 
@@ -83,8 +88,13 @@ class Window:
 
     @classmethod
     def of(cls, day: dt.date, tz: ZoneInfo) -> Window:
-        start, end = local_midnight_us(day, tz), local_midnight_us(day + dt.timedelta(days=1), tz)
-        return cls(day, start, end, end + GRACE_US)
+        return _window_of(day, tz)
+
+
+@functools.lru_cache(maxsize=4096)  # a city's year asks for the same 365 windows for each of its halls
+def _window_of(day: dt.date, tz: ZoneInfo) -> Window:
+    start, end = local_midnight_us(day, tz), local_midnight_us(day + dt.timedelta(days=1), tz)
+    return Window(day, start, end, end + GRACE_US)
 
 
 @dataclass
@@ -123,13 +133,13 @@ def tickets_json(builder: FigureBuilder, partial: Partial, cell_of: dict[int, Ce
 class DayTickets:
     """A stored day's tickets: ids ascending, each one's cell and rating (looked up by id, never all decoded)."""
 
-    def __init__(self, text: str, partial: Partial) -> None:
+    def __init__(self, text: str, partial: Partial | None = None) -> None:
         data = json.loads(text)
         self.ids = list(accumulate(data["ids"]))
         self.cells: list[int] = data["cells"]
         self.ratings: list[int] = data["ratings"]
         self.levels: list[str | None] = [None, *data["levels"]]
-        self.keys = list(partial.cells)
+        self.keys = [] if partial is None else list(partial.cells)  # None: the cells are not looked up
 
     def index(self, ticket_id: int | None) -> int | None:
         """The position of the day's ticket, or None when the ticket is not the day's."""
@@ -181,7 +191,8 @@ def save_days(conn: Connection, hall: str, days: list[tuple[StoredDay, str]]) ->
     rows = [
         {"hall": hall, "day": d.window.day, "version": VERSION, "last_seq": d.last_seq,
          "first_ticket": d.first_ticket, "last_ticket": d.last_ticket, "figures": d.partial.to_json(),
-         "tickets": text, "others": others_json(d.others), "filled_at": int(time.time() * US)}
+         "totals": Totals.of(d.partial).to_json(), "tickets": text, "others": others_json(d.others),
+         "filled_at": int(time.time() * US)}
         for d, text in days
     ]  # fmt: skip
     try:
@@ -263,37 +274,13 @@ def period_partial(
     tz = ZoneInfo(hall.timezone)
     windows = [Window.of(day, tz) for day in period.days()]
     closed = closed_windows(conn, hall.id, windows, now_us)
-    stored = load_days(conn, hall.id, tz, [w.day for w in closed])
-    missing = [w for w in closed if w.day not in stored]
-    filled: list[tuple[StoredDay, str]] = [fold_day(conn, hall.id, tz, w) for w in missing]
-    for day, text in filled:
-        day.tickets_json = text
-        stored[day.window.day] = day
-    days = [stored[w.day] for w in closed]
-
-    # The days not closed yet (today, the days to come), folded live.
-    total = Partial()
-    late: list[EventRow] = []
-    live_seq = 0
-    if len(closed) < len(windows):
-        start, end, until = windows[len(closed)].start, windows[-1].end, windows[-1].until
-        if live is None:
-            live_fold = LiveFold(start, end, until, tz)
-            live_fold.catch_up(conn, hall.id)
-            live_partial, live_late, live_seq = live_fold.snapshot()
-        else:
-            live_partial, live_late, live_seq = live.fold(conn, hall.id, start, end, until, tz)
-        total.add(live_partial)
-        late.extend(live_late)
+    days, filled = stored_days(conn, hall.id, tz, closed)
+    total, late, live_seq = live_part(conn, hall.id, tz, windows[len(closed) :], live)
     for day in days:
         late.extend(day.others)
-    # Each day with events outside its window (late ratings, a late finish), then its tickets (one query).
-    candidates = [
-        [e for e in mine if not day.window.start <= e.at < day.window.until]
-        for day, mine in zip(days, _by_day(days, late), strict=True)
-    ]
-    load_tickets(conn, hall.id, [day for day, mine in zip(days, candidates, strict=True) if mine])
-    for day, mine in zip(days, candidates, strict=True):
+    pairs = late_events(days, late)
+    load_tickets(conn, hall.id, [day for day, mine in pairs if mine])  # one query for the days that need them
+    for day, mine in pairs:
         total.add(_with_late_events(conn, hall.id, tz, day, mine) if mine else day.partial)
     last_seq = max([live_seq, *(d.last_seq for d in days)])
     if fill and filled:
@@ -301,7 +288,56 @@ def period_partial(
     return total, last_seq
 
 
-def _by_day(days: list[StoredDay], late: list[EventRow]) -> list[list[EventRow]]:
+def stored_days(
+    conn: Connection, hall: str, tz: ZoneInfo, closed: list[Window]
+) -> tuple[list[StoredDay], list[tuple[StoredDay, str]]]:
+    """These closed days as stored, folding those not stored yet (returned too, for save_days)."""
+    stored = load_days(conn, hall, tz, [w.day for w in closed])
+    missing = [w for w in closed if w.day not in stored]
+    filled: list[tuple[StoredDay, str]] = [fold_day(conn, hall, tz, w) for w in missing]
+    for day, text in filled:
+        day.tickets_json = text
+        stored[day.window.day] = day
+    return [stored[w.day] for w in closed], filled
+
+
+def live_part(
+    conn: Connection, hall: str, tz: ZoneInfo, windows: list[Window], live: LiveFolds | None
+) -> tuple[Partial, list[EventRow], int]:
+    """The fold of the days not closed yet (these windows, in order; none: nothing), its late events and seq."""
+    total = Partial()
+    if not windows:
+        return total, [], 0
+    start, end, until = windows[0].start, windows[-1].end, windows[-1].until
+    if live is None:
+        live_fold = LiveFold(start, end, until, tz)
+        live_fold.catch_up(conn, hall)
+        live_partial, live_late, live_seq = live_fold.snapshot()
+    else:
+        live_partial, live_late, live_seq = live.fold(conn, hall, start, end, until, tz)
+    return total.add(live_partial), list(live_late), live_seq
+
+
+class Span(Protocol):
+    """A stored day (or month): its window, and the ids of its tickets."""
+
+    window: Window
+    first_ticket: int | None
+    last_ticket: int | None
+
+
+S = TypeVar("S", bound=Span)
+
+
+def late_events(spans: list[S], late: list[EventRow]) -> list[tuple[S, list[EventRow]]]:
+    """Each span with the events outside its window that may be its tickets' (the span checks the ids)."""
+    return [
+        (span, [e for e in mine if not span.window.start <= e.at < span.window.until])
+        for span, mine in zip(spans, _by_day(spans, late), strict=True)
+    ]
+
+
+def _by_day(days: Sequence[Span], late: list[EventRow]) -> list[list[EventRow]]:
     """The events each day's ticket-id range holds (a superset of its tickets' events: the day checks ids)."""
     ranged = sorted(
         (d.first_ticket, d.last_ticket, i)
@@ -427,8 +463,9 @@ class LiveFolds:
             self._folds.clear()
 
 
-#: This process's live folds (report.py uses them; a report of a past period never does).
-LIVE = LiveFolds()
+#: This process's live folds (report.py uses them; a report of a past period never does). Room for every hall of
+#: a city (285 in the reference deployment): its rollup of the year in progress keeps each hall's fold of today.
+LIVE = LiveFolds(1024)
 
 
 def store_closed_days(conn: Connection, hall: Hall, day: dt.date, *, back: int = 35, now_us: int | None = None) -> int:

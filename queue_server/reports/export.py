@@ -2,7 +2,8 @@
 
 Both hold the same sections: totals, the figures by group (with a total row), hourly arrivals, the
 wait-time distribution, service time per item and the daily counts. A report across halls (network.py,
-the county dashboard) has its rows with the total first, the ranking of halls and the daily counts.
+the county dashboard, the city rollup) has its rows with the total first, the ranking of halls and the daily
+counts; a city's headline table (city.py) its line per county and the total.
 Times are in minutes with one decimal, rates in percent with one decimal; a figure that does not exist
 (the satisfaction rate when nothing was rated, an average of nothing) is written as "—", never as 0.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from queue_server.reports.city import Headline, HeadlineRow
 from queue_server.reports.figures import CASE_CLASSES, RATING_LEVELS, Figures, case_class_labels
 from queue_server.reports.network import NetworkReport
 from queue_server.reports.report import Report
@@ -222,7 +224,7 @@ def _format(sheet: Any, rows: list[list[Any]], header_row: int) -> None:
 
 def _network_headline(report: NetworkReport) -> list[list[Any]]:
     return [
-        ["便民 Bianmin 县级汇总报表 Report across halls"],
+        ["便民 Bianmin 汇总报表 Report across halls"],
         ["范围 Scope", report.name_zh, report.scope],
         ["期间 Period", report.label_zh, report.start.isoformat(), report.end.isoformat()],
         ["分组 Grouped by", report.by_label_zh, report.by],
@@ -269,3 +271,59 @@ def network_to_csv(report: NetworkReport) -> bytes:
 def network_to_xlsx(report: NetworkReport) -> bytes:
     """The report across halls as a workbook: one sheet per section, rates as fractions shown as %."""
     return _workbook(_network_headline(report), _network_sections(report, _xlsx_value), NETWORK_SHEETS)
+
+
+# --- a city's headline table (reports/city.py) --------------------------------------------------------
+
+HEADLINE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("centers", "服务中心", "centers"),
+    ("centers_active", "有办件的中心", "centers active"),
+    ("windows", "窗口（配置）", "windows configured"),
+    ("windows_used", "窗口（办件）", "windows used"),
+    ("staff", "工作人员", "staff"),
+    ("served", "办件量", "cases handled"),
+    ("on_the_spot", "直接办结", "direct"),
+    ("by_agent", "委托代办", "by agent"),
+    ("completion_rate", "办结率 (%)", "completion rate"),
+    ("satisfaction_rate", "满意率 (%)", "satisfaction rate"),
+)
+
+
+def _headline_rows(table: Headline, rate: Callable[[float | None], Any]) -> list[list[Any]]:
+    def line(row: HeadlineRow) -> list[Any]:
+        values = [getattr(row, key) for key, _zh, _en in HEADLINE_COLUMNS]
+        return [
+            row.name_zh,
+            row.county or "",
+            *(
+                rate(v) if key.endswith("_rate") else v
+                for (key, _zh, _en), v in zip(HEADLINE_COLUMNS, values, strict=True)
+            ),
+        ]
+
+    rows: list[list[Any]] = [["县（市、区） County", "county", *(f"{zh} {en}" for _key, zh, en in HEADLINE_COLUMNS)]]
+    return [*rows, *(line(row) for row in table.counties), line(table.total)]
+
+
+def _headline_head(table: Headline) -> list[list[Any]]:
+    return [
+        ["便民 Bianmin 市级汇总 City rollup"],
+        ["城市 City", table.name_zh, table.city],
+        ["期间 Period", table.label_zh, table.start.isoformat(), table.end.isoformat()],
+    ]
+
+
+def headline_to_csv(table: Headline) -> bytes:
+    """The city's headline table as CSV (UTF-8 with a BOM): a line per county, then the total."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(_headline_head(table))
+    writer.writerow([])
+    writer.writerows(_headline_rows(table, lambda v: MISSING if v is None else percent(v)))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def headline_to_xlsx(table: Headline) -> bytes:
+    """The city's headline table as a workbook (rates as fractions shown as %)."""
+    rows = _headline_rows(table, lambda v: MISSING if v is None else v)
+    return _workbook(_headline_head(table), [("市级汇总 City rollup", rows)], ("汇总 Headline",))

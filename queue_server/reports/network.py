@@ -4,6 +4,10 @@ Each hall's period is its own report's Partial (days.py `period_partial`: the st
 fold of the days not closed yet), so a hall's figures here are its own report's totals, exactly. The
 rows group every hall's cells by a `Grouping` (by hall, category, item, or a parent such as the county
 of each hall); the total merges every cell of every hall. Nothing is rounded before the merge.
+
+A grouping whose rows are whole halls (by hall, by parent) needs no cells: each hall's Totals of the period
+(months.py `halls_totals`: its stored months, its other days, live) give the same figures, and a city's year
+reads twelve rows a hall instead of every day's cells.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from sqlalchemy import Connection
 from config.schema import Hall
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.figures import Figures
+from queue_server.reports.months import halls_totals
 from queue_server.reports.partial import Acc, Cell, Partial, figures_of_cells
 from queue_server.reports.periods import Period
+from queue_server.reports.totals import Totals, figures_of_totals
 
 Key = Hashable
 NO_ITEM = ("按类别取号（未选事项）", "taken by category (no item)")
@@ -50,6 +56,8 @@ class Grouping:
     label: Callable[[Key], tuple[str, str]]
     order: Callable[[Key], tuple[int, int, str]]
     keys: tuple[Key, ...] = ()
+    #: The key of a hall, when the key depends on the hall only: the rows are whole halls, made from their Totals.
+    of_hall: Callable[[Hall], Key] | None = None
 
 
 def _ordered(known: Sequence[Key]) -> Callable[[Key], tuple[int, int, str]]:
@@ -68,7 +76,8 @@ def by_hall(halls: Sequence[Hall]) -> Grouping:
     names = {h.id: (h.name_zh, h.name_en) for h in halls}
     ids = tuple(h.id for h in halls)
     return Grouping("hall", "服务大厅", "hall", lambda hall, _cell: hall.id,
-                    lambda key: names.get(str(key), (str(key), str(key))), _ordered(ids), ids)  # fmt: skip
+                    lambda key: names.get(str(key), (str(key), str(key))), _ordered(ids), ids,
+                    lambda hall: hall.id)  # fmt: skip
 
 
 def by_category(halls: Sequence[Hall]) -> Grouping:
@@ -102,7 +111,7 @@ def by_parent(parents: Mapping[str, tuple[str, str, str]], name: str = "county")
         return labels.get(key, (str(key), str(key)))
 
     return Grouping(name, "县（市、区）", name, lambda hall, _cell: parents[hall.id][0], label,
-                    _ordered(list(labels)), tuple(labels))  # fmt: skip
+                    _ordered(list(labels)), tuple(labels), lambda hall: parents[hall.id][0])  # fmt: skip
 
 
 class Model(BaseModel):
@@ -184,7 +193,39 @@ def network_report(
     now_us: int | None = None,
 ) -> NetworkReport:
     """The report of these halls over the period, its rows grouped by `grouping`, its halls ranked by `rank_by`."""
+    if grouping.of_hall is not None:
+        return assemble_totals(scope, hall_totals(conn, halls, period, now_us), period, grouping, rank_by)
     return assemble(scope, hall_partials(conn, halls, period, now_us), period, grouping, rank_by)
+
+
+def hall_totals(
+    conn: Connection, halls: Sequence[Hall], period: Period, now_us: int | None = None
+) -> list[tuple[Hall, Totals, int]]:
+    """Each hall's Totals of the period and the newest seq they folded (equal to its own report's totals)."""
+    return halls_totals(conn, halls, period, now_us=now_us, live=LIVE)
+
+
+def assemble_totals(
+    scope: Scope, totals: Sequence[tuple[Hall, Totals, int]], period: Period, grouping: Grouping, rank_by: str
+) -> NetworkReport:
+    """The report from each hall's Totals, its rows whole halls (pure)."""
+    if rank_by not in RANK_FIGURES:
+        raise ValueError(f"cannot rank by {rank_by!r}")
+    assert grouping.of_hall is not None
+    grouped: dict[Key, list[Totals]] = {key: [] for key in grouping.keys}
+    for hall, one, _seq in totals:
+        grouped.setdefault(grouping.of_hall(hall), []).append(one)
+    rows = []
+    for key in sorted(grouped, key=grouping.order):
+        zh, en = grouping.label(key)
+        rows.append(Row(key=None if key is None else str(key), label_zh=zh, label_en=en,
+                        figures=figures_of_totals(grouped[key])))  # fmt: skip
+    per_hall = [
+        HallFigures(hall=hall.id, name_zh=hall.name_zh, name_en=hall.name_en, last_seq=seq, figures=one.figures())
+        for hall, one, seq in totals
+    ]
+    return _report(scope, period, grouping, rank_by, figures_of_totals(one for _h, one, _s in totals), rows,
+                   per_hall, daily(period, (one for _h, one, _s in totals)))  # fmt: skip
 
 
 def assemble(
@@ -209,6 +250,20 @@ def assemble(
         HallFigures(hall=hall.id, name_zh=hall.name_zh, name_en=hall.name_en, last_seq=seq, figures=partial.totals())
         for hall, partial, seq in partials
     ]
+    return _report(scope, period, grouping, rank_by, figures_of_cells(every), rows, per_hall,
+                   daily(period, (partial for _hall, partial, _seq in partials)))  # fmt: skip
+
+
+def _report(
+    scope: Scope,
+    period: Period,
+    grouping: Grouping,
+    rank_by: str,
+    total: Figures,
+    rows: list[Row],
+    per_hall: list[HallFigures],
+    days: list[DayTotal],
+) -> NetworkReport:
     return NetworkReport(
         scope=scope.id,
         name_zh=scope.name_zh,
@@ -222,11 +277,11 @@ def assemble(
         by_label_zh=grouping.label_zh,
         by_label_en=grouping.label_en,
         rank_by=rank_by,
-        total=figures_of_cells(every),
+        total=total,
         rows=rows,
         halls=per_hall,
         ranking=rank(per_hall, rank_by),
-        daily=daily(period, (partial for _hall, partial, _seq in partials)),
+        daily=days,
     )
 
 
@@ -245,7 +300,7 @@ def rank(halls: Sequence[HallFigures], figure: str) -> list[Ranked]:
     return result
 
 
-def daily(period: Period, partials: Iterable[Partial]) -> list[DayTotal]:
+def daily(period: Period, partials: Iterable[Partial | Totals]) -> list[DayTotal]:
     days: dict[dt.date, list[int]] = {day: [0, 0, 0] for day in period.days()}
     for partial in partials:
         for day, counts in partial.daily.items():

@@ -62,8 +62,12 @@ def add_acc(into: Acc, other: Acc) -> None:
         else:
             into[i] += other[i]
     waits = into[WAITS]
+    if not waits:
+        into[WAITS] = dict(other[WAITS])  # the first merged: a copy (in C)
+        return
+    get = waits.get
     for second, count in other[WAITS].items():
-        waits[second] = waits.get(second, 0) + count
+        waits[second] = get(second, 0) + count
 
 
 def copy_acc(acc: Acc) -> Acc:

@@ -39,11 +39,17 @@ class Role(StrEnum):
     MANAGER = "manager"
     CLERK = "clerk"
     COUNTY_MANAGER = "county_manager"  # sees its county's dashboard (every hall of the county), nothing else
+    CITY_MANAGER = "city_manager"  # sees its city's rollup (every county of the city), nothing else
 
     @property
     def label_zh(self) -> str:
         return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员",
-                "county_manager": "县级主管"}[self.value]  # fmt: skip
+                "county_manager": "县级主管", "city_manager": "市级主管"}[self.value]  # fmt: skip
+
+    @property
+    def regional(self) -> bool:
+        """A county or city manager: an account of a county or city, acting in no hall."""
+        return self in (Role.COUNTY_MANAGER, Role.CITY_MANAGER)
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Staff:
     role: Role
     halls: frozenset[str] | None = None  # the halls this account may act in; None: every hall
     county: str | None = None  # a county manager's county
+    city: str | None = None  # a city manager's city
 
     @property
     def supervises(self) -> bool:
@@ -75,8 +82,26 @@ class Staff:
                 f" (only the county managers of {county} and administrators of every hall see its dashboard)"
             )
 
+    def may_see_city(self, city: str) -> bool:
+        """A city's rollup: its city managers, and administrators of every hall."""
+        if self.role is Role.CITY_MANAGER:
+            return self.city == city
+        return self.role is Role.ADMIN and self.halls is None
+
+    def check_city(self, city: str) -> None:
+        if not self.may_see_city(city):
+            raise Forbidden(
+                f"您的账号无权查看市级汇总 {city}（仅限该市的市级主管或全部大厅的系统管理员）"
+                f" (only the city managers of {city} and administrators of every hall see its rollup)"
+            )
+
     def check_hall(self, hall: str) -> None:
         """Refuse an action in a hall this account does not belong to."""
+        if self.role is Role.CITY_MANAGER:
+            raise Forbidden(
+                f"您的账号不属于服务大厅 {hall}：市级主管只能查看市级汇总 /city/{self.city}"
+                f" (a city manager's account sees the city rollup /city/{self.city} only)"
+            )
         if self.role is Role.COUNTY_MANAGER:
             raise Forbidden(
                 f"您的账号不属于服务大厅 {hall}：县级主管只能查看县级看板 /county/{self.county}"
@@ -175,10 +200,12 @@ def add_user(
     password: str | PasswordHash,
     halls: Collection[str] | None = None,
     county: str | None = None,
+    city: str | None = None,
 ) -> Staff:
     """A new account, belonging to `halls` (checked against the configuration by the caller); None: every hall.
 
-    A county manager belongs to no hall and has its `county` (checked against the configuration by the caller).
+    A county manager belongs to no hall and has its `county`, a city manager its `city` (both checked against
+    the configuration by the caller).
     """
     if not USERNAME.match(username):
         raise BadRequest(
@@ -191,8 +218,10 @@ def add_user(
         check_password_rules(password)
     if (role is Role.COUNTY_MANAGER) != (county is not None):
         raise BadRequest("a county manager, and only a county manager, has a county (县级主管须指定所属县 --county)")
-    if role is Role.COUNTY_MANAGER:
-        halls = frozenset()  # it acts in no hall: it sees the county's dashboard
+    if (role is Role.CITY_MANAGER) != (city is not None):
+        raise BadRequest("a city manager, and only a city manager, has a city (市级主管须指定所属市 --city)")
+    if role.regional:
+        halls = frozenset()  # it acts in no hall: it sees the county's dashboard or the city's rollup
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
         raise Conflict(f"user {username} already exists")
     inserted = conn.execute(
@@ -207,12 +236,13 @@ def add_user(
             created_at=now_us,
             all_halls=halls is None,
             county=county,
+            city=city,
         )
     ).inserted_primary_key
     assert inserted is not None
     scope = None if halls is None else frozenset(halls)
     _set_halls(conn, inserted[0], scope)
-    return Staff(inserted[0], username, display_name, role, scope, county)
+    return Staff(inserted[0], username, display_name, role, scope, county, city)
 
 
 def count_users(conn: Connection) -> int:
@@ -282,7 +312,7 @@ def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_
     )
     conn.execute(delete(sessions).where(sessions.c.expires_at < now_us))
     staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
-                  row.county)  # fmt: skip
+                  row.county, row.city)  # fmt: skip
     return LoginResult(token, staff, expires)
 
 
@@ -313,6 +343,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
             users.c.active,
             users.c.all_halls,
             users.c.county,
+            users.c.city,
             sessions.c.expires_at,
         )
         .join(sessions, sessions.c.user_id == users.c.id)
@@ -321,7 +352,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
     if row is None or not row.active or row.expires_at <= now_us:
         return None
     staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
-                  row.county)  # fmt: skip
+                  row.county, row.city)  # fmt: skip
     return Session(staff, row.expires_at)
 
 
@@ -421,6 +452,7 @@ class StaffAccount:
     created_at_us: int
     halls: frozenset[str] | None  # None: every hall
     county: str | None = None  # a county manager's county
+    city: str | None = None  # a city manager's city
 
 
 class Keep:
@@ -450,6 +482,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
             r.created_at,
             None if r.all_halls else frozenset(scopes.get(r.id, ())),
             r.county,
+            r.city,
         )
         for r in rows
     ]
@@ -504,12 +537,14 @@ def update_user(
     """
     row = _account_row(conn, username)
     check_manages(by, halls_of(conn, row.id, row.all_halls))
-    if row.role == Role.COUNTY_MANAGER.value or role is Role.COUNTY_MANAGER:
-        check_manages(by, None)  # a county manager is an account of every hall's administrators
+    if Role(row.role).regional or (role is not None and role.regional):
+        check_manages(by, None)  # a county or city manager is an account of every hall's administrators
         if (role is not None and role.value != row.role) or not isinstance(halls, Keep):
+            kind = Role(row.role) if Role(row.role).regional else role
+            assert kind is not None
             raise BadRequest(
-                "a county manager's role and halls do not change: add a new account instead"
-                " (县级主管账号不能改为其他角色或指定大厅，请另建账号)"
+                f"a {kind.value.replace('_', ' ')}'s role and halls do not change: add a new account instead"
+                f" ({kind.label_zh}账号不能改为其他角色或指定大厅，请另建账号)"
             )
     if not isinstance(halls, Keep):
         check_manages(by, halls)

@@ -114,6 +114,8 @@ users = Table(
     Column("all_halls", Boolean, nullable=False, default=False),
     # A county manager's county (its role sees that county's dashboard and nothing else); None for the others.
     Column("county", String(48), nullable=True),
+    # A city manager's city (its role sees that city's rollup and nothing else); None for the others.
+    Column("city", String(48), nullable=True),
 )
 
 # The halls a staff account belongs to (a clerk or manager has one unless given more).

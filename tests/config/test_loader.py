@@ -265,7 +265,10 @@ def test_an_unknown_top_level_key_in_the_main_file(hall_files: HallFiles) -> Non
     hall_files.edit("hall.toml", 'calendar = ["calendar/*.toml"]', 'calendar = ["calendar/*.toml"]\ncatalog = []')
     problem = hall_files.problem("catalog")
     assert problem.line == 3
-    assert problem.message == 'unknown field "catalog" at the top level (known: calendar, county, halls, townships)'
+    assert (
+        problem.message
+        == 'unknown field "catalog" at the top level (known: calendar, city, counties, county, halls, townships)'
+    )
 
 
 # -- schema errors in the administrator's words -----------------------------------------------------------

@@ -57,6 +57,7 @@ def test_a_clerk_logs_in_for_a_working_day(api: Api, clock: FakeClock) -> None:
         "role": "clerk",
         "halls": ["qingshan"],
         "county": None,
+        "city": None,
     }
     assert login(api, "  LiuXia ").status_code == 200  # the username as a person types it
 
