@@ -45,6 +45,7 @@ from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
 from queue_server.api.routes_reports import TodayFactsDep, local_today
 from queue_server.api.routes_windows import WaitingTicket, desk
+from queue_server.domain.cases import CODE_PATTERN
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.figures import Figures, figures_of
 from queue_server.services.cases import CaseRecord, linked_case, record_of
@@ -446,6 +447,7 @@ class NoticeRequest(BaseModel):
     item_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
     materials: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=20)]
     window: Annotated[int, Field(ge=1, le=999)]
+    case_code: Annotated[str, Field(pattern=CODE_PATTERN)] | None = None  # printed with its QR for the kiosk
 
 
 @router.post(
@@ -469,7 +471,12 @@ async def supplement_notice(hall: HallDep, state: State, staff: StaffDep, body: 
     if not missing:
         raise BadRequest("name at least one missing material (请选择缺少的材料)")
     data = supplement_data(
-        item, hall, missing=missing, window_number=body.window, date=local_today(hall, state.store.clock())
+        item,
+        hall,
+        missing=missing,
+        window_number=body.window,
+        date=local_today(hall, state.store.clock()),
+        case_code=body.case_code,
     )
     image = render_supplement(data, paper=80).preview
     out = io.BytesIO()

@@ -127,6 +127,8 @@ def emit_case(tx: Tx, kind: str, row_or_values: Any, staff: str | None, payload:
     get = row_or_values.get if isinstance(row_or_values, dict) else lambda k: getattr(row_or_values, k)
     category = get("category")
     event = kind.removeprefix("case.")
+    live = tx.rt.windows.get(get("window")) if get("window") is not None else None
+    post = live.post.value if live is not None and live.post is not None and live.clerk == staff else None
     tx.emit(
         kind,
         {
@@ -142,6 +144,7 @@ def emit_case(tx: Tx, kind: str, row_or_values: Any, staff: str | None, payload:
         lambda seq: CaseMessage(seq=seq, at=tx.now, event=event, category=category),
         actor=staff,
         window=get("window"),
+        post=post,  # the A/B post of the clerk acting at the case's window, as the window's own events
     )
 
 
