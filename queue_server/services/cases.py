@@ -127,7 +127,8 @@ def emit_case(tx: Tx, kind: str, row_or_values: Any, staff: str | None, payload:
     get = row_or_values.get if isinstance(row_or_values, dict) else lambda k: getattr(row_or_values, k)
     category = get("category")
     event = kind.removeprefix("case.")
-    live = tx.rt.windows.get(get("window")) if get("window") is not None else None
+    number = get("window")
+    live = tx.rt.windows.get(int(number)) if number is not None else None
     post = live.post.value if live is not None and live.post is not None and live.clerk == staff else None
     tx.emit(
         kind,
