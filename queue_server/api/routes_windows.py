@@ -46,6 +46,8 @@ class FinishBody(Body):
     next_department: Annotated[str, Field(max_length=200)] | None = None
     reason: Annotated[str, Field(max_length=200)] | None = None
     agent_name: Annotated[str, Field(max_length=64)] | None = None
+    # The citizen's phone, optional (for telling them the result is ready); shown masked, never public.
+    contact_phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{5,18}[0-9]$")] | None = None
 
 
 class TransferBody(Body):
@@ -73,6 +75,7 @@ class ActionResult(BaseModel):
     ticket: TicketOut | None = None
     due_date: dt.date | None = None
     due_provisional: bool = False  # the due date was counted past the calendar's last year (weekends only)
+    case_code: str | None = None  # finish: the code of the visit's case (办件编号), for the citizen's notice
 
 
 class WaitingTicket(BaseModel):
@@ -203,11 +206,12 @@ async def finish(hall: HallDep, state: State, staff: StaffDep, window: WindowNum
         next_department=body.next_department,
         reason=body.reason,
         agent_name=body.agent_name,
+        contact_phone=body.contact_phone,
     )
 
     def act(tx: Tx) -> ActionResult:
-        ticket, details = actions.finish(tx, window, staff, request)
-        return _result(tx, window, ticket, details.due_date)
+        ticket, details, code = actions.finish(tx, window, staff, request)
+        return _result(tx, window, ticket, details.due_date).model_copy(update={"case_code": code})
 
     return await state.store.run(hall.id, act)
 
