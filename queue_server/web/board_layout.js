@@ -119,13 +119,17 @@
     afterRender() {}
   }
 
-  /** The notice zone: each slide (an announcement, or some of an item's eight facts) in turn. */
+  /** The notice zone: each slide (an announcement, or some of an item's eight facts) in turn.
+   * A slide of facts too long for the zone, even in smaller type, goes on over as many turns as it needs
+   * (from the first line not shown): no line is cut in half, none is left out. */
   class NoticeZone {
     constructor(root, notice, el) {
       this.root = root;
       this.slides = notice.slides;
       this.el = el;
       this.index = 0;
+      this.from = 0; // the first line of the slide shown (a long slide goes on over several turns)
+      this.more = null; // where the slide goes on at the next turn, or null: the next slide
       this.title = root.querySelector("#notice-title");
       this.body = root.querySelector("#notice-body");
       this.label = root.querySelector("#notice-pager");
@@ -135,7 +139,12 @@
     }
 
     next() {
-      this.index = (this.index + 1) % this.slides.length;
+      if (this.more !== null) {
+        this.from = this.more;
+      } else {
+        this.index = (this.index + 1) % this.slides.length;
+        this.from = 0;
+      }
       this.render();
     }
 
@@ -144,35 +153,51 @@
       const slide = this.slides[this.index];
       this.root.dataset.slide = String(this.index + 1);
       this.root.dataset.kind = slide.kind;
+      this.more = null;
       if (slide.kind === "item") {
         this.title.replaceChildren(el("span", "zh", `办事八公开 · ${slide.name_zh}`), " ", el("span", "en", slide.name_en));
-        const facts = slide.facts.map((fact) => {
-          const box = el("div", "fact");
-          const label = el("div", "fact-label");
-          label.append(el("span", "zh", fact.label_zh), " ", el("span", "en", fact.label_en));
-          box.append(label, ...fact.lines.map((line) => el("div", "fact-line", line)));
-          if (fact.en) box.append(el("div", "fact-line en", fact.en));
-          return box;
+        const lines = [];
+        slide.facts.forEach((fact, f) => {
+          fact.lines.forEach((text) => lines.push({ f, text, en: false }));
+          if (fact.en) lines.push({ f, text: fact.en, en: true });
         });
-        this.body.replaceChildren(...facts);
+        const boxes = new Map();
+        for (const line of lines.slice(this.from)) {
+          if (!boxes.has(line.f)) {
+            const fact = slide.facts[line.f];
+            const box = el("div", "fact");
+            const label = el("div", "fact-label");
+            label.append(el("span", "zh", fact.label_zh), " ", el("span", "en", fact.label_en));
+            box.append(label);
+            boxes.set(line.f, box);
+          }
+          boxes.get(line.f).append(el("div", line.en ? "fact-line en" : "fact-line", line.text));
+        }
+        this.body.replaceChildren(...boxes.values());
+        const shown = this.fit();
+        if (this.from + shown < lines.length) this.more = this.from + Math.max(1, shown);
       } else {
         this.title.replaceChildren(el("span", "zh", "大厅公告"), " ", el("span", "en", "Notices"));
         const parts = [el("p", "notice-zh", slide.zh)];
         if (slide.en) parts.push(el("p", "notice-en en", slide.en));
         this.body.replaceChildren(...parts);
+        this.fit();
       }
       this.label.hidden = this.slides.length <= 1;
       this.label.textContent = `${this.index + 1}/${this.slides.length}`;
-      this.fit();
     }
 
+    /** Smaller type first, then whole lines left for the next turn; returns how many fact lines are shown. */
     fit() {
-      // Smaller type first, then whole lines dropped from the end: the zone never shows a line cut in half.
-      fitText(this.body, 1.1 * rem());
       const body = this.body;
+      fitText(body, 1.1 * rem());
       if (body.scrollHeight > body.clientHeight + 1 || body.scrollWidth > body.clientWidth + 1) {
         fitList(body, ".fact-label, .fact-line, .notice-zh, .notice-en");
+        body.querySelectorAll(".fact").forEach((fact) => {
+          if (!fact.querySelector(".fact-line")) fact.remove(); // a label whose lines go on at the next turn
+        });
       }
+      return body.querySelectorAll(".fact-line").length;
     }
   }
 

@@ -248,16 +248,23 @@ def test_the_notice_zone_takes_no_room_from_the_calls(board: Any, size: tuple[in
     assert notice["top"] >= box(with_notice, ".hall-main")["bottom"]  # beside or below the calls, never above
 
     assert "一窗受理" in with_notice.locator("#notice-body").inner_text()
-    slides = with_notice.evaluate("bianminBoard.config.notice.slides.length")
-    titles = set()
-    for _ in range(slides):
+    slides = with_notice.evaluate("bianminBoard.config.notice.slides")
+    expected = [
+        line for slide in slides if slide["kind"] == "item" for fact in slide["facts"] for line in fact["lines"]
+    ]
+    titles, lines_shown = set(), []
+    for _ in range(40):  # every slide, a long one over as many turns as it needs
         with_notice.evaluate("bianminBoard.notice.next()")
         titles.add(with_notice.locator("#notice-title .zh").inner_text())
         body = box(with_notice, "#notice-body")
         lines = boxes(with_notice, "#notice-body .fact-label, #notice-body .fact-line, #notice-body p")
         assert lines and all(inside(line, body) for line in lines), "a line of the notice cut in half"
         assert box(with_notice, "#latest") == box(calls_only, "#latest")
+        lines_shown += with_notice.locator("#notice-body .fact-line:not(.en)").all_inner_texts()
+        if with_notice.evaluate("bianminBoard.notice.index === 0 && bianminBoard.notice.from === 0"):
+            break
     assert titles == {"大厅公告", "办事八公开 · 出生登记（新生儿入户）"}
+    assert lines_shown == expected, "every fact of the featured item shown, once, in order"
 
 
 def test_a_board_device_chooses_its_notice_zone(county: LiveHall) -> None:
