@@ -38,7 +38,7 @@ def _iso_date(value: Any) -> Any:
 
 def _report_range(value: dt.date) -> dt.date:
     if not EARLIEST <= value <= LATEST:
-        raise ValueError(f"must be between {EARLIEST} and {LATEST} (日期超出范围)")
+        raise ValueError(f"date must be between {EARLIEST} and {LATEST} (日期超出范围)")
     return value
 
 
