@@ -23,6 +23,7 @@ from queue_server.api import (
 from queue_server.api.metrics import MetricsMiddleware, RequestMetrics
 from queue_server.api.metrics import router as metrics_router
 from queue_server.api.ratelimit import EarlyLimits
+from queue_server.api.responses import document_errors
 from queue_server.api.routes_appointments import router as appointments_router
 from queue_server.api.routes_cases import router as cases_router
 from queue_server.api.routes_city import router as city_router
@@ -137,6 +138,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    document_errors(app)  # every operation's document names the errors its dependencies answer
     return app
 
 

@@ -43,6 +43,7 @@ from config.schema import CaseKind, Hall, Material
 from printer.layout.render import render_supplement
 from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
+from queue_server.api.responses import errors
 from queue_server.api.routes_reports import TodayFactsDep, local_today
 from queue_server.api.routes_windows import WaitingTicket, desk
 from queue_server.domain.cases import CODE_PATTERN
@@ -51,7 +52,7 @@ from queue_server.reports.figures import Figures, figures_of
 from queue_server.services.cases import CaseRecord, linked_case, record_of
 from queue_server.store.writer import Tx, from_us
 
-router = APIRouter(tags=["console"])
+router = APIRouter(tags=["console"], responses=errors(400, 404, 409))
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 AREAS = ("clerk", "manager", "county", "city", "vendor")

@@ -20,6 +20,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.api.params import EARLIEST, LATEST, ReportDate
+from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
 from queue_server.reports.export import to_csv, to_xlsx
@@ -37,10 +39,9 @@ from queue_server.reports.report import GroupBy, Report, build_report
 from queue_server.services.case_actions import case_alerts
 from queue_server.store.writer import Tx
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"], responses=errors(400))
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 1)
 
 
 def today_facts(request: Request) -> TodayFacts:
@@ -77,7 +78,7 @@ def chosen_period(hall: Hall, state: State, period: PeriodKind, date: dt.date | 
 
 
 PeriodQuery = Annotated[PeriodKind, Query(description="day, week (Monday to Sunday), month or year")]
-DateQuery = Annotated[dt.date | None, Query(description="a day in the period (default: today in the hall)")]
+DateQuery = Annotated[ReportDate | None, Query(description="a day in the period (default: today in the hall)")]
 ByQuery = Annotated[GroupBy, Query(description="group the figures by category, window or clerk")]
 
 

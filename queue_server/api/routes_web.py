@@ -40,6 +40,7 @@ from pydantic import BaseModel
 from config.fonts import CJK_FONT_INDEX, cjk_font_path
 from config.schema import ID_PATTERN, BoardDevice, Hall
 from queue_server.api.deps import HallDep, State, first_hall
+from queue_server.api.responses import errors
 from queue_server.api.routes_windows import desk
 from queue_server.board_notice import notice_zone
 from queue_server.errors import NotFound
@@ -56,7 +57,7 @@ CATEGORY_FIELDS = {"code", "prefix", "name_zh", "name_en", "colour"}
 WINDOW_FIELDS = {"number", "name_zh", "name_en", "categories"}  # not the clerks' usernames
 WindowNumber = Annotated[int, PathParam(ge=1, le=999)]
 
-router = APIRouter(tags=["boards"])
+router = APIRouter(tags=["boards"], responses=errors(404))
 
 
 class ServerTime(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import HallDep, StaffDep, State
+from queue_server.api.responses import errors
 from queue_server.domain.tickets import CaseClass, Priority
 from queue_server.domain.windows import Post
 from queue_server.protocol import WindowView
@@ -17,7 +18,7 @@ from queue_server.services import window_actions as actions
 from queue_server.services.views import estimates, window_view
 from queue_server.store.writer import Tx, from_us
 
-router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
+router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"], responses=errors(400, 403, 404, 409))
 WindowNumber = Annotated[int, Path(ge=1, le=999)]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
 
