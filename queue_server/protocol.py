@@ -162,13 +162,30 @@ class AppointmentMessage(Message):
     category: str
 
 
+class ComplaintMessage(Message):
+    """A complaint (投诉举报) was filed, taken up or answered: nothing else, never its text, code or contact."""
+
+    type: Literal["complaint"] = "complaint"
+    seq: int
+    at: dt.datetime
+    event: Literal["filed", "handling", "answered"]
+
+
 class Pong(Message):
     type: Literal["pong"] = "pong"
     seq: int
 
 
 ServerMessage = Annotated[
-    Snapshot | CallMessage | TicketMessage | WindowMessage | DayMessage | RatingMessage | AppointmentMessage | Pong,
+    Snapshot
+    | CallMessage
+    | TicketMessage
+    | WindowMessage
+    | DayMessage
+    | RatingMessage
+    | AppointmentMessage
+    | ComplaintMessage
+    | Pong,
     Field(discriminator="type"),
 ]
 server_message_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

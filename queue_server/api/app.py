@@ -32,6 +32,7 @@ from queue_server.api.routes_phone import router as phone_router
 from queue_server.api.routes_ratings import router as ratings_router
 from queue_server.api.routes_reports import router as reports_router
 from queue_server.api.routes_staff import router as staff_router
+from queue_server.api.routes_supervision import router as supervision_router
 from queue_server.api.routes_voice import router as voice_router
 from queue_server.api.routes_web import router as web_router
 from queue_server.api.state import ConfigSource, ServerState
@@ -124,7 +125,8 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
     app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
-    app.include_router(phone_router)  # the phone pages /t/{track_token} and /book/{hall}
+    app.include_router(supervision_router)  # 互联网+监督: published figures, complaints (public and managers)
+    app.include_router(phone_router)  # the phone pages /t/{track_token}, /book/{hall} and /q/{hall}
 
     app.include_router(link_router)  # link up: townships' events in, their status for the county
     app.include_router(routes_config.router)  # the administrator's configuration reload

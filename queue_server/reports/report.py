@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from config.schema import Hall
+from queue_server.reports.complaints import ComplaintFigures
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.events import EventRow, iter_events
 from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
@@ -90,6 +91,7 @@ class Report(Model):
     wait_bins: list[WaitBin]
     service_by_item: list[ItemService]
     daily: list[DayCount]
+    complaints: ComplaintFigures | None = None  # 投诉举报 filed in the period (routes add it: reports/complaints.py)
 
 
 def staff_names(conn: Connection) -> dict[str, str]:

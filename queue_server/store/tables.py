@@ -193,6 +193,35 @@ Index(
     "ix_appointments_slot", appointments.c.hall, appointments.c.day, appointments.c.slot_start, appointments.c.category
 )
 
+# 投诉举报: a complaint filed on the public page /q/{hall}, answered by the hall's managers (migration 0013).
+# Storage minimisation: the contact is kept in full only until the complaint is answered (the manager may need
+# to call back), then only its mask; neither the text, the answer nor the contact is ever in the event log.
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(48), nullable=False),
+    Column("code", String(16), nullable=False, unique=True),  # the complainant's key to the answer
+    Column("category", String(24), nullable=False),
+    Column("window", Integer, nullable=True),
+    Column("case_code", String(24), nullable=True),  # the case it is about, as typed (checked once cases exist)
+    Column("text", Text, nullable=False),
+    Column("contact", String(32), nullable=True),  # in full while not answered; None after
+    Column("contact_masked", String(32), nullable=True),  # 139****1234, kept
+    Column("state", String(16), nullable=False),  # open | handling | answered
+    Column("day", Date, nullable=False),  # the hall's local day it was filed
+    Column("due_on", Date, nullable=False),
+    Column("filed_at", BigInteger, nullable=False),
+    Column("handling_at", BigInteger, nullable=True),
+    Column("handled_by", String(48), nullable=True),
+    Column("answer", Text, nullable=True),
+    Column("answered_at", BigInteger, nullable=True),
+    Column("answered_by", String(48), nullable=True),
+    Column("answered_on", Date, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+)
+Index("ix_complaints_hall_day", complaints.c.hall, complaints.c.day)
+
 # Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
 # sessions or devices, so each process drops its cached logins and device tokens; "config" when an
 # administrator reloads the configuration, so each process reloads its own (PostgreSQL also NOTIFYs).
