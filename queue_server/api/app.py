@@ -27,6 +27,7 @@ from queue_server.api.routes_appointments import router as appointments_router
 from queue_server.api.routes_city import router as city_router
 from queue_server.api.routes_console import router as console_router
 from queue_server.api.routes_county import router as county_router
+from queue_server.api.routes_county_complaints import router as county_complaints_router
 from queue_server.api.routes_devices import router as devices_router
 from queue_server.api.routes_phone import router as phone_router
 from queue_server.api.routes_ratings import router as ratings_router
@@ -120,6 +121,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(web_router)  # the web boards at /board/{hall} and /board/{hall}/window/{n}
     app.include_router(reports_router)  # reports, exports and the live wall (managers)
     app.include_router(county_router)  # the county dashboard's data: every hall now, reports across halls
+    app.include_router(county_complaints_router)  # the complaints of every hall of the county (from their events)
     app.include_router(city_router)  # the city rollup's data: the headline table, reports across counties
     app.include_router(staff_router)  # staff accounts and roles (administrators)
     app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
