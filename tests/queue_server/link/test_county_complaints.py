@@ -24,7 +24,7 @@ def test_a_townships_complaints_are_visible_at_the_county(linkage: Linkage) -> N
                                                   "contact": "13900001234"})  # fmt: skip
     late = here.http.post("/complaints", json={"category": "efficiency", "text": "材料交了两周还没有结果。"})
     assert on_time.status_code == late.status_code == 201, (on_time.text, late.text)
-    [first, second] = sorted(here.http.get("/complaints", headers=here.bearer(here.manager)).json()["complaints"],
+    [first, _second] = sorted(here.http.get("/complaints", headers=here.bearer(here.manager)).json()["complaints"],
                              key=lambda c: c["id"])  # fmt: skip
     answered = here.http.post(f"/complaints/{first['id']}/answer", json={"answer": "已查实，当事人已调离窗口。"},
                               headers=here.bearer(here.manager))  # fmt: skip
