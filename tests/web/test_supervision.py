@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tests.web.conftest import LiveHall
+from tests.web.test_dashboard import SCREENSHOTS, log_in
 from tests.web.test_phone import ITEM, OpenPhone, open_phone, shoot, text, wait_text  # noqa: F401 (a fixture)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 HOSTILE = '<img src=x onerror="window.__xss=1">窗口人员让我来回跑了三趟'
 PHONE = "139 0000 1234"
@@ -106,3 +107,48 @@ def test_a_complaint_filed_on_the_phone_is_answered_and_read_with_its_code(
     page.fill("#a-code", "<script>")
     page.click("#a-submit")
     assert "10位" in text(page, "#a-error") and page.locator("#a-result").is_hidden()
+
+
+def test_the_manager_takes_up_and_answers_a_complaint_on_the_dashboard(browser: Browser, hall: LiveHall) -> None:
+    """A complaint filed through the public API reaches the manager's 投诉举报 tab, overdue once its day has passed."""
+    assert hall.server is not None
+    filed = hall.http.post("/complaints", json={"category": "attitude", "window": 1, "contact": PHONE,
+                                                "text": HOSTILE})  # fmt: skip
+    assert filed.status_code == 201, filed.text
+    hall.clock.advance(days=8)  # Tuesday 24 March: a day past its due day, Monday 23 March
+    hall.server.add_staff("director", "manager", name="王主任")
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.set_default_timeout(8_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(hall.page_url("/manager/qingshan"))
+        log_in(page, "director")
+        wait_text(page, "#complaints-count", "1")  # on the tab, seen from the wall
+        page.click('#tabs [data-tab="complaints"]')
+        row = "#complaint-rows tr[data-state='open']"
+        page.wait_for_selector(row)
+        shown = page.inner_text(row)
+        for part in ("服务态度", "让我来回跑了三趟", "139****1234", "已受理", "2026-03-23", "已逾期"):
+            assert part in shown, (part, shown)
+        assert page.locator(f"{row}.overdue").count() == 1 and page.locator("#complaint-rows img").count() == 0
+        page.click(f'{row} button[data-step="handle"]')
+        row = "#complaint-rows tr[data-state='handling']"
+        page.wait_for_selector(row)
+        page.click(f'{row} button[data-step="answer"]')
+        page.wait_for_selector("#complaint-dialog[open]")
+        page.fill("#complaint-form textarea[name=answer]", "已约谈窗口人员，向您致歉。")
+        page.click('#complaint-form button[type="submit"]')
+        row = "#complaint-rows tr[data-state='answered']"
+        page.wait_for_selector(row)
+        assert "超期答复" in page.inner_text(row) and "139****1234" in page.inner_text(row)
+        assert page.locator("#complaints-count").is_hidden()
+        assert page.inner_text('#complaint-figures [data-figure="answered_late"] .value') == "1"
+        page.screenshot(path=str(SCREENSHOTS / "manager-complaints.png"), full_page=True)
+        assert page.evaluate("() => window.__xss") is None
+    finally:
+        context.close()
+    assert not errors, errors
+    seen = hall.http.get(f"/complaints/{filed.json()['code']}").json()
+    assert (seen["state"], seen["late"], seen["answer"]) == ("answered", True, "已约谈窗口人员，向您致歉。")

@@ -153,7 +153,12 @@
     B.show($('#tabs [data-tab="staff"]'), session.role === "admin");
     if (!state.link) {
       state.link = B.live(
-        () => (state.tab === "wall" ? refreshWall() : state.tab === "ratings" && loadRatings()),
+        () =>
+          state.tab === "wall"
+            ? refreshWall()
+            : state.tab === "ratings"
+              ? loadRatings()
+              : state.tab === "complaints" && window.bianminComplaints.load(),
         (online) => {
           const mark = $("#link-state");
           mark.classList.toggle("online", online);
@@ -165,6 +170,7 @@
     await refreshWall();
     switchTab(state.tab);
     if (state.tab !== "ratings") loadRatings(); // the tab's count of open follow-ups
+    if (window.bianminComplaints) window.bianminComplaints.load(); // and of complaints not answered (complaints.js)
   }
 
   function switchTab(tab) {
