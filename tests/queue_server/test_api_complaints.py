@@ -265,3 +265,9 @@ def test_the_openapi_document_lists_every_status_of_the_supervision_routes(api: 
     }
     for (path, method), statuses in expected.items():
         assert set(paths[path][method]["responses"]) == statuses, (path, method)
+
+
+def test_a_complaint_filed_on_a_holiday_evening_counts_working_days_from_that_day(api: Api, clock: FakeClock) -> None:
+    clock.set(dt.datetime(2026, 4, 4, 22, 30, tzinfo=SHANGHAI))  # 清明 (4–6 April), late in the evening
+    mine = filed(api)
+    assert (mine["day"], mine["due_on"]) == ("2026-04-04", "2026-04-13")  # 7, 8, 9, 10, 13 April

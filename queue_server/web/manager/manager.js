@@ -76,6 +76,10 @@
     ["window.taken_over", "接管 Taken over"],
     ["window.closed", "关窗 Closed"],
     ["day.closed", "日终 Day closed"],
+    ["complaint.*", "投诉举报 Complaints"],
+    ["complaint.filed", "投诉受理 Complaint filed"],
+    ["complaint.handling", "投诉处理 Complaint taken up"],
+    ["complaint.answered", "投诉答复 Complaint answered"],
   ];
   const EVENT_LABELS = Object.fromEntries(EVENT_TYPES.filter(([k]) => k && !k.endsWith("*")));
 
