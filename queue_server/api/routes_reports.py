@@ -17,6 +17,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import Connection
 
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
@@ -24,6 +25,7 @@ from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
+from queue_server.reports.complaints import complaint_figures
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import (
     LiveState,
@@ -84,7 +86,14 @@ ByQuery = Annotated[GroupBy, Query(description="group the figures by category, w
 
 async def _report(hall: Hall, state: State, period: PeriodKind, date: dt.date | None, by: GroupBy) -> Report:
     chosen = chosen_period(hall, state, period, date)
-    return await state.store.read(lambda conn: build_report(conn, hall, chosen, by))
+    today = local_today(hall, state.store.clock())
+    tz = ZoneInfo(hall.timezone)
+
+    def read(conn: Connection) -> Report:
+        built = build_report(conn, hall, chosen, by)
+        return built.model_copy(update={"complaints": complaint_figures(conn, hall.id, tz, chosen, today)})
+
+    return await state.store.read(read)
 
 
 def _filename(report: Report, suffix: str) -> str:

@@ -76,6 +76,10 @@
     ["window.taken_over", "接管 Taken over"],
     ["window.closed", "关窗 Closed"],
     ["day.closed", "日终 Day closed"],
+    ["complaint.*", "投诉举报 Complaints"],
+    ["complaint.filed", "投诉受理 Complaint filed"],
+    ["complaint.handling", "投诉处理 Complaint taken up"],
+    ["complaint.answered", "投诉答复 Complaint answered"],
   ];
   const EVENT_LABELS = Object.fromEntries(EVENT_TYPES.filter(([k]) => k && !k.endsWith("*")));
 
@@ -153,7 +157,12 @@
     B.show($('#tabs [data-tab="staff"]'), session.role === "admin");
     if (!state.link) {
       state.link = B.live(
-        () => (state.tab === "wall" ? refreshWall() : state.tab === "ratings" && loadRatings()),
+        () =>
+          state.tab === "wall"
+            ? refreshWall()
+            : state.tab === "ratings"
+              ? loadRatings()
+              : state.tab === "complaints" && window.bianminComplaints.load(),
         (online) => {
           const mark = $("#link-state");
           mark.classList.toggle("online", online);
@@ -165,6 +174,7 @@
     await refreshWall();
     switchTab(state.tab);
     if (state.tab !== "ratings") loadRatings(); // the tab's count of open follow-ups
+    if (window.bianminComplaints) window.bianminComplaints.load(); // and of complaints not answered (complaints.js)
   }
 
   function switchTab(tab) {
