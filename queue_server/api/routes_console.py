@@ -44,6 +44,7 @@ from printer.layout.render import render_supplement
 from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
 from queue_server.api.routes_reports import TodayFactsDep, local_today
+from queue_server.api.routes_web import common_bytes
 from queue_server.api.routes_windows import WaitingTicket, desk
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.figures import Figures, figures_of
@@ -101,7 +102,7 @@ def _assets() -> dict[tuple[str, str], Path]:
 @cache
 def _version() -> str:
     """Changes whenever a script or style changes, so a browser never runs a stale one."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(common_bytes())
     for key, path in sorted(_assets().items()):
         digest.update(key[1].encode() + path.read_bytes())
     return digest.hexdigest()[:12]

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.ratelimit import limited
+from queue_server.api.routes_web import common_bytes
 from queue_server.errors import NotFound
 from queue_server.services import ratings
 from queue_server.services.appointments import slots_of
@@ -60,7 +61,7 @@ router = APIRouter(tags=["phone"])
 
 @cache
 def _version() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(common_bytes())
     for name in sorted(ASSETS):
         digest.update((PHONE_DIR / name).read_bytes())
     return digest.hexdigest()[:12]

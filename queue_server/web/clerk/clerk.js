@@ -40,41 +40,23 @@
 
   function init() {
     $("#hall-name").textContent = CONFIG.name_zh;
-    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
-    B.loginForm($("#login-form"), (session) => begin(session));
-    $("#logout").addEventListener("click", async () => {
-      await B.logout();
-      showLogin("");
-    });
     wireActions();
     wireDialogs();
     document.addEventListener("keydown", onKey);
     setInterval(tick, 500);
-    const session = B.session.get();
-    if (session) begin(session);
-    else showLogin("");
+    B.staffPage({ hide: ["#choose", "#work"], begin, onLogout });
     document.body.classList.add("ready");
   }
 
-  function showLogin(message) {
+  function onLogout() {
     state.session = null;
     state.desk = null;
-    B.show($("#login"), true);
-    B.show($("#choose"), false);
-    B.show($("#work"), false);
-    B.show($("#logout"), false);
-    $("#who").textContent = "";
     $("#held-label").textContent = "";
-    $("#login .login-error").textContent = message;
     document.querySelectorAll("dialog[open]").forEach((d) => d.close());
-    $("#login-form").elements.username.focus();
   }
 
   async function begin(session) {
     state.session = session;
-    B.show($("#login"), false);
-    B.show($("#logout"), true);
-    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
     try {
       state.setup = await api("GET", "console/setup");
     } catch (error) {

@@ -83,12 +83,6 @@
 
   function init() {
     $("#hall-name").textContent = CONFIG.name_zh;
-    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
-    B.loginForm($("#login-form"), (session) => begin(session));
-    $("#logout").addEventListener("click", async () => {
-      await B.logout();
-      showLogin("");
-    });
     for (const button of document.querySelectorAll("#tabs [data-tab]")) {
       button.addEventListener("click", () => switchTab(button.dataset.tab));
     }
@@ -118,27 +112,12 @@
     }
     setInterval(tick, 1000);
     setInterval(() => state.session && state.tab === "wall" && refreshWall(), WALL_EVERY_MS);
-    const session = B.session.get();
-    if (session) begin(session);
-    else showLogin("");
+    B.staffPage({ hide: ["#denied", "#tabs", "section.tab"], begin, onLogout: () => (state.session = null) });
     document.body.classList.add("ready");
-  }
-
-  function showLogin(message) {
-    state.session = null;
-    for (const id of ["#denied", "#tabs", "#logout"]) B.show($(id), false);
-    for (const tab of document.querySelectorAll("section.tab")) B.show(tab, false);
-    B.show($("#login"), true);
-    $("#who").textContent = "";
-    $("#login .login-error").textContent = message;
-    $("#login-form").elements.username.focus();
   }
 
   async function begin(session) {
     state.session = session;
-    B.show($("#login"), false);
-    B.show($("#logout"), true);
-    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
     if (session.role !== "manager" && session.role !== "admin") {
       B.show($("#denied"), true);
       return;
