@@ -686,6 +686,11 @@
   });
   document.getElementById("sound-button").addEventListener("click", enableSound);
   document.title = isHall ? `${CONFIG.name_zh} · 叫号大屏` : `${ownWindow}号窗口 · ${CONFIG.name_zh}`;
+  if (!document.querySelector("h1")) {
+    // The page's heading for screen readers (the board's own header shows the same on screen).
+    const style = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+    document.body.prepend(P.el("h1", { style }, document.title));
+  }
   render();
   renderClock();
   setInterval(tick, 1000);

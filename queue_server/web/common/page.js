@@ -40,11 +40,18 @@
       else if (value === true) node.setAttribute(key, "");
       else node.setAttribute(key, String(value));
     }
+    // The "en" class marks English text: a screen reader reads it with an English voice.
+    if (node.classList.contains("en") && !node.hasAttribute("lang")) node.lang = "en";
     for (const child of children.flat()) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
     return node;
+  }
+
+  /** Mark the page's own English text (class "en") with lang="en", as el() does for what it builds. */
+  function markEnglish(root) {
+    for (const node of (root || document).querySelectorAll(".en:not([lang])")) node.lang = "en";
   }
 
   function $(selector, root) {
@@ -402,6 +409,9 @@
     return { showLogin };
   }
 
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => markEnglish());
+  else markEnglish();
+
   window.BianminPage = {
     ApiError,
     backoff,
@@ -413,6 +423,7 @@
     live,
     loginForm,
     logout,
+    markEnglish,
     request,
     session,
     sleep,
