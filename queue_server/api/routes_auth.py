@@ -9,12 +9,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import StaffDep, State, Token
+from queue_server.api.responses import errors
 from queue_server.errors import Unauthorized
 from queue_server.services import accounts
 from queue_server.services.login import log_in
 from queue_server.store.writer import from_us
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(401))
 
 
 class LoginRequest(BaseModel):

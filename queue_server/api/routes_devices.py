@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from config.schema import KioskDevice, PrinterDevice, QueueRules
 from queue_server.api.deps import HallDep, KioskDep, State
+from queue_server.api.responses import errors
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"], responses=errors(400))
 
 
 class HallSettings(BaseModel):

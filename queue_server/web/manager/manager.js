@@ -197,8 +197,8 @@
     on_the_spot: ["现场办理：办结登记中，除代理件以外的件数。", "On the spot: served, less those by an agent."],
     by_agent: ["代办：代理件数。", "By agent: cases handled by an agent (代理件)."],
     completion_rate: [
-      "办结率 =（即办件+承诺件+联办件+代理件）÷ 办结登记。只计已办结登记的号票：过号、未叫号和仍在等候的不在分母中；补办件、退回件不算办结。按号票计（案件台账建成后按案件计）。",
-      "Completion rate = (on the spot + promised + joint + by agent) ÷ served. Only tickets finished at a window count: no-shows and those never called are not in it; materials missing and returned are not completed. Counted by ticket, not yet by case.",
+      "办结率 =（即办件+承诺件+联办件+代理件）÷ 办结登记。只计已办结登记的号票：过号、未叫号和仍在等候的不在分母中；补办件、退回件不算办结。这是按号票计的窗口办结率；按案件计的办结率见办件统计。",
+      "Completion rate = (on the spot + promised + joint + by agent) ÷ served. Only tickets finished at a window count: no-shows and those never called are not in it; materials missing and returned are not completed. This is by ticket, at the windows; the rate by case is in the case figures.",
     ],
     satisfaction_rate: ["满意率：好差评中基本满意及以上的比例（每号以最后一次评价计）；尚无评价时为“—”。", "Satisfaction: ratings of fairly satisfied or better ÷ ratings; “—” while none."],
     service_level: ["服务达标率：今日已叫号或仍在等候的群众中，在目标时间内被叫号的比例；仍在等候且已超过目标的计为未达标。", "Service level: of those called or still waiting today, the share called within the target; those still waiting past it count as missed."],
@@ -331,7 +331,7 @@
         el(
           "div",
           { class: `alert ${a.kind}`, dataset: { kind: a.kind, category: a.category, window: a.window } },
-          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历" }[a.kind] || a.kind),
+          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历", case_overdue: "办件逾期", case_due_soon: "办件将到期" }[a.kind] || a.kind),
           " ",
           a.message_zh,
           el("span", { class: "en" }, ` ${a.message_en}`),
