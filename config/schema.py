@@ -66,6 +66,9 @@ class QueueRules(Strict):
         3, ge=0, le=100, description="a no-show ticket re-queued at the kiosk goes behind this many waiting tickets"
     )
     pause_alert_minutes: int = Field(15, ge=1, le=480)
+    service_target_minutes: int = Field(
+        15, ge=1, le=240, description="the service level: the share of citizens called within this many minutes"
+    )
 
 
 class Category(Strict):

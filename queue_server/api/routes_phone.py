@@ -34,6 +34,7 @@ from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.ratelimit import limited
 from queue_server.api.responses import errors
 from queue_server.domain.complaints import CATEGORIES
+from queue_server.api.routes_web import common_bytes
 from queue_server.errors import NotFound
 from queue_server.services import ratings
 from queue_server.services.appointments import slots_of
@@ -66,7 +67,7 @@ router = APIRouter(tags=["phone"], responses=errors(404))
 
 @cache
 def _version() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(common_bytes())
     for name in sorted(ASSETS):
         digest.update((PHONE_DIR / name).read_bytes())
     return digest.hexdigest()[:12]

@@ -279,7 +279,7 @@ def test_a_board_device_chooses_its_notice_zone(county: LiveHall) -> None:
     assert config("?board=nope").status_code == 404
     assert config("?board=Not%20an%20id").status_code == 422
     paths = httpx.get(county.page_url("/openapi.json"), timeout=10, trust_env=False).json()["paths"]
-    assert set(paths["/board/{hall}"]["get"]["responses"]) == {"200", "404", "422"}
+    assert set(paths["/board/{hall}"]["get"]["responses"]) == {"200", "404", "422", "503"}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
