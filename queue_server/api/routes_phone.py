@@ -33,8 +33,8 @@ from config.schema import Hall
 from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.ratelimit import limited
 from queue_server.api.responses import errors
-from queue_server.domain.complaints import CATEGORIES
 from queue_server.api.routes_web import common_bytes
+from queue_server.domain.complaints import CATEGORIES
 from queue_server.errors import NotFound
 from queue_server.services import ratings
 from queue_server.services.appointments import slots_of
