@@ -32,16 +32,16 @@
   async function loadFigures() {
     const answer = await api("GET", `${CONFIG.api_path}/published`);
     if (answer.status !== 200) {
-      $("figures-when").textContent = errorText(answer);
+      $("#figures-when").textContent = errorText(answer);
       return;
     }
     const f = (state.published = answer.body);
-    $("figures-when").replaceChildren(
+    $("#figures-when").replaceChildren(
       `${f.label_zh}数据（${f.published_on}公布，下次公布：${f.next_on}） `,
       el("span", { class: "en" }, `${f.label_en}, published ${f.published_on}, next on ${f.next_on}`),
     );
     const c = f.complaints;
-    $("figure-tiles").replaceChildren(
+    $("#figure-tiles").replaceChildren(
       tile("served", "办件量", "cases handled", String(f.served), `取号 ${f.tickets_issued}`),
       tile("completion_rate", "办结率", "completion rate", rate(f.completion_rate)),
       tile("on_time_rate", "按时办结率", "on-time rate", rate(f.on_time_rate),
@@ -83,26 +83,26 @@
   }
 
   function showItems() {
-    const code = $("guide-category").value;
+    const code = $("#guide-category").value;
     const items = state.catalog.items.filter((i) => i.category === code);
-    $("guide-item").replaceChildren(...items.map((i) => el("option", { value: i.id }, `${i.name_zh} ${i.name_en}`)));
+    $("#guide-item").replaceChildren(...items.map((i) => el("option", { value: i.id }, `${i.name_zh} ${i.name_en}`)));
     showFacts();
   }
 
   function showFacts() {
-    const item = state.catalog.items.find((i) => i.id === $("guide-item").value);
-    $("guide-facts").replaceChildren(...(item ? factsOf(item) : []));
+    const item = state.catalog.items.find((i) => i.id === $("#guide-item").value);
+    $("#guide-facts").replaceChildren(...(item ? factsOf(item) : []));
   }
 
   async function loadCatalog() {
     const answer = await api("GET", `${CONFIG.api_path}/catalog`);
     if (answer.status !== 200) {
-      $("guide-facts").textContent = errorText(answer);
+      $("#guide-facts").textContent = errorText(answer);
       return;
     }
     state.catalog = answer.body;
     const used = new Set(state.catalog.items.map((i) => i.category));
-    $("guide-category").replaceChildren(...state.catalog.categories.filter((c) => used.has(c.code))
+    $("#guide-category").replaceChildren(...state.catalog.categories.filter((c) => used.has(c.code))
       .map((c) => el("option", { value: c.code }, `${c.name_zh} ${c.name_en}`)));
     showItems();
   }
@@ -129,106 +129,106 @@
   }
 
   function showMine() {
-    $("a-mine").replaceChildren(...mine().map((code) =>
+    $("#a-mine").replaceChildren(...mine().map((code) =>
       el("li", {}, el("button", { type: "button", class: "link", dataset: { code }, onclick: () => lookUp(code) },
         `我的投诉 ${code}`))));
   }
 
   function showError(id, message) {
-    const node = $(id);
+    const node = $("#" + id);
     node.textContent = message || "";
     node.hidden = !message;
   }
 
   async function submit(event) {
     event.preventDefault();
-    const form = $("complain-form");
-    const body = { category: $("c-category").value, text: $("c-text").value.trim() };
-    if ($("c-window").value) body.window = Number($("c-window").value);
-    const caseCode = $("c-case").value.trim();
+    const form = $("#complain-form");
+    const body = { category: $("#c-category").value, text: $("#c-text").value.trim() };
+    if ($("#c-window").value) body.window = Number($("#c-window").value);
+    const caseCode = $("#c-case").value.trim();
     if (caseCode) body.case_code = caseCode;
-    const contact = $("c-contact").value.trim();
+    const contact = $("#c-contact").value.trim();
     if (contact) body.contact = contact;
     if (body.text.length < 5) {
       showError("c-error", "请填写投诉内容，至少5个字 (at least 5 characters)");
       return;
     }
-    $("c-submit").disabled = true;
+    $("#c-submit").disabled = true;
     const answer = await api("POST", `${CONFIG.api_path}/complaints`, body);
-    $("c-submit").disabled = false;
+    $("#c-submit").disabled = false;
     if (answer.status !== 201) {
       showError("c-error", errorText(answer));
       return;
     }
     showError("c-error", "");
     form.reset();
-    $("c-count").textContent = "0/1000";
+    $("#c-count").textContent = "0/1000";
     const filed = answer.body;
     remember(filed.code);
-    $("filed-code").textContent = filed.code;
-    $("filed-due").replaceChildren(`本中心将于 ${filed.due_on} 前答复 `,
+    $("#filed-code").textContent = filed.code;
+    $("#filed-due").replaceChildren(`本中心将于 ${filed.due_on} 前答复 `,
       el("span", { class: "en" }, `to be answered by ${filed.due_on}`));
-    $("filed").hidden = false;
-    $("complain").hidden = true;
-    $("filed").scrollIntoView({ block: "start" });
+    $("#filed").hidden = false;
+    $("#complain").hidden = true;
+    $("#filed").scrollIntoView({ block: "start" });
   }
 
   async function lookUp(raw) {
     const code = raw.trim().toUpperCase();
-    $("a-code").value = code;
+    $("#a-code").value = code;
     if (!CODE.test(code)) {
       showError("a-error", "投诉编号为10位字母或数字 (a complaint code has 10 letters or digits)");
-      $("a-result").hidden = true;
+      $("#a-result").hidden = true;
       return;
     }
     const answer = await api("GET", `${CONFIG.api_path}/complaints/${encodeURIComponent(code)}`);
     if (answer.status !== 200) {
       showError("a-error", errorText(answer));
-      $("a-result").hidden = true;
+      $("#a-result").hidden = true;
       return;
     }
     showError("a-error", "");
     const v = (state.lastView = answer.body);
-    $("a-state").replaceChildren(el("span", {}, el("span", { class: `pill ${v.state}` }, v.state_zh), " ",
+    $("#a-state").replaceChildren(el("span", {}, el("span", { class: `pill ${v.state}` }, v.state_zh), " ",
       el("span", { class: "en" }, v.state_en),
       v.late ? el("span", { class: "pill late" }, "超期答复 answered late") : null,
       v.overdue ? el("span", { class: "pill late" }, "已逾期 overdue") : null));
-    $("a-category").textContent = v.category_zh + (v.window ? ` · ${v.window}号窗口` : "");
-    $("a-day").textContent = v.day;
-    $("a-due").textContent = v.due_on;
-    $("a-answer").textContent = v.answer === null ? "尚未答复，请在期限后再查询 (not answered yet)" : v.answer;
-    $("a-result").hidden = false;
+    $("#a-category").textContent = v.category_zh + (v.window ? ` · ${v.window}号窗口` : "");
+    $("#a-day").textContent = v.day;
+    $("#a-due").textContent = v.due_on;
+    $("#a-answer").textContent = v.answer === null ? "尚未答复，请在期限后再查询 (not answered yet)" : v.answer;
+    $("#a-result").hidden = false;
   }
 
   function initComplaints() {
     if (!CONFIG.complaints) {
-      $("complain-form").hidden = true;
-      $("complain-closed").hidden = false;
+      $("#complain-form").hidden = true;
+      $("#complain-closed").hidden = false;
       return;
     }
-    $("complain-rules").textContent =
+    $("#complain-rules").textContent =
       `可实名或匿名投诉；本中心在${CONFIG.answer_working_days}个工作日内答复，凭投诉编号查询。` +
       ` Named or anonymous; answered within ${CONFIG.answer_working_days} working days.`;
-    $("c-category").replaceChildren(...CONFIG.complaint_categories.map(([code, zh, en]) =>
+    $("#c-category").replaceChildren(...CONFIG.complaint_categories.map(([code, zh, en]) =>
       el("option", { value: code }, `${zh} ${en}`)));
-    $("c-window").append(...CONFIG.windows.map((w) =>
+    $("#c-window").append(...CONFIG.windows.map((w) =>
       el("option", { value: String(w.number) }, `${w.number}号 ${w.name_zh} ${w.name_en}`)));
-    $("c-text").addEventListener("input", () => {
-      $("c-count").textContent = `${$("c-text").value.length}/1000`;
+    $("#c-text").addEventListener("input", () => {
+      $("#c-count").textContent = `${$("#c-text").value.length}/1000`;
     });
-    $("complain-form").addEventListener("submit", submit);
-    $("filed-again").addEventListener("click", () => {
-      $("filed").hidden = true;
-      $("complain").hidden = false;
+    $("#complain-form").addEventListener("submit", submit);
+    $("#filed-again").addEventListener("click", () => {
+      $("#filed").hidden = true;
+      $("#complain").hidden = false;
     });
   }
 
-  $("address").textContent = CONFIG.address;
-  $("guide-category").addEventListener("change", showItems);
-  $("guide-item").addEventListener("change", showFacts);
-  $("answer-form").addEventListener("submit", (event) => {
+  $("#address").textContent = CONFIG.address;
+  $("#guide-category").addEventListener("change", showItems);
+  $("#guide-item").addEventListener("change", showFacts);
+  $("#answer-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    lookUp($("a-code").value);
+    lookUp($("#a-code").value);
   });
   initComplaints();
   showMine();
