@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from queue_server.api.deps import State
-from queue_server.api.routes_county import REPORT_ERRORS, CountyDep, CountyStaffDep, county_halls
 from queue_server.api.params import EARLIEST, LATEST, ReportDate
+from queue_server.api.routes_county import REPORT_ERRORS, CountyDep, CountyStaffDep, county_halls
 from queue_server.api.routes_reports import local_today
 from queue_server.errors import BadRequest
 from queue_server.reports.complaints import ComplaintFact, ComplaintFigures, figures_of, read_facts
