@@ -218,6 +218,6 @@ async def supervision(hall: HallDep) -> HTMLResponse:
         "complaint_categories": [[code, zh, en] for code, (zh, en) in CATEGORIES.items()],
         "windows": [{"number": w.number, "name_zh": w.name_zh, "name_en": w.name_en} for w in hall.windows],
         "api_path": f"/api/v1/halls/{hall.id}",
-        "case_lookup": False,  # the case ledger's lookup by case code comes with it (issue 15)
+        "case_lookup": True,  # 办件进度查询: GET {api_path}/case-lookup/{code}
     }
     return _render("supervision.html", config)

@@ -46,6 +46,7 @@ PUBLIC = {
     ("GET", "/book/{hall}"),
     ("GET", "/q/{hall}"),
     ("GET", "/api/v1/halls/{hall}/published"),
+    ("GET", "/api/v1/halls/{hall}/case-lookup/{code}"),
     ("POST", "/api/v1/halls/{hall}/complaints"),
     ("GET", "/api/v1/halls/{hall}/complaints/{code}"),
     ("WS", "/ws/halls/{hall}/board"),

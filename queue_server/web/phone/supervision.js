@@ -1,4 +1,5 @@
-/* 便民 Bianmin public supervision page /q/{hall} (互联网+监督): the hall's published monthly figures
+/* 便民 Bianmin public supervision page /q/{hall} (互联网+监督): a case's progress by its code
+ * (GET .../case-lookup/{code}; `?case=CODE` in the address looks it up at once), the hall's published monthly figures
  * (GET .../published), each service item's eight published facts (GET .../catalog), filing a complaint
  * (POST .../complaints) and reading its answer by its code (GET .../complaints/{code}). The codes of the
  * complaints filed from this phone are kept in its own storage (nothing else is). Text from the server or
@@ -9,7 +10,8 @@
   const { CONFIG, $, el, api, errorText } = window.Phone;
   const STORE_KEY = `bianmin.complaints.${CONFIG.hall}`;
   const CODE = /^[2-9A-HJ-NP-Z]{10}$/;
-  const state = { catalog: null, published: null, lastView: null };
+  const CASE_CODE = /^[34679ACDEFGHJKMNPQRTWXY]{9}$/; // domain/cases.py CODE_ALPHABET: no look-alikes
+  const state = { catalog: null, published: null, lastView: null, lastCase: null };
   window.bianminSupervision = state;
 
   // -- the figures ------------------------------------------------------------------------------------
@@ -42,16 +44,84 @@
     );
     const c = f.complaints;
     $("#figure-tiles").replaceChildren(
-      tile("served", "办件量", "cases handled", String(f.served), `取号 ${f.tickets_issued}`),
-      tile("completion_rate", "办结率", "completion rate", rate(f.completion_rate)),
+      tile("cases", "办件量", "cases", String(f.cases), `取号 ${f.tickets_issued}`),
+      tile("completion_rate", "办结率", "completion rate", rate(f.completion_rate), `办结 ${f.completed}`),
       tile("on_time_rate", "按时办结率", "on-time rate", rate(f.on_time_rate),
-        f.on_time_rate === null ? "暂未统计 not yet counted" : null),
+        f.on_time_rate === null ? "暂无办结 none completed" : null),
       tile("satisfaction_rate", "满意率", "satisfaction", rate(f.satisfaction_rate),
         f.rated ? `${f.rated} 条评价` : "暂无评价 no ratings"),
       tile("avg_wait", "平均等候", "mean wait", minutes(f.avg_wait_s)),
       tile("complaints", "投诉举报", "complaints", String(c.received),
         `按期答复 ${c.answered_on_time} · 超期 ${c.answered_late + c.overdue}`),
     );
+  }
+
+  // -- a case by its code ------------------------------------------------------------------------------
+
+  function caseState(c) {
+    const tone = c.overdue ? "late" : c.state;
+    return el("span", {}, el("span", { class: `pill ${tone}` }, c.state_zh), " ", el("span", { class: "en" }, c.state_en));
+  }
+
+  function showCase(c) {
+    $("#k-shown-code").textContent = c.code;
+    $("#k-item").replaceChildren(c.item_name_zh || "—", " ", el("span", { class: "en" }, c.item_name_en || ""),
+      el("div", { class: "muted small" }, c.class_zh));
+    $("#k-state").replaceChildren(caseState(c));
+    $("#k-opened").textContent = c.opened_day;
+    $("#k-due").textContent = c.due_on
+      ? `${c.due_on}${c.due_provisional ? "（暂定 provisional）" : ""}`
+      : "补齐材料后起算 counted from when the materials are brought";
+    $("#k-window").textContent = c.window ? `${c.window}号窗口 ${c.window_name_zh || ""} ${c.window_name_en || ""}` : "—";
+    $("#k-department").textContent = c.department || "—";
+    let label = "", more = "";
+    if (c.closed_day) {
+      label = c.state === "completed" ? "办结日期" : "结束日期";
+      more = `${c.closed_day}${c.result_zh ? ` · ${c.result_zh}` : ""}`;
+    } else if (c.missing_materials.length) {
+      label = "需补齐材料";
+      more = c.missing_materials.join("、");
+    }
+    $("#k-more-label").textContent = label;
+    $("#k-more").textContent = more;
+    $("#k-more-label").hidden = $("#k-more").hidden = !label;
+    $("#k-result").hidden = false;
+  }
+
+  async function lookUpCase(raw) {
+    const code = raw.replace(/[\s-]/g, "").toUpperCase();
+    $("#k-code").value = raw.trim();
+    if (!CASE_CODE.test(code)) {
+      showError("k-error", "办件编号为9位字母或数字，请核对回执 (a case code has 9 letters or digits: check your receipt)");
+      $("#k-result").hidden = true;
+      return;
+    }
+    $("#k-submit").disabled = true;
+    const answer = await api("GET", `${CONFIG.api_path}/case-lookup/${encodeURIComponent(code)}`);
+    $("#k-submit").disabled = false;
+    if (answer.status !== 200) {
+      showError("k-error", errorText(answer));
+      $("#k-result").hidden = true;
+      return;
+    }
+    showError("k-error", "");
+    showCase((state.lastCase = answer.body));
+  }
+
+  function initCaseLookup() {
+    const card = $("#case-lookup");
+    if (!CONFIG.case_lookup) {
+      $("#case-form").hidden = true;
+      $("#case-pending").hidden = false;
+      return;
+    }
+    $("#case-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      lookUpCase($("#k-code").value);
+    });
+    card.dataset.ready = "true";
+    const given = new URLSearchParams(location.search).get("case");
+    if (given) lookUpCase(given.slice(0, 24));
   }
 
   // -- the eight published facts --------------------------------------------------------------------
@@ -230,6 +300,7 @@
     event.preventDefault();
     lookUp($("#a-code").value);
   });
+  initCaseLookup();
   initComplaints();
   showMine();
   Promise.all([loadFigures(), loadCatalog()]).then(() => document.body.classList.add("ready"));
