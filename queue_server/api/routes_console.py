@@ -40,7 +40,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from config.schema import CaseKind, Hall, Material
+from config.schema import AgentPoint, CaseKind, Hall, Material
 from printer.layout.render import render_supplement
 from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
@@ -258,6 +258,7 @@ class Setup(Model):
     categories: list[CategorySetup]
     items: list[ItemSetup]
     departments: list[str]
+    agent_points: list[AgentPoint] = []  # the hall's village agent points, for the agents' cases on the desk
     pause_reasons: list[str]
     return_reasons: list[str]
     recall_limit: int
@@ -306,6 +307,7 @@ async def console_setup(hall: HallDep, staff: StaffDep) -> Setup:
             for i in hall.items
         ],
         departments=sorted({i.department for i in hall.items}),
+        agent_points=list(hall.agent_points),
         pause_reasons=PAUSE_REASONS,
         return_reasons=RETURN_REASONS,
         recall_limit=hall.queue.recall_limit,
