@@ -41,7 +41,7 @@ AGENT_ACTION: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/agent/{hall}", response_class=HTMLResponse)
+@router.get("/agent/{hall}", response_class=HTMLResponse, responses={404: {"description": "no such hall"}})
 async def agent_page(hall: HallDep) -> HTMLResponse:
     """The village agent's page (村级代办, phone-sized): log in, take a case, follow the point's cases."""
     config = {"kind": "agent", "hall": hall.id, "name_zh": hall.name_zh, "name_en": hall.name_en,
