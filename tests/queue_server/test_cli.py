@@ -210,6 +210,11 @@ def test_serve_demo_prints_its_accounts_and_serves(tmp_path: Path) -> None:
         login = httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "director", "password": password})
         assert login.status_code == 200
         assert login.json()["role"] == "manager"
+        line = next(line for line in text.splitlines() if " agent-qingshan-cun " in line)
+        assert "(/agent/qingshan, 青山村代办点)" in line
+        agent = {"username": "agent-qingshan-cun", "password": line.split("password: ")[1].split()[0]}
+        login = httpx.post(f"{server.url}/api/v1/auth/login", json=agent)
+        assert (login.json()["role"], login.json()["point"]) == ("agent", "qingshan-cun")
         docs = httpx.get(f"{server.url}/openapi.json").json()
         assert "/api/v1/halls/{hall}/tickets" in docs["paths"]
     finally:
