@@ -76,7 +76,15 @@ async def desk(hall: HallDep, state: State, agent: AgentDep) -> AgentDesk:
     return AgentDesk(username=agent.username, display_name=agent.display_name, point=point, cases=found)
 
 
-@router.post(API + "/cases", response_model=CaseRecord, status_code=201, responses=AGENT_ACTION)
+TAKE: dict[int | str, dict[str, Any]] = {
+    **AGENT,
+    400: {"description": "a material index the item does not have"},
+    404: {"description": "no such hall or service item (or the agent's point is no longer configured)"},
+    422: {"description": "a field is missing, too long or not allowed (a name of letters only; consent must be true)"},
+}
+
+
+@router.post(API + "/cases", response_model=CaseRecord, status_code=201, responses=TAKE)
 async def take(hall: HallDep, state: State, agent: AgentDep, body: TakeBody) -> CaseRecord:
     """受理 a case for a villager (代理件): the item, the materials collected, the name and phone (with consent)."""
     return await state.store.run(hall.id, lambda tx: agent_cases.take(tx, agent, body))

@@ -255,7 +255,7 @@ def request_supplement(tx: Tx, code: str, staff: Staff, body: SupplementBody) ->
     _move(row, CaseState.IN_PROGRESS)
     details = json.loads(row.details)
     details.update(missing_materials=body.materials, supplement_pending=True)
-    saved = save_case(tx, row, details, state=CaseState.IN_PROGRESS.value, due_on=None, last_ticket_id=None)
+    saved = save_case(tx, row, details, state=CaseState.IN_PROGRESS.value, due_on=None)
     emit_case(tx, "case.supplement", saved, staff.username,
               {"missing_materials": body.materials, "from_due": str(row.due_on) if row.due_on else None})  # fmt: skip
     return _record(tx, code)

@@ -89,6 +89,8 @@ def test_an_agent_takes_a_case_the_clerk_asks_for_materials_and_the_result_goes_
     seen = agent_desk(api, wang)["cases"][0]
     assert (seen["code"], seen["supplement_pending"], seen["missing_materials"]) == (code, True, ["监护关系证明"])
     api.error(act(api, wang, f"/agent/cases/{code}/handed-back"), 409, "conflict")
+    one = api.http.get(f"/agent/cases/{code.lower()}", headers=api.bearer(wang))
+    assert one.status_code == 200 and one.json()["missing_materials"] == ["监护关系证明"], one.text
     back = act(api, wang, f"/agent/cases/{code}/resubmit", {"brought": [0]})
     assert back.status_code == 200, back.text
     moved = back.json()

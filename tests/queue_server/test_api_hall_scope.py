@@ -129,6 +129,7 @@ def test_staff_of_one_hall_are_refused_on_every_route_of_the_other(apis: tuple[A
         "clerk of qingshan": here.staff("liuxia"),
         "manager of qingshan": here.staff("director", "manager"),
         "admin of qingshan": here.staff("root-qs", "admin", halls=[HALL]),
+        "agent of qingshan": here.staff("cun-wang", "agent", halls=[HALL], point="qingshan-cun"),
     }
     insiders = {
         "clerk of baiyun": there.staff("wangfang"),
