@@ -120,7 +120,7 @@ def user() -> None:
 @click.option("--name", "display_name", required=True, help="the name shown on boards and in reports, e.g. 张丽")
 @click.option(
     "--role",
-    type=click.Choice(["clerk", "manager", "admin", "county_manager", "city_manager"]),
+    type=click.Choice(["clerk", "manager", "admin", "county_manager", "city_manager", "agent"]),
     default="clerk",
     show_default=True,
 )
@@ -133,6 +133,7 @@ def user() -> None:
 )
 @click.option("--county", help="a county manager's county: the configuration's [county] id (its dashboard /county/ID)")
 @click.option("--city", help="a city manager's city: the configuration's [city] id (its rollup /city/ID)")
+@click.option("--point", help="a village agent's point: one of its hall's agent_points (its page /agent/HALL)")
 @config_option
 @db_option
 def user_add(
@@ -142,6 +143,7 @@ def user_add(
     halls: tuple[str, ...],
     county: str | None,
     city: str | None,
+    point: str | None,
     config_file: Path | None,
     db: str,
 ) -> None:
@@ -159,6 +161,15 @@ def user_add(
         scope: frozenset[str] | None = _county_manager_scope(loaded, role, county, halls)
     elif role == "city_manager" or city is not None:
         scope = _city_manager_scope(loaded, role, city, halls)
+    elif role == "agent" or point is not None:
+        if role != "agent":
+            raise click.ClickException("--point goes with --role agent, and a village agent needs --point")
+        known = [h.id for h in loaded.halls]
+        points = {h.id: [p.id for p in h.agent_points] for h in loaded.halls}
+        try:
+            scope = accounts.agent_hall(points, halls or (known if len(known) == 1 else ()), point)
+        except ServiceError as error:
+            raise click.ClickException(str(error)) from None
     else:
         try:
             scope = accounts.default_halls(accounts.Role(role), halls, [h.id for h in loaded.halls])
@@ -168,7 +179,7 @@ def user_add(
     try:
         store.run_global_sync(
             lambda conn, now: accounts.add_user(
-                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city
+                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city, point
             )
         )
     except ServiceError as error:
@@ -180,6 +191,10 @@ def user_add(
         return
     if city is not None:
         click.echo(f"added {role} {username} ({display_name}) of city {city}: its rollup is /city/{city}")
+        return
+    if point is not None:
+        click.echo(f"added agent {username} ({display_name}) of point {point} in {', '.join(sorted(scope or ()))}:"
+                   f" its page is /agent/{next(iter(scope or ()), '')}")  # fmt: skip
         return
     click.echo(f"added {role} {username} ({display_name}) of {', '.join(sorted(scope)) if scope else 'every hall'}")
 

@@ -34,6 +34,7 @@ class LoginAnswer(BaseModel):
     halls: list[str] | None  # the halls this account may act in; null: every hall
     county: str | None = None  # a county manager's county (its dashboard: /county/{county})
     city: str | None = None  # a city manager's city (its rollup: /city/{city})
+    point: str | None = None  # a village agent's point (its page: /agent/{hall})
 
 
 class Me(BaseModel):
@@ -43,6 +44,7 @@ class Me(BaseModel):
     halls: list[str] | None
     county: str | None = None
     city: str | None = None
+    point: str | None = None
 
 
 # Rate-limited per address before FastAPI sees the request (ratelimit.EarlyLimits, installed in app.py): a flood
@@ -62,6 +64,7 @@ async def login(body: LoginRequest, state: State) -> LoginAnswer:
         halls=_halls(result.staff),
         county=result.staff.county,
         city=result.staff.city,
+        point=result.staff.point,
     )
 
 
@@ -74,7 +77,7 @@ async def logout(state: State, staff: StaffDep, token: Token) -> None:
 @router.get("/me", response_model=Me)
 async def me(staff: StaffDep) -> Me:
     return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value, halls=_halls(staff),
-              county=staff.county, city=staff.city)  # fmt: skip
+              county=staff.county, city=staff.city, point=staff.point)  # fmt: skip
 
 
 def _halls(staff: accounts.Staff) -> list[str] | None:

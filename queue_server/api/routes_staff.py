@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{1,47}$")]
 Password = Annotated[str, Field(min_length=8, max_length=200, description="8 to 200 characters (密码至少8位)")]
-RoleName = Literal["admin", "manager", "clerk", "county_manager", "city_manager"]
+RoleName = Literal["admin", "manager", "clerk", "county_manager", "city_manager", "agent"]
 Halls = Annotated[list[Slug], Field(max_length=500)] | None
 
 
@@ -43,6 +43,7 @@ class StaffOut(BaseModel):
     halls: list[str] | None  # the halls the account may act in; null: every hall
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
+    point: str | None = None  # a village agent's point (of its one hall)
 
 
 class NewStaff(Body):
@@ -54,6 +55,7 @@ class NewStaff(Body):
     halls: Halls = None
     county: Slug | None = None  # a county manager's county (this server's [county]); no halls then
     city: Slug | None = None  # a city manager's city (this server's [city]); no halls then
+    point: Slug | None = None  # a village agent's point: one of its one hall's agent_points
 
 
 class StaffChange(Body):
@@ -79,6 +81,7 @@ def _out(account: accounts.StaffAccount) -> StaffOut:
         halls=None if account.halls is None else sorted(account.halls),
         county=account.county,
         city=account.city,
+        point=account.point,
     )
 
 
@@ -149,6 +152,11 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
         halls = _city_scope(state, body)
     else:
         halls = _scope(state, body)
+    if body.role == "agent" or body.point is not None:
+        if body.role != "agent":
+            raise BadRequest("a village agent, and only a village agent, has a point (村级代办员须指定代办点)")
+        points = {h.id: [p.id for p in h.agent_points] for h in state.config.halls}
+        halls = accounts.agent_hall(points, halls or (), body.point)
     if halls is None and body.role != "admin":
         raise BadRequest("only an administrator may belong to every hall (仅系统管理员可属于全部大厅)")
     # A county (city) manager is an account of the county (city), not of some halls: only an administrator of every
@@ -159,7 +167,7 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
     def add(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
         role = accounts.Role(body.role)
         accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county,
-                          body.city)  # fmt: skip
+                          body.city, body.point)  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -40,11 +40,12 @@ class Role(StrEnum):
     CLERK = "clerk"
     COUNTY_MANAGER = "county_manager"  # sees its county's dashboard (every hall of the county), nothing else
     CITY_MANAGER = "city_manager"  # sees its city's rollup (every county of the city), nothing else
+    AGENT = "agent"  # a village agent (村级代办员) of one point of one hall: the agent page /agent/{hall} only
 
     @property
     def label_zh(self) -> str:
-        return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员",
-                "county_manager": "县级主管", "city_manager": "市级主管"}[self.value]  # fmt: skip
+        return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员", "county_manager": "县级主管",
+                "city_manager": "市级主管", "agent": "村级代办员"}[self.value]  # fmt: skip
 
     @property
     def regional(self) -> bool:
@@ -61,6 +62,7 @@ class Staff:
     halls: frozenset[str] | None = None  # the halls this account may act in; None: every hall
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
+    point: str | None = None  # a village agent's point (config Hall.agent_points) in its one hall
 
     @property
     def supervises(self) -> bool:
@@ -178,6 +180,20 @@ def default_halls(role: Role, named: Collection[str], known: Collection[str]) ->
     raise BadRequest(f"name the account's halls (请指定所属大厅) with --hall: one or more of {', '.join(known)}")
 
 
+def agent_hall(points: Mapping[str, Collection[str]], halls: Collection[str], point: str | None) -> frozenset[str]:
+    """An agent's one hall, once `point` is one of its agent points (`points`: each hall's point ids)."""
+    if point is None:
+        raise BadRequest("a village agent needs its point (村级代办员须指定代办点 --point)")
+    named = frozenset(halls)
+    if len(named) != 1:
+        raise BadRequest("a village agent belongs to exactly one hall, its point's (代办员只属于一个大厅 --hall)")
+    (hall,) = named
+    if point not in points.get(hall, ()):
+        known = ", ".join(sorted(points.get(hall, ()))) or "none"
+        raise BadRequest(f"没有该代办点 hall {hall} has no agent point {point!r} (its points: {known})")
+    return named
+
+
 def halls_of(conn: Connection, user_id: int, all_halls: bool) -> frozenset[str] | None:
     if all_halls:
         return None
@@ -201,6 +217,7 @@ def add_user(
     halls: Collection[str] | None = None,
     county: str | None = None,
     city: str | None = None,
+    point: str | None = None,
 ) -> Staff:
     """A new account, belonging to `halls` (checked against the configuration by the caller); None: every hall.
 
@@ -220,6 +237,10 @@ def add_user(
         raise BadRequest("a county manager, and only a county manager, has a county (县级主管须指定所属县 --county)")
     if (role is Role.CITY_MANAGER) != (city is not None):
         raise BadRequest("a city manager, and only a city manager, has a city (市级主管须指定所属市 --city)")
+    if (role is Role.AGENT) != (point is not None):
+        raise BadRequest("a village agent, and only a village agent, has a point (村级代办员须指定代办点 --point)")
+    if role is Role.AGENT and (halls is None or len(halls) != 1):
+        raise BadRequest("a village agent belongs to exactly one hall, its point's (代办员只属于一个大厅)")
     if role.regional:
         halls = frozenset()  # it acts in no hall: it sees the county's dashboard or the city's rollup
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
@@ -237,12 +258,13 @@ def add_user(
             all_halls=halls is None,
             county=county,
             city=city,
+            point=point,
         )
     ).inserted_primary_key
     assert inserted is not None
     scope = None if halls is None else frozenset(halls)
     _set_halls(conn, inserted[0], scope)
-    return Staff(inserted[0], username, display_name, role, scope, county, city)
+    return Staff(inserted[0], username, display_name, role, scope, county, city, point)
 
 
 def count_users(conn: Connection) -> int:
@@ -312,7 +334,7 @@ def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_
     )
     conn.execute(delete(sessions).where(sessions.c.expires_at < now_us))
     staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
-                  row.county, row.city)  # fmt: skip
+                  row.county, row.city, row.point)  # fmt: skip
     return LoginResult(token, staff, expires)
 
 
@@ -344,6 +366,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
             users.c.all_halls,
             users.c.county,
             users.c.city,
+            users.c.point,
             sessions.c.expires_at,
         )
         .join(sessions, sessions.c.user_id == users.c.id)
@@ -352,7 +375,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
     if row is None or not row.active or row.expires_at <= now_us:
         return None
     staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
-                  row.county, row.city)  # fmt: skip
+                  row.county, row.city, row.point)  # fmt: skip
     return Session(staff, row.expires_at)
 
 
@@ -453,6 +476,7 @@ class StaffAccount:
     halls: frozenset[str] | None  # None: every hall
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
+    point: str | None = None  # a village agent's point
 
 
 class Keep:
@@ -483,6 +507,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
             None if r.all_halls else frozenset(scopes.get(r.id, ())),
             r.county,
             r.city,
+            r.point,
         )
         for r in rows
     ]
@@ -546,6 +571,11 @@ def update_user(
                 f"a {kind.value.replace('_', ' ')}'s role and halls do not change: add a new account instead"
                 f" ({kind.label_zh}账号不能改为其他角色或指定大厅，请另建账号)"
             )
+    if (Role(row.role) is Role.AGENT or role is Role.AGENT) and (
+        (role is not None and role.value != row.role) or not isinstance(halls, Keep)
+    ):
+        raise BadRequest("a village agent's role, hall and point do not change: add a new account instead"
+                         " (村级代办员账号不能改为其他角色或大厅，请另建账号)")  # fmt: skip
     if not isinstance(halls, Keep):
         check_manages(by, halls)
         if halls is None and (role or Role(row.role)) is not Role.ADMIN:

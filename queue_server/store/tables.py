@@ -122,6 +122,8 @@ users = Table(
     Column("county", String(48), nullable=True),
     # A city manager's city (its role sees that city's rollup and nothing else); None for the others.
     Column("city", String(48), nullable=True),
+    # A village agent's point (config Hall.agent_points; its role sees the point's cases only); None for the others.
+    Column("point", String(48), nullable=True),
 )
 
 # The halls a staff account belongs to (a clerk or manager has one unless given more).
@@ -229,6 +231,7 @@ cases = Table(
     Column("closed_day", Date, nullable=True),
     Column("closed_at", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+    Column("point", String(48), nullable=True),  # the village agent point that took it (代理件), else None
     UniqueConstraint("hall", "code", name="uq_case_code"),
 )
 Index("ix_cases_hall_state_due", cases.c.hall, cases.c.state, cases.c.due_on)
@@ -272,6 +275,7 @@ Index(
     sqlite_where=events.c.type.in_(COMPLAINT_EVENTS),
     postgresql_where=events.c.type.in_(COMPLAINT_EVENTS),
 )
+Index("ix_cases_hall_point", cases.c.hall, cases.c.point, cases.c.opened_at)  # an agent's list of the point's cases
 
 # Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
 # sessions or devices, so each process drops its cached logins and device tokens; "config" when an

@@ -58,6 +58,7 @@ def test_a_clerk_logs_in_for_a_working_day(api: Api, clock: FakeClock) -> None:
         "halls": ["qingshan"],
         "county": None,
         "city": None,
+        "point": None,
     }
     assert login(api, "  LiuXia ").status_code == 200  # the username as a person types it
 

@@ -45,8 +45,13 @@ def test_a_complaint_filed_on_the_phone_is_answered_and_read_with_its_code(
     assert "2026年3月数据（2026-04-01公布" in text(page, "#figures-when")
     tiles = {key: page.locator(f'[data-figure="{key}"] .q-value').inner_text() for key in
              ("cases", "completion_rate", "on_time_rate", "satisfaction_rate", "complaints")}  # fmt: skip
-    assert tiles == {"cases": "2", "completion_rate": "100.0%", "on_time_rate": "100.0%", "satisfaction_rate": "—",
-                     "complaints": "0"}  # fmt: skip  (two 即办件: completed on the spot, on time)
+    assert tiles == {
+        "cases": "2",
+        "completion_rate": "100.0%",
+        "on_time_rate": "100.0%",
+        "satisfaction_rate": "—",
+        "complaints": "0",
+    }  # fmt: skip  (two 即办件: completed on the spot, on time)
     assert page.locator("#case-form").is_visible() and page.locator("#case-pending").is_hidden()
     shoot(page, "supervision-figures.png")
 
