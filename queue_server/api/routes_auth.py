@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import StaffDep, State, Token
+from queue_server.api.ratelimit import client_ip
 from queue_server.errors import Unauthorized
 from queue_server.services import accounts
 from queue_server.services.login import log_in
@@ -44,12 +45,41 @@ class Me(BaseModel):
     city: str | None = None
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str  # Chinese and English
+
+
+class ErrorAnswer(BaseModel):
+    error: ErrorDetail
+
+
+RETRY_AFTER = {"Retry-After": {"description": "seconds until a login from this address is tried again",
+                               "schema": {"type": "integer", "minimum": 1}}}  # fmt: skip
+LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorAnswer, "description": "wrong username or password (用户名或密码错误), the same for both"},
+    422: {"model": ErrorAnswer, "description": "a malformed body"},
+    429: {
+        "model": ErrorAnswer,
+        "headers": RETRY_AFTER,
+        "description": (
+            "too many attempts: from this address for this username (3 wrong passwords, then 2 s, 4 s, … up to"
+            " 15 min), from this address for any username (20), or a flood from this address (per-address rate"
+            " limit), or the password checker is busy. A login of the same username from another address is not"
+            " held up. Message: 登录失败次数过多，请 N 秒后再试 (too many failed logins: try again in N s)"
+        ),
+    },
+}
+
+
 # Rate-limited per address before FastAPI sees the request (ratelimit.EarlyLimits, installed in app.py): a flood
-# of refused logins costs a bucket look-up each.
-@router.post("/login", response_model=LoginAnswer, responses={429: {"description": "too many attempts"}})
-async def login(body: LoginRequest, state: State) -> LoginAnswer:
+# of refused logins costs a bucket look-up each. Failed logins are counted per (username, address) and per
+# address in the database (services/throttle.py), so every server process holds the same locks.
+@router.post("/login", response_model=LoginAnswer, responses=LOGIN_ERRORS)
+async def login(body: LoginRequest, state: State, request: Request) -> LoginAnswer:
+    """Log in with a username (any case, spaces around) and password; a bearer token for SESSION_HOURS."""
     # The hash is checked off the writer thread; only the look-up and the outcome go through the store.
-    result = await log_in(state.store, body.username.strip().lower(), body.password)
+    result = await log_in(state.store, body.username, body.password, client_ip(request))
     if result is None:  # raised only now, after the failure count was committed
         raise Unauthorized(accounts.WRONG_LOGIN)
     return LoginAnswer(

@@ -6,15 +6,16 @@ import datetime as dt
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from config.schema import Slug
 from queue_server.api.deps import AdminDep, HallDep, State, SupervisorDep
+from queue_server.api.ratelimit import client_ip
 from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest
-from queue_server.services import accounts, login
+from queue_server.services import accounts, login, staff_audit
 from queue_server.store.writer import Tx, from_us, to_us
 
 router = APIRouter(tags=["staff"])
@@ -137,7 +138,7 @@ async def hall_staff(hall: HallDep, state: State, _staff: SupervisorDep) -> list
 
 
 @router.post(STAFF, response_model=StaffOut, status_code=201)
-async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
+async def add_staff(state: State, admin: AdminDep, body: NewStaff, request: Request) -> StaffOut:
     """A new account; the administrator gives its first password and its halls."""
     username = body.username.strip().lower()
     halls: frozenset[str] | None
@@ -158,6 +159,9 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
         role = accounts.Role(body.role)
         accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county,
                           body.city)  # fmt: skip
+        details = body.model_dump(exclude={"password", "username"}, exclude_unset=True)
+        staff_audit.record(conn, to_us(now), "staff.added", actor=admin.username, subject=username, halls=halls,
+                           source=client_ip(request), details={"role": body.role, **details})  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)
@@ -166,13 +170,16 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
 
 
 @router.patch(STAFF + "/{username}", response_model=StaffOut)
-async def change_staff(state: State, admin: AdminDep, username: Username, body: StaffChange) -> StaffOut:
+async def change_staff(
+    state: State, admin: AdminDep, username: Username, body: StaffChange, request: Request
+) -> StaffOut:
     """Change the role, display name or halls, or deactivate (active=false, which ends its sessions) or reactivate."""
     halls: frozenset[str] | accounts.Keep | None = accounts.KEEP
     if "halls" in body.model_fields_set:
         halls = _scope(state, body)
 
     def change(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
+        before = accounts.account_halls(conn, username)
         accounts.update_user(
             conn,
             admin,
@@ -182,6 +189,11 @@ async def change_staff(state: State, admin: AdminDep, username: Username, body: 
             active=body.active,
             halls=halls,
         )
+        after = accounts.account_halls(conn, username)
+        concerned = None if before is None or after is None else before | after
+        changes = body.model_dump(exclude_unset=True)
+        staff_audit.record(conn, to_us(now), "staff.changed", actor=admin.username, subject=username,
+                           halls=concerned, source=client_ip(request), details=changes)  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(change)
@@ -200,9 +212,17 @@ def _rename(tx: Tx, username: str, display_name: str) -> None:
 
 
 @router.post(STAFF + "/{username}/password", status_code=204)
-async def reset_password(state: State, admin: AdminDep, username: Username, body: NewPassword) -> None:
-    """Set a new password; the account's sessions end and a login lock is lifted."""
+async def reset_password(
+    state: State, admin: AdminDep, username: Username, body: NewPassword, request: Request
+) -> None:
+    """Set a new password; the account's sessions end and its login locks (from every address) are lifted."""
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
-    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, password, admin))
+
+    def reset(conn: Connection, now: dt.datetime) -> None:
+        accounts.set_password(conn, username, password, admin)
+        staff_audit.record(conn, to_us(now), "staff.password_reset", actor=admin.username, subject=username,
+                           halls=accounts.account_halls(conn, username), source=client_ip(request))  # fmt: skip
+
+    await state.store.run_global(reset)
     state.staff.forget_user(username)  # its sessions are gone from the database; forget the cached ones too
     log.info("password of staff %s reset by %s", username, admin.username)

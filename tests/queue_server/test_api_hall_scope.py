@@ -59,7 +59,8 @@ LINK = {
     ("GET", "/api/v1/link/halls/{hall}/documents"),  # link down: the county's documents, for the hall's own token
     ("GET", "/api/v1/link/halls/{hall}/documents/{kind}/{version}"),
 }
-PATH_VALUES = {"window": "1", "rating_id": "1", "code": "ABCD2345", "username": "nobody", "track_token": "x" * 43}
+PATH_VALUES = {"device": "kiosk-9", "window": "1", "rating_id": "1", "code": "ABCD2345", "username": "nobody",
+               "track_token": "x" * 43}  # fmt: skip
 
 
 def _calls(dependant: Dependant) -> set[Any]:
