@@ -358,3 +358,17 @@ def test_the_login_documents_its_refusals(api: Api) -> None:
     assert "Retry-After" in responses["429"]["headers"]
     assert "登录失败次数过多" in responses["429"]["description"]
     assert responses["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorAnswer")
+
+
+def test_behind_the_county_nginx_the_forwarded_address_is_the_one_counted(api: Api) -> None:
+    # nginx on the same machine (docs/deploy-county.md) connects from 127.0.0.1 with X-Forwarded-For, which uvicorn
+    # trusts from there: each clerk's PC is its own address, not all of them the proxy's.
+    api.staff("chenjing")
+    proxied = {"X-Forwarded-For": "10.20.0.9"}
+    for _ in range(FREE_FAILURES + 1):
+        api.http.post(
+            f"{api.server.url}/api/v1/auth/login", json={"username": "chenjing", "password": "x"}, headers=proxied
+        )
+    url, body = f"{api.server.url}/api/v1/auth/login", {"username": "chenjing", "password": PASSWORD}
+    assert api.http.post(url, json=body, headers=proxied).status_code == 429
+    assert api.http.post(url, json=body, headers={"X-Forwarded-For": "10.20.0.10"}).status_code == 200
