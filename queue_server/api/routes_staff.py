@@ -37,7 +37,7 @@ class StaffOut(BaseModel):
     role: RoleName
     role_label_zh: str
     active: bool
-    locked: bool  # too many failed logins: waiting before the next attempt
+    locked: bool  # too many failed logins from at least one address: that address waits (services/throttle.py)
     created_at: dt.datetime
     halls: list[str] | None  # the halls the account may act in; null: every hall
     county: str | None = None  # a county manager's county
