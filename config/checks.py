@@ -196,6 +196,21 @@ class _Checks:
                     + did_you_mean(item.category, codes),
                 )
         self.unique([(s, (*path, "id"), item.id) for s, path, item, _ in entries], "service item id")
+        self.featured(source, h, name, hall, {item.id for _, _, item, _ in entries})
+
+    def featured(self, source: Source, h: int, name: str, hall: dict[str, Any], ids: set[str]) -> None:
+        """The items a hall board features (办事八公开 in its notice zone) are items of the hall."""
+        board = hall.get("board")
+        places: list[tuple[FieldPath, object]] = []
+        if isinstance(board, dict):
+            places.append((("halls", h, "board", "featured_items"), board.get("featured_items")))
+        for i, device in tables(hall.get("devices")):
+            places.append((("halls", h, "devices", i, "featured_items"), device.get("featured_items")))
+        for path, featured in places:
+            for k, item_id in enumerate(_strings(featured)):
+                if item_id not in ids:
+                    message = f'featured item "{item_id}" is not a service item of {name}'
+                    self.report(source, (*path, k), message + did_you_mean(item_id, ids, listing=False))
 
     def calendars(self, calendars: list[CalendarFile]) -> None:
         self.unique([(c.source, (*c.at, "year"), c.data.get("year")) for c in calendars], "calendar year")

@@ -242,12 +242,27 @@ class KioskDevice(Strict):
 
 
 class BoardDevice(Strict):
-    """A display board: the hall board or a window-top board."""
+    """A display board: the hall board or a window-top board.
+
+    A hall board may differ from the hall's `[halls.board]` in its notice zone (its page: `/board/{hall}?board=ID`).
+    """
 
     kind: Literal["board"]
     id: Slug
     name: ShortText
     window: int | None = Field(None, ge=1, le=999, description="set for a window-top board")
+    notice_zone: bool | None = Field(None, description="show the notice zone on this hall board (none: as the hall)")
+    featured_items: list[Slug] | None = Field(
+        None, max_length=20, description="the items whose 办事八公开 this hall board shows (none: the hall's)"
+    )
+
+    @model_validator(mode="after")
+    def _hall_board_only(self) -> BoardDevice:
+        if self.window is not None and (self.notice_zone is not None or self.featured_items is not None):
+            raise ValueError(
+                "a window-top board has no notice zone: notice_zone and featured_items are for hall boards"
+            )
+        return self
 
 
 Device = Annotated[PrinterDevice | KioskDevice | BoardDevice, Field(discriminator="kind")]
@@ -268,6 +283,32 @@ class Voice(Strict):
     )
     repeat: int = Field(2, ge=1, le=5, description="how many times the call is said")
     chime: bool = Field(True, description="a chime (叮咚) before the call")
+
+
+class Announcement(Strict):
+    """A hall announcement (大厅公告) shown in turn in the hall board's notice zone."""
+
+    zh: Annotated[str, Field(min_length=1, max_length=300)]
+    en: str = Field("", max_length=600)
+
+
+class BoardSettings(Strict):
+    """The web hall board (`/board/{hall}`): its notice zone (公告栏) and how it pages windows and queues.
+
+    The notice zone shows the announcements and the eight published facts (办事八公开) of the featured
+    items, one after the other; it has a place of its own and never takes room from the calls.
+    """
+
+    notice_zone: bool = Field(True, description="show the notice zone when there is something to show in it")
+    announcements: list[Announcement] = Field(default_factory=list, max_length=20)
+    featured_items: list[Slug] = Field(
+        default_factory=list, max_length=20, description="service items whose 办事八公开 the notice zone shows"
+    )
+    notice_seconds: int = Field(12, ge=3, le=300, description="how long each announcement or page of facts stays")
+    page_seconds: int = Field(
+        8, ge=2, le=120, description="how long a page of windows or queues stays when they do not all fit"
+    )
+    window_rows: int = Field(2, ge=1, le=4, description="rows of windows on a landscape board; more windows page")
 
 
 class AppointmentRules(Strict):
@@ -352,6 +393,7 @@ class Hall(Strict):
     queue: QueueRules = QueueRules()
     voice: Voice = Voice()
     appointments: AppointmentRules = AppointmentRules()
+    board: BoardSettings = BoardSettings()
     categories: list[Category] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []

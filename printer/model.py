@@ -120,6 +120,7 @@ class SupplementData:
     missing: tuple[MaterialLine, ...]
     window: WindowRef
     date: dt.date
+    case_code: str | None = None  # the case (办件编号): typed or scanned at the kiosk on the return visit
 
     def __post_init__(self) -> None:
         if not self.missing:
@@ -231,6 +232,7 @@ def supplement_data(
     missing: Sequence[Material],
     window_number: int,
     date: dt.date,
+    case_code: str | None = None,
 ) -> SupplementData:
     """A supplement notice for `item`: `missing` materials, to be brought to window `window_number`."""
     window = hall.window(window_number)
@@ -243,4 +245,5 @@ def supplement_data(
         missing=tuple(MaterialLine.of(material) for material in missing),
         window=WindowRef(window.number, window.name_zh, window.name_en),
         date=date,
+        case_code=case_code,
     )

@@ -162,13 +162,34 @@ class AppointmentMessage(Message):
     category: str
 
 
+class CaseMessage(Message):
+    """A case (办件) moved: opened, started, handed on, extended, linked to a return visit or closed.
+
+    Only what a board may show: the event and the category, never the case code, the citizen or the clerk.
+    """
+
+    type: Literal["case"] = "case"
+    seq: int
+    at: dt.datetime
+    event: Literal["opened", "handed", "extended", "linked", "completed", "returned", "rejected"]
+    category: str
+
+
 class Pong(Message):
     type: Literal["pong"] = "pong"
     seq: int
 
 
 ServerMessage = Annotated[
-    Snapshot | CallMessage | TicketMessage | WindowMessage | DayMessage | RatingMessage | AppointmentMessage | Pong,
+    Snapshot
+    | CallMessage
+    | TicketMessage
+    | WindowMessage
+    | DayMessage
+    | RatingMessage
+    | AppointmentMessage
+    | CaseMessage
+    | Pong,
     Field(discriminator="type"),
 ]
 server_message_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

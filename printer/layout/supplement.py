@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from printer.layout import wording
-from printer.layout.blocks import Block, Document, Rule, Text
+from printer.layout.blocks import Block, Document, Qr, Rule, Text
 from printer.layout.notice import material
 from printer.model import SupplementData
 
@@ -28,4 +28,12 @@ def supplement(data: SupplementData) -> Document:
         Text(data.supervision_phone, prefix="监督电话："),
         Text(wording.date_zh(data.date), prefix="告知日期："),
     ]
+    if data.case_code:  # the return visit: type the code at the kiosk, or scan it
+        blocks += [
+            Rule(),
+            Text(data.case_code, "heading", "center", bold=True, prefix="办件编号："),
+            Text("补齐材料后，在取号机扫描此码或输入办件编号取号", "small", "center"),
+            Text("Back with the materials: scan this code or type it at the kiosk", "small", "center"),
+            Qr(data.case_code, scale=0.6),
+        ]
     return Document(f"补正告知 {data.item_name_zh}", tuple(blocks))

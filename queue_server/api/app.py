@@ -24,7 +24,9 @@ from queue_server.api.metrics import MetricsMiddleware, RequestMetrics
 from queue_server.api.metrics import router as metrics_router
 from queue_server.api.page_headers import PageHeaders
 from queue_server.api.ratelimit import EarlyLimits
+from queue_server.api.responses import document_errors
 from queue_server.api.routes_appointments import router as appointments_router
+from queue_server.api.routes_cases import router as cases_router
 from queue_server.api.routes_city import router as city_router
 from queue_server.api.routes_console import router as console_router
 from queue_server.api.routes_county import router as county_router
@@ -124,6 +126,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(city_router)  # the city rollup's data: the headline table, reports across counties
     app.include_router(staff_router)  # staff accounts and roles (administrators)
     app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
+    app.include_router(cases_router)  # the case ledger (办件): the clerk's desk of cases, the kiosk's 补办 return
     app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
     app.include_router(phone_router)  # the phone pages /t/{track_token} and /book/{hall}
@@ -137,6 +140,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    document_errors(app)  # every operation's document names the errors its dependencies answer
     return app
 
 

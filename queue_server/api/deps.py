@@ -8,18 +8,19 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Request
 
 from config.schema import Hall, KioskDevice
+from queue_server.api.params import MAX_ROW_ID, MAX_SEQ
+from queue_server.api.responses import answers
 from queue_server.api.state import ServerState
 from queue_server.errors import Forbidden, NotFound, Unauthorized
 from queue_server.services import accounts
 from queue_server.services.accounts import Device, Staff
 from queue_server.store.writer import to_us
 
-# The largest numbers the columns hold: an event's seq (BIGINT) and a row id (INTEGER: 32 bits on PostgreSQL,
-# which refuses a bigger parameter outright). A bigger number in a path or query is a 422, not a database error.
-MAX_SEQ = 2**63 - 1
-MAX_ROW_ID = 2**31 - 1
+# The largest numbers the columns hold (params.py): a bigger number in a path or query is a 422, not a database error.
+__all__ = ["MAX_ROW_ID", "MAX_SEQ"]
 
 
+@answers(503)
 async def server_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.bianmin
     return state
@@ -28,6 +29,7 @@ async def server_state(request: Request) -> ServerState:
 State = Annotated[ServerState, Depends(server_state)]
 
 
+@answers(404)
 async def hall_config(state: State, hall: Annotated[str, Path(max_length=48)]) -> Hall:
     if state.downlink is not None and state.downlink.staged:
         await state.downlink.apply_due()  # the first request of a new service day runs the county's new documents
@@ -49,6 +51,7 @@ def first_hall(state: ServerState) -> Hall:
     return state.config.halls[0]
 
 
+@answers(401)
 async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     return _bearer(authorization)
 
@@ -66,6 +69,7 @@ def _bearer(authorization: str | None) -> str:
 Token = Annotated[str, Depends(bearer_token)]
 
 
+@answers(401, 403)
 async def current_staff(request: Request, state: State, token: Token) -> Staff:
     """The logged-in staff member; on a route of one hall (`/halls/{hall}/...`), one who belongs to it.
 
@@ -97,6 +101,7 @@ async def _logged_in(state: ServerState, token: str) -> Staff:
 StaffDep = Annotated[Staff, Depends(current_staff)]
 
 
+@answers(403)
 async def supervisor(staff: StaffDep) -> Staff:
     if not staff.supervises:
         raise Forbidden("only a hall manager or administrator may do this (仅限中心主任或管理员)")
@@ -106,6 +111,7 @@ async def supervisor(staff: StaffDep) -> Staff:
 SupervisorDep = Annotated[Staff, Depends(supervisor)]
 
 
+@answers(403)
 async def admin(staff: StaffDep) -> Staff:
     if staff.role is not accounts.Role.ADMIN:
         raise Forbidden("only an administrator may do this (仅限系统管理员)")
@@ -115,6 +121,7 @@ async def admin(staff: StaffDep) -> Staff:
 AdminDep = Annotated[Staff, Depends(admin)]
 
 
+@answers(401, 403)
 async def current_kiosk(state: State, hall: HallDep, token: Token) -> Device:
     """The kiosk device behind a device token; it must be a kiosk of this hall."""
     return await _kiosk(state, hall, token)
@@ -148,6 +155,7 @@ class KioskCall:
     device: Device
 
 
+@answers(401, 403, 404, 503)
 async def kiosk_call(
     request: Request,
     hall: Annotated[str, Path(max_length=48)],

@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import Request
 
+from queue_server.api.responses import answers
 from queue_server.errors import TooManyRequests
 
 MAX_BUCKETS = 20_000  # per rule and kind; an idle bucket is full again long before it is dropped
@@ -159,6 +160,7 @@ def limited(
     if name not in RULES:
         raise KeyError(f"no rate-limit rule {name!r}")
 
+    @answers(429)
     async def check(request: Request) -> None:
         # async: runs on the event loop, so the buckets need no lock.
         raw = request.path_params.get(key_param) if key_param else None

@@ -13,14 +13,16 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, func, or_, select
 
 from config.schema import Hall
-from queue_server.api.deps import MAX_SEQ, HallDep, State, SupervisorDep
+from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.api.params import MAX_SEQ, MOMENT_PATTERN
+from queue_server.api.responses import errors
 from queue_server.errors import BadRequest
 from queue_server.services import staff_audit
 from queue_server.services.loading import close_day
 from queue_server.store.tables import events, tickets, users
 from queue_server.store.writer import Tx, from_us, to_us
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["manager"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["manager"], responses=errors(400))
 
 
 class AuditEvent(BaseModel):
@@ -41,6 +43,8 @@ class AuditPage(BaseModel):
 
 
 EVENT_TYPES = re.compile(r"^[a-z_]+(\.([a-z_]+|\*))?$")
+_TYPE = r"( *[a-z_]+(\.([a-z_]+|\*))? *)?"
+TYPES = rf"^{_TYPE}(,{_TYPE})*$"  # the same, comma-separated, in the document
 
 
 def _moment(text: str | None, hall: Hall, end: bool) -> int | None:
@@ -75,10 +79,17 @@ async def audit_trail(
     window: Annotated[int | None, Query(ge=1, le=999)] = None,
     kind: Annotated[
         str | None,
-        Query(alias="type", max_length=200, description="event types, comma-separated; 'ticket.*' for a family"),
+        Query(
+            alias="type",
+            max_length=200,
+            pattern=TYPES,
+            description="event types, comma-separated; 'ticket.*' for a family",
+        ),
     ] = None,
-    from_: Annotated[str | None, Query(alias="from", max_length=40, description="a date or ISO date-time")] = None,
-    to: Annotated[str | None, Query(max_length=40, description="a date (inclusive) or ISO date-time")] = None,
+    from_: Annotated[
+        str | None, Query(alias="from", pattern=MOMENT_PATTERN, description="a date or ISO date-time")
+    ] = None,
+    to: Annotated[str | None, Query(pattern=MOMENT_PATTERN, description="a date (inclusive) or ISO date-time")] = None,
     number: Annotated[str | None, Query(pattern=r"^[A-Za-z][0-9]{3,4}$", description="a ticket number")] = None,
     q: Annotated[str | None, Query(max_length=100, description="text in the event's details")] = None,
     order: Annotated[Literal["asc", "desc"], Query(description="desc: newest first, paged with `before`")] = "asc",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Annotated
 
@@ -11,7 +10,9 @@ import qrcode.image.svg
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from queue_server.api.deps import HallDep, KioskDep, State, SupervisorDep
+from queue_server.api.params import IsoDate
 from queue_server.api.ratelimit import limited
+from queue_server.api.responses import errors
 from queue_server.protocol import IssuedTicket
 from queue_server.services import appointments
 from queue_server.services.appointments import (
@@ -23,7 +24,7 @@ from queue_server.services.appointments import (
     BookRequest,
 )
 
-router = APIRouter(prefix="/api/v1/halls/{hall}/appointments", tags=["appointments"])
+router = APIRouter(prefix="/api/v1/halls/{hall}/appointments", tags=["appointments"], responses=errors(404, 409))
 Code = Annotated[str, Path(pattern=CODE_PATTERN, description="the appointment code (8 characters)")]
 Slug = Annotated[str | None, Query(pattern=SLUG)]
 
@@ -42,7 +43,7 @@ async def book(hall: HallDep, state: State, body: BookRequest) -> AppointmentVie
 
 @router.get("", response_model=AppointmentDay)
 async def day_list(
-    hall: HallDep, state: State, _staff: SupervisorDep, day: Annotated[dt.date, Query()]
+    hall: HallDep, state: State, _staff: SupervisorDep, day: Annotated[IsoDate, Query()]
 ) -> AppointmentDay:
     """A day's appointments and how many were booked, cancelled, checked in and missed (managers)."""
     return await state.store.run(hall.id, lambda tx: appointments.day_list(tx, day))

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import StaffDep, State, Token
 from queue_server.api.ratelimit import client_ip
+from queue_server.api.responses import errors
 from queue_server.errors import Unauthorized
 from queue_server.services import accounts
 from queue_server.services.login import log_in
 from queue_server.store.writer import from_us
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(401))
 
 
 class LoginRequest(BaseModel):
@@ -45,28 +46,14 @@ class Me(BaseModel):
     city: str | None = None
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str  # Chinese and English
-
-
-class ErrorAnswer(BaseModel):
-    error: ErrorDetail
-
-
-RETRY_AFTER = {"Retry-After": {"description": "seconds until a login from this address is tried again",
-                               "schema": {"type": "integer", "minimum": 1}}}  # fmt: skip
 LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorAnswer, "description": "wrong username or password (用户名或密码错误), the same for both"},
-    422: {"model": ErrorAnswer, "description": "a malformed body"},
     429: {
-        "model": ErrorAnswer,
-        "headers": RETRY_AFTER,
+        **errors(429)[429],
         "description": (
-            "too many attempts: from this address for this username (3 wrong passwords, then 2 s, 4 s, … up to"
-            " 15 min), from this address for any username (20), or a flood from this address (per-address rate"
-            " limit), or the password checker is busy. A login of the same username from another address is not"
-            " held up. Message: 登录失败次数过多，请 N 秒后再试 (too many failed logins: try again in N s)"
+            "too many attempts (登录失败次数过多，请 N 秒后再试 / too many failed logins: try again in N s): from this"
+            " address for this username (3 wrong passwords, then 2 s, 4 s, … up to 15 min), or from this address for"
+            " any username (20); or a flood from this address (the per-address rate limit), or the password checker"
+            " is busy. The same username from another address is not held up."
         ),
     },
 }

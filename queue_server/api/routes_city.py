@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from config.schema import City, Hall
 from queue_server.api.deps import StaffDep, State
+from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.routes_county import ERROR, ExportFormat, RankBy
-from queue_server.api.routes_reports import EARLIEST, LATEST, XLSX, local_today
+from queue_server.api.routes_reports import XLSX, local_today
 from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.city import Headline, by_county, city_halls, city_scope, headline
@@ -64,7 +65,7 @@ async def city_staff(staff: StaffDep, city: Annotated[str, Path(max_length=48)])
 CityDep = Annotated[City, Depends(city_config)]
 CityStaffDep = Annotated[Staff, Depends(city_staff)]
 PeriodQuery = Annotated[PeriodKind, Query(description="day, week (Monday to Sunday), month or year")]
-DateQuery = Annotated[dt.date | None, Query(description="a day in the period (default: today)")]
+DateQuery = Annotated[ReportDate | None, Query(description="a day in the period (default: today)")]
 FormatQuery = Annotated[ExportFormat, Query(description="json, or a csv / xlsx file")]
 
 

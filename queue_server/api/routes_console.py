@@ -43,13 +43,16 @@ from config.schema import CaseKind, Hall, Material
 from printer.layout.render import render_supplement
 from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
+from queue_server.api.responses import errors
 from queue_server.api.routes_reports import TodayFactsDep, local_today
 from queue_server.api.routes_windows import WaitingTicket, desk
+from queue_server.domain.cases import CODE_PATTERN
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.figures import Figures, figures_of
+from queue_server.services.cases import CaseRecord, linked_case, record_of
 from queue_server.store.writer import Tx, from_us
 
-router = APIRouter(tags=["console"])
+router = APIRouter(tags=["console"], responses=errors(400, 404, 409))
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 AREAS = ("clerk", "manager", "county", "city", "vendor")
@@ -328,6 +331,7 @@ class CurrentTicket(Model):
     promised_days: int | None  # the item's promised working days (承诺件)
     due_date: dt.date | None  # today + promised_days working days
     due_provisional: bool = False  # computed past the calendar's last year: weekends only, it may move
+    case: CaseRecord | None = None  # a 补办 return visit: the case it is linked to, with what was missing
 
 
 class Desk(Model):
@@ -376,8 +380,15 @@ def _held(tx: Tx, username: str) -> tuple[HeldWindow | None, CurrentTicket | Non
             promised_days=days or None,
             due_date=due,
             due_provisional=due is not None and rt.day is not None and tx.calendar.provisional(rt.day, due),
+            case=_linked(tx, ticket.id),
         )
     return held, current, desk(tx, live.number).waiting
+
+
+def _linked(tx: Tx, ticket_id: int) -> CaseRecord | None:
+    row = linked_case(tx.conn, tx.rt.hall.id, ticket_id)
+    assert tx.rt.day is not None
+    return None if row is None else record_of(row, tx.rt.hall, tx.rt.day, tx.calendar, tx.now_us)
 
 
 @router.get("/api/v1/halls/{hall}/console/desk", response_model=Desk, tags=["console"])
@@ -429,6 +440,7 @@ class NoticeRequest(BaseModel):
     item_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
     materials: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=20)]
     window: Annotated[int, Field(ge=1, le=999)]
+    case_code: Annotated[str, Field(pattern=CODE_PATTERN)] | None = None  # printed with its QR for the kiosk
 
 
 @router.post(
@@ -452,7 +464,12 @@ async def supplement_notice(hall: HallDep, state: State, staff: StaffDep, body: 
     if not missing:
         raise BadRequest("name at least one missing material (请选择缺少的材料)")
     data = supplement_data(
-        item, hall, missing=missing, window_number=body.window, date=local_today(hall, state.store.clock())
+        item,
+        hall,
+        missing=missing,
+        window_number=body.window,
+        date=local_today(hall, state.store.clock()),
+        case_code=body.case_code,
     )
     image = render_supplement(data, paper=80).preview
     out = io.BytesIO()

@@ -20,7 +20,8 @@ from sqlalchemy import Connection
 
 from config.schema import County, Hall
 from queue_server.api.deps import StaffDep, State
-from queue_server.api.routes_reports import EARLIEST, LATEST, XLSX, local_today, today_facts
+from queue_server.api.params import EARLIEST, LATEST, ReportDate
+from queue_server.api.routes_reports import XLSX, local_today, today_facts
 from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.county_live import (
@@ -159,7 +160,7 @@ async def reports(
     county: CountyDep,
     state: State,
     period: Annotated[PeriodKind, Query(description="day, week (Monday to Sunday), month or year")] = PeriodKind.DAY,
-    date: Annotated[dt.date | None, Query(description="a day in the period (default: today)")] = None,
+    date: Annotated[ReportDate | None, Query(description="a day in the period (default: today)")] = None,
     by: Annotated[CountyBy, Query(description="rows by hall, category or service item")] = CountyBy.HALL,
     rank: Annotated[RankBy, Query(description="the figure the halls are ranked by")] = RankBy.SERVED,
     format: Annotated[ExportFormat, Query(description="json, or a csv / xlsx file")] = ExportFormat.JSON,

@@ -14,10 +14,11 @@ from sqlalchemy import Connection
 from config.schema import KioskDevice, PrinterDevice, QueueRules
 from queue_server.api.deps import AdminDep, HallDep, KioskDep, State
 from queue_server.api.ratelimit import client_ip
+from queue_server.api.responses import errors
 from queue_server.services import accounts, staff_audit
 from queue_server.store.writer import to_us
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"], responses=errors(400))
 
 
 class HallSettings(BaseModel):
@@ -76,11 +77,7 @@ async def report_status(hall: HallDep, device: KioskDep, state: State, body: Dev
     status_code=204,
     response_class=Response,
     tags=["staff"],
-    responses={
-        401: {"description": "not logged in"},
-        403: {"description": "not an administrator of this hall"},
-        404: {"description": "no such hall, or no such device registered in it"},
-    },
+    responses=errors(404),  # no such device registered in the hall (401, 403: from the login's dependency)
 )
 async def revoke(
     hall: HallDep,

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.ratelimit import limited
+from queue_server.api.responses import errors
 from queue_server.errors import NotFound
 from queue_server.services import ratings
 from queue_server.services.appointments import slots_of
@@ -51,7 +52,7 @@ HEADERS = {
 }
 PathToken = Annotated[str, PathParam(max_length=200)]
 
-router = APIRouter(tags=["phone"])
+router = APIRouter(tags=["phone"], responses=errors(404))
 
 
 @cache
@@ -118,7 +119,12 @@ def _expired(state: State) -> HTMLResponse:
     return _render("expired.html", {**_hall_info(hall), "book_path": f"/book/{hall.id}"}, status=404)
 
 
-@router.get("/t/{track_token}", response_class=HTMLResponse, dependencies=[Depends(limited("track", "track_token"))])
+@router.get(
+    "/t/{track_token}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(limited("track", "track_token"))],
+    responses={404: {"description": "a page: no such ticket, or its day is over", "content": {"text/html": {}}}},
+)
 async def track(state: State, track_token: PathToken) -> HTMLResponse:
     """The ticket's tracking page (扫码查看排队进度); a page saying it has expired after its service day (404)."""
     if not (16 <= len(track_token) <= 64) or not all(c.isascii() and (c.isalnum() or c in "-_") for c in track_token):

@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from queue_server.api.deps import HallDep, State
 from queue_server.api.ratelimit import limited
+from queue_server.api.responses import errors
 from queue_server.errors import NotFound
 from queue_server.protocol import Snapshot, TicketStatus
 from queue_server.services.loading import live_ticket
 from queue_server.services.views import board_state, queue_summaries, ticket_status
 from queue_server.store.tables import tickets
 
-router = APIRouter(prefix="/api/v1", tags=["public"])
+router = APIRouter(prefix="/api/v1", tags=["public"], responses=errors(404))
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 

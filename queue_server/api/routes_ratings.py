@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from queue_server.api.deps import MAX_ROW_ID, HallDep, State, SupervisorDep
+from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.api.params import MAX_ROW_ID, IsoDate, QueryBool
 from queue_server.api.ratelimit import limited
+from queue_server.api.responses import errors
 from queue_server.api.routes_public import TOKEN_PATTERN
 from queue_server.domain.numbering import service_day
 from queue_server.errors import BadRequest
 from queue_server.services import ratings
 from queue_server.services.ratings import FollowUpRequest, RatingList, RatingReceipt, RatingRecord, RatingRequest
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["ratings"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["ratings"], responses=errors(400, 404, 409))
 TrackToken = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 MAX_DAYS = 366
 
@@ -47,10 +49,10 @@ async def list_ratings(
     hall: HallDep,
     state: State,
     _staff: SupervisorDep,
-    day_from: Annotated[dt.date | None, Query(alias="from")] = None,
-    day_to: Annotated[dt.date | None, Query(alias="to")] = None,
+    day_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    day_to: Annotated[IsoDate | None, Query(alias="to")] = None,
     follow_up: ratings.FollowUpState | None = None,
-    bad: bool = False,
+    bad: QueryBool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> RatingList:
     """Ratings of the service days from..to (default: the last 30 days), the 满意率 and the follow-ups due."""

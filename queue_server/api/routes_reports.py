@@ -20,18 +20,28 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
+from queue_server.api.params import EARLIEST, LATEST, ReportDate
+from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
 from queue_server.reports.export import to_csv, to_xlsx
-from queue_server.reports.live import LiveState, TodayFacts, Wall, build_wall, calendar_alert, live_state
+from queue_server.reports.live import (
+    LiveState,
+    TodayFacts,
+    Wall,
+    build_wall,
+    calendar_alert,
+    case_alert_list,
+    live_state,
+)
 from queue_server.reports.periods import Period, PeriodKind
 from queue_server.reports.report import GroupBy, Report, build_report
+from queue_server.services.case_actions import case_alerts
 from queue_server.store.writer import Tx
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"], responses=errors(400))
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 1)
 
 
 def today_facts(request: Request) -> TodayFacts:
@@ -68,7 +78,7 @@ def chosen_period(hall: Hall, state: State, period: PeriodKind, date: dt.date | 
 
 
 PeriodQuery = Annotated[PeriodKind, Query(description="day, week (Monday to Sunday), month or year")]
-DateQuery = Annotated[dt.date | None, Query(description="a day in the period (default: today in the hall)")]
+DateQuery = Annotated[ReportDate | None, Query(description="a day in the period (default: today in the hall)")]
 ByQuery = Annotated[GroupBy, Query(description="group the figures by category, window or clerk")]
 
 
@@ -140,9 +150,13 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
     built = await state.store.read(
         lambda conn: facts.use(conn, hall, day, lambda builder: build_wall(hall, live, builder, now_us))
     )
-    calendar = calendar_alert(state.store.calendar, local_today(hall, state.store.clock()))
+    today = local_today(hall, state.store.clock())
+    calendar = calendar_alert(state.store.calendar, today)
     if calendar is not None:  # the working-day calendar runs out within 60 days (or has): add the next year
         built = built.model_copy(update={"alerts": [*built.alerts, calendar]})
+    cases = await state.store.read(lambda conn: case_alerts(conn, hall.id, today, state.store.calendar))
+    found = case_alert_list(cases.overdue_codes, cases.overdue, cases.due_soon_codes, cases.due_soon)
+    built = built.model_copy(update={"alerts": [*built.alerts, *found]})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))

@@ -7,22 +7,24 @@ import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Connection
 
 from config.schema import Slug
 from queue_server.api.deps import AdminDep, HallDep, State, SupervisorDep
 from queue_server.api.ratelimit import client_ip
+from queue_server.api.responses import errors
 from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest
 from queue_server.services import accounts, login, staff_audit
 from queue_server.store.writer import Tx, from_us, to_us
 
-router = APIRouter(tags=["staff"])
+router = APIRouter(tags=["staff"], responses=errors(400, 404, 409))
 STAFF = "/api/v1/staff"
 log = logging.getLogger(__name__)
 
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{1,47}$")]
+Password = Annotated[str, Field(min_length=8, max_length=200, description="8 to 200 characters (密码至少8位)")]
 RoleName = Literal["admin", "manager", "clerk", "county_manager", "city_manager"]
 Halls = Annotated[list[Slug], Field(max_length=500)] | None
 
@@ -48,7 +50,7 @@ class NewStaff(Body):
     username: Annotated[str, Field(min_length=2, max_length=48)]
     display_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: RoleName
-    password: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Password
     # Left out: the configuration's only hall (several halls: name them); null: every hall (administrators).
     halls: Halls = None
     county: Slug | None = None  # a county manager's county (this server's [county]); no halls then
@@ -58,12 +60,12 @@ class NewStaff(Body):
 class StaffChange(Body):
     display_name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     role: RoleName | None = None
-    active: bool | None = None
+    active: StrictBool | None = None  # true or false: 0 is no answer
     halls: Halls = None  # given: the account's new halls (null: every hall, administrators only)
 
 
 class NewPassword(Body):
-    password: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Password
 
 
 def _out(account: accounts.StaffAccount) -> StaffOut:

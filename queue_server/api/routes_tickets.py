@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
 from queue_server.api.deps import HallDep, KioskCallDep, KioskDep, State
+from queue_server.api.responses import errors
 from queue_server.api.routes_public import TOKEN_PATTERN
-from queue_server.errors import BadRequest
 from queue_server.protocol import IssuedTicket, IssueRequest
 from queue_server.services import issuing
 
-router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"])
+router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"], responses=errors(400, 404, 409))
 
 KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 
@@ -22,11 +21,11 @@ KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 async def issue(
     body: IssueRequest,
     kiosk: KioskCallDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    idempotency_key: Annotated[
+        str, Header(pattern=KEY_PATTERN, description="1–128 printable ASCII characters, no spaces: the kiosk's own")
+    ],
 ) -> Response:
     """Issue a ticket. The same `Idempotency-Key` from the same kiosk always returns the same ticket."""
-    if idempotency_key is None or not re.fullmatch(KEY_PATTERN, idempotency_key):
-        raise BadRequest("an Idempotency-Key header (1–128 printable ASCII characters, no spaces) is required")
     key = idempotency_key
     device = kiosk.device.device
     result = await kiosk.state.store.run(kiosk.hall.id, lambda tx: issuing.issue_ticket(tx, body, device, key))

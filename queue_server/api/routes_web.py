@@ -8,6 +8,7 @@ URL scheme (one page per screen; the hall id is always in the path, so one serve
 - `/board/{hall}/window/{n}` — the board above window n: its name, clerk and post, the current
   number, the next numbers, people waiting for it. Silent unless opened with `?sound=1` (then it
   speaks its own window's calls only).
+  `?board=ID` takes a board device's own notice zone settings (`[[halls.devices]] kind = "board"`).
 - `/board` — redirects to the first hall's board.
 - Tuning for odd networks (and tests): `?offline_s=S` shows 离线/Offline after S seconds without
   hearing from the server (default 6), `?retry_s=S` caps the reconnect back-off (default 10).
@@ -37,20 +38,26 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
 from config.fonts import CJK_FONT_INDEX, cjk_font_path
-from config.schema import Hall
+from config.schema import ID_PATTERN, BoardDevice, Hall
 from queue_server.api.deps import HallDep, State, first_hall
+from queue_server.api.responses import errors
 from queue_server.api.routes_windows import desk
+from queue_server.board_notice import notice_zone
 from queue_server.errors import NotFound
 from queue_server.store.writer import Tx
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-ASSETS = {"board.css": "text/css; charset=utf-8", "board.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "board.css": "text/css; charset=utf-8",
+    "board.js": "text/javascript; charset=utf-8",
+    "board_layout.js": "text/javascript; charset=utf-8",
+}
 PAGES = {"hall": "hall.html", "window": "window.html"}
 CATEGORY_FIELDS = {"code", "prefix", "name_zh", "name_en", "colour"}
 WINDOW_FIELDS = {"number", "name_zh", "name_en", "categories"}  # not the clerks' usernames
 WindowNumber = Annotated[int, PathParam(ge=1, le=999)]
 
-router = APIRouter(tags=["boards"])
+router = APIRouter(tags=["boards"], responses=errors(404))
 
 
 class ServerTime(BaseModel):
@@ -83,7 +90,9 @@ def _template(page: str) -> str:
     return (WEB_DIR / PAGES[page]).read_text(encoding="utf-8")
 
 
-def _page(hall: Hall, kind: str, window: int | None, now: dt.datetime) -> HTMLResponse:
+def _page(
+    hall: Hall, kind: str, window: int | None, now: dt.datetime, device: BoardDevice | None = None
+) -> HTMLResponse:
     config: dict[str, Any] = {
         "kind": kind,
         "hall": hall.id,
@@ -100,6 +109,9 @@ def _page(hall: Hall, kind: str, window: int | None, now: dt.datetime) -> HTMLRe
         "ws_path": f"/ws/halls/{hall.id}/board",
         "time_path": f"/api/v1/halls/{hall.id}/time",
         "upcoming_path": f"/api/v1/halls/{hall.id}/windows/{window}/upcoming" if window else None,
+        "page_seconds": hall.board.page_seconds,
+        "window_rows": hall.board.window_rows,
+        "notice": notice_zone(hall, device) if kind == "hall" else None,
     }
     # "<" escaped: the JSON sits in a <script> element, where "</script>" would end it.
     data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
@@ -121,10 +133,28 @@ async def first_board(state: State) -> RedirectResponse:
     return RedirectResponse(f"/board/{first_hall(state).id}", status_code=307)
 
 
-@router.get("/board/{hall}", response_class=HTMLResponse)
-async def hall_board(hall: HallDep, state: State) -> HTMLResponse:
-    """The hall board (叫号大屏), for a 1920×1080 TV; add ?sound=0 to keep it silent."""
-    return _page(hall, "hall", None, state.store.clock())
+def _board_device(hall: Hall, board: str) -> BoardDevice:
+    device = next((d for d in hall.devices if d.id == board), None)
+    if not isinstance(device, BoardDevice) or device.window is not None:
+        raise NotFound(f"hall {hall.id} has no hall board {board} (没有该大厅显示屏)")
+    return device
+
+
+@router.get(
+    "/board/{hall}",
+    response_class=HTMLResponse,
+    responses={404: {"description": "no such hall, or no hall board of that id"}, 422: {"description": "bad id"}},
+)
+async def hall_board(
+    hall: HallDep,
+    state: State,
+    board: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="a board device of the hall, for its own notice zone")
+    ] = None,
+) -> HTMLResponse:
+    """The hall board (叫号大屏), for a TV in landscape or portrait; add ?sound=0 to keep it silent."""
+    device = _board_device(hall, board) if board is not None else None
+    return _page(hall, "hall", None, state.store.clock(), device)
 
 
 @router.get("/board/{hall}/window/{window}", response_class=HTMLResponse)

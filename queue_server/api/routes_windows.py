@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import HallDep, StaffDep, State
+from queue_server.api.responses import errors
 from queue_server.domain.tickets import CaseClass, Priority
 from queue_server.domain.windows import Post
 from queue_server.protocol import WindowView
@@ -17,7 +18,7 @@ from queue_server.services import window_actions as actions
 from queue_server.services.views import estimates, window_view
 from queue_server.store.writer import Tx, from_us
 
-router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"])
+router = APIRouter(prefix="/api/v1/halls/{hall}/windows", tags=["windows"], responses=errors(400, 403, 404, 409))
 WindowNumber = Annotated[int, Path(ge=1, le=999)]
 Reason = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -46,6 +47,8 @@ class FinishBody(Body):
     next_department: Annotated[str, Field(max_length=200)] | None = None
     reason: Annotated[str, Field(max_length=200)] | None = None
     agent_name: Annotated[str, Field(max_length=64)] | None = None
+    # The citizen's phone, optional (for telling them the result is ready); shown masked, never public.
+    contact_phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 -]{5,18}[0-9]$")] | None = None
 
 
 class TransferBody(Body):
@@ -73,6 +76,7 @@ class ActionResult(BaseModel):
     ticket: TicketOut | None = None
     due_date: dt.date | None = None
     due_provisional: bool = False  # the due date was counted past the calendar's last year (weekends only)
+    case_code: str | None = None  # finish: the code of the visit's case (办件编号), for the citizen's notice
 
 
 class WaitingTicket(BaseModel):
@@ -203,11 +207,12 @@ async def finish(hall: HallDep, state: State, staff: StaffDep, window: WindowNum
         next_department=body.next_department,
         reason=body.reason,
         agent_name=body.agent_name,
+        contact_phone=body.contact_phone,
     )
 
     def act(tx: Tx) -> ActionResult:
-        ticket, details = actions.finish(tx, window, staff, request)
-        return _result(tx, window, ticket, details.due_date)
+        ticket, details, code = actions.finish(tx, window, staff, request)
+        return _result(tx, window, ticket, details.due_date).model_copy(update={"case_code": code})
 
     return await state.store.run(hall.id, act)
 

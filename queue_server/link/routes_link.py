@@ -24,13 +24,14 @@ from sqlalchemy import Connection
 from config.documents import MAX_VERSION
 from queue_server.api.deps import State, SupervisorDep, Token
 from queue_server.api.errors import error_body
+from queue_server.api.responses import errors
 from queue_server.errors import Forbidden, NotFound, ServiceError, Unauthorized
 from queue_server.link import publisher, receiver
 from queue_server.link.status import TownshipLink, township_links
 from queue_server.link.wire import MAX_BODY, TOKEN_PREFIX, Ack, Batch, DocumentIndex, DocumentKind
 from queue_server.store.writer import to_us
 
-router = APIRouter(prefix="/api/v1/link", tags=["link"])
+router = APIRouter(prefix="/api/v1/link", tags=["link"], responses=errors(400, 401, 403, 404, 409, 413))
 
 
 class TooLarge(ServiceError):

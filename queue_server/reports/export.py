@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from queue_server.reports.cases import CaseFigures
 from queue_server.reports.city import Headline, HeadlineRow
 from queue_server.reports.figures import CASE_CLASSES, RATING_LEVELS, Figures, case_class_labels
 from queue_server.reports.network import NetworkReport
@@ -144,7 +145,35 @@ def _sections(report: Report, value: Callable[[Column, Figures], Any]) -> list[t
         ("等候时长分布 Wait distribution", waits),
         ("事项办理时长 Service time per item", items),
         ("每日 Daily", daily),
+        ("办件 Cases (办结率, 按时办结率, 平均办结用时)", case_rows(report)),
     ]
+
+
+CASE_HEAD = ["分组 Group", "key", "受理 Cases", "办结 Completed", "办结率 Completion %", "按时办结 On time",
+             "按时办结率 On-time %", "平均办结(工作日) Mean days", "退回 Returned", "不予受理 Rejected"]  # fmt: skip
+
+
+def case_rows(report: Report) -> list[list[Any]]:
+    """The case figures (reports/cases.py): the total, then by item, category, window and clerk."""
+    rows: list[list[Any]] = [CASE_HEAD]
+    cases = report.cases
+    if cases is None:
+        return rows
+
+    def line(group: str, key: str, f: CaseFigures) -> list[Any]:
+        return [group, key, f.cases, f.completed, _pct(f.completion_rate), f.on_time, _pct(f.on_time_rate),
+                MISSING if f.mean_days is None else f.mean_days, f.returned, f.rejected]  # fmt: skip
+
+    rows.append(line("合计 Total", "", cases.totals))
+    for group, found in (("事项 Item", cases.by_item), ("类别 Category", cases.by_category),
+                         ("窗口 Window", cases.by_window), ("人员 Clerk", cases.by_clerk)):  # fmt: skip
+        rows += [line(group, r.key or "", r.figures) for r in found]
+    return rows
+
+
+def _pct(rate: float | None) -> Any:
+    shown = percent(rate)
+    return MISSING if shown is None else shown
 
 
 def to_csv(report: Report) -> bytes:
@@ -159,7 +188,15 @@ def to_csv(report: Report) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-SHEET_NAMES = ("汇总 Summary", "分组 Groups", "每小时 Hourly", "等候分布 Waits", "事项 Items", "每日 Daily")
+SHEET_NAMES = (
+    "汇总 Summary",
+    "分组 Groups",
+    "每小时 Hourly",
+    "等候分布 Waits",
+    "事项 Items",
+    "每日 Daily",
+    "办件 Cases",
+)
 
 
 def _xlsx_value(column: Column, figures: Figures) -> Any:

@@ -96,12 +96,14 @@ class CategoryLive(Model):
 
 
 class Alert(Model):
-    kind: Literal["wait", "pause", "calendar"]
+    kind: Literal["wait", "pause", "calendar", "case_overdue", "case_due_soon"]
     category: str | None = None
     window: int | None = None
     minutes: int | None = None  # a wait or a pause; None for the calendar
     threshold_minutes: int | None = None
     days_left: int | None = None  # the calendar: days until its last day (negative: it has run out)
+    count: int | None = None  # cases: how many are overdue (逾期) or due soon
+    codes: list[str] = []  # cases: the first of them, oldest due first
     message_zh: str
     message_en: str
 
@@ -114,6 +116,20 @@ def calendar_alert(calendar: WorkCalendar, today: dt.date) -> Alert | None:
     return Alert(
         kind="calendar", days_left=notice.days_left, message_zh=notice.message_zh, message_en=notice.message_en
     )
+
+
+def case_alert_list(overdue: list[str], overdue_count: int, due_soon: list[str], due_soon_count: int) -> list[Alert]:
+    """The wall's case alerts (services/case_actions.case_alerts): overdue cases, and those due soon."""
+    alerts = []
+    if overdue_count:
+        alerts.append(Alert(kind="case_overdue", count=overdue_count, codes=overdue,
+                            message_zh=f"{overdue_count}件办件已逾期：{'、'.join(overdue[:5])}",
+                            message_en=f"{overdue_count} case(s) overdue"))  # fmt: skip
+    if due_soon_count:
+        alerts.append(Alert(kind="case_due_soon", count=due_soon_count, codes=due_soon,
+                            message_zh=f"{due_soon_count}件办件今日或下一个工作日到期",
+                            message_en=f"{due_soon_count} case(s) due today or the next working day"))  # fmt: skip
+    return alerts
 
 
 class Wall(Model):

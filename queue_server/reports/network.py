@@ -16,11 +16,13 @@ import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from config.schema import Hall
+from queue_server.reports.cases import CaseFigures, case_report, merge_case_figures
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.figures import Figures
 from queue_server.reports.months import halls_totals
@@ -131,6 +133,7 @@ class HallFigures(Model):
     name_en: str
     last_seq: int  # the newest event of the hall its figures folded
     figures: Figures  # equal to the hall's own report's totals for the period
+    cases: CaseFigures | None = None  # 办件 (reports/cases.py): the hall's 办结率 from its cases, as its own report
 
 
 class Ranked(Model):
@@ -166,6 +169,7 @@ class NetworkReport(Model):
     halls: list[HallFigures]  # every hall, in the given order
     ranking: list[Ranked]
     daily: list[DayTotal]  # all halls together, per day of issue
+    cases: CaseFigures | None = None  # 办件 of all halls: 办结率 = completed / cases (reports/cases.py)
 
 
 @dataclass(frozen=True)
@@ -194,8 +198,20 @@ def network_report(
 ) -> NetworkReport:
     """The report of these halls over the period, its rows grouped by `grouping`, its halls ranked by `rank_by`."""
     if grouping.of_hall is not None:
-        return assemble_totals(scope, hall_totals(conn, halls, period, now_us), period, grouping, rank_by)
-    return assemble(scope, hall_partials(conn, halls, period, now_us), period, grouping, rank_by)
+        built = assemble_totals(scope, hall_totals(conn, halls, period, now_us), period, grouping, rank_by)
+    else:
+        built = assemble(scope, hall_partials(conn, halls, period, now_us), period, grouping, rank_by)
+    return with_cases(conn, built, halls, period)
+
+
+def with_cases(conn: Connection, report: NetworkReport, halls: Sequence[Hall], period: Period) -> NetworkReport:
+    """The report with each hall's case figures (办结率 from its case events, shipped with the rest) and their sum."""
+    per_hall = {}
+    for hall in halls:
+        start, end = period.bounds_us(ZoneInfo(hall.timezone))
+        per_hall[hall.id] = case_report(conn, hall.id, start, end).totals
+    rows = [h.model_copy(update={"cases": per_hall.get(h.hall)}) for h in report.halls]
+    return report.model_copy(update={"halls": rows, "cases": merge_case_figures(per_hall.values())})
 
 
 def hall_totals(

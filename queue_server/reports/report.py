@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from config.schema import Hall
+from queue_server.reports.cases import CaseReport, case_report
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.events import EventRow, iter_events
 from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
@@ -90,6 +91,7 @@ class Report(Model):
     wait_bins: list[WaitBin]
     service_by_item: list[ItemService]
     daily: list[DayCount]
+    cases: CaseReport | None = None  # 办件: 办结率, on-time rate, mean days (reports/cases.py); None from events alone
 
 
 def staff_names(conn: Connection) -> dict[str, str]:
@@ -113,10 +115,13 @@ def build_report(
     here are stored after the read's transaction ends, in a short transaction of their own.
     """
     names = staff_names(conn)
+    start, end = period.bounds_us(ZoneInfo(hall.timezone))
     if not stored:
-        return report_from_facts(read_period(conn, hall, period), hall, period, by, names)
-    partial, last_seq = period_partial(conn, hall, period, now_us=now_us, live=LIVE)
-    return report_from_partial(partial, last_seq, hall, period, by, names)
+        built = report_from_facts(read_period(conn, hall, period), hall, period, by, names)
+    else:
+        partial, last_seq = period_partial(conn, hall, period, now_us=now_us, live=LIVE)
+        built = report_from_partial(partial, last_seq, hall, period, by, names)
+    return built.model_copy(update={"cases": case_report(conn, hall.id, start, end)})
 
 
 def report_from_events(

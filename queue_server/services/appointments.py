@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, func, insert, select, update
 
 from config.schema import AppointmentRules, Hall
+from queue_server.api.params import IsoDate
 from queue_server.domain.numbering import service_day
 from queue_server.domain.tickets import Priority
 from queue_server.errors import Conflict, NotFound, ServiceError
@@ -109,7 +110,7 @@ class BookRequest(BaseModel):
 
     item_id: Annotated[str, Field(pattern=SLUG)] | None = None
     category: Annotated[str, Field(pattern=SLUG)] | None = None
-    day: dt.date
+    day: IsoDate
     start: Annotated[str, Field(pattern=HHMM, description="the slot's start, HH:MM")]
 
 

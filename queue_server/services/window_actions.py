@@ -23,6 +23,8 @@ from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.protocol import Announcement, CallMessage, TicketMessage, WindowMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
 from queue_server.services.accounts import Staff
+from queue_server.services.case_actions import finish_linked
+from queue_server.services.cases import linked_case, open_from_finish
 from queue_server.services.rows import save_ticket, save_window
 from queue_server.services.views import queue_summaries, ticket_ref, window_view
 from queue_server.store.writer import Tx
@@ -39,6 +41,7 @@ class FinishRequest:
     next_department: str | None = None
     reason: str | None = None
     agent_name: str | None = None
+    contact_phone: str | None = None  # the citizen's, optional: kept with the case only (services/cases.py)
 
 
 def _window(rt: HallRuntime, number: int) -> tuple[Window, LiveWindow]:
@@ -321,8 +324,12 @@ def start(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     return ticket
 
 
-def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[LiveTicket, FinishDetails]:
-    """Finish the ticket being served with its case class (六件管理)."""
+def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[LiveTicket, FinishDetails, str]:
+    """Finish the ticket being served with its case class (六件管理); return it, its details and its case's code.
+
+    The visit becomes a case (services/cases.py) in the same transaction; a 补办 return visit linked to an
+    open case moves that case on instead (case_actions.finish_linked).
+    """
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "finish")
     ticket = _current(rt, live, TicketState.FINISHED)
@@ -368,7 +375,12 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
     del rt.tickets[ticket.id]
     rt.track(ticket)  # out of the token index too
     _emit_ticket(tx, ticket, "finished", staff, live, stored)
-    return ticket, details
+    linked = linked_case(tx.conn, rt.hall.id, ticket.id)
+    if linked is not None:
+        case = finish_linked(tx, linked, staff.username, details.case_class, details.missing_materials)
+    else:
+        case = open_from_finish(tx, ticket, staff.username, number, details, request.contact_phone)
+    return ticket, details, str(case["code"])
 
 
 def no_show(tx: Tx, number: int, staff: Staff) -> LiveTicket:

@@ -32,6 +32,7 @@ from queue_server.store.engine import database_url
 from queue_server.store.migrate import is_current, upgrade
 from queue_server.store.tables import (
     appointments,
+    cases,
     devices,
     events,
     hall_state,
@@ -45,8 +46,8 @@ from queue_server.store.tables import (
 BATCH = 1000
 LOCK_TIMEOUT_MS = 10_000
 # Every table that holds a hall's rows, in an order that satisfies references (tickets before what names them).
-HALL_TABLES: tuple[Table, ...] = (hall_state, windows, devices, tickets, events, ratings, appointments)
-KEPT_IDS: tuple[Column[Any], ...] = (tickets.c.id, ratings.c.id, appointments.c.id)
+HALL_TABLES: tuple[Table, ...] = (hall_state, windows, devices, tickets, events, ratings, appointments, cases)
+KEPT_IDS: tuple[Column[Any], ...] = (tickets.c.id, ratings.c.id, appointments.c.id, cases.c.id)
 
 
 class CopyError(Exception):

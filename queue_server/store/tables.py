@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -82,6 +83,11 @@ events = Table(
     Column("public", Text, nullable=False),
 )
 Index("ix_events_hall_at", events.c.hall, events.c.at)  # reports and the audit search read time ranges
+#: The case events (case.*) alone, for the case figures (reports/cases.py): a partial index, so the far more
+#: numerous ticket events cost nothing more to write. A query must repeat CASE_EVENT_RANGE to use it.
+CASE_EVENT_RANGE = "type >= 'case.' AND type < 'case/'"
+Index("ix_events_cases", events.c.hall, events.c.at, sqlite_where=text(CASE_EVENT_RANGE),
+      postgresql_where=text(CASE_EVENT_RANGE))  # fmt: skip
 
 windows = Table(
     "windows",
@@ -192,6 +198,41 @@ appointments = Table(
 Index(
     "ix_appointments_slot", appointments.c.hall, appointments.c.day, appointments.c.slot_start, appointments.c.category
 )
+
+# A case (办件): what a citizen came for, from 受理 to 办结 (queue_server/services/cases.py). Its history is in
+# the hall's event log (case.* events); this row is its current state for the desk, the wall and the lookup.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(48), nullable=False),
+    Column("code", String(16), nullable=False),  # public, random (domain/cases.py CODE_ALPHABET)
+    Column("origin", String(16), nullable=False),  # window (a ticket's finish) | agent (a village agent point)
+    Column("ticket_id", Integer, nullable=True),  # the visit that opened it (None: an agent's case)
+    Column("number", String(8), nullable=True),  # that ticket's number, for the desk
+    Column("item_id", String(48), nullable=True),
+    Column("category", String(48), nullable=False),
+    Column("case_class", String(16), nullable=False),  # 六件管理 (domain/tickets.py CaseClass)
+    Column("state", String(16), nullable=False),  # domain/cases.py CaseState
+    Column("opened_day", Date, nullable=False),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("due_on", Date, nullable=True),  # None: no clock runs (a 补办件 waiting for its materials)
+    Column("window", Integer, nullable=True),  # the window handling it now
+    Column("clerk", String(48), nullable=True),  # the clerk handling it now
+    Column("department", String(200), nullable=True),  # the department of the current 联办 leg
+    Column("accepted_window", Integer, nullable=True),  # who accepted it (the reports group by these)
+    Column("accepted_by", String(48), nullable=True),
+    Column("contact_phone", String(32), nullable=True),  # full, for notifying the citizen; the API shows it masked
+    Column("details", Text, nullable=False),  # JSON: missing materials, reason, agent, legs, extensions, visits
+    Column("last_ticket_id", Integer, nullable=True),  # the latest 补办 return visit's ticket
+    Column("result", String(16), nullable=True),  # 领取方式 of a completed case (domain/cases.py Pickup)
+    Column("closed_day", Date, nullable=True),
+    Column("closed_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("hall", "code", name="uq_case_code"),
+)
+Index("ix_cases_hall_state_due", cases.c.hall, cases.c.state, cases.c.due_on)
+Index("ix_cases_ticket", cases.c.hall, cases.c.last_ticket_id)
 
 # Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
 # sessions or devices, so each process drops its cached logins and device tokens; "config" when an

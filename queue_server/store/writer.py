@@ -11,7 +11,7 @@ answered before the commit that holds their change, and the fsync, the dearest p
 paid once for the group instead of once per kiosk tap.
 
 Several processes on one database (a county center on PostgreSQL): a transaction first locks the halls
-it touches (the backend's `lock_halls`: advisory locks in sorted order on PostgreSQL, the database's
+it touches (the backend's `lock_halls_newest`: advisory locks in sorted order on PostgreSQL, the database's
 write lock on SQLite), then compares each hall's runtime with the newest `seq` of the hall's log. When
 another process wrote since, the runtime catches up from the log before anything is decided (the
 services' `catch_up`), so no process decides on a stale picture, and seq stays gap-free because it is
@@ -333,10 +333,9 @@ class Store:
             with conn.begin():
                 if reads_only:
                     self.backend.begin_snapshot(conn)
-                if locked:
-                    self.backend.lock_halls(conn, locked, LOCK_TIMEOUT_MS)
+                newest = self.backend.lock_halls_newest(conn, locked, LOCK_TIMEOUT_MS, self.origin) if locked else {}
                 for hall_id in halls:
-                    missed[hall_id] = self._ready(conn, hall_id)
+                    missed[hall_id] = self._ready(conn, hall_id, newest.get(hall_id))
                 for job in jobs:
                     self._run_one(conn, job)
                 self._announce(conn, jobs)
@@ -362,11 +361,13 @@ class Store:
             self.accounts_changed()
         self._answer(jobs, [(False, j.error) if j.error is not None else (True, j.result) for j in jobs])
 
-    def _ready(self, conn: Connection, hall_id: str) -> list[Published]:
-        """Load or catch up the hall's runtime (its lock is held); return its events not yet published here."""
+    def _ready(self, conn: Connection, hall_id: str, newest: int | None) -> list[Published]:
+        """Load or catch up the hall's runtime (its lock is held, and `newest` is its newest seq when the lock
+        read it); return its events not yet published here."""
         now = self.clock()
         rt = self._runtimes.get(hall_id)
-        newest = conn.execute(select(func.max(events.c.seq)).where(events.c.hall == hall_id)).scalar() or 0
+        if newest is None:
+            newest = conn.execute(select(func.max(events.c.seq)).where(events.c.hall == hall_id)).scalar() or 0
         if rt is not None and rt.last_seq != newest:
             assert self.catch_up is not None
             if rt.last_seq > newest or not self.catch_up(conn, rt):  # behind a restored database, or a new day
@@ -387,9 +388,10 @@ class Store:
 
     def _announce(self, conn: Connection, jobs: list[_Job]) -> None:
         """Tell other processes what this transaction commits (delivered at commit, or never)."""
-        emitted = {job.tx.rt.hall.id: job.tx.rt.last_seq for job in jobs if job.tx is not None and job.tx.published}
-        for hall_id, seq in emitted.items():
-            self.backend.notify(conn, EVENTS_CHANNEL, f"{hall_id}:{seq}:{self.origin}")
+        if not self.backend.features.notifies_events:  # (PostgreSQL: its trigger notifies each event appended)
+            emitted = {job.tx.rt.hall.id: job.tx.rt.last_seq for job in jobs if job.tx is not None and job.tx.published}
+            for hall_id, seq in emitted.items():
+                self.backend.notify(conn, EVENTS_CHANNEL, f"{hall_id}:{seq}:{self.origin}")
         if any(job.kind == "global" for job in jobs):
             self._bump(conn, "accounts", ACCOUNTS_CHANNEL)
 

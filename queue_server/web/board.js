@@ -51,9 +51,10 @@
   const ANNOUNCE_WITHIN_MS = 60000; // a call older than this is shown, not said
   const GAP_MS = 600; // silence between two announcements
   const PLAY_TIMEOUT_MS = 45000; // an announcement that has not ended by then is cut short
-  const RECENT_SHOWN = 8;
+  const RECENT_MAX = 12; // rows made; the board shows as many as fit whole (board_layout.js fitList)
   const NEXT_SHOWN = 5;
   const FLASH_MS = 8000;
+  const PAGE_MS = numberParam("page_s", CONFIG.page_seconds || 8, 0.5, 600) * 1000; // windows and queues
   const SILENT_WAV = silentWavUrl();
 
   const isHall = CONFIG.kind === "hall";
@@ -73,6 +74,7 @@
     queues: new Map(), // category code -> QueueSummary
     recent: [], // newest first: {number, window, at}
     latest: null, // {number, window, nameZh, nameEn, at, recall, seq}
+    flashes: new Map(), // "number@window" -> {start, until, recall}: every call and recall flashes, not only the newest
   };
   const LEAVES_WINDOW = new Set(["finished", "no_show", "transferred", "returned"]);
 
@@ -141,6 +143,7 @@
     }
     model.recent = [];
     model.latest = null;
+    model.flashes.clear();
     setQueues(message.queues);
   }
 
@@ -176,6 +179,8 @@
     model.seq = message.seq;
     if (message.type === "call") {
       flashUntil = Date.now() + FLASH_MS;
+      const key = `${message.ticket.number}@${message.window}`;
+      model.flashes.set(key, { start: Date.now(), until: flashUntil, recall: message.recall });
       if (model.latest) model.latest.flashUntil = flashUntil;
       announcer.consider(message);
     }
@@ -527,29 +532,52 @@
       const row = el("li", rows.length === 0 ? "recent-call newest" : "recent-call");
       row.dataset.number = call.number;
       row.dataset.window = String(call.window);
-      row.append(el("span", "num", call.number));
+      const num = el("span", "num");
+      num.append(el("span", "n", call.number));
+      const flash = flashOf(key);
+      if (flash) {
+        // Every call and recall flashes its own row, so two calls in a row are both seen, and a recall of
+        // an older number shows as well as the newest call.
+        row.classList.add("flash");
+        row.style.setProperty("--flash-delay", `-${Date.now() - flash.start}ms`); // a re-render does not restart it
+        if (flash.recall > 0) num.append(bilingual("重呼", "Recall", "recall-mark"));
+      }
+      row.append(num);
       const where = el("span", "win");
       where.append(el("span", "n", call.window), bilingual("号窗口", "Window", "unit"));
       row.append(where);
       rows.push(row);
-      if (rows.length >= RECENT_SHOWN) break;
+      if (rows.length >= RECENT_MAX) break;
     }
     if (!rows.length) rows.push(el("li", "empty", "暂无叫号 · No calls yet"));
     recent.replaceChildren(...rows);
+    layout.fitList(recent, ".recent-call"); // whole rows only
 
-    const windows = document.getElementById("windows");
-    windows.replaceChildren(
-      ...CONFIG.windows.map((config) => windowCard(config, model.windows.get(config.number))),
-    );
+    pagers.windows.show(CONFIG.windows.map((config) => windowCard(config, model.windows.get(config.number))));
+    pagers.queues.show(CONFIG.categories.map((c) => queueChip(c, model.queues.get(c.code))));
+  }
 
-    const queues = document.getElementById("queues");
-    queues.replaceChildren(...CONFIG.categories.map((c) => queueChip(c, model.queues.get(c.code))));
+  /** The flash of a call (number@window) while it lasts, or null. */
+  function flashOf(key) {
+    const flash = model.flashes.get(key);
+    return flash && flash.until > Date.now() ? flash : null;
+  }
+
+  /** After a page of cards is shown: English (and Chinese) names wrap, then shrink to fit; never cut with "…". */
+  function fitNames(grid) {
+    const floor = 0.82 * layout.rem();
+    grid.querySelectorAll(".card-name, .card-name-en, .queue-name-en").forEach((node) => layout.fitText(node, floor));
   }
 
   function windowCard(config, live) {
     const state = live ? live.state : "closed";
     const card = el("div", `window-card state-${state}${live && live.current_state ? ` current-${live.current_state}` : ""}`);
     card.dataset.window = String(config.number);
+    const flash = live && live.current_number ? flashOf(`${live.current_number}@${config.number}`) : null;
+    if (flash) {
+      card.classList.add("flash");
+      card.style.setProperty("--flash-delay", `-${Date.now() - flash.start}ms`);
+    }
     const head = el("div", "card-head");
     head.append(el("span", "card-no", config.number), el("span", "card-name zh", config.name_zh));
     card.append(head, el("div", "card-name-en en", config.name_en));
@@ -728,6 +756,32 @@
       model.latest.flashUntil = 0;
       scheduleRender();
     }
+    for (const [key, flash] of model.flashes) {
+      if (flash.until < Date.now()) {
+        model.flashes.delete(key);
+        scheduleRender();
+      }
+    }
+  }
+
+  // ---- layout: pages of windows and queues, the notice zone (board_layout.js) ----------------
+
+  const layout = window.bianminLayout;
+  const pagers = {};
+  let notice = null;
+  if (isHall) {
+    document.body.style.setProperty("--window-rows", String(CONFIG.window_rows || 2));
+    for (const name of ["windows", "queues"]) {
+      const grid = document.getElementById(name);
+      const pager = new layout.Pager(grid.closest(".zone"), grid, document.getElementById(`${name}-pager`), PAGE_MS);
+      pager.afterRender = () => fitNames(grid);
+      pagers[name] = pager;
+    }
+    if (CONFIG.notice) notice = new layout.NoticeZone(document.getElementById("notice"), CONFIG.notice, el);
+    window.addEventListener("resize", () => {
+      scheduleRender();
+      if (notice) notice.render();
+    });
   }
 
   // ---- start --------------------------------------------------------------------------------
@@ -736,6 +790,8 @@
     config: CONFIG,
     model,
     link,
+    pagers,
+    notice,
     get announced() {
       return announcer.announced;
     },
@@ -760,6 +816,7 @@
   document.getElementById("sound-button").addEventListener("click", enableSound);
   document.title = isHall ? `${CONFIG.name_zh} · 叫号大屏` : `${ownWindow}号窗口 · ${CONFIG.name_zh}`;
   render();
+  if (notice) notice.render();
   renderClock();
   setInterval(tick, 1000);
   probeAutoplay();

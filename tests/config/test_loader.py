@@ -652,3 +652,43 @@ def test_an_unknown_key_in_a_calendar_file(hall_files: HallFiles) -> None:
     problem = hall_files.problem("source", file="calendar/2030.toml")
     assert problem.line == 2
     assert problem.message == 'unknown field "source" at the top level (known: holidays, year)'
+
+
+BOARD = """
+[halls.board]
+featured_items = ["jisheng-birth-registratoin"]
+page_seconds = 6
+announcements = [{ zh = "午间不休息", en = "Open at noon" }]
+"""
+
+
+def test_a_hall_board_table_loads_with_announcements_and_featured_items(hall_files: HallFiles) -> None:
+    hall_files.edit("hall.toml", "[halls.queue]", BOARD.replace("registratoin", "registration") + "\n[halls.queue]")
+    hall_files.edit("hall.toml", "window = 1\n", 'window = 1\n\n[[halls.devices]]\nkind = "board"\nid = "board-2"\n'
+                    'name = "二楼屏"\nnotice_zone = false\n')  # fmt: skip
+    hall = load_config(hall_files.main).halls[0]
+    assert hall.board.featured_items == ["jisheng-birth-registration"] and hall.board.page_seconds == 6
+    assert [(a.zh, a.en) for a in hall.board.announcements] == [("午间不休息", "Open at noon")]
+    assert hall.board.notice_zone and hall.board.window_rows == 2  # the defaults
+
+
+def test_a_featured_item_must_be_an_item_of_the_hall(hall_files: HallFiles) -> None:
+    hall_files.edit("hall.toml", "[halls.queue]", BOARD + "\n[halls.queue]")
+    problem = hall_files.problem("halls[0].board.featured_items[0]")
+    assert problem.line == hall_files.line("hall.toml", "featured_items")
+    assert problem.message == (
+        'featured item "jisheng-birth-registratoin" is not a service item of hall "test" '
+        '(did you mean "jisheng-birth-registration"?)'
+    )
+
+
+def test_a_window_board_has_no_notice_zone(hall_files: HallFiles) -> None:
+    hall_files.edit("hall.toml", "window = 1\n", "window = 1\nnotice_zone = true\n")
+    problem = hall_files.problem("halls[0].devices[2]")
+    assert "a window-top board has no notice zone" in problem.message
+
+
+def test_board_settings_are_checked(hall_files: HallFiles) -> None:
+    hall_files.edit("hall.toml", "[halls.queue]", "[halls.board]\npage_seconds = 1\n\n[halls.queue]")
+    problem = hall_files.problem("halls[0].board.page_seconds")
+    assert problem.message == "expected a whole number from 2 to 120, got 1"

@@ -357,7 +357,7 @@ def test_the_login_documents_its_refusals(api: Api) -> None:
     assert {"200", "401", "422", "429"} <= set(responses)
     assert "Retry-After" in responses["429"]["headers"]
     assert "登录失败次数过多" in responses["429"]["description"]
-    assert responses["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorAnswer")
+    assert responses["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
 
 
 def test_behind_the_county_nginx_the_forwarded_address_is_the_one_counted(api: Api) -> None:

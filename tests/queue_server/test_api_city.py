@@ -82,7 +82,7 @@ def test_the_openapi_document_lists_every_status_of_the_city_routes(capi: Api) -
     paths = httpx.get(f"{capi.server.url}/openapi.json").json()["paths"]
     for path in ("/api/v1/cities/{city}/headline", "/api/v1/cities/{city}/reports"):
         responses = paths[path]["get"]["responses"]
-        assert set(responses) == {"200", "400", "401", "403", "404", "422"}
+        assert set(responses) == {"200", "400", "401", "403", "404", "422", "503"}
         assert set(responses["200"]["content"]) == {
             "application/json", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         }  # fmt: skip

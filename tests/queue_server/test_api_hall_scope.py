@@ -52,6 +52,7 @@ KIOSK = {
     ("POST", "/api/v1/halls/{hall}/appointments/{code}/check-in"),
     ("GET", "/api/v1/halls/{hall}/devices/me"),
     ("POST", "/api/v1/halls/{hall}/devices/me/status"),
+    ("POST", "/api/v1/halls/{hall}/cases/{code}/return-visit"),
 }
 # Authenticated by a township's link token, which names its hall (queue_server/link/routes_link.py).
 LINK = {

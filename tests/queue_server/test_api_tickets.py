@@ -185,7 +185,7 @@ def test_a_retry_after_midnight_gets_the_ticket_of_the_day_before_not_a_second_o
 
 @pytest.mark.parametrize(
     ("key", "status"),
-    [(None, 400), (b"", 400), ("键".encode(), 400), (b"two words", 400), (b"x" * 129, 422)],
+    [(None, 422), (b"", 422), ("键".encode(), 422), (b"two words", 422), (b"x" * 129, 422)],  # required, by pattern
     ids=["missing", "empty", "not-ascii", "space", "too-long"],
 )
 def test_an_issue_needs_an_idempotency_key_of_printable_ascii(api: Api, key: bytes | None, status: int) -> None:

@@ -352,11 +352,13 @@ def test_the_b_post_takes_over_a_paused_window_and_the_record_says_who_served(ap
         ("ticket.called", "liuxia", "A"),
         ("ticket.started", "liuxia", "A"),
         ("ticket.finished", "liuxia", "A"),
+        ("case.opened", "liuxia", "A"),  # the visit's case (即办件, opened closed)
         ("window.paused", "liuxia", "A"),
         ("window.taken_over", "chenjing", "B"),
         ("ticket.called", "chenjing", "B"),
         ("ticket.started", "chenjing", "B"),
         ("ticket.finished", "chenjing", "B"),
+        ("case.opened", "chenjing", "B"),
     ]
     takeover = events_of(api, "window.taken_over")[0]["payload"]
     assert (takeover["from"], takeover["from_post"], takeover["post"]) == ("liuxia", "A", "B")

@@ -312,3 +312,70 @@ def test_a_form_on_another_site_cannot_act_for_a_logged_in_clerk(
     attacker.close()
     assert desk(console)["current"] is None
     assert console.context.cookies() == []  # the server never set a cookie
+
+
+def test_the_clerks_desk_of_cases_extends_hands_on_and_completes(hall: LiveHall, open_page: OpenPage) -> None:
+    """我的办件: a 承诺件 finished with a phone appears on the desk (masked), is extended with a reason,
+    then completed by mail; a 联办件 shows its leg; the overdue one is marked."""
+    assert hall.server is not None
+    hall.clerk("liuxia", name="刘霞")
+    promised = issue_item(hall, "jisheng-childcare-subsidy")
+    console = open_page(f"/clerk/{HALL}")
+    log_in(console, "liuxia")
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+    for case in ("promised", "joint"):
+        console.keyboard.press("c")
+        console.wait_for_function("() => window.bianminConsole.desk.current !== null")
+        console.keyboard.press("s")
+        wait_current(console, desk(console)["current"]["number"], "serving")
+        console.keyboard.press("f")
+        console.wait_for_selector("#finish-dialog[open]")
+        console.keyboard.press({"promised": "2", "joint": "4"}[case])
+        if case == "promised":
+            console.fill("#finish-form input[name=contact_phone]", "13800138000")
+        else:
+            console.fill("#finish-form input[name=next_department]", "县卫生健康局")
+        console.click('#finish-form button[type="submit"]')
+        wait_current(console, None)
+        if case == "promised":
+            hall.issue("jisheng", 1)  # the next visit, for the 联办件
+    console.wait_for_function("() => window.bianminCases.cases && window.bianminCases.cases.mine.length === 2")
+    wait_text(console, "#cases-count", "2")
+    rows = console.locator("#cases-list tr")
+    codes = [rows.nth(i).get_attribute("data-code") for i in range(2)]
+    first = next(c for c in window_cases(console) if c["case_class"] == "promised")
+    assert first["due_on"] == "2026-04-14" and first["contact"] == "138****8000"
+    assert promised == first["number"]
+    assert "13800138000" not in console.content(), "the full phone is never on the page"
+
+    console.click(f'#cases-list tr[data-code="{first["code"]}"]')
+    console.wait_for_selector("#case-dialog[open]")
+    assert "138****8000" in console.inner_text("#case-detail")
+    console.select_option("#case-action", "extend")
+    console.fill("#case-form input[name=days]", "2")
+    console.fill("#case-form input[name=reason]", "<b>需现场核查</b>")
+    console.click('#case-form button[type="submit"]')
+    console.wait_for_function(
+        "(code) => window.bianminCases.cases.mine.find((c) => c.code === code).due_on === '2026-04-16'",
+        arg=first["code"],
+    )
+    row = f'#cases-list tr[data-code="{first["code"]}"]'
+    wait_text(console, f"{row} td.num", "2026-04-16")
+    joint = next(c for c in window_cases(console) if c["case_class"] == "joint")
+    assert "县卫生健康局" in console.inner_text(f'#cases-list tr[data-code="{joint["code"]}"]')
+    console.click(row)
+    console.wait_for_selector("#case-dialog[open]")
+    assert "<b>需现场核查</b>" in console.inner_text("#case-detail"), "markup is shown as text"
+    console.wait_for_selector(".toast", state="detached", timeout=10_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot(path=str(SCREENSHOTS / "clerk-case-desk.png"))
+    console.select_option("#case-action", "complete")
+    console.select_option("#case-form select[name=result]", "mail")
+    console.click('#case-form button[type="submit"]')
+    console.wait_for_function("() => window.bianminCases.cases.mine.length === 1")
+    assert codes and console.locator(row).count() == 0
+
+
+def window_cases(page: Page) -> list[Any]:
+    return list(page.evaluate("() => window.bianminCases.cases.mine"))

@@ -51,6 +51,7 @@ def test_the_hall_board_page_carries_the_halls_public_configuration(hall: LiveHa
     assert config["supervision_phone"] == "0731-8562 3119"
     assert config["ws_path"] == f"/ws/halls/{HALL}/board"
     assert [w["number"] for w in config["windows"]] == list(range(1, 11))
+    assert config["notice"] is None and config["page_seconds"] == 8  # the demo hall has no announcements
     assert set(config["windows"][0]) == {"number", "name_zh", "name_en", "categories"}  # no clerks' usernames
     assert dt.datetime.fromisoformat(config["server_now"]).date() == dt.date(2026, 3, 16)  # the store's clock
     # Assets are versioned by their content, so a TV never runs a stale script.
@@ -71,6 +72,9 @@ def test_the_window_board_page_is_silent_by_default(hall: LiveHall) -> None:
         ("/board/nohall", 404),
         ("/board/nohall/window/1", 404),
         (f"/board/{HALL}/window/11", 404),
+        (f"/board/{HALL}?board=nope", 404),
+        (f"/board/{HALL}?board=board-w1", 404),  # a window board: it has no notice zone
+        (f"/board/{HALL}?board=Not%20an%20id", 422),
         (f"/board/{HALL}/window/0", 422),
         (f"/board/{HALL}/window/x", 422),
         ("/web/app.py", 404),

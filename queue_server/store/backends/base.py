@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, Table
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, func, select
+
+from queue_server.store.tables import events
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,9 @@ class Features:
     locks_per_hall: bool = False
     #: Several server processes may share the database.
     multi_process: bool = False
+    #: The database itself tells other processes of every event a server appends (a trigger, migration 0016),
+    #: so the writer sends no notification of its own for them.
+    notifies_events: bool = False
 
 
 class Backend:
@@ -43,6 +48,16 @@ class Backend:
 
     def lock_halls(self, conn: Connection, halls: list[str], timeout_ms: int) -> None:
         """Lock the halls for the rest of the transaction, in sorted order (two processes never deadlock)."""
+
+    def lock_halls_newest(self, conn: Connection, halls: list[str], timeout_ms: int, origin: str) -> dict[str, int]:
+        """Lock the halls (as `lock_halls`) and return each one's newest event seq, read after its lock was had.
+
+        `origin` names the process in the notifications of the events this transaction appends (on a backend
+        with `notifies_events`).
+        """
+        self.lock_halls(conn, halls, timeout_ms)
+        newest = select(func.max(events.c.seq))
+        return {hall: conn.execute(newest.where(events.c.hall == hall)).scalar() or 0 for hall in halls}
 
     def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
         """The text of one top-level key of a JSON text column."""

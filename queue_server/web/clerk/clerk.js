@@ -103,6 +103,7 @@
       clock.seen(desk.now);
       state.deskAt = clock.now();
       render();
+      if (window.bianminCases) window.bianminCases.refresh(state.setup, desk);
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
     }
@@ -206,14 +207,17 @@
       B.show($("#current-priority"), !!priority);
       if (priority) $("#current-priority").textContent = priority[0];
       const due = $("#current-due");
-      B.show(due, !!current.due_date);
-      if (current.due_date) {
+      B.show(due, !!current.due_date || !!current.case);
+      if (current.case) {
+        // A 补办 return visit: the case it belongs to, and what the citizen was asked to bring.
+        due.textContent = `补办件 ${current.case.code}：缺 ${current.case.missing_materials.join("、") || "—"}（办结期限 ${current.case.due_on || "—"}） Return visit: missing ${current.case.missing_materials.length}`;
+      } else if (current.due_date) {
         due.textContent = `承诺件：${current.promised_days}个工作日，办结期限 ${current.due_date}${current.due_provisional ? PROVISIONAL : ""}`;
       }
     } else {
       badge.className = "badge";
       badge.replaceChildren(...bi("空闲", "Idle"));
-      $("#current-item").replaceChildren(bi("按 C 叫下一位", "Press C to call the next number"));
+      $("#current-item").replaceChildren(...bi("按 C 叫下一位", "Press C to call the next number"));
       $("#recalls").textContent = "—";
       B.show($("#current-priority"), false);
       B.show($("#current-due"), false);
@@ -533,13 +537,15 @@
         event.preventDefault();
         const body = finishBody(form);
         if (!body) return;
+        const phone = form.elements.contact_phone.value.trim();
+        if (phone) body.contact_phone = phone;
         try {
           const answer = await act("finish", body);
           dialog.close("ok");
           resolve(true);
-          toast(`${current.number} 已办结（${B.CASE_CLASSES.find((c) => c.code === body.case_class).zh}）${answer.due_date ? `，办结期限 ${answer.due_date}${answer.due_provisional ? PROVISIONAL : ""}` : ""}`, "ok");
+          toast(`${current.number} 已办结（${B.CASE_CLASSES.find((c) => c.code === body.case_class).zh}），办件编号 ${answer.case_code}${answer.due_date ? `，办结期限 ${answer.due_date}${answer.due_provisional ? PROVISIONAL : ""}` : ""}`, "ok");
           if (body.case_class === "supplement" && form.elements.print_notice.checked) {
-            await showNotice($("#supplement-item").value, body.missing_materials);
+            await showNotice($("#supplement-item").value, body.missing_materials, answer.case_code);
           }
         } catch (error) {
           $("#finish-error").textContent = B.errorText(error);
@@ -581,12 +587,12 @@
     return body;
   }
 
-  async function showNotice(itemId, materials) {
+  async function showNotice(itemId, materials, caseCode) {
     try {
       const blob = await api(
         "POST",
         "console/supplement-notice",
-        { item_id: itemId, materials, window: state.desk.window.number },
+        { item_id: itemId, materials, window: state.desk.window.number, case_code: caseCode || null },
         { blob: true },
       );
       const image = $("#notice-image");

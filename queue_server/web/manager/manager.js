@@ -298,7 +298,7 @@
         el(
           "div",
           { class: `alert ${a.kind}`, dataset: { kind: a.kind, category: a.category, window: a.window } },
-          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历" }[a.kind] || a.kind),
+          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历", case_overdue: "办件逾期", case_due_soon: "办件将到期" }[a.kind] || a.kind),
           " ",
           a.message_zh,
           el("span", { class: "en" }, ` ${a.message_en}`),

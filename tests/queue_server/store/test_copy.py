@@ -121,7 +121,7 @@ def test_a_copied_hall_is_served_from_the_copy_as_it_was(
     assert result.exit_code == 0, result.output
     assert counts(result.output) == {
         "hall_state": (1, 1), "windows": (10, 10), "devices": (1, 1), "tickets": (3, 3), "events": (seq, seq),
-        "ratings": (1, 1), "appointments": (1, 1), "users": (2, 2),
+        "ratings": (1, 1), "appointments": (1, 1), "cases": (1, 1), "users": (2, 2),
     }  # fmt: skip
     assert f"last seq qingshan: {seq} → {seq}" in result.output
     assert "staff of qingshan: liuxia, director" in result.output

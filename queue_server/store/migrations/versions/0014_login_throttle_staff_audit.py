@@ -1,7 +1,7 @@
 """login throttling by client address (login_throttle), the staff and device audit (staff_audit)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-07 02:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
