@@ -66,6 +66,9 @@ class QueueRules(Strict):
         3, ge=0, le=100, description="a no-show ticket re-queued at the kiosk goes behind this many waiting tickets"
     )
     pause_alert_minutes: int = Field(15, ge=1, le=480)
+    service_target_minutes: int = Field(
+        15, ge=1, le=240, description="the service level: the share of citizens called within this many minutes"
+    )
 
 
 class Category(Strict):
@@ -330,6 +333,19 @@ class AppointmentRules(Strict):
         return self.category_capacity.get(category, self.capacity)
 
 
+class ComplaintRules(Strict):
+    """投诉举报 (public supervision): how many working days the hall has to answer a complaint."""
+
+    enabled: bool = True
+    answer_working_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="a complaint is answered within this many working days of the hall's calendar after the day it"
+        " is filed (限时办结: at most 5 working days)",
+    )
+
+
 class Link(Strict):
     """Link up (联动上报): where the hall ships its event log (its county server) and how it proves who it is.
 
@@ -394,6 +410,7 @@ class Hall(Strict):
     voice: Voice = Voice()
     appointments: AppointmentRules = AppointmentRules()
     board: BoardSettings = BoardSettings()
+    complaints: ComplaintRules = ComplaintRules()
     categories: list[Category] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []

@@ -175,6 +175,15 @@ class CaseMessage(Message):
     category: str
 
 
+class ComplaintMessage(Message):
+    """A complaint (投诉举报) was filed, taken up or answered: nothing else, never its text, code or contact."""
+
+    type: Literal["complaint"] = "complaint"
+    seq: int
+    at: dt.datetime
+    event: Literal["filed", "handling", "answered"]
+
+
 class Pong(Message):
     type: Literal["pong"] = "pong"
     seq: int
@@ -189,6 +198,7 @@ ServerMessage = Annotated[
     | RatingMessage
     | AppointmentMessage
     | CaseMessage
+    | ComplaintMessage
     | Pong,
     Field(discriminator="type"),
 ]

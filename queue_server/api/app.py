@@ -30,11 +30,13 @@ from queue_server.api.routes_cases import router as cases_router
 from queue_server.api.routes_city import router as city_router
 from queue_server.api.routes_console import router as console_router
 from queue_server.api.routes_county import router as county_router
+from queue_server.api.routes_county_complaints import router as county_complaints_router
 from queue_server.api.routes_devices import router as devices_router
 from queue_server.api.routes_phone import router as phone_router
 from queue_server.api.routes_ratings import router as ratings_router
 from queue_server.api.routes_reports import router as reports_router
 from queue_server.api.routes_staff import router as staff_router
+from queue_server.api.routes_supervision import router as supervision_router
 from queue_server.api.routes_voice import router as voice_router
 from queue_server.api.routes_web import router as web_router
 from queue_server.api.state import ConfigSource, ServerState
@@ -123,13 +125,15 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(web_router)  # the web boards at /board/{hall} and /board/{hall}/window/{n}
     app.include_router(reports_router)  # reports, exports and the live wall (managers)
     app.include_router(county_router)  # the county dashboard's data: every hall now, reports across halls
+    app.include_router(county_complaints_router)  # the complaints of every hall of the county (from their events)
     app.include_router(city_router)  # the city rollup's data: the headline table, reports across counties
     app.include_router(staff_router)  # staff accounts and roles (administrators)
     app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
     app.include_router(cases_router)  # the case ledger (办件): the clerk's desk of cases, the kiosk's 补办 return
     app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
-    app.include_router(phone_router)  # the phone pages /t/{track_token} and /book/{hall}
+    app.include_router(supervision_router)  # 互联网+监督: published figures, complaints (public and managers)
+    app.include_router(phone_router)  # the phone pages /t/{track_token}, /book/{hall} and /q/{hall}
 
     app.include_router(link_router)  # link up: townships' events in, their status for the county
     app.include_router(routes_config.router)  # the administrator's configuration reload

@@ -20,9 +20,11 @@ POLICIES = {
     # The clerk console, the manager's, county's and city's dashboards: inline style attributes (charts), canvas
     # images as blobs.
     "console": _COMMON + "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'",
-    # The boards on the hall's TVs: websockets named by scheme too (older TV browsers do not match them with
-    # 'self'), the spoken calls from this server and the silent clip that unlocks sound (a data: URL).
-    "board": _COMMON + "; style-src 'self'; img-src 'self' data:; media-src 'self' data:; connect-src 'self' ws: wss:",
+    # The boards on the hall's TVs: inline style attributes (the layout fits rows and names to the screen),
+    # websockets named by scheme too (older TV browsers do not match them with 'self'), the spoken calls from
+    # this server and the silent clip that unlocks sound (a data: URL).
+    "board": _COMMON
+    + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; connect-src 'self' ws: wss:",
     # The citizen's phone pages (tracking, booking): no inline style at all.
     "phone": _COMMON + "; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:",
     # FastAPI's /docs and /redoc: their own inline start-up script and their scripts from jsdelivr (an

@@ -50,6 +50,11 @@ RULES: dict[str, Rule] = {
     "slots": Rule(per_ip=Rate(120, 2.0)),  # free slots, the booking page
     "appointment": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),  # look up, cancel, QR of one code
     "rate": Rule(per_ip=Rate(60, 0.5), per_key=Rate(10, 1 / 60)),  # 好差评 of one ticket
+    # 投诉举报: filing is a few a day from one place (a hall's Wi-Fi, the kiosk's guide screen): 10 at once, then one
+    # a minute; reading an answer by its code as an appointment code (10 characters: 32^10, hopeless to guess).
+    "complain": Rule(per_ip=Rate(10, 1 / 60)),
+    "complaint": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),
+    "published": Rule(per_ip=Rate(120, 2.0)),  # the public page /q/{hall} and its monthly figures
     # Staff logins: each costs an argon2 hash. A clerk's PC logs in a few times a day; 20 at once and then one
     # every 3 s is more than a hall's morning, and leaves a password guesser ~1,200 tries an hour per address.
     "login": Rule(per_ip=Rate(20, 1 / 3)),

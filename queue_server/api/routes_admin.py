@@ -40,6 +40,8 @@ class AuditEvent(BaseModel):
 class AuditPage(BaseModel):
     events: list[AuditEvent]
     last_seq: int
+    total: int  # the events that match the filters (all pages)
+    offset: int  # how many of them come before this page in its order (newest first: those newer than `before`)
 
 
 EVENT_TYPES = re.compile(r"^[a-z_]+(\.([a-z_]+|\*))?$")
@@ -123,7 +125,12 @@ async def audit_trail(
         if q:
             # ILIKE: LIKE ignores ASCII case on SQLite but not on PostgreSQL; the search must not depend on the backend.
             query = query.where(events.c.payload.ilike(_like(q.strip()), escape="\\"))
+        matching = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        total = conn.execute(matching).scalar() or 0
+        offset = 0
         if before is not None:
+            if order == "desc":
+                offset = conn.execute(matching.where(events.c.seq >= before)).scalar() or 0
             query = query.where(events.c.seq < before)
         query = query.order_by(events.c.seq.desc() if order == "desc" else events.c.seq).limit(limit)
         rows = conn.execute(query).all()
@@ -144,6 +151,8 @@ async def audit_trail(
                 for r in rows
             ],
             last_seq=last,
+            total=total,
+            offset=offset,
         )
 
     return await state.store.read(read)

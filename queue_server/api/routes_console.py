@@ -38,6 +38,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from config.schema import CaseKind, Hall, Material
 from printer.layout.render import render_supplement
@@ -45,11 +46,13 @@ from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
 from queue_server.api.responses import errors
 from queue_server.api.routes_reports import TodayFactsDep, local_today
+from queue_server.api.routes_web import common_bytes
 from queue_server.api.routes_windows import WaitingTicket, desk
 from queue_server.domain.cases import CODE_PATTERN
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.figures import Figures, figures_of
 from queue_server.services.cases import CaseRecord, linked_case, record_of
+from queue_server.store.tables import events
 from queue_server.store.writer import Tx, from_us
 
 router = APIRouter(tags=["console"], responses=errors(400, 404, 409))
@@ -96,7 +99,7 @@ def _assets() -> dict[tuple[str, str], Path]:
 @cache
 def _version() -> str:
     """Changes whenever a script or style changes, so a browser never runs a stale one."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(common_bytes())
     for key, path in sorted(_assets().items()):
         digest.update(key[1].encode() + path.read_bytes())
     return digest.hexdigest()[:12]
@@ -334,6 +337,14 @@ class CurrentTicket(Model):
     case: CaseRecord | None = None  # a 补办 return visit: the case it is linked to, with what was missing
 
 
+class DeskTicket(WaitingTicket):
+    """A ticket waiting for my window, with where it came from when it was transferred (from the event log)."""
+
+    from_window: int | None = None  # the window that transferred it here (its last transfer)
+    from_category: str | None = None  # the category it was in before that transfer
+    transfer_reason: str | None = None
+
+
 class Desk(Model):
     now: dt.datetime
     day: dt.date | None
@@ -341,12 +352,37 @@ class Desk(Model):
     me: Me
     window: HeldWindow | None
     current: CurrentTicket | None
-    waiting: list[WaitingTicket]
+    waiting: list[DeskTicket]
     today_window: Figures | None  # today's figures of the window I hold
     today_me: Figures  # today's figures of the tickets I last acted on
 
 
-def _held(tx: Tx, username: str) -> tuple[HeldWindow | None, CurrentTicket | None, list[WaitingTicket]]:
+def _with_origins(tx: Tx, waiting: list[WaitingTicket]) -> list[DeskTicket]:
+    """The waiting tickets, each transferred one with its last transfer (window, category, reason)."""
+    ids = {t.number: t.id for t in tx.rt.tickets.values()}
+    wanted = [ids[w.number] for w in waiting if w.transferred and w.number in ids]
+    origins: dict[int, tuple[int | None, dict[str, Any]]] = {}
+    if wanted:
+        rows = tx.conn.execute(
+            select(events.c.ticket_id, events.c.window, events.c.payload)
+            .where(events.c.hall == tx.rt.hall.id, events.c.type == "ticket.transferred",
+                   events.c.ticket_id.in_(wanted))
+            .order_by(events.c.seq)
+        )  # fmt: skip
+        origins = {r.ticket_id: (r.window, json.loads(r.payload)) for r in rows}  # the last one wins
+    out = []
+    for w in waiting:
+        origin = origins.get(ids.get(w.number, -1))
+        extra: dict[str, Any] = {}
+        if origin is not None:
+            window, payload = origin
+            extra = {"from_window": window, "from_category": payload.get("from_category"),
+                     "transfer_reason": payload.get("reason")}  # fmt: skip
+        out.append(DeskTicket(**w.model_dump(), **extra))
+    return out
+
+
+def _held(tx: Tx, username: str) -> tuple[HeldWindow | None, CurrentTicket | None, list[DeskTicket]]:
     rt = tx.rt
     live = next((w for w in rt.windows.values() if w.clerk == username), None)
     if live is None:
@@ -382,7 +418,7 @@ def _held(tx: Tx, username: str) -> tuple[HeldWindow | None, CurrentTicket | Non
             due_provisional=due is not None and rt.day is not None and tx.calendar.provisional(rt.day, due),
             case=_linked(tx, ticket.id),
         )
-    return held, current, desk(tx, live.number).waiting
+    return held, current, _with_origins(tx, desk(tx, live.number).waiting)
 
 
 def _linked(tx: Tx, ticket_id: int) -> CaseRecord | None:

@@ -7,6 +7,9 @@
   shows nothing personal and stops working after the ticket's service day (then it says so, 404).
 - `/book/{hall}` — booking an appointment (办事预约): an item, a working day, a slot; the code and its
   QR code to show at the kiosk; "my appointments" (kept in the phone's own storage) with cancel.
+- `/q/{hall}` — public supervision (互联网+监督), for phones and the kiosk's guide screens: the hall's
+  published monthly figures, each item's eight published facts (办事八公开), filing a complaint (投诉举报)
+  and reading its answer by the complaint code (kept in the phone's own storage too).
 - `/phone/{file}` — the pages' CSS and JavaScript.
 
 The page's settings are embedded as JSON in a `<script type="application/json">` element (data, not
@@ -30,6 +33,8 @@ from config.schema import Hall
 from queue_server.api.deps import HallDep, State, first_hall
 from queue_server.api.ratelimit import limited
 from queue_server.api.responses import errors
+from queue_server.api.routes_web import common_bytes
+from queue_server.domain.complaints import CATEGORIES
 from queue_server.errors import NotFound
 from queue_server.services import ratings
 from queue_server.services.appointments import slots_of
@@ -41,6 +46,7 @@ ASSETS = {
     "common.js": "text/javascript; charset=utf-8",
     "track.js": "text/javascript; charset=utf-8",
     "book.js": "text/javascript; charset=utf-8",
+    "supervision.js": "text/javascript; charset=utf-8",
 }
 NEAR_TURN = 3  # the alert when this many or fewer are ahead
 HEADERS = {
@@ -57,7 +63,7 @@ router = APIRouter(tags=["phone"], responses=errors(404))
 
 @cache
 def _version() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(common_bytes())
     for name in sorted(ASSETS):
         digest.update((PHONE_DIR / name).read_bytes())
     return digest.hexdigest()[:12]
@@ -191,3 +197,23 @@ async def asset(name: Annotated[str, PathParam(max_length=40)]) -> Response:
     if name not in ASSETS:
         raise NotFound(f"no phone asset {name!r}")
     return FileResponse(PHONE_DIR / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
+
+
+@router.get(
+    "/q/{hall}",
+    response_class=HTMLResponse,
+    responses={404: {"description": "no such hall"}, 429: {"description": "too many requests: see Retry-After"}},
+    dependencies=[Depends(limited("published"))],
+)
+async def supervision(hall: HallDep) -> HTMLResponse:
+    """Public supervision (互联网+监督): published figures, the eight published facts, complaints."""
+    config = {
+        **_hall_info(hall),
+        "complaints": hall.complaints.enabled,
+        "answer_working_days": hall.complaints.answer_working_days,
+        "complaint_categories": [[code, zh, en] for code, (zh, en) in CATEGORIES.items()],
+        "windows": [{"number": w.number, "name_zh": w.name_zh, "name_en": w.name_en} for w in hall.windows],
+        "api_path": f"/api/v1/halls/{hall.id}",
+        "case_lookup": False,  # the case ledger's lookup by case code comes with it (issue 15)
+    }
+    return _render("supervision.html", config)

@@ -2,6 +2,8 @@
 
 - `GET /api/v1/halls/{hall}/reports?period=day|week|month|year&date=YYYY-MM-DD&by=category|window|clerk`
 - `GET /api/v1/halls/{hall}/reports.csv?...` and `.../reports.xlsx?...`: the same report as files
+- `GET /api/v1/halls/{hall}/wall/day`: today's charts (queue and wait per hour, load per window and clerk,
+  the service level; definitions in queue_server/reports/day_chart.py)
 - `GET /api/v1/halls/{hall}/wall`: every window and category now, alerts, today's figures, the link up
 
 At a county, the reports of a township reporting to it (`[[townships]]`) are served too, from its shipped events.
@@ -17,6 +19,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import Connection
 
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
@@ -24,6 +27,9 @@ from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
+from queue_server.reports.complaints import complaint_figures
+from queue_server.reports.day_chart import US, DayChart, day_chart
+from queue_server.reports.events import read_events
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import (
     LiveState,
@@ -34,10 +40,10 @@ from queue_server.reports.live import (
     case_alert_list,
     live_state,
 )
-from queue_server.reports.periods import Period, PeriodKind
+from queue_server.reports.periods import Period, PeriodKind, local_midnight_us
 from queue_server.reports.report import GroupBy, Report, build_report
 from queue_server.services.case_actions import case_alerts
-from queue_server.store.writer import Tx
+from queue_server.store.writer import Tx, to_us
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"], responses=errors(400))
 
@@ -84,7 +90,14 @@ ByQuery = Annotated[GroupBy, Query(description="group the figures by category, w
 
 async def _report(hall: Hall, state: State, period: PeriodKind, date: dt.date | None, by: GroupBy) -> Report:
     chosen = chosen_period(hall, state, period, date)
-    return await state.store.read(lambda conn: build_report(conn, hall, chosen, by))
+    today = local_today(hall, state.store.clock())
+    tz = ZoneInfo(hall.timezone)
+
+    def read(conn: Connection) -> Report:
+        built = build_report(conn, hall, chosen, by)
+        return built.model_copy(update={"complaints": complaint_figures(conn, hall.id, tz, chosen, today)})
+
+    return await state.store.read(read)
 
 
 def _filename(report: Report, suffix: str) -> str:
@@ -136,6 +149,17 @@ async def report_xlsx(
     """The report as an Excel workbook, one sheet per table."""
     result = await _report(hall, state, period, date, by)
     return _download(to_xlsx(result), XLSX, _filename(result, "xlsx"))
+
+
+@router.get("/wall/day", response_model=DayChart)
+async def wall_day(hall: HallDep, state: State, staff: SupervisorDep) -> DayChart:
+    """Today's charts, from the event log: queue length and wait per hour (mean and maximum), serving /
+    idle / paused time per window and per clerk, and the service level against the hall's target."""
+    now_us = to_us(state.store.clock())
+    day = local_today(hall, state.store.clock())
+    start = local_midnight_us(day, ZoneInfo(hall.timezone))
+    rows = await state.store.read(lambda conn: read_events(conn, hall.id, start, start + 24 * 3600 * US))
+    return day_chart(rows, start_us=start, now_us=now_us, target_minutes=hall.queue.service_target_minutes)
 
 
 @router.get("/wall", response_model=Wall)

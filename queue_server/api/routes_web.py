@@ -12,7 +12,9 @@ URL scheme (one page per screen; the hall id is always in the path, so one serve
 - `/board` — redirects to the first hall's board.
 - Tuning for odd networks (and tests): `?offline_s=S` shows 离线/Offline after S seconds without
   hearing from the server (default 6), `?retry_s=S` caps the reconnect back-off (default 10).
-- `/web/{file}` — the pages' CSS and JavaScript; `/web/fonts/wqy-microhei.ttf` — the bundled CJK font,
+- `/web/{file}` — the boards' CSS and JavaScript; `/web/common/page.js` — the page module every page
+  loads first (live link, server clock, DOM and fetch helpers, staff login); `/favicon.ico` — the icon;
+  `/web/fonts/wqy-microhei.ttf` — the bundled CJK font,
   which a browser downloads only when none of the system fonts of the page's font stack is installed.
 - `GET /api/v1/halls/{hall}/windows/{n}/upcoming` — the numbers a window will call next (public:
   ticket numbers only), which the window board fetches after each event.
@@ -53,6 +55,8 @@ ASSETS = {
     "board_layout.js": "text/javascript; charset=utf-8",
 }
 PAGES = {"hall": "hall.html", "window": "window.html"}
+COMMON_DIR = WEB_DIR / "common"
+COMMON_ASSETS = {"page.js": "text/javascript; charset=utf-8", "favicon.svg": "image/svg+xml"}
 CATEGORY_FIELDS = {"code", "prefix", "name_zh", "name_en", "colour"}
 WINDOW_FIELDS = {"number", "name_zh", "name_en", "categories"}  # not the clerks' usernames
 WindowNumber = Annotated[int, PathParam(ge=1, le=999)]
@@ -76,10 +80,15 @@ class Upcoming(BaseModel):
     waiting: int
 
 
+def common_bytes() -> bytes:
+    """The shared page assets, for the version hash of every page that loads them."""
+    return b"".join(name.encode() + (COMMON_DIR / name).read_bytes() for name in sorted(COMMON_ASSETS))
+
+
 @cache
 def _asset_version() -> str:
     """Changes whenever a page's CSS or JavaScript changes, so TV browsers never run a stale script."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(common_bytes())
     for name in sorted(ASSETS):
         digest.update((WEB_DIR / name).read_bytes())
     return digest.hexdigest()[:12]
@@ -209,6 +218,21 @@ def _web_font() -> bytes:
 async def cjk_font() -> Response:
     """WenQuanYi Micro Hei (Apache-2.0; see config/fonts), the last resort of the boards' font stack."""
     return Response(_web_font(), media_type="font/ttf", headers={"Cache-Control": "public, max-age=604800"})
+
+
+@router.get("/web/common/{name}", response_class=Response)
+async def common_asset(name: Annotated[str, PathParam(max_length=40)]) -> Response:
+    """The page module every page loads first, and the icon."""
+    if name not in COMMON_ASSETS:
+        raise NotFound(f"no web asset common/{name!r}")
+    return FileResponse(COMMON_DIR / name, media_type=COMMON_ASSETS[name], headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/favicon.ico", response_class=Response, include_in_schema=False)
+async def favicon() -> Response:
+    """The icon browsers ask for on every page (an SVG: every browser of the halls' PCs and phones reads one)."""
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return FileResponse(COMMON_DIR / "favicon.svg", media_type="image/svg+xml", headers=headers)
 
 
 @router.get("/web/{name}", response_class=Response)

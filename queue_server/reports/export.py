@@ -124,6 +124,15 @@ def _sections(report: Report, value: Callable[[Column, Figures], Any]) -> list[t
             totals.append([column.label, shown, NOT_RATED])
         else:
             totals.append([column.label, shown])
+    if report.complaints is not None:  # 投诉举报 of the period (queue_server/reports/complaints.py)
+        c = report.complaints
+        totals += [
+            ["投诉举报 Complaints received", c.received],
+            ["已答复 Answered", c.answered],
+            ["按期答复 Answered on time", c.answered_on_time],
+            ["超期答复 Answered late", c.answered_late],
+            ["逾期未答复 Overdue, not answered", c.overdue],
+        ]
     by: list[list[Any]] = [[f"{report.by.label_zh} {report.by.value}", "key", *(c.label for c in COLUMNS)]]
     by.append(["合计 Total", "", *(value(c, report.totals) for c in COLUMNS)])
     for group in report.groups:

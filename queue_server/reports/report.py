@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 
 from config.schema import Hall
 from queue_server.reports.cases import CaseReport, case_report
+from queue_server.reports.complaints import ComplaintFigures
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.events import EventRow, iter_events
 from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
@@ -92,6 +93,7 @@ class Report(Model):
     service_by_item: list[ItemService]
     daily: list[DayCount]
     cases: CaseReport | None = None  # 办件: 办结率, on-time rate, mean days (reports/cases.py); None from events alone
+    complaints: ComplaintFigures | None = None  # 投诉举报 filed in the period (routes add it: reports/complaints.py)
 
 
 def staff_names(conn: Connection) -> dict[str, str]:

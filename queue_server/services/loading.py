@@ -220,8 +220,10 @@ _CALLS = frozenset({"ticket.called", "ticket.recalled"})
 _OPENS = frozenset({"window.opened", "window.taken_over"})
 
 
-def catch_up(conn: Connection, rt: HallRuntime) -> bool:
-    """Bring a runtime up to the hall's event log, which another process has written since; False: reload it.
+def catch_up(conn: Connection, rt: HallRuntime) -> list[tuple[int, str]] | None:
+    """Bring a runtime up to the hall's event log, which another process has written since; None: reload it.
+
+    Returns the events read, as (seq, public message) in order: the store publishes them without reading again.
 
     Runs under the hall's lock (or without it for a read-only sync: the log is gap-free up to any seq that
     is visible). What the other process changed is in its events: the tickets they name are read again,
@@ -229,17 +231,17 @@ def catch_up(conn: Connection, rt: HallRuntime) -> bool:
     the service times, as the process that wrote them did in memory.
     """
     if service_day_of(conn, rt.hall.id) != rt.day:
-        return False
+        return None
     rows = conn.execute(
         select(events.c.seq, events.c.type, events.c.at, events.c.actor, events.c.window, events.c.ticket_id,
-               events.c.payload)
+               events.c.payload, events.c.public)
         .where(events.c.hall == rt.hall.id, events.c.seq > rt.last_seq)
         .order_by(events.c.seq)
     ).all()  # fmt: skip
     if not rows:
-        return True
+        return []
     if any(r.type in RELOAD_AFTER for r in rows):
-        return False
+        return None
     ids = {r.ticket_id for r in rows if r.ticket_id is not None}
     fresh = {r.id: r for r in conn.execute(select(tickets).where(tickets.c.id.in_(ids)))} if ids else {}
     by_prefix = {c.prefix: c.code for c in rt.hall.categories}
@@ -275,7 +277,7 @@ def catch_up(conn: Connection, rt: HallRuntime) -> bool:
         elif r.type == "ticket.finished" and (row := fresh.get(r.ticket_id)) is not None and row.called_at is not None:
             rt.service_times.observe(row.category, (row.finished_at - row.called_at) / 1e6)
     rt.last_seq = rows[-1].seq
-    return True
+    return [(r.seq, r.public) for r in rows]
 
 
 def service_day_of(conn: Connection, hall_id: str) -> dt.date | None:

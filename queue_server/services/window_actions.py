@@ -404,9 +404,16 @@ def transfer(
     if (to_window is None) == (to_category is None):
         raise BadRequest("transfer to exactly one of to_window or to_category (请选择转往的窗口或业务类别)")
     if to_window is not None:
-        _window(rt, to_window)
+        _, target = _window(rt, to_window)
         if to_window == number:
             raise BadRequest("a ticket cannot be transferred to the window that holds it")
+        if target.state is WindowState.CLOSED:
+            # Nobody holds it: the ticket would wait with no one to call it and no estimate for the citizen.
+            # A paused window is held (its clerk comes back), so it takes transfers.
+            raise Conflict(
+                f"window {to_window} is closed: transfer to its category instead"
+                f" ({to_window}号窗口未开放，请转往业务类别)"
+            )
     if to_category is not None:
         try:
             rt.hall.category(to_category)

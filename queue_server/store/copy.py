@@ -5,7 +5,7 @@ with `bianmin db copy --from SRC --to DST [--hall H]`:
 
 - the target is migrated to the newest schema first; the source is only read, in one snapshot;
 - everything of the hall is copied with its ids and its event `seq`s: hall state, windows, devices,
-  tickets, events, ratings and appointments; ids are kept because events, ratings, appointments and
+  tickets, events, ratings, appointments and complaints; ids are kept because events, ratings, appointments and
   windows refer to tickets by id (and event payloads name rating and appointment ids);
 - staff accounts of the copied halls come with their password hashes, as accounts of the copied halls
   only (an account of every hall in the source becomes one of the copied halls: in a county database
@@ -33,6 +33,7 @@ from queue_server.store.migrate import is_current, upgrade
 from queue_server.store.tables import (
     appointments,
     cases,
+    complaints,
     devices,
     events,
     hall_state,
@@ -46,8 +47,10 @@ from queue_server.store.tables import (
 BATCH = 1000
 LOCK_TIMEOUT_MS = 10_000
 # Every table that holds a hall's rows, in an order that satisfies references (tickets before what names them).
-HALL_TABLES: tuple[Table, ...] = (hall_state, windows, devices, tickets, events, ratings, appointments, cases)
-KEPT_IDS: tuple[Column[Any], ...] = (tickets.c.id, ratings.c.id, appointments.c.id, cases.c.id)
+HALL_TABLES: tuple[Table, ...] = (
+    hall_state, windows, devices, tickets, events, ratings, appointments, cases, complaints,
+)  # fmt: skip
+KEPT_IDS: tuple[Column[Any], ...] = (tickets.c.id, ratings.c.id, appointments.c.id, cases.c.id, complaints.c.id)
 
 
 class CopyError(Exception):

@@ -233,6 +233,45 @@ cases = Table(
 )
 Index("ix_cases_hall_state_due", cases.c.hall, cases.c.state, cases.c.due_on)
 Index("ix_cases_ticket", cases.c.hall, cases.c.last_ticket_id)
+# 投诉举报: a complaint filed on the public page /q/{hall}, answered by the hall's managers (migration 0013).
+# Storage minimisation: the contact is kept in full only until the complaint is answered (the manager may need
+# to call back), then only its mask; neither the text, the answer nor the contact is ever in the event log.
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hall", String(48), nullable=False),
+    Column("code", String(16), nullable=False, unique=True),  # the complainant's key to the answer
+    Column("category", String(24), nullable=False),
+    Column("window", Integer, nullable=True),
+    Column("case_code", String(24), nullable=True),  # the case it is about, as typed (checked once cases exist)
+    Column("text", Text, nullable=False),
+    Column("contact", String(32), nullable=True),  # in full while not answered; None after
+    Column("contact_masked", String(32), nullable=True),  # 139****1234, kept
+    Column("state", String(16), nullable=False),  # open | handling | answered
+    Column("day", Date, nullable=False),  # the hall's local day it was filed
+    Column("due_on", Date, nullable=False),
+    Column("filed_at", BigInteger, nullable=False),
+    Column("handling_at", BigInteger, nullable=True),
+    Column("handled_by", String(48), nullable=True),
+    Column("answer", Text, nullable=True),
+    Column("answered_at", BigInteger, nullable=True),
+    Column("answered_by", String(48), nullable=True),
+    Column("answered_on", Date, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+)
+Index("ix_complaints_hall_day", complaints.c.hall, complaints.c.day)
+Index("ix_complaints_hall_state", complaints.c.hall, complaints.c.state, complaints.c.due_on)
+#: The complaint events of a hall's log, for the complaint figures (a year of a busy hall is millions of events, a
+#: few thousand of them complaints). Partial: the other events never enter it, so issuing pays nothing for it.
+COMPLAINT_EVENTS = ("complaint.filed", "complaint.handling", "complaint.answered")
+Index(
+    "ix_events_complaints",
+    events.c.hall,
+    events.c.at,
+    sqlite_where=events.c.type.in_(COMPLAINT_EVENTS),
+    postgresql_where=events.c.type.in_(COMPLAINT_EVENTS),
+)
 
 # Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
 # sessions or devices, so each process drops its cached logins and device tokens; "config" when an

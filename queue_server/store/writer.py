@@ -162,7 +162,7 @@ class Store:
         self.on_config_changed: list[Callable[[], None]] = []
         # Set by the services package: loads a hall's runtime, catches it up with the log, rolls the day over.
         self.loader: Callable[[Connection, Hall, dt.datetime], HallRuntime] | None = None
-        self.catch_up: Callable[[Connection, HallRuntime], bool] | None = None
+        self.catch_up: Callable[[Connection, HallRuntime], list[Published] | None] | None = None
         self.before_each: Callable[[Tx], None] | None = None
         # Tests turn this on: after every transaction the runtime checks itself against its own tickets.
         self.check_runtime = False
@@ -368,10 +368,15 @@ class Store:
         rt = self._runtimes.get(hall_id)
         if newest is None:
             newest = conn.execute(select(func.max(events.c.seq)).where(events.c.hall == hall_id)).scalar() or 0
+        caught: list[Published] = []  # the events the catch-up read, after the runtime's last seq
         if rt is not None and rt.last_seq != newest:
             assert self.catch_up is not None
-            if rt.last_seq > newest or not self.catch_up(conn, rt):  # behind a restored database, or a new day
+            before = rt.last_seq
+            read = self.catch_up(conn, rt) if rt.last_seq < newest else None  # None: a new day, a restored database
+            if read is None:
                 rt = None
+            elif self._published.get(hall_id, before) == before:
+                caught = read
         if rt is None:
             if self.loader is None:
                 raise RuntimeError("the store has no runtime loader")
@@ -379,6 +384,8 @@ class Store:
         done = self._published.setdefault(hall_id, rt.last_seq)
         if done >= rt.last_seq:
             return []
+        if caught and caught[0][0] == done + 1 and caught[-1][0] == rt.last_seq:
+            return caught  # what was published here ends where the catch-up began: no second read
         rows = conn.execute(
             select(events.c.seq, events.c.public)
             .where(events.c.hall == hall_id, events.c.seq > done, events.c.seq <= rt.last_seq)

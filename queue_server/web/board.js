@@ -35,7 +35,8 @@
 (function () {
   "use strict";
 
-  const CONFIG = JSON.parse(document.getElementById("bianmin-config").textContent);
+  const P = window.BianminPage; // the shared page module: live link, server clock, DOM helpers
+  const CONFIG = P.config("bianmin-config");
   const params = new URLSearchParams(location.search);
 
   function numberParam(name, fallback, min, max) {
@@ -189,34 +190,17 @@
 
   // ---- the server's clock -------------------------------------------------------------------
 
-  let clockOffsetMs = 0; // server time minus this browser's time
   let flashUntil = 0;
-  setServerTime(CONFIG.server_now, Date.now(), Date.now());
-
-  function setServerTime(iso, sentAt, receivedAt) {
-    const server = Date.parse(iso);
-    if (Number.isFinite(server)) clockOffsetMs = server - (sentAt + receivedAt) / 2;
-  }
+  P.clock.sample(CONFIG.server_now);
 
   function serverNow() {
-    return Date.now() + clockOffsetMs;
+    return P.clock.now();
   }
 
+  /** Read the server's clock (the shared clock takes the middle of the round trip). */
   async function readServerTime() {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), TIME_TIMEOUT_MS);
-    const sentAt = Date.now();
-    try {
-      const response = await fetch(CONFIG.time_path, { cache: "no-store", signal: controller.signal });
-      if (!response.ok) return false;
-      const body = await response.json();
-      setServerTime(body.now, sentAt, Date.now());
-      return true;
-    } catch (error) {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await P.request("GET", CONFIG.time_path, { timeoutMs: TIME_TIMEOUT_MS });
+    return answer.status === 200;
   }
 
   // ---- announcements ------------------------------------------------------------------------
@@ -371,83 +355,27 @@
 
   // ---- the connection -----------------------------------------------------------------------
 
-  const link = {
-    socket: null,
-    attempt: 0, // failed attempts since the last good connection, for the back-off
-    connects: 0, // connections opened, in all
-    lastHeard: Date.now(),
-    retryTimer: null,
-    pingTimer: null,
-  };
+  let link = null; // the shared live link (page.js): since, back-off with jitter, pings, silence
 
-  function socketUrl() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const since = model.seq === null ? "" : `?since=${model.seq}`;
-    return `${scheme}//${location.host}${CONFIG.ws_path}${since}`;
-  }
-
-  async function connect() {
-    link.retryTimer = null;
-    if (!(await readServerTime())) {
-      scheduleReconnect();
-      return;
-    }
-    let socket;
-    try {
-      socket = new WebSocket(socketUrl());
-    } catch (error) {
-      scheduleReconnect();
-      return;
-    }
-    link.socket = socket;
-    socket.addEventListener("open", () => {
-      link.connects += 1;
-      link.lastHeard = Date.now();
-      clearInterval(link.pingTimer);
-      link.pingTimer = setInterval(() => {
-        if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
-      }, PING_MS);
+  function connect() {
+    link = P.live(CONFIG.ws_path, {
+      since: () => model.seq,
+      before: readServerTime,
+      firstMs: RETRY_FIRST_MS,
+      maxMs: RETRY_MAX_MS,
+      pingMs: PING_MS,
+      silentMs: OFFLINE_MS,
+      onMessage: (message) => {
+        if (apply(message)) scheduleRender();
+        updateOnline();
+      },
     });
-    socket.addEventListener("message", (event) => {
-      link.lastHeard = Date.now();
-      link.attempt = 0;
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (error) {
-        return;
-      }
-      if (apply(message)) scheduleRender();
-      updateOnline();
-    });
-    socket.addEventListener("close", () => {
-      clearInterval(link.pingTimer);
-      if (link.socket === socket) {
-        link.socket = null;
-        scheduleReconnect();
-      }
-    });
-  }
-
-  function scheduleReconnect() {
-    if (link.retryTimer !== null) return;
-    const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** link.attempt);
-    link.attempt = Math.min(link.attempt + 1, 20);
-    const delay = base * (0.8 + 0.4 * Math.random());
-    link.retryTimer = setTimeout(connect, delay);
   }
 
   function updateOnline() {
-    const silentFor = Date.now() - link.lastHeard;
-    const offline = silentFor > OFFLINE_MS;
+    // Open but silent (a half-open connection, a sleeping server): the link drops it and starts again.
+    const offline = !link || Date.now() - link.lastHeard > OFFLINE_MS;
     document.body.classList.toggle("offline", offline);
-    if (offline && link.socket && link.socket.readyState === WebSocket.OPEN) {
-      // Open but silent (a half-open connection, a sleeping server): drop it and start again.
-      const socket = link.socket;
-      link.socket = null;
-      socket.close();
-      scheduleReconnect();
-    }
   }
 
   // ---- rendering ----------------------------------------------------------------------------
@@ -465,10 +393,7 @@
   }
 
   function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
+    return P.el(tag, { class: className || null }, text ?? null);
   }
 
   function setText(id, text) {
@@ -789,7 +714,9 @@
   window.bianminBoard = {
     config: CONFIG,
     model,
-    link,
+    get link() {
+      return link;
+    },
     pagers,
     notice,
     get announced() {
@@ -815,6 +742,11 @@
   });
   document.getElementById("sound-button").addEventListener("click", enableSound);
   document.title = isHall ? `${CONFIG.name_zh} · 叫号大屏` : `${ownWindow}号窗口 · ${CONFIG.name_zh}`;
+  if (!document.querySelector("h1")) {
+    // The page's heading for screen readers (the board's own header shows the same on screen).
+    const style = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
+    document.body.prepend(P.el("h1", { style }, document.title));
+  }
   render();
   if (notice) notice.render();
   renderClock();

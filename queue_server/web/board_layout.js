@@ -66,9 +66,7 @@
       this.rows = 1;
       this.turns = 0; // pages turned, in all (for tests and diagnostics)
       this.timer = setInterval(() => this.turn(), pageMs);
-      this.probe = document.createElement("div");
-      this.probe.className = "cell-probe";
-      this.probe.setAttribute("aria-hidden", "true");
+      this.probe = window.BianminPage.el("div", { class: "cell-probe", "aria-hidden": "true" });
       zone.append(this.probe);
     }
 

@@ -44,6 +44,10 @@ PUBLIC = {
     ("GET", "/clerk/{hall}"),
     ("GET", "/manager/{hall}"),
     ("GET", "/book/{hall}"),
+    ("GET", "/q/{hall}"),
+    ("GET", "/api/v1/halls/{hall}/published"),
+    ("POST", "/api/v1/halls/{hall}/complaints"),
+    ("GET", "/api/v1/halls/{hall}/complaints/{code}"),
     ("WS", "/ws/halls/{hall}/board"),
 }
 KIOSK = {
@@ -60,8 +64,15 @@ LINK = {
     ("GET", "/api/v1/link/halls/{hall}/documents"),  # link down: the county's documents, for the hall's own token
     ("GET", "/api/v1/link/halls/{hall}/documents/{kind}/{version}"),
 }
-PATH_VALUES = {"device": "kiosk-9", "window": "1", "rating_id": "1", "code": "ABCD2345", "username": "nobody",
-               "track_token": "x" * 43}  # fmt: skip
+PATH_VALUES = {
+    "device": "kiosk-9",
+    "window": "1",
+    "rating_id": "1",
+    "complaint_id": "1",
+    "code": "ABCD2345",
+    "username": "nobody",
+    "track_token": "x" * 43,
+}
 
 
 def _calls(dependant: Dependant) -> set[Any]:

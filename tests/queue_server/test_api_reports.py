@@ -442,6 +442,11 @@ def test_the_audit_trail_is_searchable(api: Api, day: Ledger, clock: FakeClock) 
     assert [e["seq"] for e in newest] == sorted((e["seq"] for e in everything), reverse=True)[:5]
     older = search(order="desc", limit=5, before=newest[-1]["seq"])
     assert older[0]["seq"] == newest[-1]["seq"] - 1
+    # Each page says where it is: its offset among the matches, and how many match in all.
+    page = api.http.get("/events", params={"order": "desc", "limit": 5, "before": newest[-1]["seq"]}, headers=headers)
+    assert (page.json()["offset"], page.json()["total"]) == (5, len(everything))  # the five newest came first
+    finished = api.http.get("/events", params={"type": "ticket.finished", "limit": 2}, headers=headers).json()
+    assert (finished["offset"], finished["total"]) == (0, len(search(type="ticket.finished")))
     assert everything[-1]["actor_name"] == "hujun"
 
 

@@ -279,10 +279,11 @@ def test_a_ticket_transferred_to_a_category_keeps_its_place_by_arrival(api: Api,
         ({"to_window": 5, "to_category": "laobao"}, 400, "exactly one"),
         ({"to_window": 1}, 400, "the window that holds it"),
         ({"to_window": 42}, 404, "没有42号窗口"),
+        ({"to_window": 5}, 409, "5号窗口未开放，请转往业务类别"),
         ({"to_category": "nosuch"}, 404, "no category"),
         ({"to_window": 5, "note": "x"}, 422, "note"),
     ],
-    ids=["neither", "both", "same-window", "unknown-window", "unknown-category", "extra-field"],
+    ids=["neither", "both", "same-window", "unknown-window", "closed-window", "unknown-category", "extra-field"],
 )
 def test_a_bad_transfer_changes_nothing(api: Api, body: dict[str, Any], status: int, says: str) -> None:
     clerk = api.open("liuxia", 1)

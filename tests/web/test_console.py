@@ -224,13 +224,32 @@ def test_recall_no_show_transfer_and_pause_from_the_console(hall: LiveHall, open
     console.keyboard.press("r")  # 重呼
     console.wait_for_function("() => window.bianminConsole.desk.current.recalls === 1")
     assert console.inner_text("#recalls") == "1 / 3"
-    console.keyboard.press("x")  # 过号
+    assert console.inner_text("#recall-count") == "1/3"  # on the button too
+    console.keyboard.press("x")  # 过号 asks first: a stray X then Enter changes nothing
+    console.wait_for_selector("#no-show-dialog[open]")
+    assert a1 in console.inner_text("#no-show-dialog h2") and "已重呼 1/3 次" in console.inner_text("#no-show-about")
+    console.keyboard.press("Enter")
+    console.wait_for_selector("#no-show-dialog:not([open])", state="attached")
+    assert desk(console)["current"]["number"] == a1
+    console.keyboard.press("x")
+    console.wait_for_selector("#no-show-dialog[open]")
+    console.click('#no-show-form button[type="submit"]')
     wait_current(console, None)
 
     console.keyboard.press("c")
     wait_current(console, a2, "called")
+    hall.open(10, "chenjing")  # the 综合 window opens: a transfer may go there; the closed ones may not
+    console.wait_for_function(
+        "() => window.bianminConsole.windows.some(d => d.window.number === 10 && d.window.state === 'open')"
+    )
     console.keyboard.press("t")  # 转移
     console.wait_for_selector("#transfer-dialog[open]")
+    options = console.locator("#transfer-window option").evaluate_all(
+        "os => Object.fromEntries(os.filter(o => o.value).map(o => [o.value, [o.textContent, o.disabled]]))"
+    )
+    assert options["10"][1] is False and "服务中 · 等候1人" in options["10"][0]  # a3 waits for it too
+    assert options["2"][1] is True and "未开放 · 不可转入" in options["2"][0]
+    assert "未开放的窗口无人叫号" in console.inner_text("#transfer-note")
     console.select_option("#transfer-window", "10")
     console.fill("#transfer-form input[name=reason]", "综合窗口办理")
     console.click('#transfer-form button[type="submit"]')
@@ -264,6 +283,59 @@ def test_recall_no_show_transfer_and_pause_from_the_console(hall: LiveHall, open
     ]  # fmt: skip
     assert all(e["actor"] == "liuxia" and e["post"] == "A" for e in events)
     assert events[5]["payload"]["to_window"] == 10 and events[6]["payload"]["reason"] == "午休"
+
+
+def test_the_waiting_list_marks_each_ticket_and_a_click_calls_a_number_out_of_turn(
+    hall: LiveHall, open_page: OpenPage
+) -> None:
+    """At 1366×768: priority, transfer origin and the recall count are on screen; a click calls a number."""
+    assert hall.server is not None
+    manager = hall.server.add_staff("director", "manager")
+    hall.clerk("liuxia", name="刘霞")
+    console = open_page(f"/clerk/{HALL}", width=1366, height=768)
+    log_in(console, "liuxia")
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+
+    other = hall.open(2, "zhaogang")
+    (b1,) = hall.issue("guotu")
+    assert hall.call_next(other, 2) == b1
+    hall.act(other, 2, "transfer", {"to_window": 1, "reason": "属计生业务"})
+    a1, a2 = hall.issue("jisheng", 2)
+    body = {"category": "jisheng", "priority": "green"}
+    green = hall._post("/tickets", hall.kiosk, body, **{"Idempotency-Key": "g1"})
+    console.wait_for_function("() => window.bianminConsole.desk.waiting.length === 4")
+
+    rows = console.locator("#waiting-list tr").evaluate_all(
+        "rs => rs.map(r => [r.dataset.number, r.querySelector('.marks').textContent.trim()])"
+    )
+    assert rows == [[b1, "由2号窗口转入"], [green["number"], "绿色通道"], [a1, ""], [a2, ""]]
+    assert console.get_attribute(f'#waiting-list tr[data-number="{b1}"] .badge.transfer', "title") == "原因：属计生业务"
+    assert console.inner_text("#recall-count") == "0/3"
+    console.screenshot(path=str(SCREENSHOTS / "clerk-console-waiting.png"))
+
+    console.click(f'#waiting-list tr[data-number="{a2}"] button.call-this')
+    console.wait_for_selector("#call-dialog[open]")
+    assert a2 in console.inner_text("#call-dialog h2")
+    console.click('#call-form button[type="submit"]')  # no reason: the form does not go
+    assert console.locator("#call-dialog").get_attribute("open") is not None
+    console.fill("#call-form input[name=reason]", "群众返回补充材料")
+    console.click('#call-form button[type="submit"]')
+    wait_current(console, a2, "called")
+    # With a ticket at the window, the numbers cannot be clicked.
+    console.wait_for_function(
+        "() => [...document.querySelectorAll('#waiting-list button.call-this')].every(b => b.disabled)"
+    )
+    events = httpx.get(
+        f"{hall.server.url}/api/v1/halls/{HALL}/events",
+        params={"window": 1, "type": "ticket.called"},
+        headers={"Authorization": f"Bearer {manager}"},
+        timeout=HTTP_TIMEOUT_S,
+        trust_env=False,
+    ).json()["events"]
+    assert [(e["payload"]["number"], e["payload"]["rule"], e["payload"].get("reason")) for e in events] == [
+        (a2, "out_of_order", "群众返回补充材料")
+    ]
 
 
 def test_an_expired_login_returns_the_console_to_the_login_form(hall: LiveHall, open_page: OpenPage) -> None:

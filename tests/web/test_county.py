@@ -106,6 +106,10 @@ def test_the_county_dashboard_shows_every_hall_and_the_reports_across_them(
         desks.append(here)
         traffic(here, clock, {1: ("liuxia", "刘霞"), 2: ("zhaogang", "赵刚")}, 3, 4)
         here.issue("jisheng")
+        filed = there.http.post(
+            "/complaints", json={"category": "efficiency", "window": 2, "text": "办件拖了很久，电话13900001234"}
+        )
+        assert filed.status_code == 201, filed.text  # 投诉举报 at the township: shipped with its events
         there.issue("jisheng")
         until(lambda: acked(township) == log_rows(township)[-1][0])
         county.store.run_global_sync(
@@ -155,6 +159,14 @@ def test_the_county_dashboard_shows_every_hall_and_the_reports_across_them(
         assert page.locator("#chart-daily").is_visible()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "county-dashboard.png"))
+
+        # The township's complaint, as its events tell it: counted, not answered yet; no text, no phone.
+        complaint_row = f'#complaint-halls tr[data-hall="{HALL}"]'
+        page.wait_for_selector(complaint_row)
+        assert page.inner_text(complaint_row).split("\t")[1:3] == ["1", "0"]
+        panel = page.inner_text("#complaints-box")
+        assert "办件拖了很久" not in panel and "13900001234" not in panel
+        page.locator("#complaints-box").screenshot(path=str(SCREENSHOTS / "county-complaints.png"))
 
         # By category, ranked by the satisfaction rate; then the CSV.
         page.select_option("#report-form select[name=by]", "category")

@@ -458,3 +458,81 @@ def test_an_overdue_follow_up_is_highlighted(hall: LiveHall, open_page: OpenPage
     page.wait_for_selector(row)
     assert "已逾期" in page.inner_text(f"{row} td.due")
     assert figure(page, "#rating-figures", "overdue_follow_ups") == "1"
+
+
+def test_the_wall_charts_the_day_defines_its_figures_and_fits_at_1440(hall: LiveHall, open_page: OpenPage) -> None:
+    assert hall.server is not None
+    hall.server.add_staff("director", "manager", name="王主任")
+    day = Day(hall)
+    liuxia = hall.open(1, "liuxia", name="刘霞")
+    hall.open(5, "hujun", name="胡军")
+    a1, a2, _a3 = day.issue("jisheng", 3)
+    hall.clock.advance(minutes=5)
+    assert day.serve(liuxia, 1, "immediate", 4) == a1  # called after 5 minutes: within the 15-minute target
+    hall.clock.advance(minutes=20)
+    assert hall.call_next(liuxia, 1) == a2  # after 29.5 minutes: missed
+    hall.act(liuxia, 1, "no-show")
+    # a3 still waits, 29.5 minutes: already missed. One of three within the target.
+
+    wall = open_page(f"/manager/{HALL}", width=1440, height=900)
+    log_in(wall, "director")
+    wall.wait_for_function("() => window.bianminDashboard.dayChart !== null")
+    level = wall.inner_text("#service-level")
+    assert "服务达标率（15分钟内叫号）" in level and "33.3%" in level and "1/3" in level
+    # 办结率 says what it is made of: 100.0% of one served ticket, of three issued, one no-show.
+    assert figure(wall, "#today-figures", "completion_rate") == "100.0%"
+    note = wall.inner_text('#today-figures [data-figure="completion_rate"] .note')
+    assert note == "1/1 办结登记 · 取号 3 · 过号 1"
+    title = wall.get_attribute('#today-figures [data-figure="completion_rate"]', "title") or ""
+    assert "过号、未叫号和仍在等候的不在分母中" in title
+    wall.click("#figure-legend summary")
+    legend = wall.inner_text("#legend-list")
+    for name in ("取号", "办结登记", "过号", "平均等候", "办结率", "满意率", "服务达标率", "六类办件"):
+        assert name in legend
+    charts = wall.evaluate(
+        """() => ['chart-queue', 'chart-wait', 'chart-load-windows', 'chart-load-clerks'].map(id => {
+            const c = Chart.getChart(id); return c ? c.data : null; })"""
+    )
+    queue, waits, windows, clerks = charts
+    nine = queue["labels"].index("9时")
+    assert queue["datasets"][1]["data"][nine] == 3  # all three waited at once
+    # Waits of 5 and 29.5 minutes (and the seconds the test itself takes, the clock ticking).
+    assert 17.2 <= waits["datasets"][0]["data"][nine] <= 17.6
+    assert 29.5 <= waits["datasets"][1]["data"][nine] <= 29.9
+    assert windows["labels"] == ["1号 计生服务窗口", "5号 劳保医保窗口"]
+    assert clerks["labels"] == ["胡军", "刘霞"]  # by username
+    serving, idle, paused = (d["data"][0] for d in windows["datasets"])  # window 1, in hours
+    assert 0.07 <= serving <= 0.09 and paused == 0  # 4.5 minutes called to finished, 0.5 called to no-show
+    assert idle >= 0.4
+    # The categories table fits its panel (it overflowed by 12 px at this width).
+    overflow = wall.evaluate(
+        "() => { const p = document.querySelector('#categories').closest('.panel');"
+        " return p.scrollWidth - p.clientWidth; }"
+    )
+    assert overflow <= 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    wall.screenshot(path=str(SCREENSHOTS / "manager-wall-1440.png"), full_page=True)
+
+
+def test_the_audit_trail_pages_with_its_position_and_total(hall: LiveHall, open_page: OpenPage) -> None:
+    assert hall.server is not None
+    hall.server.add_staff("director", "manager", name="王主任")
+    hall.issue("jisheng", 130)  # 130 events, newest first: pages 1–100 and 101–130
+    page = open_page(f"/manager/{HALL}", width=1440, height=900)
+    log_in(page, "director")
+    page.wait_for_function("() => window.bianminDashboard.wall !== null")
+    page.click('#tabs [data-tab="audit"]')
+    wait_text(page, "#audit-position", "第 1–100 条，共 130 条 1–100 of 130")
+    assert page.locator("#audit-rows tr").count() == 100
+    assert page.locator("#audit-newer").is_hidden() and page.locator("#audit-more").is_visible()
+    assert page.locator("#audit-rows tr").first.inner_text().count("A130") == 1
+    page.click("#audit-more")
+    wait_text(page, "#audit-position", "第 101–130 条，共 130 条 101–130 of 130")
+    assert page.locator("#audit-rows tr").count() == 30
+    assert "A030" in page.locator("#audit-rows tr").first.inner_text()
+    assert page.locator("#audit-more").is_hidden() and page.locator("#audit-newer").is_visible()
+    page.click("#audit-newer")
+    wait_text(page, "#audit-position", "第 1–100 条，共 130 条 1–100 of 130")
+    page.fill('#audit-form input[name="number"]', "A007")
+    page.click('#audit-form button[type="submit"]')
+    wait_text(page, "#audit-position", "第 1–1 条，共 1 条 1–1 of 1")

@@ -275,3 +275,25 @@ def test_an_appointment_is_cancelled_from_the_phone(open_phone: OpenPhone, hall:
     page.click("#again")
     page.wait_for_selector("#form", state="visible")
     assert page.locator(f'#mine-list li[data-code="{code}"]').get_attribute("data-state") == "cancelled"
+
+
+def test_the_sound_prompt_comes_first_with_an_svg_icon_and_the_page_has_its_icon(
+    open_phone: OpenPhone, hall: LiveHall
+) -> None:
+    mine = issue(hall, item_id=None)
+    page = open_phone(f"/t/{mine['track_token']}")
+    page.wait_for_function("() => window.bianminPhone.status !== null")
+    prompt = page.locator("#sound")
+    box = prompt.bounding_box()
+    assert box is not None and box["y"] + box["height"] < PHONE["height"] / 2  # on the first screen, at the top
+    assert page.evaluate("() => document.querySelector('main').firstElementChild.id") == "sound"
+    assert prompt.locator("svg").count() == 1 and "🔔" not in prompt.inner_text()
+    assert "点此开启声音与振动提醒" in prompt.inner_text()
+    page.click("#sound")
+    page.wait_for_function("() => window.bianminPhone.soundOn")
+    assert "声音与振动提醒已开启" in prompt.inner_text()
+    shoot(page, "phone-sound-prompt.png")
+    icon = hall.http.get(f"{hall.url}/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    linked = hall.http.get(page.evaluate("() => document.querySelector('link[rel=icon]').href"))
+    assert linked.status_code == 200 and linked.content == icon.content

@@ -29,12 +29,6 @@
     $("#city-name").textContent = `${CONFIG.name_zh} ${CONFIG.name_en}`;
     clock.seen(CONFIG.now); // the server's clock: its today is the report's default date
     showClock();
-    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
-    B.loginForm($("#login-form"), (session) => begin(session));
-    $("#logout").addEventListener("click", async () => {
-      await B.logout();
-      showLogin("");
-    });
     $("#report-form").addEventListener("submit", (event) => {
       event.preventDefault();
       load();
@@ -47,9 +41,7 @@
       Chart.defaults.animation = false;
     }
     setInterval(showClock, 1000);
-    const session = B.session.get();
-    if (session) begin(session);
-    else showLogin("");
+    B.staffPage({ hide: ["#denied", "#dashboard"], begin, onLogout: () => (state.session = null) });
     document.body.classList.add("ready");
   }
 
@@ -57,20 +49,8 @@
     $("#clock").textContent = fmt.time(new Date(clock.now()).toISOString());
   }
 
-  function showLogin(message) {
-    state.session = null;
-    for (const id of ["#denied", "#dashboard", "#logout"]) B.show($(id), false);
-    B.show($("#login"), true);
-    $("#who").textContent = "";
-    $("#login .login-error").textContent = message;
-    $("#login-form").elements.username.focus();
-  }
-
   async function begin(session) {
     state.session = session;
-    B.show($("#login"), false);
-    B.show($("#logout"), true);
-    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
     const form = $("#report-form");
     if (!form.elements.date.value) form.elements.date.value = fmt.today();
     try {

@@ -3,7 +3,10 @@
  * The clerk logs in, opens a window on the A or B post, and works it: call next, recall, start,
  * finish with a case class (六件管理), no-show, transfer, pause/resume, each with a key:
  *   C call next · R recall · S start · F finish · X no-show · T transfer · P pause / resume
- * and, in the finish dialog, 1–6 for the case class, Enter to confirm, Esc to cancel.
+ * and, in the finish dialog, 1–6 for the case class, Enter to confirm, Esc to cancel. A no-show asks
+ * for a confirmation (focus on 取消, so X then Enter changes nothing); a click on a waiting number calls
+ * it out of turn, with a reason (audited). The transfer dialog shows every window's state and queue;
+ * a closed window cannot be chosen (the server refuses it: nobody would call the ticket there).
  * What the page shows comes from GET .../console/desk, re-read after every action and after every
  * event on the hall's websocket; the timers tick by the server's clock.
  */
@@ -31,6 +34,9 @@
     get desk() {
       return state.desk;
     },
+    get windows() {
+      return state.windows;
+    },
     get ready() {
       return document.body.classList.contains("ready");
     },
@@ -40,41 +46,23 @@
 
   function init() {
     $("#hall-name").textContent = CONFIG.name_zh;
-    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
-    B.loginForm($("#login-form"), (session) => begin(session));
-    $("#logout").addEventListener("click", async () => {
-      await B.logout();
-      showLogin("");
-    });
     wireActions();
     wireDialogs();
     document.addEventListener("keydown", onKey);
     setInterval(tick, 500);
-    const session = B.session.get();
-    if (session) begin(session);
-    else showLogin("");
+    B.staffPage({ hide: ["#choose", "#work"], begin, onLogout });
     document.body.classList.add("ready");
   }
 
-  function showLogin(message) {
+  function onLogout() {
     state.session = null;
     state.desk = null;
-    B.show($("#login"), true);
-    B.show($("#choose"), false);
-    B.show($("#work"), false);
-    B.show($("#logout"), false);
-    $("#who").textContent = "";
     $("#held-label").textContent = "";
-    $("#login .login-error").textContent = message;
     document.querySelectorAll("dialog[open]").forEach((d) => d.close());
-    $("#login-form").elements.username.focus();
   }
 
   async function begin(session) {
     state.session = session;
-    B.show($("#login"), false);
-    B.show($("#logout"), true);
-    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
     try {
       state.setup = await api("GET", "console/setup");
     } catch (error) {
@@ -202,7 +190,9 @@
         it ? ` · ${it.name_zh}` : " · 按类别取号",
         el("div", { class: "en" }, it ? it.name_en : cat.name_en),
       );
+      const left = state.setup.recall_limit - current.recalls;
       $("#recalls").textContent = `${current.recalls} / ${state.setup.recall_limit}`;
+      $("#recalls").title = left > 0 ? `还可重呼 ${left} 次` : "重呼次数已用完，可标记过号";
       const priority = B.PRIORITIES[current.priority];
       B.show($("#current-priority"), !!priority);
       if (priority) $("#current-priority").textContent = priority[0];
@@ -251,32 +241,72 @@
     const pause = $('#actions [data-action="pause"]');
     pause.replaceChildren(...(paused ? bi("恢复", "Resume") : bi("暂停", "Pause")), " ", el("kbd", {}, "P"));
     pause.classList.toggle("resume", paused);
+    const current = state.desk.current;
+    const recall = $('#actions [data-action="recall"]');
+    const limit = state.setup.recall_limit;
+    recall.replaceChildren(
+      ...bi("重呼", "Recall"),
+      " ",
+      el("span", { class: "recall-count", id: "recall-count" }, current ? `${current.recalls}/${limit}` : `0/${limit}`),
+      " ",
+      el("kbd", {}, "R"),
+    );
     for (const button of document.querySelectorAll("#actions [data-action]")) {
       button.disabled = state.busy || !can[button.dataset.action];
     }
+  }
+
+  /** The marks of a waiting ticket: priority (绿色通道 / 预约) and where a transfer came from. */
+  function marks(t) {
+    const out = [];
+    if (t.priority === "green") out.push(el("span", { class: "badge green", dataset: { mark: "green" } }, "绿色通道"));
+    if (t.priority === "appointment") {
+      out.push(el("span", { class: "badge appointment", dataset: { mark: "appointment" } }, "预约"));
+    }
+    if (t.transferred) {
+      const from = t.from_window ? `由${t.from_window}号窗口转入` : "转入";
+      const was = t.from_category && t.from_category !== t.category ? `（原${category(t.from_category).name_zh}）` : "";
+      out.push(
+        el(
+          "span",
+          { class: "badge transfer", dataset: { mark: "transfer" }, title: t.transfer_reason ? `原因：${t.transfer_reason}` : null },
+          `${from}${was}`,
+        ),
+      );
+    }
+    return out;
   }
 
   function renderWaiting() {
     const waiting = state.desk.waiting;
     $("#waiting-count").textContent = String(waiting.length);
     B.show($("#waiting-empty"), waiting.length === 0);
+    const canCall = allowed()["call-next"];
     $("#waiting-list").replaceChildren(
-      ...waiting.map((t) => {
-        const priority = B.PRIORITIES[t.priority];
-        return el(
+      ...waiting.map((t) =>
+        el(
           "tr",
           { dataset: { number: t.number } },
           el(
             "td",
             { class: "ticket-no" },
-            t.number,
-            priority ? el("span", { class: "badge green" }, priority[0]) : null,
-            t.transferred ? el("span", { class: "badge" }, "转入") : null,
+            el(
+              "button",
+              {
+                type: "button",
+                class: "call-this",
+                disabled: !canCall || state.busy,
+                title: "指定叫号 Call this number",
+                onclick: () => callNumberDialog(t),
+              },
+              t.number,
+            ),
           ),
           el("td", {}, category(t.category).name_zh),
+          el("td", { class: "marks" }, marks(t)),
           el("td", { class: "num waited", dataset: { waited: t.waited_s } }, fmt.duration(t.waited_s)),
-        );
-      }),
+        ),
+      ),
     );
   }
 
@@ -346,8 +376,10 @@
         const answer = await act("call-next");
         if (answer === null) toast("暂无等候的群众 Nobody is waiting for this window", "info");
         else toast(`请 ${answer.ticket.number} 号到 ${state.desk.window.number} 号窗口`, "ok");
-      } else if (action === "recall" || action === "start" || action === "no-show" || action === "resume") {
+      } else if (action === "recall" || action === "start" || action === "resume") {
         await act(action);
+      } else if (action === "no-show") {
+        await noShowDialog();
       } else if (action === "finish") {
         await finishDialog();
       } else if (action === "transfer") {
@@ -617,11 +649,26 @@
     form.reset();
     $("#transfer-error").textContent = "";
     $("#transfer-number").textContent = current.number;
+    // Each window with its state and queue (GET .../windows); a closed one is listed but cannot be chosen:
+    // the server refuses it (nobody would call the ticket there).
+    const live = new Map(state.windows.map((d) => [d.window.number, d]));
     $("#transfer-window").replaceChildren(
       el("option", { value: "" }, "—"),
       ...state.setup.windows
         .filter((w) => w.number !== held)
-        .map((w) => el("option", { value: w.number }, `${w.number}号 ${w.name_zh}`)),
+        .map((w) => {
+          const d = live.get(w.number);
+          const windowState = d ? d.window.state : "closed";
+          const queue = d ? d.waiting.length : 0;
+          const label = `${w.number}号 ${w.name_zh} · ${B.WINDOW_STATES[windowState][0]} · ${
+            windowState === "closed" ? "不可转入" : `等候${queue}人`
+          }`;
+          return el(
+            "option",
+            { value: w.number, disabled: windowState === "closed", dataset: { state: windowState, queue } },
+            label,
+          );
+        }),
     );
     $("#transfer-category").replaceChildren(
       el("option", { value: "" }, "—"),
@@ -648,6 +695,60 @@
       }
     };
     await B.modal(dialog);
+  }
+
+  /** A manual no-show asks first: one stray key must not cost a citizen their turn. */
+  async function noShowDialog() {
+    const current = state.desk.current;
+    const form = $("#no-show-form");
+    $("#no-show-error").textContent = "";
+    $("#no-show-number").textContent = current.number;
+    $("#no-show-about").replaceChildren(
+      `叫号后 ${fmt.duration(clock.since(current.called_at))}，已重呼 ${current.recalls}/${state.setup.recall_limit} 次。`,
+      el("span", { class: "en", lang: "en" }, ` Called ${fmt.duration(clock.since(current.called_at))} ago, recalled ${current.recalls} of ${state.setup.recall_limit} times.`),
+    );
+    const dialog = $("#no-show-dialog");
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        await act("no-show");
+        dialog.close("ok");
+        toast(`${current.number} 已过号 marked as a no-show`, "ok");
+      } catch (error) {
+        $("#no-show-error").textContent = B.errorText(error);
+      }
+    };
+    const closed = B.modal(dialog);
+    $("#no-show-cancel").focus(); // Enter right away cancels; confirming takes a deliberate click or Tab
+    await closed;
+  }
+
+  /** Call a waiting number out of turn (POST .../call): the reason is asked and goes into the audit trail. */
+  async function callNumberDialog(ticket) {
+    if (!allowed()["call-next"] || state.busy) return;
+    const form = $("#call-form");
+    form.reset();
+    $("#call-error").textContent = "";
+    $("#call-number").textContent = ticket.number;
+    const dialog = $("#call-dialog");
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const reason = form.elements.reason.value.trim();
+      if (!reason) {
+        $("#call-error").textContent = "请填写指定叫号的原因 Give the reason";
+        return;
+      }
+      try {
+        const answer = await act("call", { number: ticket.number, reason });
+        dialog.close("ok");
+        toast(`请 ${answer.ticket.number} 号到 ${state.desk.window.number} 号窗口`, "ok");
+      } catch (error) {
+        $("#call-error").textContent = B.errorText(error);
+      }
+    };
+    const closed = B.modal(dialog);
+    form.elements.reason.focus();
+    await closed;
   }
 
   async function pauseDialog() {

@@ -1,6 +1,10 @@
 /* 便民 Bianmin — what the clerk console and the manager dashboard share (the manager page loads this
  * file from /console/clerk/common.js too): the session, the API, the live link, formatting, dialogs.
  *
+ * The element, fetch, clock, websocket and login helpers are the shared page module's
+ * (/web/common/page.js, window.BianminPage); this file adds the console's own API paths, formatting,
+ * names, toasts and dialogs.
+ *
  * Session: POST /api/v1/auth/login answers a bearer token; it is kept in sessionStorage (per browser
  * tab, gone when the tab closes) and sent as `Authorization: Bearer ...` with every request. The
  * server sets no cookie, so another site cannot make this browser act for the clerk (no CSRF).
@@ -12,127 +16,29 @@
 "use strict";
 
 (function () {
-  const CONFIG = JSON.parse(document.getElementById("console-config").textContent);
-  const STORE_KEY = "bianmin.session";
-
-  // -- building the page --------------------------------------------------------------------------
-
-  /** el("div", {class: "x", onclick: f}, "text", child, ...): an element; text is never parsed as HTML. */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else if (key === "class") node.className = value;
-      else if (key === "dataset") Object.assign(node.dataset, value);
-      else if (value === true) node.setAttribute(key, "");
-      else node.setAttribute(key, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  function $(selector, root) {
-    return (root || document).querySelector(selector);
-  }
+  const P = window.BianminPage;
+  const CONFIG = P.config("console-config");
+  const { el, $ } = P;
 
   function show(node, visible) {
     node.hidden = !visible;
   }
 
-  /** Bilingual text: <span class="zh">…</span> <span class="en">…</span>. */
+  /** Bilingual text: <span class="zh">…</span> <span class="en" lang="en">…</span>. */
   function bi(zh, en) {
-    return [el("span", { class: "zh" }, zh), " ", el("span", { class: "en" }, en)];
+    return [el("span", { class: "zh" }, zh), " ", el("span", { class: "en", lang: "en" }, en)];
   }
 
-  // -- the session --------------------------------------------------------------------------------
-
-  const session = {
-    get() {
-      try {
-        // Whether it has expired is the server's to say (a 401): this PC's clock may be wrong.
-        return JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
-      } catch (_error) {
-        return null;
-      }
-    },
-    set(value) {
-      sessionStorage.setItem(STORE_KEY, JSON.stringify(value));
-    },
-    clear() {
-      sessionStorage.removeItem(STORE_KEY);
-    },
-  };
-
-  class ApiError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-
-  let onUnauthorized = () => {};
-
-  /** A call to the API: JSON in and out (a Blob with {blob: true}, the Response with {response: true});
-   * errors become ApiError. */
+  /** A call to the hall's API (a path relative to CONFIG.api, or absolute): JSON in and out, a Blob
+   * with {blob: true}, the Response with {response: true}; errors are P.ApiError. */
   async function api(method, path, body, options) {
-    const current = session.get();
-    const headers = {};
-    if (current) headers.Authorization = `Bearer ${current.token}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
     const url = path.startsWith("/") ? path : `${CONFIG.api}/${path}`;
-    let response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "omit",
-        cache: "no-store",
-      });
-    } catch (_error) {
-      throw new ApiError(0, "offline", "无法连接服务器 Cannot reach the server");
-    }
-    if (response.status === 401 && current) {
-      session.clear();
-      onUnauthorized();
-    }
-    if (!response.ok) {
-      let code = "http_error";
-      let message = `${response.status}`;
-      try {
-        const answer = await response.json();
-        code = answer.error.code;
-        message = answer.error.message;
-      } catch (_error) {
-        /* not JSON */
-      }
-      throw new ApiError(response.status, code, message);
-    }
-    if (options && options.response) return response;
-    if (options && options.blob) return response.blob();
-    if (response.status === 204) return null;
-    return response.json();
+    const raw = Boolean(options && (options.blob || options.response));
+    const answer = await P.staffJSON(method, url, body, { raw });
+    return options && options.blob ? answer.blob() : answer;
   }
 
-  // -- the server's clock -------------------------------------------------------------------------
-
-  const clock = {
-    offsetMs: 0, // server time − this PC's time: a hall PC's own clock is often wrong
-    seen(iso) {
-      if (iso) this.offsetMs = Date.parse(iso) - Date.now();
-    },
-    now() {
-      return Date.now() + this.offsetMs;
-    },
-    since(iso) {
-      return iso ? Math.max(0, Math.floor((this.now() - Date.parse(iso)) / 1000)) : null;
-    },
-  };
+  const clock = P.clock;
 
   // -- formatting ---------------------------------------------------------------------------------
 
@@ -217,10 +123,6 @@
     setTimeout(() => item.remove(), kind === "error" ? 8000 : 3000);
   }
 
-  function errorText(error) {
-    return error instanceof ApiError ? error.message : String(error);
-  }
-
   // -- dialogs ------------------------------------------------------------------------------------
 
   /** Open a <dialog> as a modal; resolves with its returnValue when it closes. */
@@ -235,17 +137,14 @@
   // -- the live link ------------------------------------------------------------------------------
 
   /**
-   * Listen to the hall's board websocket; `changed()` runs after each burst of messages (at most every
-   * `minGapMs`) and after every (re)connection; `status(online)` tells whether the link is up.
+   * Listen to the hall's board websocket (the shared link: since, back-off with jitter); `changed()`
+   * runs after each burst of messages (at most every `minGapMs`) and after every (re)connection;
+   * `status(online)` tells whether the link is up.
    */
   function live(changed, status, minGapMs) {
     const gap = minGapMs || 250;
-    let socket = null;
-    let attempt = 0;
     let timer = null;
     let lastRun = 0;
-    let pinger = null;
-
     function soon() {
       if (timer) return;
       const wait = Math.max(0, lastRun + gap - Date.now());
@@ -255,74 +154,15 @@
         changed();
       }, wait);
     }
-
-    function connect() {
-      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-      socket = new WebSocket(`${scheme}//${location.host}${CONFIG.ws_path}`);
-      socket.onopen = () => {
-        attempt = 0;
-        status(true);
-        soon();
-        pinger = setInterval(() => {
-          if (socket && socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
-        }, 20000);
-      };
-      socket.onmessage = (event) => {
-        if (!String(event.data).includes('"type":"pong"')) soon();
-      };
-      socket.onclose = () => {
-        status(false);
-        clearInterval(pinger);
-        socket = null;
-        attempt += 1;
-        setTimeout(connect, Math.min(10000, 500 * 2 ** Math.min(attempt, 5)));
-      };
-    }
-
-    connect();
-    return { refresh: soon };
-  }
-
-  // -- login --------------------------------------------------------------------------------------
-
-  /** Wire the login form; `done(session)` after a successful login. */
-  function loginForm(form, done) {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const error = $(".login-error", form);
-      error.textContent = "";
-      const button = $("button[type=submit]", form);
-      button.disabled = true;
-      try {
-        const answer = await api("POST", "/api/v1/auth/login", {
-          username: form.elements.username.value.trim(),
-          password: form.elements.password.value,
-        });
-        form.elements.password.value = "";
-        const value = {
-          token: answer.access_token,
-          username: answer.username,
-          display_name: answer.display_name,
-          role: answer.role,
-          expires_at: answer.expires_at,
-        };
-        session.set(value);
-        done(value);
-      } catch (caught) {
-        error.textContent = errorText(caught);
-      } finally {
-        button.disabled = false;
-      }
+    const link = P.live(CONFIG.ws_path, {
+      onOpen: soon,
+      onStatus: status,
+      onMessage: (message) => {
+        if (message.type !== "pong") soon();
+      },
     });
-  }
-
-  async function logout() {
-    try {
-      await api("POST", "/api/v1/auth/logout");
-    } catch (_error) {
-      /* already gone */
-    }
-    session.clear();
+    status(false);
+    return { refresh: soon, link };
   }
 
   window.Bianmin = {
@@ -331,23 +171,24 @@
     WINDOW_STATES,
     TICKET_STATES,
     PRIORITIES,
-    ApiError,
+    ApiError: P.ApiError,
     api,
     bi,
     clock,
     el,
-    errorText,
+    errorText: P.errorText,
     fmt,
     live,
-    loginForm,
-    logout,
+    loginForm: P.loginForm,
+    logout: P.logout,
     modal,
-    session,
+    session: P.session,
+    staffPage: P.staffPage,
     show,
     toast,
     $,
     set onUnauthorized(fn) {
-      onUnauthorized = fn;
+      P.onUnauthorized = fn;
     },
   };
 })();

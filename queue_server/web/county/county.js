@@ -30,12 +30,6 @@
 
   function init() {
     $("#county-name").textContent = `${CONFIG.name_zh} ${CONFIG.name_en}`;
-    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
-    B.loginForm($("#login-form"), (session) => begin(session));
-    $("#logout").addEventListener("click", async () => {
-      await B.logout();
-      showLogin("");
-    });
     $("#report-form").addEventListener("submit", (event) => {
       event.preventDefault();
       loadReport();
@@ -48,9 +42,7 @@
     }
     setInterval(showClock, 1000);
     setInterval(() => state.session && refreshLive(), LIVE_EVERY_MS);
-    const session = B.session.get();
-    if (session) begin(session);
-    else showLogin("");
+    B.staffPage({ hide: ["#denied", "#dashboard"], begin, onLogout: () => (state.session = null) });
     document.body.classList.add("ready");
   }
 
@@ -58,20 +50,8 @@
     $("#clock").textContent = fmt.time(new Date(clock.now()).toISOString());
   }
 
-  function showLogin(message) {
-    state.session = null;
-    for (const id of ["#denied", "#dashboard", "#logout"]) B.show($(id), false);
-    B.show($("#login"), true);
-    $("#who").textContent = "";
-    $("#login .login-error").textContent = message;
-    $("#login-form").elements.username.focus();
-  }
-
   async function begin(session) {
     state.session = session;
-    B.show($("#login"), false);
-    B.show($("#logout"), true);
-    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
     try {
       await refreshLive(true);
     } catch (error) {

@@ -17,6 +17,7 @@
   const { el, $, api, fmt, clock, bi, toast } = B;
   const CONFIG = B.CONFIG;
   const WALL_EVERY_MS = 15000;
+  const DAY_CHART_EVERY_MS = 20000; // the day's charts: re-read with the wall, at most this often
 
   const state = {
     session: null,
@@ -30,6 +31,10 @@
     ratings: null,
     appointments: null,
     appointmentsAt: 0,
+    dayChart: null,
+    dayChartAt: 0,
+    auditBefore: [], // the `before` cursor of each page shown so far (null: the newest page)
+    auditPage: null,
     charts: {},
     link: null,
     tab: "wall",
@@ -56,11 +61,18 @@
     get appointments() {
       return state.appointments;
     },
+    get dayChart() {
+      return state.dayChart;
+    },
+    get auditPage() {
+      return state.auditPage;
+    },
     get ready() {
       return document.body.classList.contains("ready");
     },
   };
 
+  const AUDIT_PAGE = 100;
   const EVENT_TYPES = [
     ["", "全部 All"],
     ["ticket.*", "号票 Tickets"],
@@ -80,6 +92,10 @@
     ["window.taken_over", "接管 Taken over"],
     ["window.closed", "关窗 Closed"],
     ["day.closed", "日终 Day closed"],
+    ["complaint.*", "投诉举报 Complaints"],
+    ["complaint.filed", "投诉受理 Complaint filed"],
+    ["complaint.handling", "投诉处理 Complaint taken up"],
+    ["complaint.answered", "投诉答复 Complaint answered"],
   ];
   const EVENT_LABELS = Object.fromEntries(EVENT_TYPES.filter(([k]) => k && !k.endsWith("*")));
 
@@ -87,12 +103,6 @@
 
   function init() {
     $("#hall-name").textContent = CONFIG.name_zh;
-    B.onUnauthorized = () => showLogin("登录已失效，请重新登录 Your login has ended: log in again");
-    B.loginForm($("#login-form"), (session) => begin(session));
-    $("#logout").addEventListener("click", async () => {
-      await B.logout();
-      showLogin("");
-    });
     for (const button of document.querySelectorAll("#tabs [data-tab]")) {
       button.addEventListener("click", () => switchTab(button.dataset.tab));
     }
@@ -105,9 +115,10 @@
     $("#audit-type").replaceChildren(...EVENT_TYPES.map(([value, label]) => el("option", { value }, label)));
     $("#audit-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      loadAudit(false);
+      loadAudit("first");
     });
-    $("#audit-more").addEventListener("click", () => loadAudit(true));
+    $("#audit-more").addEventListener("click", () => loadAudit("older"));
+    $("#audit-newer").addEventListener("click", () => loadAudit("newer"));
     $("#staff-audit-more").addEventListener("click", () => loadStaffAudit(true));
     $("#staff-form").addEventListener("submit", addStaff);
     $("#ratings-form").addEventListener("submit", (event) => {
@@ -123,27 +134,12 @@
     }
     setInterval(tick, 1000);
     setInterval(() => state.session && state.tab === "wall" && refreshWall(), WALL_EVERY_MS);
-    const session = B.session.get();
-    if (session) begin(session);
-    else showLogin("");
+    B.staffPage({ hide: ["#denied", "#tabs", "section.tab"], begin, onLogout: () => (state.session = null) });
     document.body.classList.add("ready");
-  }
-
-  function showLogin(message) {
-    state.session = null;
-    for (const id of ["#denied", "#tabs", "#logout"]) B.show($(id), false);
-    for (const tab of document.querySelectorAll("section.tab")) B.show(tab, false);
-    B.show($("#login"), true);
-    $("#who").textContent = "";
-    $("#login .login-error").textContent = message;
-    $("#login-form").elements.username.focus();
   }
 
   async function begin(session) {
     state.session = session;
-    B.show($("#login"), false);
-    B.show($("#logout"), true);
-    $("#who").replaceChildren(session.display_name, " ", el("span", { class: "en" }, session.username));
     if (session.role !== "manager" && session.role !== "admin") {
       B.show($("#denied"), true);
       return;
@@ -158,7 +154,12 @@
     B.show($('#tabs [data-tab="staff"]'), session.role === "admin");
     if (!state.link) {
       state.link = B.live(
-        () => (state.tab === "wall" ? refreshWall() : state.tab === "ratings" && loadRatings()),
+        () =>
+          state.tab === "wall"
+            ? refreshWall()
+            : state.tab === "ratings"
+              ? loadRatings()
+              : state.tab === "complaints" && window.bianminComplaints.load(),
         (online) => {
           const mark = $("#link-state");
           mark.classList.toggle("online", online);
@@ -170,6 +171,7 @@
     await refreshWall();
     switchTab(state.tab);
     if (state.tab !== "ratings") loadRatings(); // the tab's count of open follow-ups
+    if (window.bianminComplaints) window.bianminComplaints.load(); // and of complaints not answered (complaints.js)
   }
 
   function switchTab(tab) {
@@ -184,7 +186,7 @@
     if (tab === "wall") refreshWall();
     else if (tab === "reports" && !state.report) loadReport();
     else if (tab === "audit") {
-      if (!state.audit.length) loadAudit(false);
+      if (!state.audit.length) loadAudit("first");
       loadStaffAudit(false);
     }
     else if (tab === "staff") loadStaff();
@@ -199,12 +201,57 @@
 
   // -- figures ------------------------------------------------------------------------------------
 
+  /** What each figure means (the legend under the figures, and each tile's tooltip); as the server
+   * computes them (queue_server/reports/figures.py and day_chart.py). */
+  const DEFINITIONS = {
+    issued: ["取号：当天取出的号票数（含预约签到）。", "Issued: tickets issued (appointments checked in included)."],
+    served: ["办结登记：窗口以六类办件之一办结登记的号票数。", "Served: tickets finished at a window with one of the six case classes."],
+    no_shows: ["过号：被标记过号且未再办理的号票数。", "No-shows: tickets marked as no-shows and never served."],
+    avg_wait: ["平均等候：取号至首次叫号的平均分钟数（已叫号的号票）。", "Mean wait: issue to first call, in minutes, of the tickets called."],
+    max_wait: ["最长等候：取号至首次叫号的最长分钟数。", "Longest wait: the longest issue-to-first-call time."],
+    avg_service: ["平均办理：开始办理至办结的平均分钟数。", "Mean service: start to finish, in minutes."],
+    min_service: ["最短办理：开始办理至办结的最短分钟数。", "Shortest service time."],
+    max_service: ["最长办理：开始办理至办结的最长分钟数。", "Longest service time."],
+    on_the_spot: ["现场办理：办结登记中，除代理件以外的件数。", "On the spot: served, less those by an agent."],
+    by_agent: ["代办：代理件数。", "By agent: cases handled by an agent (代理件)."],
+    completion_rate: [
+      "办结率 =（即办件+承诺件+联办件+代理件）÷ 办结登记。只计已办结登记的号票：过号、未叫号和仍在等候的不在分母中；补办件、退回件不算办结。这是按号票计的窗口办结率；按案件计的办结率见办件统计。",
+      "Completion rate = (on the spot + promised + joint + by agent) ÷ served. Only tickets finished at a window count: no-shows and those never called are not in it; materials missing and returned are not completed. This is by ticket, at the windows; the rate by case is in the case figures.",
+    ],
+    satisfaction_rate: ["满意率：好差评中基本满意及以上的比例（每号以最后一次评价计）；尚无评价时为“—”。", "Satisfaction: ratings of fairly satisfied or better ÷ ratings; “—” while none."],
+    service_level: ["服务达标率：今日已叫号或仍在等候的群众中，在目标时间内被叫号的比例；仍在等候且已超过目标的计为未达标。", "Service level: of those called or still waiting today, the share called within the target; those still waiting past it count as missed."],
+  };
+
+  function renderLegend() {
+    const list = $("#legend-list");
+    if (list.childElementCount) return;
+    const names = {
+      issued: "取号", served: "办结登记", no_shows: "过号", avg_wait: "平均等候", max_wait: "最长等候",
+      avg_service: "平均办理", min_service: "最短办理", max_service: "最长办理", on_the_spot: "现场办理",
+      by_agent: "代办", completion_rate: "办结率", satisfaction_rate: "满意率", service_level: "服务达标率",
+    };
+    list.replaceChildren(
+      ...Object.entries(DEFINITIONS).flatMap(([key, [zh, en]]) => [
+        el("dt", { dataset: { figure: key } }, names[key]),
+        el("dd", { dataset: { figure: key } }, zh, " ", el("span", { class: "en", lang: "en" }, en)),
+      ]),
+      el("dt", {}, "六类办件"),
+      el("dd", {}, "即办件、承诺件、补办件、联办件、退回件、代理件：窗口办结时登记的类别，各计件数。",
+        el("span", { class: "en", lang: "en" }, " The six case classes a clerk gives each finished visit, counted.")),
+    );
+  }
+
   function tile(key, zh, en, value, extra) {
+    const definition = DEFINITIONS[key];
     return el(
       "div",
-      { class: `tile ${extra ? extra.class || "" : ""}`, dataset: { figure: key } },
+      {
+        class: `tile ${extra ? extra.class || "" : ""}`,
+        dataset: { figure: key },
+        title: definition ? `${definition[0]}\n${definition[1]}` : null,
+      },
       el("div", { class: "value" }, value),
-      el("div", { class: "label" }, zh, " ", el("span", { class: "en" }, en)),
+      el("div", { class: "label" }, zh, " ", el("span", { class: "en", lang: "en" }, en)),
       extra && extra.note ? el("div", { class: "note" }, extra.note) : null,
     );
   }
@@ -226,7 +273,11 @@
         tile("max_service", "最长办理(分)", "longest", fmt.minutes(f.max_service_s)),
         tile("on_the_spot", "现场办理", "on the spot", f.on_the_spot),
         tile("by_agent", "代办", "by agent", f.by_agent),
-        tile("completion_rate", "办结率", "completion rate", fmt.rate(f.completion_rate), { class: "rate" }),
+        tile("completion_rate", "办结率", "completion rate", fmt.rate(f.completion_rate), {
+          class: "rate",
+          // The rate's own counts beside it: 100.0% of 211 served is not 100% of 277 issued.
+          note: `${f.completed}/${f.served} 办结登记 · 取号 ${f.issued} · 过号 ${f.no_shows}`,
+        }),
         tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(f.satisfaction_rate), {
           class: "rate",
           note: notRated ? "尚无评价 not yet rated" : `${f.rated} 条评价`,
@@ -306,6 +357,8 @@
       ),
     );
     renderFigures($("#today-figures"), wall.today);
+    renderLegend();
+    if (Date.now() - state.dayChartAt >= DAY_CHART_EVERY_MS) loadDayChart();
     renderUplink(wall.link);
     $("#windows").replaceChildren(...wall.windows.map(windowCard));
     $("#categories").replaceChildren(
@@ -322,6 +375,84 @@
       ),
     );
     tick();
+  }
+
+  // -- the day's charts (GET .../wall/day, from the event log) -------------------------------------
+
+  async function loadDayChart() {
+    state.dayChartAt = Date.now();
+    try {
+      state.dayChart = await api("GET", "wall/day");
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+      return;
+    }
+    renderDayChart();
+  }
+
+  const HOURS = (hours) => {
+    const busy = hours.filter((h) => h.queue_max > 0 || h.called > 0).map((h) => h.hour);
+    const first = Math.min(8, ...busy);
+    const last = Math.max(17, ...busy);
+    return hours.slice(first, last + 1);
+  };
+
+  function loadChart(id, boxId, loads, label) {
+    const hours = (s) => Math.round((s / 3600) * 100) / 100;
+    $(`#${boxId}`).style.height = `${Math.max(8, 3 + loads.length * 1.6)}rem`;
+    chart(id, {
+      type: "bar",
+      data: {
+        labels: loads.map(label),
+        datasets: [
+          { label: "办理中 serving", data: loads.map((l) => hours(l.serving_s)), backgroundColor: "#0f4c97" },
+          { label: "空闲 idle", data: loads.map((l) => hours(l.idle_s)), backgroundColor: "#9aa5b4" },
+          { label: "暂停 paused", data: loads.map((l) => hours(l.paused_s)), backgroundColor: "#c2410c" },
+        ],
+      },
+      options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } } },
+    });
+  }
+
+  function renderDayChart() {
+    const day = state.dayChart;
+    const level = day.service_level;
+    $("#service-level").replaceChildren(
+      `服务达标率（${level.target_minutes}分钟内叫号） `,
+      el("b", {}, fmt.rate(level.rate)),
+      ` ${level.within}/${level.counted} `,
+      el("span", { class: "en", lang: "en" }, `called within ${level.target_minutes} min`),
+    );
+    $("#service-level").title = DEFINITIONS.service_level.join("\n");
+    const hours = HOURS(day.hours);
+    const labels = hours.map((h) => `${h.hour}时`);
+    chart("chart-queue", {
+      type: "line",
+      data: {
+        labels,
+        datasets: [
+          { label: "平均 mean", data: hours.map((h) => h.queue_mean), borderColor: "#0f4c97", backgroundColor: "#0f4c97" },
+          { label: "最多 max", data: hours.map((h) => (h.queue_mean === null ? null : h.queue_max)), borderColor: "#b45309", backgroundColor: "#b45309", borderDash: [6, 4] },
+        ],
+      },
+      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    });
+    const minutes = (s) => (s === null ? null : Math.round(s / 6) / 10);
+    chart("chart-wait", {
+      type: "bar",
+      data: {
+        labels,
+        datasets: [
+          { label: "平均 mean", data: hours.map((h) => minutes(h.wait_mean_s)), backgroundColor: "#0f4c97", maxBarThickness: 28 },
+          { label: "最长 longest", data: hours.map((h) => minutes(h.wait_max_s)), backgroundColor: "#b45309", maxBarThickness: 28 },
+        ],
+      },
+      options: { scales: { y: { beginAtZero: true } } },
+    });
+    const names = new Map((state.setup.windows || []).map((w) => [String(w.number), w.name_zh]));
+    loadChart("chart-load-windows", "load-windows-box", day.windows, (l) => `${l.key}号 ${names.get(l.key) || ""}`);
+    const clerks = new Map(state.wall.windows.filter((w) => w.clerk).map((w) => [w.clerk, w.clerk_name]));
+    loadChart("chart-load-clerks", "load-clerks-box", day.clerks, (l) => clerks.get(l.key) || l.key);
   }
 
   /** The hall's link up to its county (none: the panel stays hidden): how far the county has it, what waits. */
@@ -600,34 +731,49 @@
     return parts.join("；");
   }
 
-  async function loadAudit(more) {
+  /** One page of the audit trail, newest first: `direction` "first" (a new search), "older" or "newer". */
+  async function loadAudit(direction) {
     const form = $("#audit-form");
-    const params = new URLSearchParams({ order: "desc", limit: "100" });
+    const params = new URLSearchParams({ order: "desc", limit: String(AUDIT_PAGE) });
     for (const name of ["from", "to", "actor", "window", "type", "number", "q"]) {
       const value = form.elements[name].value.trim();
       if (value) params.set(name, value);
     }
-    if (more && state.audit.length) params.set("before", String(state.audit[state.audit.length - 1].seq));
+    let cursors = state.auditBefore;
+    if (direction === "older" && state.audit.length) cursors = [...cursors, state.audit[state.audit.length - 1].seq];
+    else if (direction === "newer") cursors = cursors.slice(0, -1);
+    else if (direction !== "older") cursors = [];
+    const before = cursors.length ? cursors[cursors.length - 1] : null;
+    if (before !== null) params.set("before", String(before));
     try {
       const page = await api("GET", `events?${params}`);
-      state.audit = more ? [...state.audit, ...page.events] : page.events;
-      const rows = page.events.map((e) =>
-        el(
-          "tr",
-          { dataset: { seq: e.seq, type: e.type } },
-          el("td", {}, fmt.dateTime(e.at)),
-          el("td", {}, EVENT_LABELS[e.type] || e.type),
-          el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor || "—"),
-          el("td", { class: "num" }, e.window ?? "—"),
-          el("td", {}, e.post ? `${e.post}岗` : "—"),
-          el("td", { class: "ticket" }, (e.payload && e.payload.number) || "—"),
-          el("td", { class: "details" }, details(e)),
+      state.auditBefore = cursors;
+      state.audit = page.events;
+      state.auditPage = { offset: page.offset, total: page.total, shown: page.events.length };
+      $("#audit-rows").replaceChildren(
+        ...page.events.map((e) =>
+          el(
+            "tr",
+            { dataset: { seq: e.seq, type: e.type } },
+            el("td", {}, fmt.dateTime(e.at)),
+            el("td", {}, EVENT_LABELS[e.type] || e.type),
+            el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor || "—"),
+            el("td", { class: "num" }, e.window ?? "—"),
+            el("td", {}, e.post ? `${e.post}岗` : "—"),
+            el("td", { class: "ticket" }, (e.payload && e.payload.number) || "—"),
+            el("td", { class: "details" }, details(e)),
+          ),
         ),
       );
-      if (more) $("#audit-rows").append(...rows);
-      else $("#audit-rows").replaceChildren(...rows);
-      B.show($("#audit-empty"), state.audit.length === 0);
-      B.show($("#audit-more"), page.events.length === 100);
+      B.show($("#audit-empty"), page.total === 0);
+      const last = page.offset + page.events.length;
+      $("#audit-position").replaceChildren(
+        page.total ? `第 ${page.offset + 1}–${last} 条，共 ${page.total} 条` : "共 0 条",
+        " ",
+        el("span", { class: "en", lang: "en" }, page.total ? `${page.offset + 1}–${last} of ${page.total}` : "none"),
+      );
+      B.show($("#audit-newer"), page.offset > 0);
+      B.show($("#audit-more"), last < page.total);
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
     }
@@ -672,7 +818,7 @@
           "tr",
           { dataset: { id: e.id, action: e.action } },
           el("td", {}, fmt.dateTime(e.at)),
-          el("td", {}, `${e.action_zh} `, el("span", { class: "en" }, e.action_en)),
+          el("td", {}, `${e.action_zh} `, el("span", { class: "en", lang: "en" }, e.action_en)),
           el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor || "系统 system"),
           el("td", {}, e.subject || "—"),
           el("td", {}, e.source || "—"),

@@ -42,7 +42,7 @@
       if (answer.status === 200) views.push(answer.body);
     }
     book.mine = views;
-    const list = $("mine-list");
+    const list = $("#mine-list");
     list.replaceChildren(
       ...views.map((v) =>
         el(
@@ -54,7 +54,7 @@
         ),
       ),
     );
-    $("mine").hidden = views.length === 0;
+    $("#mine").hidden = views.length === 0;
   }
 
   // ---- choosing ------------------------------------------------------------------------------------
@@ -68,7 +68,7 @@
   }
 
   function fillCategories() {
-    const select = $("category");
+    const select = $("#category");
     select.replaceChildren(
       ...CONFIG.categories.map((c) => el("option", { value: c.code, text: `${c.name_zh}  ${c.name_en}` })),
     );
@@ -76,22 +76,22 @@
       fillItems();
       loadSlots();
     });
-    $("item").addEventListener("change", loadSlots);
+    $("#item").addEventListener("change", loadSlots);
     fillItems();
   }
 
   function fillItems() {
-    const category = $("category").value;
+    const category = $("#category").value;
     const items = CONFIG.items.filter((i) => i.category === category);
-    $("item").replaceChildren(
+    $("#item").replaceChildren(
       el("option", { value: "", text: "不指定事项（按类别预约）" }),
       ...items.map((i) => el("option", { value: i.id, text: i.name_zh })),
     );
   }
 
   async function loadSlots() {
-    const item = $("item").value;
-    const query = item ? `item_id=${encodeURIComponent(item)}` : `category=${encodeURIComponent($("category").value)}`;
+    const item = $("#item").value;
+    const query = item ? `item_id=${encodeURIComponent(item)}` : `category=${encodeURIComponent($("#category").value)}`;
     book.day = null;
     book.slot = null;
     updateButton();
@@ -103,8 +103,8 @@
     hideError("book-error");
     book.availability = answer.body;
     const days = answer.body.days;
-    $("no-days").hidden = days.length > 0;
-    $("days").replaceChildren(
+    $("#no-days").hidden = days.length > 0;
+    $("#days").replaceChildren(
       ...days.map((d) => {
         const left = d.slots.filter((s) => s.open).reduce((n, s) => n + s.left, 0);
         return el(
@@ -127,7 +127,7 @@
     );
     const first = days.find((d) => d.slots.some((s) => s.open && s.left > 0));
     if (first) chooseDay(first.day);
-    else $("slots").replaceChildren();
+    else $("#slots").replaceChildren();
   }
 
   function chooseDay(day) {
@@ -135,7 +135,7 @@
     book.slot = null;
     for (const b of document.querySelectorAll("#days .day")) b.setAttribute("aria-checked", String(b.dataset.day === day));
     const found = book.availability.days.find((d) => d.day === day);
-    $("slots").replaceChildren(
+    $("#slots").replaceChildren(
       ...found.slots.map((s) =>
         el(
           "button",
@@ -163,17 +163,17 @@
   }
 
   function updateButton() {
-    const button = $("book");
+    const button = $("#book");
     button.disabled = !(book.day && book.slot);
     button.firstChild.textContent = book.day && book.slot ? `确认预约 ${dayText(book.day)} ${book.slot} ` : "确认预约 ";
   }
 
   async function submit() {
-    const item = $("item").value;
-    const body = item ? { item_id: item } : { category: $("category").value };
+    const item = $("#item").value;
+    const body = item ? { item_id: item } : { category: $("#category").value };
     body.day = book.day;
     body.start = book.slot;
-    $("book").disabled = true;
+    $("#book").disabled = true;
     const answer = await api("POST", CONFIG.api_path, body);
     if (answer.status === 201) {
       hideError("book-error");
@@ -195,22 +195,22 @@
 
   function show(view) {
     book.shown = view;
-    $("form").hidden = true;
-    $("result").hidden = false;
-    $("result").dataset.state = view.state;
-    $("result-title").firstChild.textContent = view.state === "booked" ? "预约成功 " : `预约${view.state_label_zh} `;
-    $("result-code").textContent = `${view.code.slice(0, 4)} ${view.code.slice(4)}`;
-    $("result-qr").src = view.qr_path;
-    $("result-qr").hidden = view.state !== "booked";
-    $("result-what").textContent = view.item_name_zh
+    $("#form").hidden = true;
+    $("#result").hidden = false;
+    $("#result").dataset.state = view.state;
+    $("#result-title").firstChild.textContent = view.state === "booked" ? "预约成功 " : `预约${view.state_label_zh} `;
+    $("#result-code").textContent = `${view.code.slice(0, 4)} ${view.code.slice(4)}`;
+    $("#result-qr").src = view.qr_path;
+    $("#result-qr").hidden = view.state !== "booked";
+    $("#result-what").textContent = view.item_name_zh
       ? `${view.item_name_zh}（${view.category_name_zh}）`
       : `${view.category_name_zh}（按类别预约）`;
-    $("result-when").textContent = `${dayText(view.day)} ${view.start}–${view.end}`;
-    $("result-state").textContent = view.ticket_number
+    $("#result-when").textContent = `${dayText(view.day)} ${view.start}–${view.end}`;
+    $("#result-state").textContent = view.ticket_number
       ? `${view.state_label_zh}：${view.ticket_number}`
       : view.state_label_zh;
-    $("result-checkin").textContent = `${timeOf(view.check_in_from)}–${timeOf(view.check_in_until)} 到取号机签到`;
-    $("cancel").hidden = view.state !== "booked";
+    $("#result-checkin").textContent = `${timeOf(view.check_in_from)}–${timeOf(view.check_in_until)} 到取号机签到`;
+    $("#cancel").hidden = view.state !== "booked";
     hideError("result-error");
     history.replaceState(null, "", `#code=${view.code}`);
     window.scrollTo(0, 0);
@@ -231,34 +231,34 @@
   function again() {
     book.shown = null;
     history.replaceState(null, "", location.pathname);
-    $("result").hidden = true;
-    $("form").hidden = false;
+    $("#result").hidden = true;
+    $("#form").hidden = false;
     loadSlots();
   }
 
   function showError(id, text) {
-    $(id).hidden = false;
-    $(id).textContent = text;
+    $(`#${id}`).hidden = false;
+    $(`#${id}`).textContent = text;
   }
 
   function hideError(id) {
-    $(id).hidden = true;
+    $(`#${id}`).hidden = true;
   }
 
   async function start() {
     if (!CONFIG.enabled || CONFIG.categories.length === 0) {
-      $("closed").hidden = false;
-      $("form").hidden = true;
+      $("#closed").hidden = false;
+      $("#form").hidden = true;
       return;
     }
-    $("address").textContent = CONFIG.address;
-    $("rules").textContent =
+    $("#address").textContent = CONFIG.address;
+    $("#rules").textContent =
       `可预约今天起${CONFIG.days_ahead}天内的工作日，每个时段${CONFIG.slot_minutes}分钟；` +
       `请在预约时段开始前${CONFIG.check_in_early_minutes}分钟至开始后${CONFIG.check_in_late_minutes}分钟内签到，逾时视为失约。`;
     fillCategories();
-    $("book").addEventListener("click", submit);
-    $("cancel").addEventListener("click", cancel);
-    $("again").addEventListener("click", again);
+    $("#book").addEventListener("click", submit);
+    $("#cancel").addEventListener("click", cancel);
+    $("#again").addEventListener("click", again);
     const wanted = /^#code=([A-Za-z0-9]{8})$/.exec(location.hash);
     if (wanted) {
       const answer = await api("GET", `${CONFIG.api_path}/${wanted[1]}`);

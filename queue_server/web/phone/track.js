@@ -17,7 +17,7 @@
 "use strict";
 
 (() => {
-  const { CONFIG, $, el, api, errorText, waitText } = window.Phone;
+  const { CONFIG, P, $, el, api, errorText, waitText } = window.Phone;
   const MIN_GAP_MS = 500;
   const REFRESH_MS = 60_000;
   const PING_MS = 25_000;
@@ -98,12 +98,12 @@
     if (status.state === "called" && status.window !== null) {
       turnAlert(status.number, status.window, status.window_name_zh, status.called_at);
     } else if (before && before.state === "called") {
-      $("turn").hidden = true;
+      $("#turn").hidden = true;
     }
     const near = WAITING.has(status.state) && status.ahead !== null && status.ahead <= CONFIG.near;
-    $("near").hidden = !near;
+    $("#near").hidden = !near;
     if (near) {
-      $("near-count").textContent = String(status.ahead);
+      $("#near-count").textContent = String(status.ahead);
       if (!page.alerts.some((a) => a.kind === "near")) {
         page.alerts.push({ kind: "near", number: status.number, ahead: status.ahead, at: Date.now() });
         vibrate([300, 150, 300]);
@@ -114,18 +114,18 @@
 
   function render(status) {
     document.body.dataset.state = status.state;
-    $("number").textContent = status.number;
-    $("what").textContent = status.item_name_zh || status.category_name_zh;
-    const stateNode = $("state");
+    $("#number").textContent = status.number;
+    $("#what").textContent = status.item_name_zh || status.category_name_zh;
+    const stateNode = $("#state");
     stateNode.dataset.state = status.state;
     stateNode.replaceChildren(el("b", { text: status.state_label_zh }), el("span", { class: "en", text: ` ${status.state_label_en}` }));
     const hint = HINTS[status.state] || ["", ""];
-    $("hint").replaceChildren(hint[0], el("span", { class: "en", text: ` ${hint[1]}` }));
+    $("#hint").replaceChildren(hint[0], el("span", { class: "en", text: ` ${hint[1]}` }));
     const waiting = WAITING.has(status.state);
-    $("facts").hidden = !waiting;
-    $("ahead").textContent = waiting && status.ahead !== null ? `${status.ahead}人` : "—";
-    $("wait").textContent = waiting ? waitText(status.estimated_wait_s) : "—";
-    const windows = $("windows");
+    $("#facts").hidden = !waiting;
+    $("#ahead").textContent = waiting && status.ahead !== null ? `${status.ahead}人` : "—";
+    $("#wait").textContent = waiting ? waitText(status.estimated_wait_s) : "—";
+    const windows = $("#windows");
     if (status.window !== null && (status.state === "called" || status.state === "serving")) {
       windows.textContent = `请到 ${windowLabel(status.window, status.window_name_zh)}`;
     } else if (waiting) {
@@ -140,10 +140,10 @@
   function becomeGone() {
     page.gone = true;
     document.body.dataset.state = "gone";
-    for (const id of ["ticket", "near", "rate", "materials", "sound"]) $(id).hidden = true;
-    $("turn").hidden = true;
-    $("gone").hidden = false;
-    if (socket) socket.close();
+    for (const id of ["ticket", "near", "rate", "materials", "sound"]) $(`#${id}`).hidden = true;
+    $("#turn").hidden = true;
+    $("#gone").hidden = false;
+    if (link) link.close();
     setConnection("gone");
   }
 
@@ -168,8 +168,9 @@
     if (audio === null) audio = new Context();
     audio.resume().then(() => {
       page.soundOn = audio.state === "running";
-      $("sound").classList.toggle("on", page.soundOn);
-      $("sound").firstChild.textContent = page.soundOn ? "🔔 声音提醒已开启 " : "🔔 开启声音与振动提醒 ";
+      $("#sound").classList.toggle("on", page.soundOn);
+      $("#sound .sound-label").textContent = page.soundOn ? "声音与振动提醒已开启" : "点此开启声音与振动提醒";
+      $("#sound .en").textContent = page.soundOn ? "Sound and vibration on" : "Tap to turn on sound and vibration";
       if (page.soundOn) beep(1);
     });
   }
@@ -198,23 +199,21 @@
     if (key !== null && key === alertedCall) return;
     alertedCall = key;
     page.alerts.push({ kind: "turn", number, window: windowNumber, at: Date.now() });
-    $("turn-number").textContent = number;
-    $("turn-window").textContent = `${windowNumber}号窗口`;
-    $("turn-en").textContent = `It's your turn — please go to window ${windowNumber}${windowName ? ` (${windowName})` : ""}`;
-    $("turn").hidden = false;
-    $("near").hidden = true;
+    $("#turn-number").textContent = number;
+    $("#turn-window").textContent = `${windowNumber}号窗口`;
+    $("#turn-en").textContent = `It's your turn — please go to window ${windowNumber}${windowName ? ` (${windowName})` : ""}`;
+    $("#turn").hidden = false;
+    $("#near").hidden = true;
     vibrate([600, 200, 600, 200, 900]);
     beep(4);
   }
 
   // ---- the hall's websocket -----------------------------------------------------------------------
 
-  let socket = null;
-  let backoff = 1000;
-  let heard = 0;
+  let link = null; // the shared live link (page.js): since, back-off with jitter, pings
 
   function setConnection(state) {
-    const node = $("conn");
+    const node = $("#conn");
     node.dataset.state = state;
     const labels = { live: "实时", connecting: "连接中", offline: "离线，重连中", gone: "已结束" };
     node.querySelector(".label").textContent = labels[state] || state;
@@ -235,7 +234,6 @@
   }
 
   function onMessage(message) {
-    heard = Date.now();
     if (typeof message.seq === "number" && message.type !== "pong") page.seq = message.seq;
     if (message.type === "call" && page.status && message.ticket.number === page.status.number) {
       // Alert at once, before the re-read: this is the moment the board says it aloud.
@@ -246,49 +244,26 @@
 
   function connect() {
     if (page.gone) return;
-    setConnection(page.online ? "live" : "connecting");
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const since = page.seq === null ? "" : `?since=${page.seq}`;
-    const ws = new WebSocket(`${scheme}://${location.host}${CONFIG.ws_path}${since}`);
-    socket = ws;
-    ws.onopen = () => {
-      page.online = true;
-      heard = Date.now();
-      backoff = 1000;
-      setConnection("live");
-      refresh();
-    };
-    ws.onmessage = (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (_error) {
-        return;
-      }
-      onMessage(message);
-    };
-    ws.onclose = () => {
-      if (socket !== ws) return;
-      socket = null;
-      page.online = false;
-      if (page.gone) return;
-      setConnection("offline");
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 10_000);
-    };
+    setConnection("connecting");
+    link = P.live(CONFIG.ws_path, {
+      firstMs: 1000,
+      maxMs: 10_000,
+      pingMs: PING_MS,
+      silentMs: SILENT_MS,
+      onMessage,
+      onOpen: refresh,
+      onStatus: (online) => {
+        page.online = online;
+        if (!page.gone) setConnection(online ? "live" : "offline");
+      },
+    });
+    page.link = link;
   }
 
-  setInterval(() => {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      if (Date.now() - heard > SILENT_MS) socket.close();
-      else socket.send(JSON.stringify({ type: "ping" }));
-    }
-  }, PING_MS);
   setInterval(refresh, REFRESH_MS);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState !== "visible") return;
     refresh();
-    if (socket === null && !page.gone) connect();
   });
 
   // ---- 好差评 -------------------------------------------------------------------------------------
@@ -305,11 +280,11 @@
     }
     page.rating = answer.body;
     if (answer.body.rating) showThanks(answer.body.rating, false);
-    else if (answer.body.can_rate) $("rate").hidden = false;
+    else if (answer.body.can_rate) $("#rate").hidden = false;
   }
 
   function buildRating() {
-    const levels = $("levels");
+    const levels = $("#levels");
     for (const [code, zh, en] of CONFIG.levels) {
       levels.append(
         el(
@@ -327,13 +302,13 @@
         ),
       );
     }
-    const reasons = $("reasons");
+    const reasons = $("#reasons");
     for (const [code, zh, en] of CONFIG.reasons) {
       const box = el("input", { type: "checkbox", value: code, onchange: (e) => toggleReason(code, e.target.checked) });
       reasons.append(el("label", { class: "reason" }, box, el("span", { text: zh }), el("span", { class: "en", text: en })));
     }
-    $("comment").addEventListener("input", validate);
-    $("rate-submit").addEventListener("click", submitRating);
+    $("#comment").addEventListener("input", validate);
+    $("#rate-submit").addEventListener("click", submitRating);
   }
 
   function chooseLevel(code) {
@@ -341,7 +316,7 @@
     for (const button of document.querySelectorAll("#levels .level")) {
       button.setAttribute("aria-checked", String(button.dataset.level === code));
     }
-    $("bad").hidden = !CONFIG.bad_levels.includes(code);
+    $("#bad").hidden = !CONFIG.bad_levels.includes(code);
     validate();
   }
 
@@ -353,10 +328,10 @@
 
   function validate() {
     const bad = CONFIG.bad_levels.includes(choice.level);
-    const comment = $("comment").value.trim();
+    const comment = $("#comment").value.trim();
     let ok = choice.level !== null;
     if (bad) ok = ok && choice.reasons.size > 0 && !(choice.reasons.size === 1 && choice.reasons.has("other") && !comment);
-    $("rate-submit").disabled = !ok;
+    $("#rate-submit").disabled = !ok;
     return ok;
   }
 
@@ -364,16 +339,16 @@
     if (!validate()) return;
     const bad = CONFIG.bad_levels.includes(choice.level);
     const body = { level: choice.level };
-    const comment = $("comment").value.trim();
+    const comment = $("#comment").value.trim();
     if (bad) {
       body.reasons = CONFIG.reasons.map((r) => r[0]).filter((code) => choice.reasons.has(code));
       if (comment) body.comment = comment;
-      const contact = $("contact").value.trim();
+      const contact = $("#contact").value.trim();
       if (contact) body.contact_phone = contact;
     }
-    $("rate-submit").disabled = true;
+    $("#rate-submit").disabled = true;
     const answer = await api("POST", CONFIG.rating_path, body);
-    const error = $("rate-error");
+    const error = $("#rate-error");
     if (answer.status === 201) {
       error.hidden = true;
       showThanks(answer.body, false);
@@ -391,10 +366,10 @@
 
   function showThanks(rating, already) {
     page.rating = { ...(page.rating || {}), rating };
-    $("rate").hidden = true;
-    $("thanks").hidden = false;
-    $("thanks-level").textContent = rating.level_zh;
-    $("thanks-note").textContent = already
+    $("#rate").hidden = true;
+    $("#thanks").hidden = false;
+    $("#thanks-level").textContent = rating.level_zh;
+    $("#thanks-note").textContent = already
       ? "该号已评价，每张号票只能评价一次。"
       : CONFIG.bad_levels.includes(rating.level)
         ? "我们将在15个工作日内回访并整改。"
@@ -406,12 +381,12 @@
   function buildMaterials() {
     const item = CONFIG.item;
     if (item === null) {
-      $("item-name").hidden = true;
-      $("no-item").hidden = false;
+      $("#item-name").hidden = true;
+      $("#no-item").hidden = false;
       return;
     }
-    $("item-name").textContent = item.name_zh;
-    const list = $("checklist");
+    $("#item-name").textContent = item.name_zh;
+    const list = $("#checklist");
     for (const m of item.materials) {
       const copies = m.copies > 1 ? ` ${m.copies}份` : "";
       list.append(
@@ -426,10 +401,10 @@
     }
   }
 
-  $("turn-ok").addEventListener("click", () => {
-    $("turn").hidden = true;
+  $("#turn-ok").addEventListener("click", () => {
+    $("#turn").hidden = true;
   });
-  $("sound").addEventListener("click", enableSound);
+  $("#sound").addEventListener("click", enableSound);
   buildMaterials();
   buildRating();
   connect();

@@ -85,6 +85,8 @@ def history(start_hall: Callable[..., RunningServer], config: HallConfig, tls: s
     assert here.ok(liuxia, 1, "call-next")["ticket"]["number"] == "A002"
     booked = here.http.post("/appointments", json={"category": "jisheng", "day": "2026-03-17", "start": "09:00"})
     assert booked.status_code == 201, booked.text
+    complained = here.http.post("/complaints", json={"category": "other", "text": "大厅饮水机坏了一周。"})
+    assert complained.status_code == 201, complained.text
     here.staff("director", "manager")
     there.issue("jisheng")  # baiyun has its own history, not copied with --hall qingshan
     there.staff("wangfang")
@@ -121,7 +123,7 @@ def test_a_copied_hall_is_served_from_the_copy_as_it_was(
     assert result.exit_code == 0, result.output
     assert counts(result.output) == {
         "hall_state": (1, 1), "windows": (10, 10), "devices": (1, 1), "tickets": (3, 3), "events": (seq, seq),
-        "ratings": (1, 1), "appointments": (1, 1), "cases": (1, 1), "users": (2, 2),
+        "ratings": (1, 1), "appointments": (1, 1), "cases": (1, 1), "complaints": (1, 1), "users": (2, 2),
     }  # fmt: skip
     assert f"last seq qingshan: {seq} → {seq}" in result.output
     assert "staff of qingshan: liuxia, director" in result.output
@@ -157,6 +159,8 @@ def test_a_copied_hall_is_served_from_the_copy_as_it_was(
         assert again.status_code == 201, again.text
         ids = [r["id"] for r in copied.http.get("/ratings", headers=copied.bearer(copied.manager)).json()["ratings"]]
         assert sorted(ids) == [history.rating_id, history.rating_id + 1]
+        listed = copied.http.get("/complaints", headers=copied.bearer(copied.manager)).json()["complaints"]
+        assert [c["text"] for c in listed] == ["大厅饮水机坏了一周。"]  # and its code still reads it
         login = copied.http.post(f"{served.url}/api/v1/auth/login", json={"username": "wangfang", "password": "x"})
         assert login.status_code == 401, "baiyun's clerk was not copied"
     finally:

@@ -8,7 +8,7 @@ written with no origin (a copy, a restore, a township's shipped log) notify nobo
 SQLite: nothing (one write transaction at a time, other processes poll).
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 02:30:00
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 from queue_server.store.backends import backend_for
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,111 @@
+"""axe-core over every page at the sizes it is used at: no serious or critical violation.
+
+Each page is opened in the state a person sees it in (a board with calls, the clerk console at work,
+the manager's wall with figures and charts, the citizen's ticket and booking pages), and checked as
+served, under its own Content-Security-Policy. Each page has one <h1>, and its English text is marked
+lang="en" so a screen reader does not read it with a Chinese voice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.support.axe import violations
+from tests.support.server import HALL, PASSWORD
+from tests.web.conftest import LiveHall
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+OpenPage = Callable[..., "Page"]
+
+
+@pytest.fixture
+def open_page(browser: Browser, hall: LiveHall) -> Iterator[OpenPage]:
+    contexts: list[Any] = []
+
+    def open_(path: str, width: int, height: int, ready: str = "document.readyState === 'complete'") -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(hall.page_url(path))
+        page.wait_for_function(f"() => {ready}")  # a function: the boards' policy refuses an evaluated string
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def log_in(page: Page, username: str) -> None:
+    page.fill("#login-form input[name=username]", username)
+    page.fill("#login-form input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+
+
+def check(page: Page, what: str) -> None:
+    found = violations(page)
+    assert not found, f"{what}: {found}"
+    assert page.locator("h1").count() == 1, f"{what}: one <h1>"
+    unmarked = page.evaluate(
+        "() => [...document.querySelectorAll('.en')].filter(n => n.closest('[lang=\"en\"]') === null)"
+        ".map(n => n.textContent.trim()).filter(Boolean).slice(0, 5)"
+    )
+    assert not unmarked, f"{what}: English without lang=en: {unmarked}"
+
+
+def test_the_boards(hall: LiveHall, open_page: OpenPage) -> None:
+    clerk = hall.open(1, "liuxia")
+    hall.issue("jisheng", 3)
+    hall.call_next(clerk, 1)
+    for width, height in ((1920, 1080), (1366, 768), (1080, 1920)):
+        board = open_page(f"/board/{HALL}?sound=0", width, height, "document.body.classList.contains('ready')")
+        check(board, f"hall board {width}×{height}")
+    window = open_page(f"/board/{HALL}/window/1?sound=0", 1366, 768, "document.body.classList.contains('ready')")
+    check(window, "window board")
+
+
+def test_the_clerk_console(hall: LiveHall, open_page: OpenPage) -> None:
+    hall.clerk("liuxia", name="刘霞")
+    hall.issue("jisheng", 3)
+    console = open_page(f"/clerk/{HALL}", 1366, 768, "document.body.classList.contains('ready')")
+    check(console, "clerk login")
+    log_in(console, "liuxia")
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+    console.keyboard.press("c")
+    console.wait_for_function("() => window.bianminConsole.desk.current !== null")
+    check(console, "clerk console at work")
+
+
+def test_the_manager_dashboard(hall: LiveHall, open_page: OpenPage) -> None:
+    assert hall.server is not None
+    hall.server.add_staff("director", "manager", name="王主任")
+    clerk = hall.open(1, "liuxia")
+    hall.issue("jisheng", 4)
+    hall.serve(clerk, 1) if hall.call_next(clerk, 1) else None
+    wall = open_page(f"/manager/{HALL}", 1440, 900, "document.body.classList.contains('ready')")
+    check(wall, "manager login")
+    log_in(wall, "director")
+    wall.wait_for_function("() => window.bianminDashboard.dayChart !== null")
+    check(wall, "manager wall")
+    for tab in ("ratings", "reports", "audit"):
+        wall.click(f'#tabs [data-tab="{tab}"]')
+        wall.wait_for_timeout(500)
+        check(wall, f"manager {tab}")
+
+
+def test_the_phone_pages(hall: LiveHall, open_page: OpenPage) -> None:
+    hall.issue("jisheng")
+    ticket = hall._post("/tickets", hall.kiosk, {"category": "jisheng"}, **{"Idempotency-Key": "axe"})
+    track = open_page(f"/t/{ticket['track_token']}", 390, 844, "window.bianminPhone && window.bianminPhone.status")
+    check(track, "ticket page")
+    book = open_page(f"/book/{HALL}", 390, 844)
+    book.wait_for_selector("#days .day")
+    check(book, "booking page")
+    gone = open_page("/t/not-a-ticket", 390, 844)
+    check(gone, "expired ticket page")
