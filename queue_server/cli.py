@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -150,7 +151,7 @@ def user_add(
     """Add a staff account; the password is read from standard input (one line)."""
     from queue_server.errors import ServiceError
     from queue_server.server import open_store
-    from queue_server.services import accounts
+    from queue_server.services import accounts, staff_audit
     from queue_server.store.writer import to_us
 
     password = sys.stdin.readline().rstrip("\r\n")
@@ -176,12 +177,17 @@ def user_add(
         except ServiceError as error:
             raise click.ClickException(str(error)) from None
     store = open_store(loaded, db)
-    try:
-        store.run_global_sync(
-            lambda conn, now: accounts.add_user(
-                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city, point
-            )
+
+    def add(conn: Any, now: Any) -> None:
+        accounts.add_user(
+            conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city, point
         )
+        details = {"role": role, "display_name": display_name, **({"point": point} if point else {})}
+        staff_audit.record(conn, to_us(now), "staff.added", actor=_cli_actor(), subject=username, halls=scope,
+                           details=details)  # fmt: skip
+
+    try:
+        store.run_global_sync(add)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -236,7 +242,7 @@ def device() -> None:
 def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
     """Register a kiosk of HALL (named in the configuration) and print its new token."""
     from queue_server.server import open_store
-    from queue_server.services import accounts
+    from queue_server.services import accounts, staff_audit
     from queue_server.store.writer import to_us
 
     loaded = _load(config_file)
@@ -250,11 +256,53 @@ def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> 
             f"{device_id!r} is not a kiosk of hall {hall}; kiosks: {', '.join(kiosks) or 'none'}"
         )
     store = open_store(loaded, db)
+
+    def add(conn: Any, now: Any) -> str:
+        staff_audit.record(conn, to_us(now), "device.added", actor=_cli_actor(), subject=device_id, halls=[hall])
+        return accounts.add_device(conn, to_us(now), hall, device_id)
+
     try:
-        token = store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), hall, device_id))
+        token = store.run_global_sync(add)
     finally:
         store.close()
     click.echo(token)
+
+
+@device.command("revoke")
+@click.argument("hall")
+@click.argument("device_id")
+@config_option
+@db_option
+def device_revoke(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
+    """Revoke the token of device DEVICE_ID of HALL: every server on the database refuses it within a second."""
+    from queue_server.errors import ServiceError
+    from queue_server.server import open_store
+    from queue_server.services import accounts, staff_audit
+    from queue_server.store.writer import to_us
+
+    store = open_store(_load(config_file), db)
+
+    def revoke(conn: Any, now: Any) -> None:
+        accounts.revoke_device(conn, hall, device_id)
+        staff_audit.record(conn, to_us(now), "device.revoked", actor=_cli_actor(), subject=device_id, halls=[hall])
+
+    try:
+        store.run_global_sync(revoke)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+    click.echo(f"revoked {device_id} of {hall} (已吊销)")
+
+
+def _cli_actor() -> str:
+    """Who ran the command, for the staff audit: the operating system's user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,6 +22,7 @@ from queue_server.api import (
 )
 from queue_server.api.metrics import MetricsMiddleware, RequestMetrics
 from queue_server.api.metrics import router as metrics_router
+from queue_server.api.page_headers import PageHeaders
 from queue_server.api.ratelimit import EarlyLimits
 from queue_server.api.responses import document_errors
 from queue_server.api.routes_agent import router as agent_router
@@ -117,6 +118,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.state.bianmin_metrics = request_metrics = RequestMetrics()
     errors.install(app)
     app.add_middleware(EarlyLimits, routes={("POST", "/api/v1/auth/login"): "login"})
+    app.add_middleware(PageHeaders)  # the Content-Security-Policy of every page, nosniff on every answer
     for module in (routes_auth, routes_public, routes_tickets, routes_windows, routes_admin, ws):
         app.include_router(module.router)
     app.include_router(devices_router)  # a kiosk's own settings: GET .../devices/me

@@ -100,10 +100,11 @@ async def _logged_in(state: ServerState, token: str) -> Staff:
     now_us = to_us(state.store.clock())
     staff = state.staff.get(token, now_us)
     if staff is None:
+        generation = state.staff.generation  # a change committed while this reads must not be cached over
         session = await state.store.read(lambda conn: accounts.session_for_token(conn, now_us, token))
         if session is None:
             raise Unauthorized("your login has expired or is not valid: log in again (登录已失效，请重新登录)")
-        state.staff.put(token, session)
+        state.staff.put(token, session, generation)
         staff = session.staff
     return staff
 
@@ -153,8 +154,9 @@ async def _kiosk(state: ServerState, hall: Hall, token: str) -> Device:
         raise Forbidden("tickets are issued by a kiosk device token, not by a staff login")
     known, device = state.devices.get(token)
     if not known:
+        generation = state.devices.generation  # a revocation committed while this reads must not be cached over
         device = await state.store.read(lambda conn: accounts.device_for_token(conn, token))
-        state.devices.put(token, device)
+        state.devices.put(token, device, generation)
     if device is None:
         raise Unauthorized("unknown or revoked device token (设备未登记)")
     kiosks = {d.id for d in hall.devices if isinstance(d, KioskDevice)}

@@ -4,7 +4,10 @@ Each rule has two buckets: one per client IP (a hall's public Wi-Fi puts many ph
 address, so these are generous) and one per key taken from the path (a tracking token, an
 appointment code), which is what stops a single ticket or code being hammered or guessed. An empty
 bucket answers 429 with Retry-After. Buckets live in the app (one server process); the oldest are
-dropped when there are too many, so a flood of addresses cannot grow memory without bound.
+dropped when there are too many, so a flood of addresses cannot grow memory without bound. With several
+processes on one database an address gets at most that many times the rate: the buckets guard each process's
+CPU, which is per process too. What stops password guessing, the failure counts and locks, is in the database
+and shared by every process (services/throttle.py).
 """
 
 from __future__ import annotations

@@ -68,16 +68,8 @@ PAGES = {
     "city": WEB_DIR / "city" / "index.html",
     "agent": WEB_DIR / "agent" / "index.html",  # routes_agent.py
 }
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:;"
-        " connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+# The Content-Security-Policy and the other security headers: api/page_headers.py, for every page.
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
 PAUSE_REASONS = [
     "临时离开 Away briefly",
     "午休 Lunch break",
@@ -133,7 +125,7 @@ def page_html(kind: str, config: dict[str, Any]) -> HTMLResponse:
     # "<" escaped: the JSON sits in a <script> element, where "</script>" would end it.
     data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     html = PAGES[kind].read_text(encoding="utf-8").replace("__CONFIG__", data).replace("__VERSION__", _version())
-    return HTMLResponse(html, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 @router.get("/clerk", response_class=RedirectResponse, status_code=307, include_in_schema=False)

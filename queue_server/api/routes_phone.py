@@ -54,11 +54,7 @@ HEADERS = {
     # The tracking token is in the URL: never send it on as a Referer.
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-        "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
+    # The Content-Security-Policy and nosniff: api/page_headers.py, for every page.
 }
 PathToken = Annotated[str, PathParam(max_length=200)]
 

@@ -6,16 +6,17 @@ import datetime as dt
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Connection
 
 from config.schema import Slug
 from queue_server.api.deps import AdminDep, HallDep, State, SupervisorDep
+from queue_server.api.ratelimit import client_ip
 from queue_server.api.responses import errors
 from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest
-from queue_server.services import accounts, login
+from queue_server.services import accounts, login, staff_audit
 from queue_server.store.writer import Tx, from_us, to_us
 
 router = APIRouter(tags=["staff"], responses=errors(400, 404, 409))
@@ -38,7 +39,7 @@ class StaffOut(BaseModel):
     role: RoleName
     role_label_zh: str
     active: bool
-    locked: bool  # too many failed logins: waiting before the next attempt
+    locked: bool  # too many failed logins from at least one address: that address waits (services/throttle.py)
     created_at: dt.datetime
     halls: list[str] | None  # the halls the account may act in; null: every hall
     county: str | None = None  # a county manager's county
@@ -142,7 +143,7 @@ async def hall_staff(hall: HallDep, state: State, _staff: SupervisorDep) -> list
 
 
 @router.post(STAFF, response_model=StaffOut, status_code=201)
-async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
+async def add_staff(state: State, admin: AdminDep, body: NewStaff, request: Request) -> StaffOut:
     """A new account; the administrator gives its first password and its halls."""
     username = body.username.strip().lower()
     halls: frozenset[str] | None
@@ -168,6 +169,9 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
         role = accounts.Role(body.role)
         accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county,
                           body.city, body.point)  # fmt: skip
+        details = body.model_dump(exclude={"password", "username"}, exclude_unset=True)
+        staff_audit.record(conn, to_us(now), "staff.added", actor=admin.username, subject=username, halls=halls,
+                           source=client_ip(request), details={"role": body.role, **details})  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)
@@ -176,13 +180,16 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
 
 
 @router.patch(STAFF + "/{username}", response_model=StaffOut)
-async def change_staff(state: State, admin: AdminDep, username: Username, body: StaffChange) -> StaffOut:
+async def change_staff(
+    state: State, admin: AdminDep, username: Username, body: StaffChange, request: Request
+) -> StaffOut:
     """Change the role, display name or halls, or deactivate (active=false, which ends its sessions) or reactivate."""
     halls: frozenset[str] | accounts.Keep | None = accounts.KEEP
     if "halls" in body.model_fields_set:
         halls = _scope(state, body)
 
     def change(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
+        before = accounts.account_halls(conn, username)
         accounts.update_user(
             conn,
             admin,
@@ -192,6 +199,11 @@ async def change_staff(state: State, admin: AdminDep, username: Username, body: 
             active=body.active,
             halls=halls,
         )
+        after = accounts.account_halls(conn, username)
+        concerned = None if before is None or after is None else before | after
+        changes = body.model_dump(exclude_unset=True)
+        staff_audit.record(conn, to_us(now), "staff.changed", actor=admin.username, subject=username,
+                           halls=concerned, source=client_ip(request), details=changes)  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(change)
@@ -210,9 +222,17 @@ def _rename(tx: Tx, username: str, display_name: str) -> None:
 
 
 @router.post(STAFF + "/{username}/password", status_code=204)
-async def reset_password(state: State, admin: AdminDep, username: Username, body: NewPassword) -> None:
-    """Set a new password; the account's sessions end and a login lock is lifted."""
+async def reset_password(
+    state: State, admin: AdminDep, username: Username, body: NewPassword, request: Request
+) -> None:
+    """Set a new password; the account's sessions end and its login locks (from every address) are lifted."""
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
-    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, password, admin))
+
+    def reset(conn: Connection, now: dt.datetime) -> None:
+        accounts.set_password(conn, username, password, admin)
+        staff_audit.record(conn, to_us(now), "staff.password_reset", actor=admin.username, subject=username,
+                           halls=accounts.account_halls(conn, username), source=client_ip(request))  # fmt: skip
+
+    await state.store.run_global(reset)
     state.staff.forget_user(username)  # its sessions are gone from the database; forget the cached ones too
     log.info("password of staff %s reset by %s", username, admin.username)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import secrets
 import time
@@ -15,12 +16,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from queue_server.services import staff_audit, throttle
 from queue_server.store.tables import devices, sessions, staff_halls, users
 
 SESSION_HOURS = 12
-FREE_FAILURES = 3  # failed logins allowed before each further attempt is made to wait
-MAX_LOCK_S = 15 * 60
 STAFF_TOKEN_PREFIX = "bms_"
 DEVICE_TOKEN_PREFIX = "bmd_"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,47}$")
@@ -200,6 +200,12 @@ def halls_of(conn: Connection, user_id: int, all_halls: bool) -> frozenset[str] 
     return frozenset(r.hall for r in conn.execute(select(staff_halls.c.hall).where(staff_halls.c.user_id == user_id)))
 
 
+def account_halls(conn: Connection, username: str) -> frozenset[str] | None:
+    """The halls of the account `username` (None: every hall); NotFound when there is no such account."""
+    row = _account_row(conn, username)
+    return halls_of(conn, row.id, row.all_halls)
+
+
 def _set_halls(conn: Connection, user_id: int, halls: frozenset[str] | None) -> None:
     conn.execute(delete(staff_halls).where(staff_halls.c.user_id == user_id))
     conn.execute(update(users).where(users.c.id == user_id).values(all_halls=halls is None))
@@ -285,12 +291,13 @@ class LoginAttempt:
     password_hash: str
 
 
-def begin_login(conn: Connection, now_us: int, username: str) -> LoginAttempt:
-    """Look the account up (a read): TooManyRequests while it is locked, else what to check the password against."""
+def begin_login(conn: Connection, now_us: int, username: str, source: str) -> LoginAttempt:
+    """Look the account up (a read): TooManyRequests while the username is locked from `source` or `source` is
+    (services/throttle.py), else what to check the password against."""
+    throttle.refuse_if_locked(conn, now_us, source, username)
     row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
         return LoginAttempt(None, _DUMMY_HASH)
-    _refuse_if_locked(row.locked_until, now_us)
     return LoginAttempt(row.id, row.password_hash)
 
 
@@ -302,31 +309,27 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_ok: bool) -> LoginResult | None:
+def finish_login(
+    conn: Connection, now_us: int, attempt: LoginAttempt, password_ok: bool, username: str, source: str
+) -> LoginResult | None:
     """Record a checked password (a short write): a new session, or None when the username or password is wrong.
 
-    A wrong password is counted, and repeated failures make the next attempt wait longer and longer. The
-    account is read again here, on the writer, so concurrent failures are all counted, and an attempt that
-    finishes after the account was locked, deactivated or given a new password meanwhile is refused as it
-    would have been had it started later. The failure is returned rather than raised so that the caller's
-    transaction commits the count (the caller answers it with WRONG_LOGIN, the same for an unknown user).
+    A wrong password (or an unknown username: the same answer, the same count) is counted for the username
+    from `source` and for `source`, and repeated failures make the next attempt from there wait longer and
+    longer; each lock taken goes into the staff audit. The counts are read again here, on the writer, so
+    concurrent failures are all counted, and an attempt that finishes after a lock, a deactivation or a new
+    password is refused as it would have been had it started later. The failure is returned rather than
+    raised so that the caller's transaction commits the count (the caller answers it with WRONG_LOGIN).
     """
-    if attempt.user_id is None:
-        return None
-    row = conn.execute(select(users).where(users.c.id == attempt.user_id)).first()
-    if row is None or not row.active or row.password_hash != attempt.password_hash:
+    throttle.refuse_if_locked(conn, now_us, source, username)
+    row = None if attempt.user_id is None else conn.execute(select(users).where(users.c.id == attempt.user_id)).first()
+    if row is not None and (not row.active or row.password_hash != attempt.password_hash):
         return None  # the password checked is no longer this account's
-    _refuse_if_locked(row.locked_until, now_us)
-    if not password_ok:
-        failures = row.failed_logins + 1
-        lock_s = 0 if failures <= FREE_FAILURES else min(MAX_LOCK_S, 2 ** (failures - FREE_FAILURES))
-        conn.execute(
-            update(users)
-            .where(users.c.id == row.id)
-            .values(failed_logins=failures, locked_until=now_us + lock_s * 1_000_000 if lock_s else None)
-        )
+    if row is None or not password_ok:
+        for lock in throttle.count_failure(conn, now_us, source, username):
+            _audit_lock(conn, now_us, lock, source, row if lock.scope == "account" else None)
         return None
-    conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
+    throttle.clear(conn, source, username)
     token = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now_us + SESSION_HOURS * 3600 * 1_000_000
     conn.execute(
@@ -338,10 +341,19 @@ def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_
     return LoginResult(token, staff, expires)
 
 
-def _refuse_if_locked(locked_until: int | None, now_us: int) -> None:
-    if locked_until is not None and locked_until > now_us:
-        wait_s = max(1, (locked_until - now_us + 999_999) // 1_000_000)
-        raise TooManyRequests(f"too many failed logins: try again in {wait_s} s (登录失败次数过多，请稍后再试)", wait_s)
+def _audit_lock(conn: Connection, now_us: int, lock: throttle.Lock, source: str, account: Any) -> None:
+    """A lock in the staff audit: of the account (its halls), or of an unknown username or the address (every hall's).
+
+    An unknown username is not written: it may be a password typed in the wrong field.
+    """
+    details: dict[str, Any] = {"scope": lock.scope, "failures": lock.failures, "seconds": lock.seconds}
+    if lock.scope == "account" and account is None:
+        details["account"] = "unknown"
+    staff_audit.record(
+        conn, now_us, "login.locked", actor=None, subject=None if account is None else account.username,
+        halls=None if account is None else halls_of(conn, account.id, account.all_halls), source=source,
+        details=details,
+    )  # fmt: skip
 
 
 def logout(conn: Connection, token: str) -> None:
@@ -407,10 +419,16 @@ def device_for_token(conn: Connection, token: str) -> Device | None:
 
 
 class StaffCache:
-    """Logins checked on every clerk action are cached briefly; logout and deactivation forget them at once."""
+    """Logins checked on every clerk action are cached briefly; logout and deactivation forget them at once.
+
+    `generation` moves at every clear: a login read from the database before a clear is not cached after it
+    (it may be the one just deactivated), so a change is never undone by a read that was under way.
+    """
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
+        self.generation = 0
+        self._clears = itertools.count(1)  # next() is atomic: clears come from the writer and the listener
         self._entries: dict[str, tuple[float, Session]] = {}
 
     def get(self, token: str, now_us: int) -> Staff | None:
@@ -419,7 +437,10 @@ class StaffCache:
             return None
         return entry[1].staff
 
-    def put(self, token: str, session: Session) -> None:
+    def put(self, token: str, session: Session, generation: int | None = None) -> None:
+        """Cache a login read while the cache was at `generation` (None: now); not if a clear came since."""
+        if generation is not None and generation != self.generation:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, session)
@@ -429,9 +450,11 @@ class StaffCache:
 
     def clear(self) -> None:
         """Forget every login (accounts changed, perhaps in another process)."""
+        self.generation = next(self._clears)
         self._entries = {}
 
     def forget_user(self, username: str) -> None:
+        self.generation = next(self._clears)
         for key, (_, session) in list(self._entries.items()):
             if session.staff.username == username:
                 del self._entries[key]
@@ -439,10 +462,13 @@ class StaffCache:
 
 class DeviceCache:
     """Device tokens checked on every issuance are cached for a short while; any change of accounts or devices,
-    in any process, clears it (see Store.on_accounts_changed), so a revoked token stops at once."""
+    in any process, clears it (see Store.on_accounts_changed), so a revoked token stops at once. As in
+    StaffCache, a token read before a clear is not cached after it (`generation`)."""
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
+        self.generation = 0
+        self._clears = itertools.count(1)  # next() is atomic: clears come from the writer and the listener
         self._entries: dict[str, tuple[float, Device | None]] = {}
 
     def get(self, token: str) -> tuple[bool, Device | None]:
@@ -451,12 +477,15 @@ class DeviceCache:
             return False, None
         return True, entry[1]
 
-    def put(self, token: str, device: Device | None) -> None:
+    def put(self, token: str, device: Device | None, generation: int | None = None) -> None:
+        if generation is not None and generation != self.generation:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, device)
 
     def clear(self) -> None:
+        self.generation = next(self._clears)
         self._entries = {}
 
 
@@ -493,6 +522,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
         members = select(staff_halls.c.user_id).where(staff_halls.c.hall.in_(sorted(halls)))
         query = query.where(or_(users.c.all_halls.is_(True), users.c.id.in_(members)))
     rows = conn.execute(query).all()
+    locked = throttle.locked_usernames(conn, now_us)
     scopes: dict[int, set[str]] = {}
     for r in conn.execute(select(staff_halls)):
         scopes.setdefault(r.user_id, set()).add(r.hall)
@@ -502,7 +532,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
             r.display_name,
             Role(r.role),
             bool(r.active),
-            r.locked_until is not None and r.locked_until > now_us,
+            r.username in locked,
             r.created_at,
             None if r.all_halls else frozenset(scopes.get(r.id, ())),
             r.county,
@@ -604,7 +634,7 @@ def update_user(
     if active is not None:
         values["active"] = active
         if active:
-            values["failed_logins"], values["locked_until"] = 0, None
+            throttle.lift(conn, row.username)
     if values:
         conn.execute(update(users).where(users.c.id == row.id).values(**values))
     if not isinstance(halls, Keep):
@@ -620,9 +650,6 @@ def set_password(conn: Connection, username: str, password: str | PasswordHash, 
     row = _account_row(conn, username)
     if by is not None:
         check_manages(by, halls_of(conn, row.id, row.all_halls))
-    conn.execute(
-        update(users)
-        .where(users.c.id == row.id)
-        .values(password_hash=_stored(password), failed_logins=0, locked_until=None)
-    )
+    conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_stored(password)))
+    throttle.lift(conn, row.username)
     conn.execute(delete(sessions).where(sessions.c.user_id == row.id))

@@ -112,7 +112,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("failed_logins", Integer, nullable=False),
+    Column("failed_logins", Integer, nullable=False),  # unused since 0014: see login_throttle
     Column("locked_until", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     # True: the account may act in every hall of the database (an administrator of a county center);
@@ -286,3 +286,35 @@ generations = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# Failed logins by client address (migration 0014): one row per (address, "u:" + the username as typed,
+# normalised) and one per address for every username ("*"). Each counts failures and may hold a lock, so a
+# password guesser elsewhere locks only its own address out, never the clerk at her own PC. The users table's
+# failed_logins and locked_until are no longer used.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("last_at", BigInteger, nullable=False),  # the last failure: rows idle a day are deleted
+)
+Index("ix_login_throttle_last_at", login_throttle.c.last_at)
+
+# Changes of staff accounts and devices, and login lockouts (migration 0014): who did what to whom, when, from
+# where. Not in the halls' event logs: an account may belong to every hall or to none, and these changes run in
+# the accounts' transaction, which locks no hall (a login flood must not contend with ticket issuing).
+staff_audit = Table(
+    "staff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=True),  # the administrator's username, "cli:<user>", None: the server
+    Column("action", String(32), nullable=False),  # staff.added, staff.changed, staff.password_reset, ...
+    Column("subject", String(64), nullable=True),  # the account's username or the device's id
+    Column("halls", Text, nullable=True),  # the halls it concerns as ",a,b,"; None: every hall
+    Column("source", String(64), nullable=True),  # the client address of the request
+    Column("details", Text, nullable=False),  # JSON: what changed (never a password or a token)
+)
+Index("ix_staff_audit_at", staff_audit.c.at)

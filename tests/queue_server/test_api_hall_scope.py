@@ -67,6 +67,7 @@ LINK = {
     ("GET", "/api/v1/link/halls/{hall}/documents/{kind}/{version}"),
 }
 PATH_VALUES = {
+    "device": "kiosk-9",
     "window": "1",
     "rating_id": "1",
     "complaint_id": "1",

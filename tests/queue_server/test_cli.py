@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from config.loader import default_config_path
 from queue_server.cli import main
 from queue_server.store.engine import database_url
-from queue_server.store.tables import devices, staff_halls, users
+from queue_server.store.tables import devices, staff_audit, staff_halls, users
 from tests.support.halls import write_two_halls
 from tests.support.server import spawn_server
 
@@ -143,6 +143,25 @@ def test_device_add_prints_a_token_and_stores_only_its_hash(
     [row] = rows(db, devices)
     assert (row.hall, row.device, row.revoked) == ("qingshan", "kiosk-1", False)
     assert token not in row.token_hash
+
+
+def test_device_revoke_refuses_the_token_and_both_are_in_the_staff_audit(
+    runner: CliRunner, new_db: Callable[..., str | Path]
+) -> None:
+    db = new_db(migrated=False)
+    assert runner.invoke(main, ["device", "add", "qingshan", "kiosk-1", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(main, ["device", "revoke", "qingshan", "kiosk-1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "revoked kiosk-1 of qingshan" in result.output
+    [row] = rows(db, devices)
+    assert row.revoked is True
+    audit = rows(db, staff_audit)
+    assert [(r.action, r.subject, r.halls) for r in audit] == [
+        ("device.added", "kiosk-1", ",qingshan,"), ("device.revoked", "kiosk-1", ",qingshan,")
+    ]  # fmt: skip
+    assert all(r.actor.startswith("cli") for r in audit)
+    again = runner.invoke(main, ["device", "revoke", "qingshan", "kiosk-2", "--db", str(db)])
+    assert again.exit_code == 1 and "no device kiosk-2 registered in hall qingshan" in again.output
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,9 @@ def test_an_agent_takes_a_case_on_the_phone_and_follows_it_to_the_hand_back(
     shoot(phone, "agent-take.png")
     phone.click('#take button[type="submit"]')
     phone.wait_for_selector("#taken:not([hidden])")
+    phone.wait_for_function(
+        "() => window.bianminAgent.desk && window.bianminAgent.desk.cases.length > 0"
+    )  # the desk is read again after the case was taken
     code = agent_cases(phone)[0]["code"]
     assert code in phone.inner_text("#taken") and "待补：监护关系证明" in phone.inner_text("#taken")
 
