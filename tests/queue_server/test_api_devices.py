@@ -34,7 +34,7 @@ def test_a_kiosk_gets_its_device_its_printer_and_the_hall_facts_it_prints(api: A
             "no_show_requeue_behind": 3,
             "pause_alert_minutes": 15,
             "service_target_minutes": 15,
-        },  # fmt: skip
+        },
     }
     # Nothing secret: the token is not echoed, no other device or staff member is named.
     assert api.kiosk not in answer.text
