@@ -24,6 +24,7 @@ from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
+from queue_server.reports.cases import case_report
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import (
     LiveState,
@@ -156,7 +157,9 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
         built = built.model_copy(update={"alerts": [*built.alerts, calendar]})
     cases = await state.store.read(lambda conn: case_alerts(conn, hall.id, today, state.store.calendar))
     found = case_alert_list(cases.overdue_codes, cases.overdue, cases.due_soon_codes, cases.due_soon)
-    built = built.model_copy(update={"alerts": [*built.alerts, *found]})
+    start, end = Period.of(PeriodKind.DAY, day).bounds_us(ZoneInfo(hall.timezone))
+    today_cases = await state.store.read(lambda conn: case_report(conn, hall.id, start, end).totals)
+    built = built.model_copy(update={"alerts": [*built.alerts, *found], "today_cases": today_cases})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))

@@ -120,7 +120,8 @@ class Day:
         waits = [v["called"] - v["issued"] for v in visits if v["called"] is not None]
         services = [v["end"] - v["start"] for v in visits if v["case"]]
         done = [v for v in visits if v["case"]]
-        completed = sum(v["case"] in ("immediate", "promised", "joint", "agent") for v in done)
+        # 办结率 counts cases (reports/cases.py): each visit opened one, and only a 即办件 opens completed
+        completed = sum(v["case"] == "immediate" for v in done)
         return {
             "issued": len(visits),
             "served": len(done),
@@ -158,7 +159,9 @@ def test_the_wall_follows_the_hall_and_raises_its_alerts(hall: LiveHall, open_pa
     wait_text(wall, '#today-figures [data-figure="served"] .value', "6")
     for case in CASES:
         assert figure(wall, "#today-figures", f"case-{case}") == "1"
-    assert figure(wall, "#today-figures", "completion_rate") == f"{day.expected()['completion_pct']}%"
+    assert figure(wall, "#today-figures", "completion_rate") == f"{day.expected()['completion_pct']}%" == "16.7%"
+    tip = wall.get_attribute('#today-figures [data-figure="completion_rate"]', "title") or ""
+    assert "办结率 = 本期办结件数 ÷ 本期受理件数" in tip and "cases, not tickets" in tip
     assert figure(wall, "#today-figures", "avg_wait") == str(day.expected()["avg_wait_min"])
 
     # Window 1 serves, window 2 pauses, and the queues grow old: the alerts come up.

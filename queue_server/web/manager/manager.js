@@ -202,7 +202,7 @@
   }
 
   /** The figure tiles, the same on the wall and in reports (data-figure names the figure). */
-  function renderFigures(box, f) {
+  function renderFigures(box, f, c) {
     const notRated = f.satisfaction_rate === null;
     box.replaceChildren(
       el(
@@ -218,7 +218,7 @@
         tile("max_service", "最长办理(分)", "longest", fmt.minutes(f.max_service_s)),
         tile("on_the_spot", "现场办理", "on the spot", f.on_the_spot),
         tile("by_agent", "代办", "by agent", f.by_agent),
-        tile("completion_rate", "办结率", "completion rate", fmt.rate(f.completion_rate), { class: "rate" }),
+        tile("completion_rate", "办结率", "completion rate", fmt.rate(c ? c.completion_rate : null), { class: "rate", note: `按时办结率 on time ${fmt.rate(c ? c.on_time_rate : null)}` }),
         tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(f.satisfaction_rate), {
           class: "rate",
           note: notRated ? "尚无评价 not yet rated" : `${f.rated} 条评价`,
@@ -230,6 +230,7 @@
         ...B.CASE_CLASSES.map((c) => tile(`case-${c.code}`, c.zh, c.en, f.case_classes[c.code])),
       ),
     );
+    if (window.BianminDefinitions) window.BianminDefinitions.explain(box); // 口径: each figure's definition as its tooltip
   }
 
   // -- the wall -----------------------------------------------------------------------------------
@@ -297,7 +298,7 @@
         ),
       ),
     );
-    renderFigures($("#today-figures"), wall.today);
+    renderFigures($("#today-figures"), wall.today, wall.today_cases);
     renderUplink(wall.link);
     $("#windows").replaceChildren(...wall.windows.map(windowCard));
     $("#categories").replaceChildren(
@@ -455,7 +456,7 @@
     ["avg_service", "平均办理(分)", (f) => fmt.minutes(f.avg_service_s)],
     ["on_the_spot", "现场", (f) => f.on_the_spot],
     ["by_agent", "代办", (f) => f.by_agent],
-    ["completion_rate", "办结率", (f) => fmt.rate(f.completion_rate)],
+    ["completion_rate", "办结率", (f, c) => fmt.rate(c ? c.completion_rate : null)], // of the group's cases
     ["satisfaction_rate", "满意率", (f) => fmt.rate(f.satisfaction_rate)],
     ...B.CASE_CLASSES.map((c) => [`case-${c.code}`, c.zh, (f) => f.case_classes[c.code]]),
   ];
@@ -468,23 +469,24 @@
       " ",
       el("span", { class: "en" }, `${kind[report.period][1]}, ${report.label_en}`),
     );
-    renderFigures($("#report-figures"), report.totals);
+    renderFigures($("#report-figures"), report.totals, report.cases && report.cases.totals);
+    const cases = Object.fromEntries(((report.cases || {})[`by_${report.by}`] || []).map((x) => [x.key, x.figures]));
     const byLabel = { category: "业务类别", window: "窗口", clerk: "工作人员" }[report.by];
     $("#groups-title").replaceChildren(`按${byLabel} `, el("span", { class: "en" }, `by ${report.by}`));
-    const row = (label, key, f, cls) =>
+    const row = (label, key, f, cls, c) =>
       el(
         "tr",
         { class: cls || "", dataset: { group: key } },
         el("td", {}, label),
-        ...GROUP_COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, value(f))),
+        ...GROUP_COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, value(f, c))),
       );
     $("#groups").replaceChildren(
       el("thead", {}, el("tr", {}, el("th", {}, byLabel), ...GROUP_COLUMNS.map(([, label]) => el("th", { class: "num" }, label)))),
       el(
         "tbody",
         {},
-        row("合计 Total", "total", report.totals, "total"),
-        ...report.groups.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures)),
+        row("合计 Total", "total", report.totals, "total", report.cases && report.cases.totals),
+        ...report.groups.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures, "", cases[g.key])),
       ),
     );
     renderCharts(report);
