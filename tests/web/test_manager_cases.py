@@ -17,7 +17,7 @@ ROWS = "#manager-case-rows tr"
 
 
 def codes(page: Page) -> list[str]:
-    return [page.inner_text(f'{ROWS}:nth-child({i + 1}) td.code') for i in range(page.locator(ROWS).count())]
+    return [page.inner_text(f"{ROWS}:nth-child({i + 1}) td.code") for i in range(page.locator(ROWS).count())]
 
 
 def test_the_manager_sees_the_open_overdue_and_due_today_cases(hall: LiveHall, open_page: OpenPage) -> None:
@@ -40,7 +40,8 @@ def test_the_manager_sees_the_open_overdue_and_due_today_cases(hall: LiveHall, o
     page = open_page(f"/manager/{hall.config.halls[0].id}", width=1600, height=900)
     log_in(page, "director")
     page.wait_for_selector('#tabs [data-tab="cases"]:not([hidden])')
-    assert "办件" in page.inner_text('#tabs [data-tab="cases"]') and "Cases" in page.inner_text('#tabs [data-tab="cases"]')
+    tab = page.inner_text('#tabs [data-tab="cases"]')
+    assert "办件" in tab and "Cases" in tab
     page.click('#tabs [data-tab="cases"]')
     page.wait_for_selector(f'{ROWS}[data-code="{made["late"]}"]')
     assert not page.is_hidden("#tab-cases") and page.is_hidden("#tab-wall")
