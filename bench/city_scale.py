@@ -386,8 +386,10 @@ def main() -> int:
     engine.dispose()
 
     total = table_.total
-    found = (total.issued, total.served, total.by_agent, total.rated, total.completion_rate, total.satisfaction_rate)
-    expected = (truth.issued, truth.served, truth.by_agent, truth.rated, round(truth.completed / truth.served, 4),
+    # The synthetic city writes ticket events only: its 办结率 (of cases, reports/cases.py) is "—" here, and
+    # bench/case_year.py measures a year of cases.
+    found = (total.issued, total.served, total.by_agent, total.rated, total.satisfaction_rate)
+    expected = (truth.issued, truth.served, truth.by_agent, truth.rated,
                 round(truth.satisfied / truth.rated, 4))  # fmt: skip
     right = found == expected and county_report.total.issued == sum(h.figures.issued for h in county_report.halls)
     right = right and in_progress is not False
@@ -396,7 +398,7 @@ def main() -> int:
     rows = [[line.name_zh, line.centers, line.windows, line.windows_used, line.staff, line.served, line.on_the_spot,
              line.by_agent, _pct(line.completion_rate), _pct(line.satisfaction_rate)]
             for line in [*table_.counties, total]]  # fmt: skip
-    heads = ["county", "centers", "windows", "used", "staff", "cases", "direct", "agent", "办结率", "满意率"]
+    heads = ["county", "centers", "windows", "used", "staff", "visits", "direct", "agent", "办结率", "满意率"]
     print(table(heads, rows))
     print(f"checked against the generator: {verdict(right)} (issued, cases, by agent, rated, 办结率, 满意率 = {found})")
     if in_progress is not None:

@@ -25,6 +25,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition, Screen
 
+from kiosk import return_visit_screen
 from kiosk.controller import KioskController, KioskOptions
 from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
 from kiosk.viewmodel import KioskViewModel
@@ -152,10 +153,13 @@ class HomeScreen(Screen):
     checkin_hint = StringProperty("")
     guide = StringProperty("")
     guide_hint = StringProperty("")
+    return_visit = StringProperty("")
+    return_visit_hint = StringProperty("")
     _tiles: tuple[Tile, ...] = ()
 
     def show(self, view: HomeView) -> None:
-        for name in ("prompt", "green", "green_hint", "checkin", "checkin_hint", "guide", "guide_hint"):
+        for name in ("prompt", "green", "green_hint", "checkin", "checkin_hint", "guide", "guide_hint", "return_visit",
+                     "return_visit_hint"):  # fmt: skip
             setattr(self, name, getattr(view, name))
         if view.tiles != self._tiles:
             self._tiles = view.tiles
@@ -312,6 +316,9 @@ class KioskRoot(FloatLayout):
         elif view.checkin is not None:
             screens.checkin.show(view.checkin)
             target = "checkin"
+        elif view.return_visit is not None:  # 补办 (kiosk/return_visit_screen.py)
+            screens.manager.get_screen(return_visit_screen.NAME).show(view.return_visit)
+            target = return_visit_screen.NAME
         else:
             assert view.message is not None
             screens.message.show(view.message, view.screen)
@@ -367,6 +374,7 @@ class KioskApp(App):
         Window.bind(on_touch_down=self._on_any_touch)
         self._on_size(Window, Window.size)
         root = KioskRoot()
+        return_visit_screen.install(root)
         root.ids.manager.transition = NoTransition()  # a transition would only delay the number
         self.screen = root
         if self._pending is not None:

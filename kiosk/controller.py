@@ -21,6 +21,7 @@ import httpx
 
 from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
 from kiosk.printing import KioskPrinter
+from kiosk.return_visit import post_return_visit
 from kiosk.viewmodel import IDLE_TIMEOUT_S, KioskViewModel, utc_now
 from kiosk.views import KioskView
 from printer.spooler import RetryPolicy as PrintRetry
@@ -75,6 +76,7 @@ class KioskController:
             idle_timeout_s=options.idle_timeout_s,
             check_in=self._check_in,
         )
+        self.vm.return_visit_call = self._return_visit  # 补办 (kiosk/return_visit.py)
         self.setup: KioskSetup | None = None
         self.printer: KioskPrinter | None = None
         self.feed: BoardFeed | None = None
@@ -83,6 +85,10 @@ class KioskController:
     async def _issue(self, request: IssueRequest, key: str) -> Issued:
         assert self.setup is not None
         return await self.client.issue(self.setup.hall.id, request, key)
+
+    async def _return_visit(self, code: str, key: str) -> Issued:
+        assert self.setup is not None
+        return await post_return_visit(self.client, self.setup.hall.id, code, key)
 
     async def _check_in(self, code: str) -> Issued:
         assert self.setup is not None

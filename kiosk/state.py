@@ -20,6 +20,7 @@ class Screen(StrEnum):
     GUIDE = "guide"  # 办事指南: categories to read about
     GREEN = "green"  # 绿色通道: who may use it, and the categories
     CHECKIN = "checkin"  # 预约签到: the booking code on big keys, then 签到
+    RETURN_VISIT = "return_visit"  # 补办 / 补交材料: the case code typed or scanned (kiosk/return_visit.py)
     ERROR = "error"  # a tap that gave no ticket: why, and what to do
 
 
@@ -95,6 +96,9 @@ class KioskState:
     notice: PrintProgress = field(default_factory=PrintProgress)
     error: ErrorInfo | None = None
     checkin_code: str = ""  # what is typed on the 预约签到 screen
+    return_code: str = ""  # what is typed (or scanned) on the 补办 screen
+    return_problem: str | None = None  # why its last try gave no ticket (the server's code, or "unreachable")
+    return_key: tuple[str, str] | None = None  # (code, Idempotency-Key) of that try: retried, the same key
     pending: PendingIssue | None = None
     last_touch: float = 0.0
 

@@ -31,6 +31,7 @@ from typing import Protocol
 from config.schema import Category, ServiceItem
 from kiosk.client import ApiError, BadAnswer, CategoryFull, Issued, KioskSetup, NotRegistered, ServerUnreachable
 from kiosk.client import new_key as default_new_key
+from kiosk.return_visit import ReturnVisitActions
 from kiosk.state import (
     ErrorInfo,
     KioskState,
@@ -67,7 +68,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class KioskViewModel:
+class KioskViewModel(ReturnVisitActions):
     def __init__(
         self,
         issue: Issue,

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from config.schema import CaseKind, Category, Hall, ServiceItem
 from kiosk import texts
+from kiosk.return_visit import ReturnVisitView, return_view
+from kiosk.return_visit import text as return_text
 from kiosk.state import ErrorInfo, KioskState, PrintProgress, PrintState, Problem, Purpose, Screen
 from kiosk.texts import Lang, t
 from printer.layout import wording
@@ -53,6 +55,8 @@ class HomeView:
     checkin_hint: str
     guide: str
     guide_hint: str
+    return_visit: str = ""  # 补办 / 补交材料 (kiosk/return_visit.py)
+    return_visit_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class KioskView:
     ticket: TicketView | None = None
     message: MessageView | None = None
     checkin: CheckinView | None = None
+    return_visit: ReturnVisitView | None = None
 
 
 def build(state: KioskState, now: dt.datetime) -> KioskView:
@@ -178,6 +183,8 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
                                                tiles=name_tiles(hall, lang)))  # fmt: skip
     if screen is Screen.CHECKIN:
         return _with(view, checkin=checkin_view(state.checkin_code, lang))
+    if screen is Screen.RETURN_VISIT:
+        return _with(view, return_visit=return_view(state, lang))
     if screen is Screen.ERROR and state.error is not None:
         return _with(view, message=error_view(state.error, lang))
     return _with(view, screen=Screen.HOME.value, home=home_view(hall, state.queues, lang))
@@ -235,6 +242,8 @@ def home_view(hall: Hall, queues: dict[str, QueueSummary], lang: Lang) -> HomeVi
         checkin_hint=t("checkin.hint", lang),
         guide=t("guide", lang),
         guide_hint=t("guide.hint", lang),
+        return_visit=return_text("home", lang),
+        return_visit_hint=return_text("home.hint", lang),
     )
 
 

@@ -168,7 +168,9 @@ class ReturnVisit(BaseModel):
         401: {"description": "no device token"},
         403: {"description": "not a kiosk of the hall"},
         404: {"description": "no such hall or case"},
-        409: {"description": "the case is closed"},
+        409: {
+            "description": "the case is not waiting for materials (`case_not_waiting`: not a 补办件, or back already)"
+        },
         422: {"description": "the same key with another case"},
     },
 )
@@ -185,6 +187,8 @@ async def return_visit(
         row = case_row(tx.conn, tx.rt.hall.id, wanted)
         if row is None:
             raise NotFound("no case with this code (没有该办件编号)")
+        if (device, key) not in tx.rt.requests:  # a retry of this key gets its ticket again, whatever the case is now
+            case_actions.check_waiting(row)
         request = IssueRequest(item_id=row.item_id) if row.item_id else IssueRequest(category=row.category)
         issued = issuing.issue_ticket(tx, request, device, key).ticket
         record = case_actions.link_visit(tx, wanted, issued.id, issued.number, "kiosk", device)

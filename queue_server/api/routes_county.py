@@ -79,7 +79,9 @@ class ExportFormat(StrEnum):
 class RankBy(StrEnum):
     SERVED = "served"
     ISSUED = "issued"
-    COMPLETION_RATE = "completion_rate"
+    COMPLETION_RATE = "completion_rate"  # 办结率 of the cases
+    ON_TIME_RATE = "on_time_rate"  # 按时办结率 of the cases
+    ACCEPTANCE_RATE = "acceptance_rate"  # 受理率 of the visits served
     SATISFACTION_RATE = "satisfaction_rate"
     BY_AGENT = "by_agent"
     AVG_WAIT_S = "avg_wait_s"

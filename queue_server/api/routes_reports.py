@@ -27,6 +27,7 @@ from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
+from queue_server.reports.cases import case_report
 from queue_server.reports.complaints import complaint_figures
 from queue_server.reports.day_chart import US, DayChart, day_chart
 from queue_server.reports.events import read_events
@@ -185,7 +186,10 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
     )
     found = case_alert_list(cases.overdue_codes, cases.overdue, cases.due_soon_codes, cases.due_soon)
     late = complaint_alert(complaints_late)  # 投诉举报 not answered by their due day
-    built = built.model_copy(update={"alerts": [*built.alerts, *found, *([late] if late else [])]})
+    start, end = Period.of(PeriodKind.DAY, day).bounds_us(ZoneInfo(hall.timezone))
+    today_cases = await state.store.read(lambda conn: case_report(conn, hall.id, start, end).totals)
+    alerts = [*built.alerts, *found, *([late] if late else [])]
+    built = built.model_copy(update={"alerts": alerts, "today_cases": today_cases})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))

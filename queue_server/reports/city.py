@@ -2,9 +2,10 @@
 
 A city's halls are every hall of its counties (`HallConfig.townships` at a city, relayed by each county); the
 rows of its report group them by county (network.py `by_parent`). The headline table is the reference
-deployment's: per county and in total, the centers, windows, staff, cases handled, direct versus agent cases,
-办结率 and 满意率 — each figure one of the report's (figures.py), merged over the county's halls as the report
-merges them, so a county's headline figures are its row of the report by county, exactly.
+deployment's: per county and in total, the centers, windows, staff, visits served, direct versus agent visits,
+the cases (受理), 办结率 and on-time rate (reports/cases.py: completed / cases, as every hall's report) and
+满意率 — each figure one of the report's, merged over the county's halls as the report merges them, so a
+county's headline figures are its row of the report by county, exactly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from config.schema import City, CityCounty, Hall, HallConfig
+from queue_server.reports.cases import CaseFigures, merge_case_figures
 from queue_server.reports.figures import Figures
 from queue_server.reports.network import Grouping, NetworkReport, Scope, by_parent
 
@@ -49,10 +51,13 @@ class HeadlineRow(BaseModel):
     windows_used: int  # the windows at which at least one case was finished in the period (once in each hall)
     staff: int  # 工作人员: distinct clerks who finished at least one case (once in each hall)
     issued: int  # 取号
-    served: int  # 办件量: cases handled, i.e. tickets finished with a case class (六件管理)
-    on_the_spot: int  # 直接办结: served − 代理件
-    by_agent: int  # 委托代办: 代理件
-    completion_rate: float | None  # 办结率: (即办件 + 承诺件 + 联办件 + 代理件) / served
+    served: int  # 服务人次: visits served, i.e. tickets finished with a case class (六件管理)
+    on_the_spot: int  # 直接办理: visits served − 代理件
+    by_agent: int  # 委托代办: visits finished as 代理件
+    cases: int  # 受理件数: cases opened in the period (reports/cases.py)
+    completed: int  # 办结件数: cases completed in the period
+    completion_rate: float | None  # 办结率 = completed / cases (None without cases)
+    on_time_rate: float | None  # 按时办结率 = completed by the due date / completed
     satisfaction_rate: float | None  # 满意率: ratings of 基本满意 or better / ratings
     rated: int
 
@@ -74,12 +79,16 @@ class Headline(BaseModel):
     total: HeadlineRow
 
 
-def _row(key: str | None, zh: str, en: str, halls: Sequence[Hall], figures: Figures, active: int) -> HeadlineRow:
+def _row(
+    key: str | None, zh: str, en: str, halls: Sequence[Hall], figures: Figures, cases: CaseFigures | None, active: int
+) -> HeadlineRow:
+    cases = cases or merge_case_figures([])
     return HeadlineRow(
         county=key, name_zh=zh, name_en=en, centers=len(halls), centers_active=active,
         windows=sum(len(hall.windows) for hall in halls), windows_used=figures.windows, staff=figures.staff,
         issued=figures.issued, served=figures.served, on_the_spot=figures.on_the_spot, by_agent=figures.by_agent,
-        completion_rate=figures.completion_rate, satisfaction_rate=figures.satisfaction_rate, rated=figures.rated,
+        cases=cases.cases, completed=cases.completed, completion_rate=cases.completion_rate,
+        on_time_rate=cases.on_time_rate, satisfaction_rate=figures.satisfaction_rate, rated=figures.rated,
     )  # fmt: skip
 
 
@@ -94,9 +103,10 @@ def headline(report: NetworkReport, config: HallConfig) -> Headline:
     for county in config.counties:
         mine = [halls[h] for h in county.halls if h in halls]
         active = sum(1 for hall in mine if issued.get(hall.id, 0) > 0)
-        lines.append(_row(county.id, county.name_zh, county.name_en, mine, rows[county.id].figures, active))
+        lines.append(_row(county.id, county.name_zh, county.name_en, mine, rows[county.id].figures,
+                          rows[county.id].cases, active))  # fmt: skip
     active = sum(1 for n in issued.values() if n > 0)
-    total = _row(None, "全市合计", "city total", list(halls.values()), report.total, active)
+    total = _row(None, "全市合计", "city total", list(halls.values()), report.total, report.cases, active)
     return Headline(city=report.scope, name_zh=report.name_zh, name_en=report.name_en, period=report.period,
                     start=report.start, end=report.end, label_zh=report.label_zh,
                     label_en=report.label_en, counties=lines, total=total)  # fmt: skip

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from queue_server.reports.cases import CaseRow
+from queue_server.reports.cases import CaseFigures, CaseRow
 from queue_server.reports.city import Headline, HeadlineRow
 from queue_server.reports.figures import CASE_CLASSES, RATING_LEVELS, Figures, case_class_labels
 from queue_server.reports.network import NetworkReport
@@ -70,7 +70,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("max_service_s", "最长办理(分钟)", "longest service (min)", "minutes"),
     Column("on_the_spot", "现场办理", "on the spot", "count"),
     Column("by_agent", "代办", "by agent", "count"),
-    Column("completion_rate", "办结率(%)", "completion rate (%)", "rate"),
+    Column("acceptance_rate", "受理率(%)", "visits accepted (%)", "rate"),
     Column("satisfaction_rate", "满意率(%)", "satisfaction rate (%)", "rate"),
     Column("rated", "评价数", "ratings", "count"),
     *(Column(f"rating:{level}", zh, en, "count") for level, (zh, en) in RATING_LABELS.items()),
@@ -124,6 +124,8 @@ def _sections(report: Report, value: Callable[[Column, Figures], Any]) -> list[t
             totals.append([column.label, shown, NOT_RATED])
         else:
             totals.append([column.label, shown])
+    rate = percent if value is cell else _fraction  # the CSV writes percents, the workbook fractions
+    totals += case_totals(report.cases.totals if report.cases else None, rate)
     if report.complaints is not None:  # 投诉举报 of the period (queue_server/reports/complaints.py)
         c = report.complaints
         totals += [
@@ -156,6 +158,32 @@ def _sections(report: Report, value: Callable[[Column, Figures], Any]) -> list[t
         ("每日 Daily", daily),
         ("办件 Cases (办结率, 按时办结率, 平均办结用时)", case_rows(report)),
     ]
+
+
+#: The case figures (reports/cases.py) shown next to the ticket figures: 办结率 is the cases', one definition.
+CASE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("cases", "受理件数", "cases", "count"),
+    ("completed", "办结件数", "completed", "count"),
+    ("completion_rate", "办结率(%)", "completion rate (%)", "rate"),
+    ("on_time_rate", "按时办结率(%)", "on-time rate (%)", "rate"),
+)
+
+
+def case_cells(figures: CaseFigures | None, rate: Callable[[float | None], Any] = percent) -> list[Any]:
+    if figures is None:
+        return [MISSING] * len(CASE_COLUMNS)
+    values = [getattr(figures, key) for key, _zh, _en, _kind in CASE_COLUMNS]
+    return [MISSING if v is None else rate(v) if kind == "rate" else v
+            for v, (_k, _zh, _en, kind) in zip(values, CASE_COLUMNS, strict=True)]  # fmt: skip
+
+
+def case_totals(figures: CaseFigures | None, rate: Callable[[float | None], Any]) -> list[list[Any]]:
+    cells = case_cells(figures, rate)
+    return [[f"{zh} {en}", v] for (_k, zh, en, _kind), v in zip(CASE_COLUMNS, cells, strict=True)]
+
+
+def _fraction(rate: float | None) -> float | None:
+    return rate
 
 
 CASE_HEAD = ["分组 Group", "key", "受理 Cases", "办结 Completed", "办结率 Completion %", "按时办结 On time",
@@ -286,13 +314,25 @@ def _network_sections(
     report: NetworkReport, value: Callable[[Column, Figures], Any]
 ) -> list[tuple[str, list[list[Any]]]]:
     columns = NETWORK_COLUMNS
-    rows: list[list[Any]] = [[f"{report.by_label_zh} {report.by}", "key", *(c.label for c in columns)]]
-    rows.append(["合计 Total", "", *(value(c, report.total) for c in columns)])
-    rows += [[r.label_zh, r.key or "", *(value(c, r.figures) for c in columns)] for r in report.rows]
-    ranked = next(c for c in columns if c.key == report.rank_by)
+    rate = percent if value is cell else _fraction
+    case_labels = [f"{zh} {en}" for _k, zh, en, _kind in CASE_COLUMNS]
+    rows: list[list[Any]] = [[f"{report.by_label_zh} {report.by}", "key", *(c.label for c in columns), *case_labels]]
+    rows.append(["合计 Total", "", *(value(c, report.total) for c in columns), *case_cells(report.cases, rate)])
+    rows += [[r.label_zh, r.key or "", *(value(c, r.figures) for c in columns), *case_cells(r.cases, rate)]
+             for r in report.rows]  # fmt: skip
+    case_rank = {k: (zh, en) for k, zh, en, _kind in CASE_COLUMNS}.get(report.rank_by)
+    ranked = (Column(report.rank_by, *case_rank, "rate") if case_rank
+              else next(c for c in columns if c.key == report.rank_by))  # fmt: skip
     ranking: list[list[Any]] = [["名次 Rank", "服务大厅 Hall", "hall", ranked.label]]
-    by_hall = {h.hall: h.figures for h in report.halls}
-    ranking += [[r.rank if r.rank is not None else MISSING, r.name_zh, r.hall, value(ranked, by_hall[r.hall])]
+    by_hall = {h.hall: h for h in report.halls}
+
+    def ranked_value(hall: Any) -> Any:
+        if case_rank is None:
+            return value(ranked, hall.figures)
+        found = getattr(hall.cases, report.rank_by) if hall.cases else None
+        return MISSING if found is None else rate(found)
+
+    ranking += [[r.rank if r.rank is not None else MISSING, r.name_zh, r.hall, ranked_value(by_hall[r.hall])]
                 for r in report.ranking]  # fmt: skip
     daily: list[list[Any]] = [["日期 Date", "取号数 Issued", "办结登记 Served", "过号 No-shows"]]
     daily += [[d.date.isoformat(), d.issued, d.served, d.no_shows] for d in report.daily]
@@ -331,10 +371,13 @@ HEADLINE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("windows", "窗口（配置）", "windows configured"),
     ("windows_used", "窗口（办件）", "windows used"),
     ("staff", "工作人员", "staff"),
-    ("served", "办件量", "cases handled"),
-    ("on_the_spot", "直接办结", "direct"),
+    ("served", "服务人次", "visits served"),
+    ("on_the_spot", "直接办理", "direct"),
     ("by_agent", "委托代办", "by agent"),
+    ("cases", "受理件数", "cases"),
+    ("completed", "办结件数", "completed"),
     ("completion_rate", "办结率 (%)", "completion rate"),
+    ("on_time_rate", "按时办结率 (%)", "on-time rate"),
     ("satisfaction_rate", "满意率 (%)", "satisfaction rate"),
 )
 

@@ -11,8 +11,10 @@ Definitions (the dashboard, the exports and the tests all use these):
 - wait: from issue to the first call. service time: from the last start (开始办理) to the finish;
   a ticket transferred while being served is timed from its start at the window that finished it.
 - on the spot (现场办理) = served − by agent (代理件); by agent = 代理件.
-- completion rate (办结率) = (即办件 + 承诺件 + 联办件 + 代理件) / served: a 补办件 (materials missing)
-  and a 退回件 (returned) are not completed. None when nothing was served.
+- accepted (受理): visits served whose case was accepted, i.e. finished as 即办件, 承诺件, 联办件 or 代理件
+  (a 补办件, materials missing, and a 退回件 were not accepted); acceptance rate (受理率) = accepted /
+  served, None when nothing was served. This is a share of visits, not the 办结率: the 办结率 counts
+  cases (completed / cases, reports/cases.py), which every report, wall, county and city page shows.
 - satisfaction rate (满意率) = ratings of 基本满意 or better / ratings (好差评, the `ticket.rated`
   events; a ticket rated twice counts once, with its last rating). None when nothing was rated:
   no figure is invented. ratings: the count of each of the five levels (the same last ratings).
@@ -41,7 +43,7 @@ from queue_server.reports.events import EventRow
 
 US = 1_000_000
 CASE_CLASSES: tuple[str, ...] = tuple(c.value for c in CaseClass)
-COMPLETED_CLASSES = frozenset({CaseClass.IMMEDIATE, CaseClass.PROMISED, CaseClass.JOINT, CaseClass.AGENT})
+ACCEPTED_CLASSES = frozenset({CaseClass.IMMEDIATE, CaseClass.PROMISED, CaseClass.JOINT, CaseClass.AGENT})
 #: Rating levels that count as satisfied (as queue_server/services/ratings.py: all but the two bad ones).
 SATISFIED_LEVELS = frozenset({"very_satisfied", "satisfied", "basic"})
 #: The five 好差评 levels, best first (as queue_server/services/ratings.py LEVELS).
@@ -228,8 +230,8 @@ class Figures(BaseModel):
     max_service_s: float | None
     on_the_spot: int
     by_agent: int
-    completed: int
-    completion_rate: float | None
+    accepted: int  # visits served as 即办件, 承诺件, 联办件 or 代理件
+    acceptance_rate: float | None  # 受理率 = accepted / served (a share of visits; 办结率 is the cases')
     rated: int
     satisfied: int
     satisfaction_rate: float | None  # None when nothing was rated
@@ -308,7 +310,7 @@ def figures_of(tickets: Iterable[TicketFacts]) -> Figures:
             if t.rating in SATISFIED_LEVELS:
                 satisfied += 1
     agent = classes[CaseClass.AGENT.value]
-    completed = sum(classes[c.value] for c in COMPLETED_CLASSES)
+    accepted = sum(classes[c.value] for c in ACCEPTED_CLASSES)
     return Figures(
         issued=issued,
         called=called,
@@ -322,8 +324,8 @@ def figures_of(tickets: Iterable[TicketFacts]) -> Figures:
         max_service_s=_seconds(max_service),
         on_the_spot=served - agent,
         by_agent=agent,
-        completed=completed,
-        completion_rate=round(completed / served, 4) if served else None,
+        accepted=accepted,
+        acceptance_rate=round(accepted / served, 4) if served else None,
         rated=rated,
         satisfied=satisfied,
         satisfaction_rate=round(satisfied / rated, 4) if rated else None,

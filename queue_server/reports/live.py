@@ -22,6 +22,7 @@ from config.calendar import calendar_notice
 from config.schema import Hall
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.link.status import LinkView
+from queue_server.reports.cases import CaseFigures
 from queue_server.reports.events import read_events
 from queue_server.reports.figures import US, FigureBuilder, Figures, figures_of, waiting_now
 from queue_server.reports.periods import local_midnight_us
@@ -152,6 +153,7 @@ class Wall(Model):
     alerts: list[Alert]
     today: Figures
     pause_alert_minutes: int
+    today_cases: CaseFigures | None = None  # 办件 of today: 办结率 = completed / cases (reports/cases.py)
     link: LinkView | None = None  # the hall's link up to its county (None: it does not ship)
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from config.schema import Hall
-from queue_server.reports.cases import CaseFigures, case_report, merge_case_figures
+from queue_server.reports.cases import CaseFigures, CaseReport, case_report, merge_case_figures
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.figures import Figures
 from queue_server.reports.months import halls_totals
@@ -37,13 +37,18 @@ NO_ITEM = ("按类别取号（未选事项）", "taken by category (no item)")
 RANK_FIGURES: Mapping[str, bool] = {
     "served": True,
     "issued": True,
-    "completion_rate": True,
+    "completion_rate": True,  # 办结率 of the hall's cases (CaseFigures), as its own report
+    "on_time_rate": True,  # 按时办结率 of the hall's cases
+    "acceptance_rate": True,  # 受理率: a share of the visits served (Figures)
     "satisfaction_rate": True,
     "by_agent": True,
     "avg_wait_s": False,
     "p90_wait_s": False,
 }
-RankFigure = Literal["served", "issued", "completion_rate", "satisfaction_rate", "by_agent", "avg_wait_s", "p90_wait_s"]
+#: The ranking figures read from the hall's cases, not its tickets.
+CASE_RANK_FIGURES = frozenset({"completion_rate", "on_time_rate"})
+RankFigure = Literal["served", "issued", "completion_rate", "on_time_rate", "acceptance_rate", "satisfaction_rate",
+                     "by_agent", "avg_wait_s", "p90_wait_s"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class Row(Model):
     label_zh: str
     label_en: str
     figures: Figures
+    cases: CaseFigures | None = None  # 办件 of the row (by hall, county, category or item): its 办结率
 
 
 class HallFigures(Model):
@@ -201,17 +207,38 @@ def network_report(
         built = assemble_totals(scope, hall_totals(conn, halls, period, now_us), period, grouping, rank_by)
     else:
         built = assemble(scope, hall_partials(conn, halls, period, now_us), period, grouping, rank_by)
-    return with_cases(conn, built, halls, period)
+    return with_cases(conn, built, halls, period, grouping)
 
 
-def with_cases(conn: Connection, report: NetworkReport, halls: Sequence[Hall], period: Period) -> NetworkReport:
-    """The report with each hall's case figures (办结率 from its case events, shipped with the rest) and their sum."""
-    per_hall = {}
+def with_cases(
+    conn: Connection, report: NetworkReport, halls: Sequence[Hall], period: Period, grouping: Grouping
+) -> NetworkReport:
+    """The report with the case figures (办结率, on-time rate) of each hall, each row and in total, folded from
+    each hall's case events: a township's are in the log it shipped, so its figures equal its own report's."""
+    reports = {}
     for hall in halls:
         start, end = period.bounds_us(ZoneInfo(hall.timezone))
-        per_hall[hall.id] = case_report(conn, hall.id, start, end).totals
-    rows = [h.model_copy(update={"cases": per_hall.get(h.hall)}) for h in report.halls]
-    return report.model_copy(update={"halls": rows, "cases": merge_case_figures(per_hall.values())})
+        reports[hall.id] = case_report(conn, hall.id, start, end)
+    return attach_cases(report, halls, reports, grouping)
+
+
+def attach_cases(
+    report: NetworkReport, halls: Sequence[Hall], reports: Mapping[str, CaseReport], grouping: Grouping
+) -> NetworkReport:
+    """Put each hall's CaseReport into the report's halls, rows (merged by the grouping's key) and total (pure)."""
+    grouped: dict[Key, list[CaseFigures]] = {}
+    for hall in halls:
+        one = reports[hall.id]
+        if grouping.of_hall is not None:
+            grouped.setdefault(grouping.of_hall(hall), []).append(one.totals)
+            continue
+        for row in one.by_category if grouping.name == "category" else one.by_item:
+            grouped.setdefault(row.key, []).append(row.figures)
+    rows = [r.model_copy(update={"cases": merge_case_figures(grouped.get(r.key, []))}) for r in report.rows]
+    per_hall = [h.model_copy(update={"cases": reports[h.hall].totals}) for h in report.halls]
+    total = merge_case_figures(r.totals for r in reports.values())
+    return report.model_copy(update={"halls": per_hall, "rows": rows, "cases": total,
+                                     "ranking": rank(per_hall, report.rank_by)})  # fmt: skip
 
 
 def hall_totals(
@@ -304,7 +331,9 @@ def _report(
 def rank(halls: Sequence[HallFigures], figure: str) -> list[Ranked]:
     """Halls best first by the figure (larger first, or smaller first for waits); equal values share a rank."""
     larger_first = RANK_FIGURES[figure]
-    values = [(h, getattr(h.figures, figure)) for h in halls]
+    of_cases = figure in CASE_RANK_FIGURES
+    values = [(h, (getattr(h.cases, figure) if h.cases else None) if of_cases else getattr(h.figures, figure))
+              for h in halls]  # fmt: skip
     known = [v for _h, v in values if v is not None]
     ordered = sorted(values, key=lambda hv: (hv[1] is None, -(hv[1] or 0) if larger_first else (hv[1] or 0)))
     result = []

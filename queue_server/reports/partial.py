@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from queue_server.reports.figures import (
+    ACCEPTED_CLASSES,
     CASE_CLASSES,
-    COMPLETED_CLASSES,
     RATING_LEVELS,
     SATISFIED_LEVELS,
     US,
@@ -100,7 +100,7 @@ def figures_of_acc(acc: Acc, *, staff: int, windows: int) -> Figures:
     called, served, rated = acc[CALLED], acc[SERVED], acc[RATED]
     classes = {c: acc[_CASE_INDEX[c]] for c in CASE_CLASSES}
     agent = classes["agent"]
-    completed = sum(classes[c.value] for c in COMPLETED_CLASSES)
+    accepted = sum(classes[c.value] for c in ACCEPTED_CLASSES)
     return Figures(
         issued=acc[ISSUED],
         called=called,
@@ -114,8 +114,8 @@ def figures_of_acc(acc: Acc, *, staff: int, windows: int) -> Figures:
         max_service_s=_seconds(acc[MAX_SERVICE]),
         on_the_spot=served - agent,
         by_agent=agent,
-        completed=completed,
-        completion_rate=round(completed / served, 4) if served else None,
+        accepted=accepted,
+        acceptance_rate=round(accepted / served, 4) if served else None,
         rated=rated,
         satisfied=acc[SATISFIED],
         satisfaction_rate=round(acc[SATISFIED] / rated, 4) if rated else None,

@@ -289,6 +289,21 @@ def link_visit(tx: Tx, code: str, ticket_id: int, number: str, via: str, by: str
     return _record(tx, code)
 
 
+class CaseNotWaiting(Conflict):
+    """A return visit (补办) at the kiosk for a case that is not waiting for the citizen's materials."""
+
+    code = "case_not_waiting"
+
+
+def check_waiting(row: Any) -> None:
+    """A kiosk's return visit is for a 补办件 still waiting for its materials: open, its clock stopped."""
+    waiting = row.state == CaseState.ACCEPTED.value and row.due_on is None and row.last_ticket_id is None
+    if not waiting:
+        raise CaseNotWaiting(f"case {row.code} is not waiting for materials ({CaseState(row.state).label_zh}): "
+                             "ask at a window "
+                             "(该办件不需要补交材料，请到窗口咨询)")  # fmt: skip
+
+
 def link_by_clerk(tx: Tx, code: str, staff: Staff, body: LinkBody) -> CaseRecord:
     """A clerk links a ticket of today (the citizen came back without the supplement notice) to the case."""
     wanted = body.number.upper()

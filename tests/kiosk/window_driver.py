@@ -258,6 +258,14 @@ class Driver:
             await self.touch(args[0])
         elif op == "take":
             await self.take(args[0])
+        elif op == "type":  # a USB scanner (a keyboard) types the text, then Enter if asked
+            from kivy.core.window import Window
+
+            await self.frame()
+            for symbol in args[0]:
+                Window.dispatch("on_textinput", symbol)
+            if len(args) > 1 and args[1]:
+                Window.dispatch("on_key_down", 13, 40, "\r", [])
         elif op == "shot":
             await self.shot(args[0])
         elif op == "parent":

@@ -200,6 +200,24 @@ def test_a_supplement_case_is_linked_at_the_kiosk_and_the_clerk_sees_what_was_mi
     assert sum(1 for e in api.events() if e["type"] == "case.opened") == 1, "the return visit opened no new case"
 
 
+def test_the_kiosk_refuses_a_return_visit_for_a_case_that_waits_for_no_materials(api: Api) -> None:
+    promised = finished(api, {"case_class": "promised"})["case_code"]
+    supplement = finished(api, {"case_class": "supplement", "missing_materials": ["户口簿"]})["case_code"]
+    issued = api.seq()
+
+    def back(code: str, key: str) -> httpx.Response:
+        return api.http.post(f"/cases/{code}/return-visit", headers={**api.bearer(api.kiosk), "Idempotency-Key": key})
+
+    refused = api.error(back(promised, "k-1"), 409, "case_not_waiting")
+    assert "该办件不需要补交材料" in refused and "not waiting for materials" in refused
+    assert "没有该办件编号" in api.error(back("XXXXXXXXX", "k-2"), 404, "not_found")
+    assert api.seq() == issued, "a refused return visit issues no ticket"
+    first = back(supplement, "k-3")
+    assert first.status_code == 201, first.text
+    assert back(supplement, "k-3").json()["ticket"]["number"] == first.json()["ticket"]["number"]  # a retry
+    api.error(back(supplement, "k-4"), 409, "case_not_waiting")  # back already: a second visit is not a new ticket
+
+
 def test_a_clerk_links_a_ticket_by_its_number(api: Api) -> None:
     code = finished(api, {"case_class": "supplement", "missing_materials": ["户口簿"]})["case_code"]
     clerk = api.server.tokens["liuxia"]

@@ -124,7 +124,7 @@ class Ledger:
             "max_service_s": max(services) if services else None,
             "on_the_spot": len(done) - cases["agent"],
             "by_agent": cases["agent"],
-            "completion_rate": completed / len(done) if done else None,
+            "acceptance_rate": completed / len(done) if done else None,
             "satisfaction_rate": None,
             "case_classes": {c: cases[c] for c in CASES},
         }
@@ -246,7 +246,12 @@ def test_the_exports_read_back_with_the_reports_figures(api: Api, day: Ledger) -
     assert int(totals["办结登记 served"]) == expected["served"]
     assert int(totals["过号 no-shows"]) == expected["no_shows"]
     assert float(totals["平均等候(分钟) avg wait (min)"]) == round(expected["avg_wait_s"] / 60, 1)
-    assert float(totals["办结率(%) completion rate (%)"]) == round(expected["completion_rate"] * 100, 1)
+    assert float(totals["受理率(%) visits accepted (%)"]) == round(expected["acceptance_rate"] * 100, 1)
+    # 办结率 counts cases: each visit of the day opened one, and only its 即办件 opened completed
+    completion = expected["case_classes"]["immediate"] / expected["served"]
+    assert report["cases"]["totals"]["completion_rate"] == round(completion, 4)
+    assert float(totals["办结率(%) completion rate (%)"]) == round(completion * 100, 1)
+    assert int(totals["受理件数 cases"]) == expected["served"]
     assert totals["满意率(%) satisfaction rate (%)"] == "—"
     window_rows = {row[1]: row for row in rows if len(row) > 20 and row[1] in {"1", "5", "10"}}
     assert set(window_rows) == {"1", "5", "10"}
@@ -260,7 +265,8 @@ def test_the_exports_read_back_with_the_reports_figures(api: Api, day: Ledger) -
     book = load_workbook(io.BytesIO(as_xlsx.content))
     values = {r[0]: r[1] for r in book["汇总 Summary"].iter_rows(values_only=True) if r and r[0]}
     assert values["取号数 issued"] == expected["issued"]
-    assert values["办结率(%) completion rate (%)"] == pytest.approx(expected["completion_rate"], abs=1e-4)
+    assert values["受理率(%) visits accepted (%)"] == pytest.approx(expected["acceptance_rate"], abs=1e-4)
+    assert values["办结率(%) completion rate (%)"] == pytest.approx(completion, abs=1e-4)
     assert values["最长办理(分钟) longest service (min)"] == round(expected["max_service_s"] / 60, 1)
     names = {
         "immediate": "即办件",

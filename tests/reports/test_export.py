@@ -83,9 +83,9 @@ def test_the_xlsx_holds_the_same_figures_as_numbers_with_rates_as_fractions(repo
     assert values["大厅 Hall"] == report.hall_name_zh
     assert values["取号数 issued"] == report.totals.issued
     assert values["平均等候(分钟) avg wait (min)"] == minutes(report.totals.avg_wait_s)
-    assert values["办结率(%) completion rate (%)"] == report.totals.completion_rate
+    assert values["受理率(%) visits accepted (%)"] == report.totals.acceptance_rate
     assert values["满意率(%) satisfaction rate (%)"] == report.totals.satisfaction_rate
-    rate_row = next(r for r in summary.iter_rows() if r[0].value == "办结率(%) completion rate (%)")
+    rate_row = next(r for r in summary.iter_rows() if r[0].value == "受理率(%) visits accepted (%)")
     assert rate_row[1].number_format == "0.0%"
     groups = [row for row in book["分组 Groups"].iter_rows(values_only=True)]
     header = groups[1]
@@ -95,8 +95,8 @@ def test_the_xlsx_holds_the_same_figures_as_numbers_with_rates_as_fractions(repo
         row = by_key[group.key or None]
         assert row[2] == group.figures.issued
         assert row[4] == group.figures.served
-        assert row[header.index("办结率(%) completion rate (%)")] == (
-            group.figures.completion_rate if group.figures.completion_rate is not None else MISSING
+        assert row[header.index("受理率(%) visits accepted (%)")] == (
+            group.figures.acceptance_rate if group.figures.acceptance_rate is not None else MISSING
         )
     hourly = [row[1] for row in book["每小时 Hourly"].iter_rows(min_row=3, values_only=True)]
     assert hourly == report.hourly_arrivals

@@ -62,8 +62,8 @@ def expected(tickets: Iterable[Truth]) -> dict[str, object]:
         "max_service_s": max(services) / 1e6 if services else None,
         "on_the_spot": len(done) - cases["agent"],
         "by_agent": cases["agent"],
-        "completed": completed,
-        "completion_rate": completed / len(done) if done else None,
+        "accepted": completed,
+        "acceptance_rate": completed / len(done) if done else None,
         "rated": len(rated),
         "satisfied": len(happy),
         "satisfaction_rate": len(happy) / len(rated) if rated else None,
@@ -144,7 +144,7 @@ def test_nothing_happened_gives_zeros_and_no_averages_or_rates() -> None:
     figures = figures_from_events([])
     assert figures.issued == figures.served == figures.no_shows == 0
     assert figures.avg_wait_s is None and figures.max_service_s is None
-    assert figures.completion_rate is None
+    assert figures.acceptance_rate is None
     assert figures.satisfaction_rate is None and figures.rated == 0
     assert figures.case_classes == dict.fromkeys(CASES, 0)
 

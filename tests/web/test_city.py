@@ -94,7 +94,11 @@ def test_the_city_rollup_shows_the_headline_and_the_report_of_every_county(
         assert page.inner_text(f'{line} [data-figure="on_the_spot"]') == "11"
         assert page.inner_text(f'{line} [data-figure="staff"]') == "5"  # 3 clerks there, 2 here
         assert page.inner_text(f'{line} [data-figure="windows_used"]') == "5"
-        assert page.inner_text(f'{line} [data-figure="completion_rate"]') == "100.0%"
+        assert page.inner_text(f'{line} [data-figure="cases"]') == "18"  # every visit opened a case
+        assert page.inner_text(f'{line} [data-figure="completion_rate"]') == "61.1%"  # the 7 代理件 still open
+        tip = page.get_attribute('#headline th[data-define="completion_rate"]', "title") or ""
+        assert "办结率 = 本期办结件数 ÷ 本期受理件数" in tip
+        assert "口径说明" in page.inner_text('#headline-legend [data-legend="figures"]')
         silent = '#headline tr[data-county="baishui"]'
         assert page.inner_text(f'{silent} [data-figure="served"]') == "0"
         assert page.inner_text(f'{silent} [data-figure="completion_rate"]') == "—"
@@ -126,7 +130,7 @@ def test_the_city_rollup_shows_the_headline_and_the_report_of_every_county(
         sheet = load_workbook(io.BytesIO(Path(saved).read_bytes())).active
         assert sheet is not None
         values = [[cell.value for cell in r] for r in sheet.iter_rows()]
-        assert ["长青县", "changqing", 2, 2, 20, 5, 5, 18, 11, 7, 1.0, 1.0] in values
+        assert ["长青县", "changqing", 2, 2, 20, 5, 5, 18, 11, 7, 18, 11, round(11 / 18, 4), 1.0, 1.0] in values
 
         # Someone who is not the city's manager is refused, with the reason.
         city.add_staff("zhuren", "manager", name="主任")

@@ -120,7 +120,8 @@ class Day:
         waits = [v["called"] - v["issued"] for v in visits if v["called"] is not None]
         services = [v["end"] - v["start"] for v in visits if v["case"]]
         done = [v for v in visits if v["case"]]
-        completed = sum(v["case"] in ("immediate", "promised", "joint", "agent") for v in done)
+        # 办结率 counts cases (reports/cases.py): each visit opened one, and only a 即办件 opens completed
+        completed = sum(v["case"] == "immediate" for v in done)
         return {
             "issued": len(visits),
             "served": len(done),
@@ -158,7 +159,9 @@ def test_the_wall_follows_the_hall_and_raises_its_alerts(hall: LiveHall, open_pa
     wait_text(wall, '#today-figures [data-figure="served"] .value', "6")
     for case in CASES:
         assert figure(wall, "#today-figures", f"case-{case}") == "1"
-    assert figure(wall, "#today-figures", "completion_rate") == f"{day.expected()['completion_pct']}%"
+    assert figure(wall, "#today-figures", "completion_rate") == f"{day.expected()['completion_pct']}%" == "16.7%"
+    tip = wall.get_attribute('#today-figures [data-figure="completion_rate"]', "title") or ""
+    assert "办结率 = 本期办结件数 ÷ 本期受理件数" in tip and "cases, not tickets" in tip
     assert figure(wall, "#today-figures", "avg_wait") == str(day.expected()["avg_wait_min"])
 
     # Window 1 serves, window 2 pauses, and the queues grow old: the alerts come up.
@@ -479,12 +482,12 @@ def test_the_wall_charts_the_day_defines_its_figures_and_fits_at_1440(hall: Live
     wall.wait_for_function("() => window.bianminDashboard.dayChart !== null")
     level = wall.inner_text("#service-level")
     assert "服务达标率（15分钟内叫号）" in level and "33.3%" in level and "1/3" in level
-    # 办结率 says what it is made of: 100.0% of one served ticket, of three issued, one no-show.
+    # 办结率 says what it is made of: the one served visit opened one case (即办), completed on the spot, on time.
     assert figure(wall, "#today-figures", "completion_rate") == "100.0%"
     note = wall.inner_text('#today-figures [data-figure="completion_rate"] .note')
-    assert note == "1/1 办结登记 · 取号 3 · 过号 1"
+    assert note == "办结 1/1 件 · 按时办结率 100.0%"
     title = wall.get_attribute('#today-figures [data-figure="completion_rate"]', "title") or ""
-    assert "过号、未叫号和仍在等候的不在分母中" in title
+    assert "按办件计，非按取号" in title
     wall.click("#figure-legend summary")
     legend = wall.inner_text("#legend-list")
     for name in ("取号", "办结登记", "过号", "平均等候", "办结率", "满意率", "服务达标率", "六类办件"):

@@ -9,6 +9,8 @@
 
 (function () {
   const B = window.Bianmin;
+  const D = window.BianminDefinitions;
+  const LEGEND = ["completion_rate", "on_time_rate", "cases", "served", "acceptance_rate", "by_agent", "satisfaction_rate"];
   const { el, $, api, fmt, clock, toast } = B;
   const CONFIG = B.CONFIG;
 
@@ -108,10 +110,12 @@
     ["windows", "窗口", "windows", (r) => r.windows],
     ["windows_used", "办件窗口", "windows used", (r) => r.windows_used],
     ["staff", "工作人员", "staff", (r) => r.staff],
-    ["served", "办件量", "cases", (r) => r.served],
-    ["on_the_spot", "直接办结", "direct", (r) => r.on_the_spot],
+    ["served", "服务人次", "visits served", (r) => r.served],
+    ["on_the_spot", "直接办理", "direct", (r) => r.on_the_spot],
     ["by_agent", "委托代办", "by agent", (r) => r.by_agent],
+    ["cases", "受理件数", "cases", (r) => r.cases],
     ["completion_rate", "办结率", "completion", (r) => fmt.rate(r.completion_rate)],
+    ["on_time_rate", "按时办结率", "on time", (r) => fmt.rate(r.on_time_rate)],
     ["satisfaction_rate", "满意率", "satisfaction", (r) => fmt.rate(r.satisfaction_rate)],
   ];
 
@@ -128,11 +132,13 @@
       tile("centers", "服务中心", "centers", t.centers),
       tile("windows", "窗口", "windows", t.windows),
       tile("staff", "工作人员", "staff", t.staff),
-      tile("served", "办件量", "cases handled", t.served),
-      tile("on_the_spot", "直接办结", "direct", t.on_the_spot),
+      tile("served", "服务人次", "visits served", t.served),
+      tile("cases", "受理件数", "cases", t.cases),
       tile("by_agent", "委托代办", "by agent", t.by_agent),
-      tile("completion_rate", "办结率 / 满意率", "completion / satisfaction", `${fmt.rate(t.completion_rate)} / ${fmt.rate(t.satisfaction_rate)}`, "rate"),
+      tile("completion_rate", "办结率 / 按时", "completion / on time", `${fmt.rate(t.completion_rate)} / ${fmt.rate(t.on_time_rate)}`, "rate"),
+      tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(t.satisfaction_rate), "rate"),
     );
+    $("#headline-legend").replaceChildren(D.legend(LEGEND));
     const line = (r, cls) =>
       el(
         "tr",
@@ -144,10 +150,11 @@
       el(
         "thead",
         {},
-        el("tr", {}, el("th", {}, "县（市、区） ", el("span", { class: "en" }, "County")), ...HEADLINE.map(([, zh, en]) => el("th", { class: "num" }, zh, el("br"), el("span", { class: "en" }, en)))),
+        el("tr", {}, el("th", {}, "县（市、区） ", el("span", { class: "en" }, "County")), ...HEADLINE.map(([key, zh, en]) => el("th", { class: "num", dataset: { define: key } }, zh, el("br"), el("span", { class: "en" }, en)))),
       ),
       el("tbody", {}, ...h.counties.map((r) => line(r)), line(t, "total")),
     );
+    D.explain($("#headline").closest("section") || document.body);
   }
 
   const LEVELS = [
@@ -159,10 +166,13 @@
   ];
   const COLUMNS = [
     ["issued", "取号", (f) => f.issued],
-    ["served", "办结登记", (f) => f.served],
-    ["on_the_spot", "直接办结", (f) => f.on_the_spot],
+    ["served", "服务人次", (f) => f.served],
+    ["on_the_spot", "直接办理", (f) => f.on_the_spot],
     ["by_agent", "委托代办", (f) => f.by_agent],
-    ["completion_rate", "办结率", (f) => fmt.rate(f.completion_rate)],
+    ["acceptance_rate", "受理率", (f) => fmt.rate(f.acceptance_rate)],
+    ["cases", "受理件数", (f, c) => (c ? c.cases : 0)],
+    ["completion_rate", "办结率", (f, c) => fmt.rate(c ? c.completion_rate : null)],
+    ["on_time_rate", "按时办结率", (f, c) => fmt.rate(c ? c.on_time_rate : null)],
     ["satisfaction_rate", "满意率", (f) => fmt.rate(f.satisfaction_rate)],
     ...LEVELS.map(([code, zh]) => [`rating-${code}`, zh, (f) => f.ratings[code]]),
     ["avg_wait", "平均等候(分)", (f) => fmt.minutes(f.avg_wait_s)],
@@ -175,17 +185,18 @@
   function renderRows() {
     const r = state.report;
     $("#rows-title").replaceChildren(`报表：按${r.by_label_zh} `, el("span", { class: "en" }, `Report by ${r.by_label_en}`));
-    const row = (label, key, f, cls) =>
+    const row = (label, key, f, c, cls) =>
       el(
         "tr",
         { class: cls || "", dataset: { row: key } },
         el("td", {}, label),
-        ...COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, String(value(f)))),
+        ...COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, String(value(f, c)))),
       );
     $("#rows").replaceChildren(
-      el("thead", {}, el("tr", {}, el("th", {}, r.by_label_zh), ...COLUMNS.map(([, label]) => el("th", { class: "num" }, label)))),
-      el("tbody", {}, row("合计 Total", "total", r.total, "total"), ...r.rows.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures))),
+      el("thead", {}, el("tr", {}, el("th", {}, r.by_label_zh), ...COLUMNS.map(([name, label]) => el("th", { class: "num", dataset: { define: name } }, label)))),
+      el("tbody", {}, row("合计 Total", "total", r.total, r.cases, "total"), ...r.rows.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures, g.cases))),
     );
+    D.explain($("#rows"));
   }
 
   function chart(id, config) {
@@ -203,7 +214,7 @@
       data: {
         labels,
         datasets: [
-          { label: "直接办结 direct", data: counties.map((c) => c.on_the_spot), backgroundColor: "#1f9d55" },
+          { label: "直接办理 direct", data: counties.map((c) => c.on_the_spot), backgroundColor: "#1f9d55" },
           { label: "委托代办 by agent", data: counties.map((c) => c.by_agent), backgroundColor: "#e8a100" },
         ],
       },

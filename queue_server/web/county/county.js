@@ -9,6 +9,9 @@
 
 (function () {
   const B = window.Bianmin;
+  const D = window.BianminDefinitions;
+  const CASE_FIGURES = ["completion_rate", "on_time_rate"]; // of the cases (r.cases, h.cases), not the tickets
+  const LEGEND = ["completion_rate", "on_time_rate", "cases", "served", "acceptance_rate", "by_agent", "satisfaction_rate"];
   const { el, $, api, fmt, clock, bi, toast } = B;
   const CONFIG = B.CONFIG;
   const LIVE_EVERY_MS = 10000;
@@ -175,9 +178,11 @@
   }
 
   const RANK_LABELS = {
-    served: ["办结登记", "served", (f) => f.served],
+    served: ["服务人次", "visits served", (f) => f.served],
     issued: ["取号", "issued", (f) => f.issued],
-    completion_rate: ["办结率", "completion rate", (f) => fmt.rate(f.completion_rate)],
+    completion_rate: ["办结率", "completion rate", (f, c) => fmt.rate(c ? c.completion_rate : null)],
+    on_time_rate: ["按时办结率", "on-time rate", (f, c) => fmt.rate(c ? c.on_time_rate : null)],
+    acceptance_rate: ["受理率", "visits accepted", (f) => fmt.rate(f.acceptance_rate)],
     satisfaction_rate: ["满意率", "satisfaction", (f) => fmt.rate(f.satisfaction_rate)],
     by_agent: ["委托代办", "by agent", (f) => f.by_agent],
     avg_wait_s: ["平均等候(分)", "mean wait (min)", (f) => fmt.minutes(f.avg_wait_s)],
@@ -192,10 +197,13 @@
   ];
   const COLUMNS = [
     ["issued", "取号", (f) => f.issued],
-    ["served", "办结登记", (f) => f.served],
-    ["on_the_spot", "直接办结", (f) => f.on_the_spot],
+    ["served", "服务人次", (f) => f.served],
+    ["on_the_spot", "直接办理", (f) => f.on_the_spot],
     ["by_agent", "委托代办", (f) => f.by_agent],
-    ["completion_rate", "办结率", (f) => fmt.rate(f.completion_rate)],
+    ["acceptance_rate", "受理率", (f) => fmt.rate(f.acceptance_rate)],
+    ["cases", "受理件数", (f, c) => (c ? c.cases : 0)],
+    ["completion_rate", "办结率", (f, c) => fmt.rate(c ? c.completion_rate : null)],
+    ["on_time_rate", "按时办结率", (f, c) => fmt.rate(c ? c.on_time_rate : null)],
     ["satisfaction_rate", "满意率", (f) => fmt.rate(f.satisfaction_rate)],
     ...LEVELS.map(([code, zh]) => [`rating-${code}`, zh, (f) => f.ratings[code]]),
     ["avg_wait", "平均等候(分)", (f) => fmt.minutes(f.avg_wait_s)],
@@ -217,45 +225,47 @@
     const t = r.total;
     $("#report-figures").replaceChildren(
       tile("issued", "取号", "issued", t.issued),
-      tile("served", "办结登记", "served", t.served),
-      tile("on_the_spot", "直接办结", "direct", t.on_the_spot),
+      tile("served", "服务人次", "visits served", t.served),
       tile("by_agent", "委托代办", "by agent", t.by_agent),
-      tile("completion_rate", "办结率", "completion rate", fmt.rate(t.completion_rate), "rate"),
+      tile("completion_rate", "办结率", "completion rate", fmt.rate(r.cases ? r.cases.completion_rate : null), "rate"),
+      tile("on_time_rate", "按时办结率", "on-time rate", fmt.rate(r.cases ? r.cases.on_time_rate : null), "rate"),
       tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(t.satisfaction_rate), "rate"),
       tile("avg_wait", "平均/90%等候(分)", "mean / p90 wait", `${fmt.minutes(t.avg_wait_s)} / ${fmt.minutes(t.p90_wait_s)}`),
       tile("staff", "人员 / 窗口", "staff / windows", `${t.staff} / ${t.windows}`),
     );
     $("#rows-title").replaceChildren(`按${r.by_label_zh} `, el("span", { class: "en" }, `by ${r.by_label_en}`));
-    const row = (label, key, f, cls) =>
+    const row = (label, key, f, c, cls) =>
       el(
         "tr",
         { class: cls || "", dataset: { row: key } },
         el("td", {}, label),
-        ...COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, String(value(f)))),
+        ...COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, String(value(f, c)))),
       );
     $("#rows").replaceChildren(
-      el("thead", {}, el("tr", {}, el("th", {}, r.by_label_zh), ...COLUMNS.map(([, label]) => el("th", { class: "num" }, label)))),
+      el("thead", {}, el("tr", {}, el("th", {}, r.by_label_zh), ...COLUMNS.map(([name, label]) => el("th", { class: "num", dataset: { define: name } }, label)))),
       el(
         "tbody",
         {},
-        row("合计 Total", "total", r.total, "total"),
-        ...r.rows.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures)),
+        row("合计 Total", "total", r.total, r.cases, "total"),
+        ...r.rows.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures, g.cases)),
       ),
     );
     const [zh, en, show] = RANK_LABELS[r.rank_by];
     $("#ranking-title").replaceChildren(`排名（${zh}） `, el("span", { class: "en" }, `Ranking by ${en}`));
-    const figures = Object.fromEntries(r.halls.map((h) => [h.hall, h.figures]));
+    const figures = Object.fromEntries(r.halls.map((h) => [h.hall, h]));
     $("#ranking").replaceChildren(
       el("thead", {}, el("tr", {}, el("th", {}, "名次"), el("th", {}, "服务中心 ", el("span", { class: "en" }, "Hall")), el("th", { class: "num" }, zh))),
       el(
         "tbody",
         {},
         ...r.ranking.map((x) =>
-          el("tr", { dataset: { hall: x.hall } }, el("td", { class: "rank" }, x.rank === null ? "—" : String(x.rank)), el("td", {}, x.name_zh), el("td", { class: "num" }, String(show(figures[x.hall])))),
+          el("tr", { dataset: { hall: x.hall } }, el("td", { class: "rank" }, x.rank === null ? "—" : String(x.rank)), el("td", {}, x.name_zh), el("td", { class: "num" }, String(show(figures[x.hall].figures, figures[x.hall].cases)))),
         ),
       ),
     );
     $("#chart-rank-title").replaceChildren(`各中心${zh} `, el("span", { class: "en" }, `${en} per hall`));
+    $("#report-legend").replaceChildren(D.legend(LEGEND));
+    D.explain($("#dashboard"));
     renderCharts(r);
   }
 
@@ -266,7 +276,8 @@
     state.charts[id] = new Chart(document.getElementById(id), config);
   }
 
-  function rankValue(figure, f) {
+  function rankValue(figure, h) {
+    const f = CASE_FIGURES.includes(figure) ? h.cases || {} : h.figures;
     const v = f[figure];
     if (v === null || v === undefined) return null;
     if (figure.endsWith("_rate")) return Math.round(v * 1000) / 10;
@@ -280,7 +291,7 @@
       type: "bar",
       data: {
         labels: ranked.map((h) => h.name_zh),
-        datasets: [{ label: RANK_LABELS[r.rank_by][0], data: ranked.map((h) => rankValue(r.rank_by, h.figures)), backgroundColor: "#0f4c97", maxBarThickness: 22 }],
+        datasets: [{ label: RANK_LABELS[r.rank_by][0], data: ranked.map((h) => rankValue(r.rank_by, h)), backgroundColor: "#0f4c97", maxBarThickness: 22 }],
       },
       options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } },
     });
@@ -289,7 +300,7 @@
       data: {
         labels: r.halls.map((h) => h.name_zh),
         datasets: [
-          { label: "直接办结 direct", data: r.halls.map((h) => h.figures.on_the_spot), backgroundColor: "#1f9d55" },
+          { label: "直接办理 direct", data: r.halls.map((h) => h.figures.on_the_spot), backgroundColor: "#1f9d55" },
           { label: "委托代办 by agent", data: r.halls.map((h) => h.figures.by_agent), backgroundColor: "#e8a100" },
         ],
       },

@@ -215,8 +215,8 @@
     on_the_spot: ["现场办理：办结登记中，除代理件以外的件数。", "On the spot: served, less those by an agent."],
     by_agent: ["代办：代理件数。", "By agent: cases handled by an agent (代理件)."],
     completion_rate: [
-      "办结率 =（即办件+承诺件+联办件+代理件）÷ 办结登记。只计已办结登记的号票：过号、未叫号和仍在等候的不在分母中；补办件、退回件不算办结。这是按号票计的窗口办结率；按案件计的办结率见办件统计。",
-      "Completion rate = (on the spot + promised + joint + by agent) ÷ served. Only tickets finished at a window count: no-shows and those never called are not in it; materials missing and returned are not completed. This is by ticket, at the windows; the rate by case is in the case figures.",
+      "办结率 = 本期办结件数 ÷ 本期受理件数（按办件计，非按取号）；按时办结率 = 在办结期限内办结的 ÷ 已办结的。",
+      "Completion rate = cases completed ÷ cases opened in the period (cases, not tickets); on time = completed by their due date ÷ completed.",
     ],
     satisfaction_rate: ["满意率：好差评中基本满意及以上的比例（每号以最后一次评价计）；尚无评价时为“—”。", "Satisfaction: ratings of fairly satisfied or better ÷ ratings; “—” while none."],
     service_level: ["服务达标率：今日已叫号或仍在等候的群众中，在目标时间内被叫号的比例；仍在等候且已超过目标的计为未达标。", "Service level: of those called or still waiting today, the share called within the target; those still waiting past it count as missed."],
@@ -257,7 +257,7 @@
   }
 
   /** The figure tiles, the same on the wall and in reports (data-figure names the figure). */
-  function renderFigures(box, f) {
+  function renderFigures(box, f, c) {
     const notRated = f.satisfaction_rate === null;
     box.replaceChildren(
       el(
@@ -273,10 +273,10 @@
         tile("max_service", "最长办理(分)", "longest", fmt.minutes(f.max_service_s)),
         tile("on_the_spot", "现场办理", "on the spot", f.on_the_spot),
         tile("by_agent", "代办", "by agent", f.by_agent),
-        tile("completion_rate", "办结率", "completion rate", fmt.rate(f.completion_rate), {
+        tile("completion_rate", "办结率", "completion rate", fmt.rate(c ? c.completion_rate : null), {
           class: "rate",
-          // The rate's own counts beside it: 100.0% of 211 served is not 100% of 277 issued.
-          note: `${f.completed}/${f.served} 办结登记 · 取号 ${f.issued} · 过号 ${f.no_shows}`,
+          // The rate's own counts beside it: what it is made of, and how many were on time.
+          note: c ? `办结 ${c.completed}/${c.cases} 件 · 按时办结率 ${fmt.rate(c.on_time_rate)}` : "尚无办件",
         }),
         tile("satisfaction_rate", "满意率", "satisfaction", fmt.rate(f.satisfaction_rate), {
           class: "rate",
@@ -289,6 +289,7 @@
         ...B.CASE_CLASSES.map((c) => tile(`case-${c.code}`, c.zh, c.en, f.case_classes[c.code])),
       ),
     );
+    if (window.BianminDefinitions) window.BianminDefinitions.explain(box); // 口径: each figure's definition as its tooltip
   }
 
   // -- the wall -----------------------------------------------------------------------------------
@@ -356,7 +357,7 @@
         ),
       ),
     );
-    renderFigures($("#today-figures"), wall.today);
+    renderFigures($("#today-figures"), wall.today, wall.today_cases);
     renderLegend();
     if (Date.now() - state.dayChartAt >= DAY_CHART_EVERY_MS) loadDayChart();
     renderUplink(wall.link);
@@ -594,7 +595,7 @@
     ["avg_service", "平均办理(分)", (f) => fmt.minutes(f.avg_service_s)],
     ["on_the_spot", "现场", (f) => f.on_the_spot],
     ["by_agent", "代办", (f) => f.by_agent],
-    ["completion_rate", "办结率", (f) => fmt.rate(f.completion_rate)],
+    ["completion_rate", "办结率", (f, c) => fmt.rate(c ? c.completion_rate : null)], // of the group's cases
     ["satisfaction_rate", "满意率", (f) => fmt.rate(f.satisfaction_rate)],
     ...B.CASE_CLASSES.map((c) => [`case-${c.code}`, c.zh, (f) => f.case_classes[c.code]]),
   ];
@@ -607,23 +608,24 @@
       " ",
       el("span", { class: "en" }, `${kind[report.period][1]}, ${report.label_en}`),
     );
-    renderFigures($("#report-figures"), report.totals);
+    renderFigures($("#report-figures"), report.totals, report.cases && report.cases.totals);
+    const cases = Object.fromEntries(((report.cases || {})[`by_${report.by}`] || []).map((x) => [x.key, x.figures]));
     const byLabel = { category: "业务类别", window: "窗口", clerk: "工作人员" }[report.by];
     $("#groups-title").replaceChildren(`按${byLabel} `, el("span", { class: "en" }, `by ${report.by}`));
-    const row = (label, key, f, cls) =>
+    const row = (label, key, f, cls, c) =>
       el(
         "tr",
         { class: cls || "", dataset: { group: key } },
         el("td", {}, label),
-        ...GROUP_COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, value(f))),
+        ...GROUP_COLUMNS.map(([name, , value]) => el("td", { class: "num", dataset: { figure: name } }, value(f, c))),
       );
     $("#groups").replaceChildren(
       el("thead", {}, el("tr", {}, el("th", {}, byLabel), ...GROUP_COLUMNS.map(([, label]) => el("th", { class: "num" }, label)))),
       el(
         "tbody",
         {},
-        row("合计 Total", "total", report.totals, "total"),
-        ...report.groups.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures)),
+        row("合计 Total", "total", report.totals, "total", report.cases && report.cases.totals),
+        ...report.groups.map((g) => row(g.label_zh, g.key === null ? "none" : g.key, g.figures, "", cases[g.key])),
       ),
     );
     renderCharts(report);

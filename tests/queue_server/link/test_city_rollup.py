@@ -151,7 +151,12 @@ def test_a_halls_figures_at_the_city_equal_its_own_report(chain: Chain) -> None:
         assert got.status_code == 200, got.text
         halls = {h["hall"]: h["figures"] for h in got.json()["halls"]}
         assert halls["qingshan"] == own and halls["changqing"] == county_hall  # every figure, exactly
-        assert halls["baiyun"]["issued"] == 0 and halls["baiyun"]["completion_rate"] is None
+        assert halls["baiyun"]["issued"] == 0 and halls["baiyun"]["acceptance_rate"] is None
+        own_cases = report(township, township.manager, period=period, date=DAY)["cases"]["totals"]
+        cases = {h["hall"]: h["cases"] for h in got.json()["halls"]}
+        assert cases["qingshan"] == own_cases  # folded at the city from the relayed case events
+        assert (own_cases["cases"], own_cases["completed"]) == (10, 9)  # the 代理件 is still open
+        assert cases["baiyun"]["completion_rate"] is None
 
         by_county = city_get(city, boss, "/reports", period=period, date=DAY, by="county").json()
         rows = {row["key"]: row for row in by_county["rows"]}
@@ -176,7 +181,14 @@ def test_a_halls_figures_at_the_city_equal_its_own_report(chain: Chain) -> None:
         )
         assert line["windows"] == 20 and line["windows_used"] == changqing["windows"] == 6  # 10 + 10 configured
         assert (line["served"], line["on_the_spot"], line["by_agent"], line["staff"]) == (14, 13, 1, 6)
-        assert line["completion_rate"] == changqing["completion_rate"] == 1.0
+        # 办结率 counts cases, one definition: the township's 9 of 10 and the county hall's 4 of 4
+        assert (
+            (line["cases"], line["completed"])
+            == (14, 13)
+            == (rows["changqing"]["cases"]["cases"], rows["changqing"]["cases"]["completed"])
+        )
+        assert line["completion_rate"] == rows["changqing"]["cases"]["completion_rate"] == round(13 / 14, 4)
+        assert line["on_time_rate"] == 1.0 and changqing["acceptance_rate"] == 1.0  # every visit was accepted
         assert line["satisfaction_rate"] == changqing["satisfaction_rate"] == 1.0
         assert line["rated"] == own["rated"] + county_hall["rated"]
         assert table["counties"][1]["served"] == 0 and table["counties"][1]["completion_rate"] is None
@@ -188,7 +200,8 @@ def test_a_halls_figures_at_the_city_equal_its_own_report(chain: Chain) -> None:
     csv = city_get(city, boss, "/headline", date=DAY, format="csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
-    assert "长沙市" in text and "办件量 cases handled" in text and "委托代办 by agent" in text
+    assert "长沙市" in text and "服务人次 visits served" in text and "委托代办 by agent" in text
+    assert "办结率 (%) completion rate" in text and "按时办结率 (%) on-time rate" in text
     assert next(x for x in text.splitlines() if x.startswith("长青县,changqing,")).split(",")[2:10] == [
         "2", "2", "20", "6", "6", "14", "13", "1"]  # fmt: skip
     assert city_get(city, boss, "/headline", date=DAY, format="xlsx").content[:2] == b"PK"

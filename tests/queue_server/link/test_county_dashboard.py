@@ -69,8 +69,12 @@ def test_each_halls_figures_in_the_county_report_equal_its_own_report(linkage: L
         assert rows[HALL] == township_own, period  # every figure, exactly
         assert rows[COUNTY_HALL] == local_own, period
         assert {h["hall"]: h["figures"] for h in got["halls"]}[HALL] == township_own
+        township_cases = report(here, here.manager, period=period, date=DAY)["cases"]["totals"]
+        assert {h["hall"]: h["cases"] for h in got["halls"]}[HALL] == township_cases  # folded from the shipped log
+        assert {r["key"]: r["cases"] for r in got["rows"]}[HALL] == township_cases
         assert rows[OTHER_TOWNSHIP]["issued"] == 0  # never heard from: zeros, and no invented rates
-        assert rows[OTHER_TOWNSHIP]["completion_rate"] is None and rows[OTHER_TOWNSHIP]["p90_wait_s"] is None
+        assert rows[OTHER_TOWNSHIP]["acceptance_rate"] is None and rows[OTHER_TOWNSHIP]["p90_wait_s"] is None
+        assert {r["key"]: r["cases"] for r in got["rows"]}[OTHER_TOWNSHIP]["completion_rate"] is None
         total = got["total"]
         assert total["issued"] == township_own["issued"] + local_own["issued"] == 12 + 5
         assert total["served"] == 9 + 4
@@ -104,12 +108,55 @@ def test_each_halls_figures_in_the_county_report_equal_its_own_report(linkage: L
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
     assert "长青县" in text and "合计 Total" in text and "直接办结 direct" in text and "委托代办 by agent" in text
+    assert "办结率(%) completion rate (%)" in text and "受理率(%) visits accepted (%)" in text
     township_line = next(line for line in text.splitlines() if line.startswith("青山镇便民服务中心,qingshan,"))
     assert township_line.split(",")[2:5] == ["12", "9", "9"]  # issued, called, served
     xlsx = county_get(local, boss, "/reports", period="month", date=DAY, format="xlsx")
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["分组 Groups", "排名 Ranking", "每日 Daily"]
     assert "attachment" in xlsx.headers["content-disposition"]
+
+
+def test_the_county_counts_a_townships_completion_rate_from_the_cases_it_shipped(linkage: Linkage) -> None:
+    """办结率 = completed / cases at every level: a township's 承诺件 completed days later and a 补办件 still open
+    reach the county in its shipped log, and the county's figures are the township's own, not its tickets'."""
+    county = linkage.start_county(with_county(linkage.demo))
+    linkage.token_file.write_text(linkage.add_token(), encoding="utf-8")
+    here = linkage.api(linkage.start_township())
+    clerk = clerk_at(here, "liuxia", 1)
+    codes = []
+    for case in ("immediate", "immediate", "promised", "supplement"):
+        here.issue(item_id="jisheng-childcare-subsidy")
+        linkage.clock.advance(minutes=2)
+        here.ok(clerk, 1, "call-next")
+        body = {"case_class": case, "missing_materials": ["户口簿 household register"]} if case == "supplement" else {
+            "case_class": case}  # fmt: skip
+        codes.append(here.serve(clerk, 1, body)["case_code"])
+    linkage.clock.advance(minutes=30)
+    done = here.http.post(f"/cases/{codes[2]}/complete", json={"result": "window"}, headers=here.bearer(clerk))
+    assert done.status_code == 200, done.text
+    here.issue("minzheng")  # the township's last event: the link ships everything before it
+    linkage.caught_up()
+    local = linkage.api(county, COUNTY_HALL)
+    boss = county_manager(local)
+
+    own = report(here, here.manager, period="month", date=DAY)
+    assert own["cases"]["totals"]["cases"] == 4 and own["cases"]["totals"]["completed"] == 3
+    assert own["cases"]["totals"]["completion_rate"] == 0.75 and own["cases"]["totals"]["on_time_rate"] == 1.0
+    assert own["totals"]["acceptance_rate"] == 0.75  # visits: the 补办件 was not accepted, the 承诺件 was
+    got = county_get(local, boss, "/reports", period="month", date=DAY, by="hall", rank="completion_rate").json()
+    halls = {h["hall"]: h for h in got["halls"]}
+    assert halls[HALL]["cases"] == own["cases"]["totals"]
+    assert halls[OTHER_TOWNSHIP]["cases"]["cases"] == 0 and halls[OTHER_TOWNSHIP]["cases"]["completion_rate"] is None
+    assert got["cases"]["cases"] == 4 and got["cases"]["completion_rate"] == 0.75  # the county's total
+    assert (got["ranking"][0]["hall"], got["ranking"][0]["rank"], got["ranking"][0]["value"]) == (HALL, 1, 0.75)
+    by_category = county_get(local, boss, "/reports", period="month", date=DAY, by="category").json()
+    assert {r["key"]: r["cases"]["completion_rate"] for r in by_category["rows"]}["jisheng"] == 0.75
+    csv = county_get(local, boss, "/reports", period="month", date=DAY, rank="completion_rate", format="csv")
+    text = csv.content.decode("utf-8-sig")
+    line = next(x for x in text.splitlines() if x.startswith("青山镇便民服务中心,qingshan,"))
+    assert line.split(",")[-4:] == ["4", "3", "75.0", "100.0"]  # 受理件数, 办结件数, 办结率, 按时办结率
+    assert "Ranking by completion rate (%)" in text and "1,青山镇便民服务中心,qingshan,75.0" in text.splitlines()
 
 
 def test_the_live_grid_shows_each_hall_as_its_own_wall_and_marks_a_silent_township_stale(linkage: Linkage) -> None:
