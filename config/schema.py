@@ -10,8 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from config.contrast import MIN_TEXT_CONTRAST, white_text_ratio
-
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 PHONE_PATTERN = r"^[0-9+][0-9 ()+-]{4,30}$"
 COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
@@ -81,17 +79,6 @@ class Category(Strict):
     daily_cap: int = Field(300, ge=1, le=9999)
     service_minutes: float = Field(8.0, gt=0, le=240, description="typical handling time before real ones are known")
     wait_alert_minutes: int = Field(30, ge=1, le=600)
-
-    @field_validator("colour")
-    @classmethod
-    def _white_text_readable(cls, colour: str) -> str:
-        # Kiosk and board tiles write white text on this colour: it must be dark enough to read.
-        if re.fullmatch(COLOUR_PATTERN, colour) and (found := white_text_ratio(colour)) < MIN_TEXT_CONTRAST:
-            raise ValueError(
-                f"white text on {colour} has a contrast of {found:.2f}:1, below {MIN_TEXT_CONTRAST}:1: "
-                "choose a darker colour"
-            )
-        return colour
 
 
 class Window(Strict):
