@@ -542,6 +542,45 @@ def test_unreachable_server_then_retry_sends_the_same_key() -> None:
     assert first_key == second_key and first_request == second_request == IssueRequest(item_id=BIRTH)
 
 
+def test_the_server_back_retries_the_tap_by_itself_for_a_citizen_still_there() -> None:
+    kiosk = Kiosk(FakeIssuer([ServerUnreachable("down")]))
+    kiosk.vm.set_online(True)
+    kiosk.to_item()
+
+    async def outage() -> None:
+        kiosk.vm.set_online(False)  # the feed's connection dropped: said at once
+        await kiosk.vm.take_ticket()
+        assert kiosk.screen is Screen.ERROR
+        assert kiosk.view.banner == "网络中断，正在重新连接…（排队人数可能不是最新的）"
+        kiosk.clock.advance(20)
+        kiosk.vm.set_online(True)  # the server is back
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    kiosk.run(outage)
+    assert kiosk.screen is Screen.TICKET and kiosk.view.ticket is not None and kiosk.view.banner == ""
+    (first_request, first_key), (second_request, second_key) = kiosk.issuer.calls
+    assert first_key == second_key and first_request == second_request == IssueRequest(item_id=BIRTH)
+
+
+def test_the_server_back_clears_the_error_screen_when_nobody_waits_at_it() -> None:
+    kiosk = Kiosk(FakeIssuer([ServerUnreachable("down")]))
+    kiosk.to_item()
+    kiosk.run(kiosk.vm.take_ticket)
+    kiosk.clock.advance(45)  # the citizen left; the idle timeout (60 s) has not fired yet
+    kiosk.vm.set_online(True)
+    assert kiosk.screen is Screen.HOME and kiosk.vm.state.error is None
+    assert len(kiosk.issuer.calls) == 1  # no ticket made for nobody
+
+
+def test_the_server_back_leaves_other_error_screens_alone() -> None:
+    kiosk = Kiosk(FakeIssuer([CategoryFull(409, "category_full", "full")]))
+    kiosk.to_item()
+    kiosk.run(kiosk.vm.take_ticket)
+    kiosk.vm.set_online(True)
+    assert kiosk.screen is Screen.ERROR and len(kiosk.issuer.calls) == 1
+
+
 def test_back_from_an_error_returns_to_where_the_tap_was() -> None:
     kiosk = Kiosk(FakeIssuer([ServerUnreachable("down")]))
     kiosk.to_item()

@@ -15,7 +15,8 @@ KIVY_HOME before starting us. The script is a JSON list of steps, each a list `[
 - `["shot", NAME]`          screenshot to DIR/NAME.png, and what the screen shows (texts, cut-off texts, small targets)
 - `["parent", TAG]`         print `WAIT TAG` and read one line from stdin (the parent acts meanwhile)
 - `["frame_cost", N]`       redraw the unchanged screen N times and report what each frame cost (`frame_ms`)
-- `["rss", LABEL]`          this process's resident memory now (`rss[LABEL]`)
+- `["rss", LABEL]`          this process's resident memory now, after a full garbage collection (`rss[LABEL]`)
+- `["trace", "start"|"top"]` tracemalloc: start tracing, or report the 15 biggest growths since the start (`trace`)
 - `["repeat", N, STEPS]`    the steps N times (the benchmark)
 
 Lines we print: `NO-WINDOW <reason>` (exit 77: no GL driver), `WAIT <tag>`, `RESULT <json>` at the end.
@@ -26,11 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import re
 import sys
 import time
 import traceback
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +275,11 @@ class Driver:
                 costs.append((self.flip_times[-1] - start) * 1000)
             self.result.setdefault("frame_ms", []).extend(costs)
         elif op == "rss":
+            await self.frame(2)
+            gc.collect()
             self.result.setdefault("rss", {})[args[0]] = rss_kb()
+        elif op == "trace":
+            self.trace(args[0])
         elif op == "repeat":
             for _ in range(int(args[0])):
                 for inner in args[1]:
@@ -280,8 +287,28 @@ class Driver:
         else:
             raise ValueError(f"unknown step {op!r}")
 
+    def trace(self, what: str) -> None:
+        """Where the memory that stays goes (a diagnosis aid of bench/kiosk_memory.py --trace)."""
+        gc.collect()
+        if what == "start":
+            tracemalloc.start(12)
+            self._traced = tracemalloc.take_snapshot()
+            self._types = object_counts()
+            return
+        counts = object_counts()
+        grown = sorted(((counts[k] - self._types.get(k, 0), k) for k in counts), reverse=True)[:15]
+        self.result["types"] = [[name, n] for n, name in grown if n > 0]
+        growth = tracemalloc.take_snapshot().compare_to(self._traced, "traceback")
+        self.result["trace"] = [
+            {"kib": round(stat.size_diff / 1024, 1), "count": stat.count_diff,
+             "where": [f"{frame.filename}:{frame.lineno}" for frame in stat.traceback][-6:]}
+            for stat in growth[:15]
+        ]  # fmt: skip
+
     def finish(self) -> None:
         state = self.vm.state
+        if state.ticket is not None and not self.result["track_url"]:  # a ticket no `take` step timed (a retry)
+            self.result["number"], self.result["track_url"] = state.ticket.number, state.track_url
         self.result.update(
             screen=state.screen.value,
             receipt=state.receipt.state.value,
@@ -290,6 +317,15 @@ class Driver:
             window_size=list(self.app.root.size),
             rss_kb=rss_kb(),
         )
+
+
+def object_counts() -> dict[str, int]:
+    """How many objects of each type the garbage collector tracks (an objgraph-like census)."""
+    counts: dict[str, int] = {}
+    for thing in gc.get_objects():
+        name = type(thing).__qualname__
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def rss_kb() -> dict[str, int]:
@@ -310,7 +346,6 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
     from kiosk.client import RetryPolicy
     from kiosk.controller import KioskController, KioskOptions
     from printer.spooler import RetryPolicy as PrintRetry
-    from queue_server.feed import FeedSettings
 
     steps = json.loads(Path(args.script).read_text())
     options = KioskOptions(
@@ -318,7 +353,6 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
         device=args.device,
         token=Path(args.token_file).read_text().strip(),
         retry=RetryPolicy(attempts=3, initial_s=0.2, max_s=0.5, connect_timeout_s=1, read_timeout_s=3),
-        feed=FeedSettings(ping_interval_s=0.5, offline_after_s=2, backoff_initial_s=0.2, backoff_max_s=1),
         print_retry=PrintRetry(initial_s=0.2, max_s=1.0, confirm_timeout_s=3),
         printer_poll_s=1.0,
         virtual_root=Path(args.virtual_root),
