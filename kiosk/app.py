@@ -27,6 +27,7 @@ from kivy.uix.screenmanager import NoTransition, Screen
 
 from kiosk.controller import KioskController, KioskOptions
 from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
+from kiosk.kivy_text import WrappedLabel  # noqa: F401  (kiosk.kv lays it out, as Para)
 from kiosk.theme import PALETTE
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import (

@@ -10,6 +10,7 @@ To refresh the screenshots in docs/screenshots, run them with BIANMIN_SCREENSHOT
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from printer.layout.wrap import NO_LINE_END, NO_LINE_START
 from tests.kiosk.conftest import with_cap, with_printer
 from tests.printer.fake_printer import FakePrinter
 from tests.queue_server.test_crash import read_demo_accounts
@@ -324,6 +326,30 @@ def test_printer_out_of_paper_and_a_full_category_show_their_messages(
     assert "打印纸用完：号码仍会显示在屏幕上" in ticket["texts"]
     assert qr_on_screen(ticket["png"]) == [run.result["track_url"]]  # the ticket still counts, and can be followed
     assert fake_printer.jobs() == []
+
+
+@pytest.mark.timeout(240)
+def test_the_procedure_on_the_item_screen_breaks_lines_by_the_rules_of_printed_chinese(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    """最低生活保障申请: Kivy alone put "；" by itself on a line of its 办理程序 (and 公示7天 before it)."""
+    server = start_hall(with_printer(demo_config(), fake_printer.port))
+    steps = [
+        ["wait_live"], ["tap", "民政民宗"], ["wait_screen", "category"], ["tap", "最低生活保障申请"],
+        ["wait_screen", "item"], ["shot", "kiosk-item-line-breaking"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps)
+    check_screens(run)
+    item = demo_config().hall(HALL).item("minzheng-dibao")
+    procedure = "\n".join(f"{n}．{step}" for n, step in enumerate(item.procedure, 1))
+    laid_out = dict((text, lines) for text, lines in run.shot("kiosk-item-line-breaking")["lines"])
+    lines = laid_out[procedure]
+    assert len(lines) > len(item.procedure)  # some steps do wrap at this width
+    assert "".join(lines) == procedure.replace("\n", "")  # nothing lost, nothing added
+    for text, wrapped in laid_out.items():
+        for before, line in itertools.pairwise(wrapped):
+            assert line[:1] not in NO_LINE_START, f"{text!r}: a line starts with {line[:1]!r}: {line!r}"
+            assert before[-1:] not in NO_LINE_END, f"{text!r}: a line ends with {before[-1:]!r}: {before!r}"
 
 
 @pytest.mark.timeout(240)

@@ -47,6 +47,18 @@ def plain(text: str) -> str:
     return re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", text)
 
 
+def label_text(label: Any) -> str:
+    """What a label says: a WrappedLabel's text before it was broken into lines, else its text."""
+    source = getattr(label, "source", None)
+    return plain(source if isinstance(source, str) and source else label.text)
+
+
+def layout_lines(label: Any) -> list[str]:
+    """The lines Kivy laid the label's text out in (after any wrapping of its own)."""
+    label.texture_update()
+    return ["".join(word.text for word in line.words) for line in label._label._cached_lines]
+
+
 def visible(widget: Any) -> bool:
     return bool(widget.opacity > 0 and widget.width > 1 and widget.height > 1 and not widget.disabled)
 
@@ -111,9 +123,18 @@ class Driver:
         self.frames = 0
         self.flip_times: list[float] = []  # when each frame had been drawn
         self.released_at = 0.0
+        self.gc_pauses: list[tuple[float, float, int]] = []  # (start, ms, generation) of each collection
+        self._gc_start = 0.0
+        gc.callbacks.append(self._gc)
         from kivy.core.window import Window
 
         Window.bind(on_flip=self._flipped)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append((self._gc_start, (time.perf_counter() - self._gc_start) * 1000, info["generation"]))
 
     def _flipped(self, *_args: Any) -> None:
         # Offscreen, nothing waits for a frame to be drawn: Mesa's software renderer queues frames
@@ -143,7 +164,7 @@ class Driver:
             await self.until("a frame", lambda target=target: self.frames >= target, 10)
 
     def texts(self) -> list[str]:
-        return [plain(label.text) for label in labels(self.app.root)]
+        return [label_text(label) for label in labels(self.app.root)]
 
     def find_button(self, text: str) -> Any:
         from kivy.uix.behaviors import ButtonBehavior
@@ -217,6 +238,8 @@ class Driver:
             number.unbind(text=on_number)
         shown = self.flip_times[int(marks["frames"])]
         self.result["take_ms"].append((shown - self.released_at) * 1000)
+        during = [ms for start, ms, _gen in self.gc_pauses if self.released_at <= start <= shown]
+        self.result.setdefault("gc_in_take_ms", []).append(sum(during))
         self.result.setdefault("set_ms", []).append((marks["set"] - self.released_at) * 1000)
         ticket = self.vm.state.ticket
         assert ticket is not None and number.text == ticket.number
@@ -236,12 +259,17 @@ class Driver:
             if isinstance(widget, ButtonBehavior) and (widget.height < MIN_TARGET * u or widget.width < MIN_TARGET * u):
                 small.append(f"{plain(getattr(widget, 'text', '')) or type(widget).__name__} "
                              f"{widget.width:.0f}x{widget.height:.0f}")  # fmt: skip
-        shown = labels(root)
+        on_screen = labels(root)
         self.result["shots"][name] = {
             "png": str(path),
             "screen": self.vm.state.screen.value,
-            "texts": [plain(label.text) for label in shown],
-            "cut_off": [plain(label.text) for label in shown if inside_view(label, root) and cut_off(label)],
+            "texts": [label_text(label) for label in on_screen],
+            "cut_off": [label_text(label) for label in on_screen if inside_view(label, root) and cut_off(label)],
+            "lines": [
+                [label_text(label), layout_lines(label)]
+                for label in on_screen
+                if label.text_size[0] is not None and not label.shorten
+            ],
             "small_targets": small,
             "size": list(root.size),
         }
@@ -316,6 +344,7 @@ class Driver:
             chinese_renders=chinese_renders(),
             window_size=list(self.app.root.size),
             rss_kb=rss_kb(),
+            gc_ms={str(gen): sorted(ms for _s, ms, g in self.gc_pauses if g == gen)[-5:] for gen in (0, 1, 2)},
         )
 
 
