@@ -518,6 +518,38 @@ def test_other_taps_are_ignored_while_a_ticket_is_being_taken() -> None:
     assert kiosk.screen is Screen.TICKET
 
 
+def test_nothing_but_please_wait_is_drawn_while_a_tap_is_answered_then_everything_at_once() -> None:
+    """A queue length from the feed arrives before the answer (the server publishes, then answers): drawn
+    alone it was a whole frame the number waited behind."""
+    release = asyncio.Event()
+
+    class Slow(FakeIssuer):
+        async def __call__(self, request: IssueRequest, key: str) -> Any:
+            await release.wait()
+            return await super().__call__(request, key)
+
+    kiosk = Kiosk(Slow(), busy_delay_s=0.05)
+    queue = [QueueSummary(category="jisheng", prefix="A", waiting=7, wait_s=600)]
+
+    async def scenario() -> None:
+        kiosk.to_item()
+        drawn = len(kiosk.views)
+        task = asyncio.create_task(kiosk.vm.take_ticket())
+        await asyncio.sleep(0)
+        kiosk.vm.set_queues(queue)  # the feed, mid-tap
+        kiosk.vm.set_online(True)
+        kiosk.vm.set_printer_state(PrinterState.ONLINE)
+        assert len(kiosk.views) == drawn  # not drawn yet
+        await asyncio.sleep(0.1)
+        assert len(kiosk.views) == drawn + 1 and kiosk.view.busy  # "please wait", and only that
+        release.set()
+        await task
+
+    asyncio.run(scenario())
+    assert kiosk.screen is Screen.TICKET and not kiosk.view.busy
+    assert kiosk.vm.state.queues["jisheng"].waiting == 7 and kiosk.view.banner == ""
+
+
 def test_each_new_tap_has_a_new_key() -> None:
     kiosk = Kiosk()
     for _ in range(2):
