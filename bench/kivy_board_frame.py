@@ -105,11 +105,11 @@ async def measure(calls: int, spacing: float, work: Path, size: str) -> dict[str
             board.kill()
         target.server.stop()
     missing = [number for number, _t0 in triggers if number not in shown]
-    if missing:
-        raise RuntimeError(f"the board never showed {missing}; see {work / 'board.log'}")
+    if missing:  # a call the board skipped or drew more than 5 s after the last call
+        print(f"NOT SHOWN on the Kivy board within 5 s of the last call: {len(missing)} of {len(triggers)}: {missing}")
     return {
         "socket": [(seen[number] - t0) / 1e6 for number, t0 in triggers if number in seen],
-        "frame": [(shown[number] - t0) / 1e6 for number, t0 in triggers],
+        "frame": [(shown[number] - t0) / 1e6 for number, t0 in triggers if number in shown],
         "frame_cost": frames,
     }
 
