@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from config import schema
+from config.contrast import MIN_TEXT_CONTRAST, white_text_ratio
 from config.locate import FieldPath
 from config.messages import did_you_mean, format_path, show
 
@@ -93,6 +94,15 @@ class _Checks:
             [(source, (*at, "categories", i, "prefix"), c.prefix) for i, c in categories], "prefix letter (票号字母)"
         )
         for i, category in categories:
+            # Kiosk and board tiles write white text on the colour. Checked here, not in the schema: a kiosk
+            # or board rebuilding the hall from a server's answer must not refuse an older configuration.
+            if (contrast := white_text_ratio(category.colour)) < MIN_TEXT_CONTRAST:
+                self.report(
+                    source,
+                    (*at, "categories", i, "colour"),
+                    f"white text on {category.colour} has a contrast of {contrast:.2f}:1, below "
+                    f"{MIN_TEXT_CONTRAST}:1; choose a darker colour",
+                )
             if category.code not in served:
                 self.report(
                     source,

@@ -23,12 +23,14 @@ from display_board.controller import BoardController, BoardOptions, View
 from display_board.viewmodel import CallRow, HallBoardView, QueueRow, WindowBoardView, WindowRow
 from display_board.voice import Player
 from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
+from kiosk.kivy_text import break_lines
 
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent  # the .kv files sit beside this module (package data "*.kv")
 DESIGN_HEIGHT = 1080.0  # sizes in the .kv files are pixels of a 1920×1080 screen, scaled by app.u
-TICKER_SPEED = 120.0  # design pixels a second
+PAGE_S = 6.0  # seconds each line of the notice stays on the board
+TICKER_MARGIN = 20.0  # design pixels left and right of the notice's line
 
 # Colours of the boards (RGBA): a dark blue ground, amber numbers, as hall boards usually are.
 PALETTE: dict[str, tuple[float, float, float, float]] = {
@@ -78,37 +80,41 @@ class CallChip(BoxLayout):  # type: ignore[misc]  # Kivy has no type hints
 
 
 class NoticeTicker(StencilView):  # type: ignore[misc]  # Kivy has no type hints
-    """A line of text that scrolls from right to left, again and again.
+    """The hall's notice, a line at a time: broken into lines that fit (by the rules of printed Chinese),
+    each shown for PAGE_S seconds, then the next.
 
-    A new text starts at the left edge, so it can be read at once; then it scrolls off and comes
-    back in from the right.
+    It used to scroll at 30 frames a second. Kivy redraws the whole board for every frame; on a hall PC
+    without a GPU (Mesa's llvmpipe) a 1920×1080 frame costs 50–300 ms, so the board was always drawing and a
+    call waited behind the ticker's frame and then its own (169–1,199 ms, bench/kivy_board_frame.py). A page
+    turn is one frame every few seconds; the rest of the time the board is idle and a call is drawn at once.
     """
 
     text = StringProperty("")
+    page = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
-        self._fresh, self._hold = True, 0.0
+        self.pages: list[str] = []
+        self._index = 0
         super().__init__(**kwargs)
-        self._event = Clock.schedule_interval(self._step, 1 / 30)
+        self._repage = Clock.create_trigger(self._paginate, -1)
+        self.bind(text=self._repage, width=self._repage)
+        self._event = Clock.schedule_interval(self._turn, PAGE_S)
 
-    def _step(self, dt: float) -> None:
+    def _paginate(self, *_args: Any) -> None:
         label: Label | None = self.ids.get("line")
-        if label is None or not self.text:
-            return
-        if self._fresh:
-            self._fresh, label.x = False, self.x + 20
-            self._hold = 3.0  # seconds the start of a new notice stays still
-            return
-        if self._hold > 0:
-            self._hold -= dt
+        if label is None or self.width <= 1 or not self.text:
+            self.pages, self.page = [self.text] if self.text else [], self.text
             return
         app = App.get_running_app()
-        label.x -= TICKER_SPEED * (app.u if app else 1.0) * dt
-        if label.right < self.x:
-            label.x = self.right
+        margin = 2 * TICKER_MARGIN * (app.u if app else 1.0)
+        self.pages = break_lines(self.text, self.width - margin, label.font_name, label.font_size).split("\n")
+        self._index = 0
+        self.page = self.pages[0]
 
-    def on_text(self, _instance: Any, _value: str) -> None:
-        self._fresh = True
+    def _turn(self, _dt: float) -> None:
+        if len(self.pages) > 1:
+            self._index = (self._index + 1) % len(self.pages)
+            self.page = self.pages[self._index]
 
 
 class Board(BoxLayout):  # type: ignore[misc]  # Kivy has no type hints

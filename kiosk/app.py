@@ -28,6 +28,8 @@ from kivy.uix.screenmanager import NoTransition, Screen
 from kiosk import return_visit_screen
 from kiosk.controller import KioskController, KioskOptions
 from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
+from kiosk.kivy_text import WrappedLabel  # noqa: F401  (kiosk.kv lays it out, as Para)
+from kiosk.theme import PALETTE
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import (
     CategoryView,
@@ -47,34 +49,6 @@ log = logging.getLogger(__name__)
 
 KV_FILE = Path(__file__).resolve().parent / "kiosk.kv"
 DESIGN_SHORT_SIDE = 1080.0  # sizes in kiosk.kv are pixels of a screen whose short side is 1080 (portrait or landscape)
-
-# A light, high-contrast theme (RGBA): dark text on white, strong colours for what can be touched.
-PALETTE: dict[str, tuple[float, float, float, float]] = {
-    "background": (0.94, 0.95, 0.97, 1),
-    "bar": (0.70, 0.09, 0.09, 1),  # 政务红 top bar
-    "bar_text": (1, 1, 1, 1),
-    "panel": (1, 1, 1, 1),
-    "text": (0.1, 0.1, 0.12, 1),
-    "dim": (0.35, 0.37, 0.42, 1),
-    "primary": (0.78, 0.12, 0.12, 1),
-    "primary_down": (0.55, 0.06, 0.06, 1),
-    "secondary": (0.13, 0.38, 0.68, 1),
-    "secondary_down": (0.07, 0.25, 0.5, 1),
-    "green": (0.12, 0.55, 0.24, 1),
-    "green_down": (0.06, 0.38, 0.15, 1),
-    "teal": (0.0, 0.47, 0.47, 1),
-    "teal_down": (0.0, 0.32, 0.32, 1),
-    "key": (0.18, 0.22, 0.3, 1),  # the keys of the 预约签到 keypad
-    "key_down": (0.08, 0.1, 0.16, 1),
-    "grey": (0.45, 0.47, 0.5, 1),
-    "grey_down": (0.3, 0.32, 0.35, 1),
-    "number": (0.75, 0.08, 0.08, 1),
-    "ok": (0.1, 0.45, 0.2, 1),
-    "warn": (0.78, 0.25, 0.0, 1),
-    "banner": (1.0, 0.87, 0.55, 1),
-    "border": (0.78, 0.8, 0.85, 1),
-    "overlay": (0, 0, 0, 0.55),
-}
 
 
 def qr_texture(url: str) -> Any:

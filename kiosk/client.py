@@ -197,10 +197,14 @@ class KioskClient:
         except (TypeError, KeyError, ValidationError) as error:
             raise BadAnswer(f"GET queues: {error}") from None
 
-    async def issue(self, hall: str, request: IssueRequest, key: str) -> Issued:
-        """POST a ticket with this tap's key; every retry sends the same key (and the same body)."""
+    async def issue(self, hall: str, request: IssueRequest, key: str, *, attempts: int | None = None) -> Issued:
+        """POST a ticket with this tap's key; every retry sends the same key (and the same body).
+
+        `attempts` overrides the policy's (1: one try, when the kiosk already knows the server is gone).
+        """
         body = request.model_dump(exclude_none=True)
-        response, attempts = await self._send("POST", f"{_hall_path(hall)}/tickets", body, {"Idempotency-Key": key})
+        path, headers = f"{_hall_path(hall)}/tickets", {"Idempotency-Key": key}
+        response, attempts = await self._send("POST", path, body, headers, attempts)
         try:
             ticket = IssuedTicket.model_validate_json(response.content)
         except ValidationError as error:
@@ -217,7 +221,7 @@ class KioskClient:
         if response.status_code != 204:
             raise BadAnswer(f"POST devices/me/status: {response.status_code}")
 
-    async def check_in(self, hall: str, code: str) -> Issued:
+    async def check_in(self, hall: str, code: str, *, attempts: int | None = None) -> Issued:
         """POST an appointment's check-in: a ticket of priority "appointment".
 
         Retrying is safe without a key: the server answers a code checked in before with the same
@@ -225,7 +229,7 @@ class KioskClient:
         too_early, appointment_not_today, appointment_cancelled, appointment_missed, not_found.
         """
         path = f"{_hall_path(hall)}/appointments/{quote(code.upper(), safe='')}/check-in"
-        response, attempts = await self._send("POST", path, None, {})
+        response, attempts = await self._send("POST", path, None, {}, attempts)
         try:
             ticket = IssuedTicket.model_validate_json(response.content)
         except ValidationError as error:
@@ -268,8 +272,14 @@ class KioskClient:
             raise BadAnswer(f"{method} {path}: not JSON") from None
 
     async def _send(
-        self, method: str, path: str, body: Mapping[str, Any] | None, headers: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        attempts: int | None = None,
     ) -> tuple[httpx.Response, int]:
+        limit = attempts or self.retry.attempts
         failures = 0
         while True:
             wait: float | None = None
@@ -286,7 +296,7 @@ class KioskClient:
                 if response.status_code == 429:
                     wait = _retry_after(response)
             failures += 1
-            if failures >= self.retry.attempts:
+            if failures >= limit:
                 raise ServerUnreachable(f"{method} {path}: no answer after {failures} attempts ({problem})")
             delay = self.retry.delay(failures) if wait is None else min(wait, self.retry.max_s)
             log.info("kiosk: %s %s failed (%s); retry %d in %.2f s", method, path, problem, failures, delay)

@@ -43,6 +43,11 @@ NOTICE_EXPIRES_S = 120.0
 Post = Callable[[Callable[[], None]], None]
 
 
+SPOOL_HISTORY = 20
+"""Finished jobs the spooler keeps with their bytes (a receipt is ~50 KB): the kiosk follows only the
+job of the screen it shows, so a short history keeps its memory flat (200 were ~10 MB)."""
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -99,6 +104,7 @@ class KioskPrinter:
             on_change=self._on_snapshot,
             journal=journal,
             resync=render_resync(device.paper_mm, device.text_mode),
+            history=SPOOL_HISTORY,
         )
 
     # -- asked by the view-model (UI thread): return at once -----------------------------------

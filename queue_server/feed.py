@@ -12,6 +12,9 @@ connection that stays silent for `offline_after_s` (no pong, no event) is droppe
 `online` is True while messages arrive, and turns False once nothing has been heard from the
 server for `offline_after_s` seconds, whether or not a TCP connection is still open; a blip
 shorter than that does not flicker the board.
+`on_link` is told at once, without that grace: True when a connection's first message arrives,
+False when a connection ends or cannot be opened. A kiosk uses it to know within milliseconds that
+a killed server is gone (its socket closes) and that it is back, rather than seconds later.
 
 Which calls are announced (said aloud), the rule:
 - A call is announced only when it is *applied*: its seq is beyond the last seq applied, so a
@@ -149,6 +152,7 @@ class BoardFeed:
         on_change: Callable[[BoardModel, ServerMessage], None] | None = None,
         on_call: Callable[[CallMessage], None] | None = None,
         on_online: Callable[[bool], None] | None = None,
+        on_link: Callable[[bool], None] | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         rng: random.Random | None = None,
     ) -> None:
@@ -157,6 +161,7 @@ class BoardFeed:
         self.model = model if model is not None else BoardModel()
         self.settings = settings or FeedSettings()
         self.on_change, self.on_call, self.on_online = on_change, on_call, on_online
+        self.on_link = on_link
         self._clock = clock
         self._rng = rng or random.Random()
         self.online = False
@@ -209,6 +214,7 @@ class BoardFeed:
                     permanent = False
                 if self._stopping.is_set():
                     break
+                self._notify(self.on_link, False)
                 attempt = 0 if self._last_heard != heard_before else attempt + 1
                 delay = backoff_delay(attempt, self.settings.backoff_initial_s, self.settings.backoff_max_s, self._rng)
                 if permanent:  # a wrong hall will not fix itself in a second
@@ -243,6 +249,7 @@ class BoardFeed:
             opened = time.monotonic()
             next_ping = opened + settings.ping_interval_s
             heard = opened
+            linked = False
             try:
                 while not self._stopping.is_set():
                     now = time.monotonic()
@@ -259,6 +266,9 @@ class BoardFeed:
                     heard = self._last_heard = time.monotonic()
                     self.last_error = None
                     self._set_online(True)
+                    if not linked:
+                        linked = True
+                        self._notify(self.on_link, True)
                     self._handle(text)
             finally:
                 self._ws = None

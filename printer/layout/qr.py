@@ -12,7 +12,7 @@ QUIET_ZONE = 4
 """Modules of white around the code, as the QR standard asks."""
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # each ticket's URL is new: only its receipt and its screen ask for it twice
 def matrix(data: str) -> tuple[tuple[bool, ...], ...]:
     """The modules of a QR code of data (error correction M), without quiet zone; True is dark."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)

@@ -76,18 +76,31 @@ class _Canvas:
             x: float = run.x
             for face, piece in self.chain.runs(run.text):
                 font = self.chain.font(run.size, face)
-                mask, (left, top) = _line_mask(font, piece, run.stroke, run.bold)
+                draw_mask = _line_mask if run.stroke == 0 else _draw_mask  # a huge number is never drawn twice
+                mask, (left, top) = draw_mask(font, piece, run.stroke, run.bold)
                 canvas.paste(run.fill, (round(x) + left, run.baseline + top), mask)
                 x += font.getlength(piece)
         return canvas
 
 
-@lru_cache(maxsize=2048)
+LINE_CACHE_SIZE = 256
+"""Lines kept drawn. A mode "1" image takes a byte per dot, and every receipt adds lines of its own
+(its "前面还有N人" line, ~10 KB each): with 2,048 kept, a kiosk grew ~80 KB a ticket for its first
+800 tickets. A receipt's repeated lines (hall, labels) are a few dozen, and stay, being used each time."""
+
+
+@lru_cache(maxsize=LINE_CACHE_SIZE)
 def _line_mask(font: ImageFont.FreeTypeFont, text: str, stroke: int, bold: bool) -> tuple[Image.Image, tuple[int, int]]:
+    """A line of text as a paste mask, drawn once for the lines that repeat (see _draw_mask)."""
+    return _draw_mask(font, text, stroke, bold)
+
+
+def _draw_mask(font: ImageFont.FreeTypeFont, text: str, stroke: int, bold: bool) -> tuple[Image.Image, tuple[int, int]]:
     """A line of text as a paste mask, and its offset from the left end of its baseline.
 
     Receipts repeat most of their lines (hall, labels, rules), and FreeType's hinted monochrome
-    rendering is the slowest step of a raster receipt, so each distinct line is drawn once.
+    rendering is the slowest step of a raster receipt, so each distinct line is drawn once (_line_mask);
+    the huge ticket number (60 KB of mask, new on every receipt) is drawn each time.
     Bold is the glyph struck twice one dot apart: a stroke would fill the small hanzi.
     """
     left, top, right, bottom = font.getbbox(text, anchor="ls", stroke_width=stroke)

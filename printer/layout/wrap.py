@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 Measure = Callable[[str], float]
 
-NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’％‰…—～·,.;:?!)]}%")
-NO_LINE_END = frozenset("（《「『【〔〈“‘([{￥$#")
+# The rule of every Chinese line this project sets: receipts and notices (printer/), the kiosk's
+# wrapped texts (kiosk/kivy_text.py). Closing marks never start a line, opening marks never end one.
+NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉〗〙〛］｝”’％‰…—～·,.;:?!)]}%")
+NO_LINE_END = frozenset("（《「『【〔〈〖〘〚［｛“‘([{￥$#")
 
 
 def clean(text: str) -> str:
@@ -82,17 +84,19 @@ def _clusters(paragraph: str) -> list[_Cluster]:
         pieces.append(_Cluster(word, word_space))
     glued: list[_Cluster] = []
     for piece in pieces:
-        if (
-            glued
-            and not piece.space_before
-            and (
-                piece.text[0] in NO_LINE_START
-                or glued[-1].text[-1] in NO_LINE_END
-                # A number keeps its unit: 15个, 1份, 60周岁 do not break after the digits.
-                or (glued[-1].text[-1].isascii() and glued[-1].text[-1].isdigit() and is_wide(piece.text[0]))
+        if glued and (
+            # The marks hold on across a space too: a break there would drop the space and strand the mark.
+            piece.text[0] in NO_LINE_START
+            or glued[-1].text[-1] in NO_LINE_END
+            # A number keeps its unit: 15个, 1份, 60周岁 do not break after the digits.
+            or (
+                not piece.space_before
+                and glued[-1].text[-1].isascii()
+                and glued[-1].text[-1].isdigit()
+                and is_wide(piece.text[0])
             )
         ):
-            glued[-1].text += piece.text
+            glued[-1].text += (" " if piece.space_before else "") + piece.text
         else:
             glued.append(piece)
     return glued

@@ -706,3 +706,10 @@ def test_board_settings_are_checked(hall_files: HallFiles) -> None:
     hall_files.edit("hall.toml", "[halls.queue]", "[halls.board]\npage_seconds = 1\n\n[halls.queue]")
     problem = hall_files.problem("halls[0].board.page_seconds")
     assert problem.message == "expected a whole number from 2 to 120, got 1"
+
+
+def test_a_category_colour_too_light_for_white_text_is_refused(hall_files: HallFiles) -> None:
+    hall_files.edit("hall.toml", 'prefix = "A"\n', 'prefix = "A"\ncolour = "#43A047"\n')
+    problem = hall_files.problem("halls[0].categories[0].colour")
+    assert "white text on #43A047 has a contrast of 3.30:1, below 4.5:1; choose a darker colour" in problem.message
+    assert problem.line == hall_files.line("hall.toml", 'colour = "#43A047"')

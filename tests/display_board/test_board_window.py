@@ -22,6 +22,7 @@ import pytest
 from argon2 import PasswordHasher
 from PIL import Image
 
+from printer.layout.wrap import NO_LINE_END, NO_LINE_START
 from queue_server.services import accounts
 from tests.support.kivy_window import Driver, keep_screenshots, require_kivy, window_env
 from tests.support.server import HALL, RunningServer, start_server
@@ -188,7 +189,11 @@ def test_the_hall_board_shows_a_call_made_over_http(
     assert after("A  计生服务", 2) == ["A  计生服务", "等候 2 人"]
     assert after("E  劳保医保", 2) == ["E  劳保医保", "等候 3 人"]
     assert after("D  司法信访", 3) == ["D  司法信访", "等候 0 人", "暂无窗口办理"]
-    assert any("监督电话：0731-8562 3119" in text for text in texts)
+    # The notice, a line at a time (no frame-hungry scrolling), broken by the rules of printed Chinese.
+    pages = run.result["notice_pages"]
+    assert len(pages) > 1 and pages[0] in texts
+    assert "监督电话：0731-8562 3119" in "".join(pages)
+    assert all(page[:1] not in NO_LINE_START and page[-1:] not in NO_LINE_END for page in pages[1:])
     assert texts[0] == "青山镇便民服务中心" and "● 实时" in texts
     assert_screenshot(run.png)
     # Voice: through Kivy's SDL2 mixer into SDL's "disk" audio device. The live call is said (when the

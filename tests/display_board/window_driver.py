@@ -86,6 +86,8 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
             result.update(texts=[plain(label) for label in shown_labels], online=controller.online,
                           size=list(app.root.size))  # fmt: skip
             result["cut_short"] = [plain(label) for label in shown_labels if cut_short(label)]
+            tickers = [w for w in app.root.walk() if type(w).__name__ == "NoticeTicker"]
+            result["notice_pages"] = [page for ticker in tickers for page in ticker.pages]
             result["chinese_renders"] = chinese_renders()
             if args.expect_said:  # the live call's audio, fetched from the server and played
                 said = (args.expect_said, args.window or 1)

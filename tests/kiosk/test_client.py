@@ -174,6 +174,21 @@ def test_a_server_that_is_down_costs_bounded_attempts_and_a_typed_error() -> Non
     assert RetryPolicy().worst_case_s() < 60
 
 
+def test_one_attempt_when_the_kiosk_already_knows_the_server_is_gone() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def scenario() -> None:
+        async with KioskClient(f"http://127.0.0.1:{free_port()}", "bmd_x", retry=FAST, sleep=sleep) as client:
+            await client.issue(HALL, IssueRequest(category="guotu"), "tap-1", attempts=1)
+
+    with pytest.raises(ServerUnreachable, match="no answer after 1 attempts"):
+        run(scenario())
+    assert slept == []
+
+
 def test_final_4xx_answers_are_typed_and_not_retried(start_hall: Callable[..., RunningServer]) -> None:
     server = start_hall(with_cap(demo_config(), "sifa", 1))
     token = server.add_device("kiosk-1")

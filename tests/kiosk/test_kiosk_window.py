@@ -10,7 +10,9 @@ To refresh the screenshots in docs/screenshots, run them with BIANMIN_SCREENSHOT
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +23,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from printer.layout.wrap import NO_LINE_END, NO_LINE_START
 from tests.kiosk.conftest import with_cap, with_printer
 from tests.printer.fake_printer import FakePrinter
+from tests.queue_server.test_crash import read_demo_accounts
 from tests.support.kivy_window import Driver, keep_screenshots, require_kivy, window_env
-from tests.support.server import HALL, RunningServer, demo_config
+from tests.support.server import HALL, RunningServer, demo_config, spawn_server
 
 STEP_TIMEOUT_S = 90.0  # Kivy's first start on a slow machine compiles shaders, loads the font...
 PORTRAIT = (1080, 1920)
@@ -45,8 +49,20 @@ class KioskRun:
         return shot
 
 
+@dataclass
+class Spawned:
+    """A `bianmin serve` child process (which the test kills and restarts) as run_kiosk needs it."""
+
+    url: str
+    token: str
+    hall: str = HALL
+
+    def add_device(self, _device: str) -> str:
+        return self.token
+
+
 def run_kiosk(
-    server: RunningServer,
+    server: RunningServer | Spawned,
     tmp_path: Path,
     steps: list[list[Any]],
     *,
@@ -98,7 +114,7 @@ def qr_on_screen(png: str) -> list[str]:
         return [code.text for code in zxingcpp.read_barcodes(image.convert("L"))]
 
 
-def server_number(server: RunningServer, track_url: str) -> str:
+def server_number(server: RunningServer | Spawned, track_url: str) -> str:
     """The number the server holds for the ticket behind the QR code the kiosk showed."""
     token = track_url.rsplit("/t/", 1)[1]
     answer = httpx.get(f"{server.url}/api/v1/halls/{HALL}/tickets/{token}", trust_env=False, timeout=10)
@@ -231,6 +247,59 @@ def test_server_down_shows_its_message(
     assert run.result["number"] is None and fake_printer.jobs() == []
 
 
+@pytest.mark.timeout(300)
+def test_a_killed_server_is_noticed_at_once_and_the_tap_goes_through_once_it_is_back(
+    kivy_installed: None, tmp_path: Path
+) -> None:
+    db = tmp_path / "queue.db"
+    serve = spawn_server(db, tmp_path / "server.log", cwd=tmp_path)
+    port = serve.port
+    times: dict[str, float] = {}
+
+    def kill() -> None:
+        serve.kill()  # SIGKILL: no goodbye on the websocket, the kernel closes its socket
+        times["killed"] = time.monotonic()
+
+    def noticed() -> None:
+        times["noticed"] = time.monotonic()
+
+    def restart() -> None:
+        nonlocal serve
+        serve = spawn_server(db, tmp_path / "server.log", port=port, cwd=tmp_path)
+        times["restarted"] = time.monotonic()
+
+    def shown() -> None:
+        times["shown"] = time.monotonic()
+
+    steps = [
+        ["wait_live"], ["tap", "国土建设"], ["wait_screen", "category"],
+        ["parent", "kill"], ["wait_text", "网络中断"], ["parent", "noticed"],
+        # A citizen taps in the outage: told the truth at once, no ticket.
+        ["tap", "不确定办哪一项？直接取号"], ["wait_screen", "error"], ["wait_text", "暂时无法连接服务器"],
+        ["shot", "kiosk-error-while-down"],
+        ["parent", "restart"], ["wait_screen", "ticket"], ["parent", "shown"], ["shot", "kiosk-ticket-server-back"],
+    ]  # fmt: skip
+    try:
+        server = Spawned(serve.url, read_demo_accounts(tmp_path / "demo-accounts.txt").kiosk_token)
+        run = run_kiosk(server, tmp_path, steps, when={"kill": kill, "noticed": noticed, "restart": restart,
+                                                       "shown": shown})  # fmt: skip
+        assert serve.port == port, "the restarted server is on another port: the kiosk cannot find it"
+        check_screens(run)
+        assert times["noticed"] - times["killed"] < 1.5, "the kiosk took too long to notice the server was gone"
+        down = run.shot("kiosk-error-while-down")["texts"]
+        assert "暂时无法连接服务器" in down and "网络中断，正在重新连接…（排队人数可能不是最新的）" in down
+        # Nobody tapped 重试: the kiosk tried again by itself once the server was back, with the same key.
+        assert run.result["taps"] == ["国土建设", "不确定办哪一项？直接取号"]
+        assert times["shown"] - times["restarted"] < 10
+        number = server_number(server, run.result["track_url"])
+        assert number == "B001" and number in run.shot("kiosk-ticket-server-back")["texts"]
+        queues = httpx.get(f"{server.url}/api/v1/halls/{HALL}/queues", trust_env=False, timeout=10,
+                           headers={"Authorization": f"Bearer {server.token}"}).json()["queues"]  # fmt: skip
+        assert {q["category"]: q["waiting"] for q in queues}["guotu"] == 1  # one ticket: the one on screen
+    finally:
+        serve.stop()
+
+
 @pytest.mark.timeout(240)
 def test_printer_out_of_paper_and_a_full_category_show_their_messages(
     kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
@@ -257,6 +326,30 @@ def test_printer_out_of_paper_and_a_full_category_show_their_messages(
     assert "打印纸用完：号码仍会显示在屏幕上" in ticket["texts"]
     assert qr_on_screen(ticket["png"]) == [run.result["track_url"]]  # the ticket still counts, and can be followed
     assert fake_printer.jobs() == []
+
+
+@pytest.mark.timeout(240)
+def test_the_procedure_on_the_item_screen_breaks_lines_by_the_rules_of_printed_chinese(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], fake_printer: FakePrinter, tmp_path: Path
+) -> None:
+    """最低生活保障申请: Kivy alone put "；" by itself on a line of its 办理程序 (and 公示7天 before it)."""
+    server = start_hall(with_printer(demo_config(), fake_printer.port))
+    steps = [
+        ["wait_live"], ["tap", "民政民宗"], ["wait_screen", "category"], ["tap", "最低生活保障申请"],
+        ["wait_screen", "item"], ["shot", "kiosk-item-line-breaking"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps)
+    check_screens(run)
+    item = demo_config().hall(HALL).item("minzheng-dibao")
+    procedure = "\n".join(f"{n}．{step}" for n, step in enumerate(item.procedure, 1))
+    laid_out = dict((text, lines) for text, lines in run.shot("kiosk-item-line-breaking")["lines"])
+    lines = laid_out[procedure]
+    assert len(lines) > len(item.procedure)  # some steps do wrap at this width
+    assert "".join(lines) == procedure.replace("\n", "")  # nothing lost, nothing added
+    for text, wrapped in laid_out.items():
+        for before, line in itertools.pairwise(wrapped):
+            assert line[:1] not in NO_LINE_START, f"{text!r}: a line starts with {line[:1]!r}: {line!r}"
+            assert before[-1:] not in NO_LINE_END, f"{text!r}: a line ends with {before[-1:]!r}: {before!r}"
 
 
 @pytest.mark.timeout(240)

@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 
 from config.schema import PrinterDevice, PrinterTransport
-from kiosk.printing import KioskPrinter, progress_of
+from kiosk.printing import SPOOL_HISTORY, KioskPrinter, progress_of
 from kiosk.state import PrintProgress, PrintState
 from kiosk.views import print_line
 from printer.layout.emulator import emulate
@@ -216,3 +216,17 @@ def test_a_waiting_receipt_is_printed_once_after_a_kiosk_restart(
         assert len(fake.pieces()) == 1  # never twice
     finally:
         fake.stop()
+
+
+def test_a_day_of_receipts_keeps_only_a_short_history_and_each_receipt_prints(
+    fake_printer: FakePrinter, make_printer: Callable[..., KioskPrinter], ui: UiThread
+) -> None:
+    """A kiosk printed 500 receipts a day and kept the last 200 (~50 KB each) in memory: it keeps 20 now."""
+    printer = make_printer(fake_printer)
+    count = SPOOL_HISTORY + 15
+    handles = [printer.print_receipt(issued(f"A{n:03d}"), TRACK_URL) for n in range(1, count + 1)]
+    assert wait_for(lambda: all(ui.last(handle) == PrintProgress(PrintState.DONE) for handle in handles), 60)
+    assert len(fake_printer.jobs()) == count
+    kept = printer.spooler.jobs()
+    assert len(kept) == SPOOL_HISTORY
+    assert [job.title for job in kept][-1] == f"receipt A{count:03d}"

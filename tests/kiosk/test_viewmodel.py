@@ -518,6 +518,38 @@ def test_other_taps_are_ignored_while_a_ticket_is_being_taken() -> None:
     assert kiosk.screen is Screen.TICKET
 
 
+def test_nothing_but_please_wait_is_drawn_while_a_tap_is_answered_then_everything_at_once() -> None:
+    """A queue length from the feed arrives before the answer (the server publishes, then answers): drawn
+    alone it was a whole frame the number waited behind."""
+    release = asyncio.Event()
+
+    class Slow(FakeIssuer):
+        async def __call__(self, request: IssueRequest, key: str) -> Any:
+            await release.wait()
+            return await super().__call__(request, key)
+
+    kiosk = Kiosk(Slow(), busy_delay_s=0.05)
+    queue = [QueueSummary(category="jisheng", prefix="A", waiting=7, wait_s=600)]
+
+    async def scenario() -> None:
+        kiosk.to_item()
+        drawn = len(kiosk.views)
+        task = asyncio.create_task(kiosk.vm.take_ticket())
+        await asyncio.sleep(0)
+        kiosk.vm.set_queues(queue)  # the feed, mid-tap
+        kiosk.vm.set_online(True)
+        kiosk.vm.set_printer_state(PrinterState.ONLINE)
+        assert len(kiosk.views) == drawn  # not drawn yet
+        await asyncio.sleep(0.1)
+        assert len(kiosk.views) == drawn + 1 and kiosk.view.busy  # "please wait", and only that
+        release.set()
+        await task
+
+    asyncio.run(scenario())
+    assert kiosk.screen is Screen.TICKET and not kiosk.view.busy
+    assert kiosk.vm.state.queues["jisheng"].waiting == 7 and kiosk.view.banner == ""
+
+
 def test_each_new_tap_has_a_new_key() -> None:
     kiosk = Kiosk()
     for _ in range(2):
@@ -540,6 +572,45 @@ def test_unreachable_server_then_retry_sends_the_same_key() -> None:
     assert kiosk.screen is Screen.TICKET
     (first_request, first_key), (second_request, second_key) = kiosk.issuer.calls
     assert first_key == second_key and first_request == second_request == IssueRequest(item_id=BIRTH)
+
+
+def test_the_server_back_retries_the_tap_by_itself_for_a_citizen_still_there() -> None:
+    kiosk = Kiosk(FakeIssuer([ServerUnreachable("down")]))
+    kiosk.vm.set_online(True)
+    kiosk.to_item()
+
+    async def outage() -> None:
+        kiosk.vm.set_online(False)  # the feed's connection dropped: said at once
+        await kiosk.vm.take_ticket()
+        assert kiosk.screen is Screen.ERROR
+        assert kiosk.view.banner == "网络中断，正在重新连接…（排队人数可能不是最新的）"
+        kiosk.clock.advance(20)
+        kiosk.vm.set_online(True)  # the server is back
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    kiosk.run(outage)
+    assert kiosk.screen is Screen.TICKET and kiosk.view.ticket is not None and kiosk.view.banner == ""
+    (first_request, first_key), (second_request, second_key) = kiosk.issuer.calls
+    assert first_key == second_key and first_request == second_request == IssueRequest(item_id=BIRTH)
+
+
+def test_the_server_back_clears_the_error_screen_when_nobody_waits_at_it() -> None:
+    kiosk = Kiosk(FakeIssuer([ServerUnreachable("down")]))
+    kiosk.to_item()
+    kiosk.run(kiosk.vm.take_ticket)
+    kiosk.clock.advance(45)  # the citizen left; the idle timeout (60 s) has not fired yet
+    kiosk.vm.set_online(True)
+    assert kiosk.screen is Screen.HOME and kiosk.vm.state.error is None
+    assert len(kiosk.issuer.calls) == 1  # no ticket made for nobody
+
+
+def test_the_server_back_leaves_other_error_screens_alone() -> None:
+    kiosk = Kiosk(FakeIssuer([CategoryFull(409, "category_full", "full")]))
+    kiosk.to_item()
+    kiosk.run(kiosk.vm.take_ticket)
+    kiosk.vm.set_online(True)
+    assert kiosk.screen is Screen.ERROR and len(kiosk.issuer.calls) == 1
 
 
 def test_back_from_an_error_returns_to_where_the_tap_was() -> None:

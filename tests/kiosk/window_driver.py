@@ -15,7 +15,8 @@ KIVY_HOME before starting us. The script is a JSON list of steps, each a list `[
 - `["shot", NAME]`          screenshot to DIR/NAME.png, and what the screen shows (texts, cut-off texts, small targets)
 - `["parent", TAG]`         print `WAIT TAG` and read one line from stdin (the parent acts meanwhile)
 - `["frame_cost", N]`       redraw the unchanged screen N times and report what each frame cost (`frame_ms`)
-- `["rss", LABEL]`          this process's resident memory now (`rss[LABEL]`)
+- `["rss", LABEL]`          this process's resident memory now, after a full garbage collection (`rss[LABEL]`)
+- `["trace", "start"|"top"]` tracemalloc: start tracing, or report the 15 biggest growths since the start (`trace`)
 - `["repeat", N, STEPS]`    the steps N times (the benchmark)
 
 Lines we print: `NO-WINDOW <reason>` (exit 77: no GL driver), `WAIT <tag>`, `RESULT <json>` at the end.
@@ -26,11 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import re
 import sys
 import time
 import traceback
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,18 @@ MIN_TARGET = 120  # design pixels: the smallest touch target allowed
 
 def plain(text: str) -> str:
     return re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", text)
+
+
+def label_text(label: Any) -> str:
+    """What a label says: a WrappedLabel's text before it was broken into lines, else its text."""
+    source = getattr(label, "source", None)
+    return plain(source if isinstance(source, str) and source else label.text)
+
+
+def layout_lines(label: Any) -> list[str]:
+    """The lines Kivy laid the label's text out in (after any wrapping of its own)."""
+    label.texture_update()
+    return ["".join(word.text for word in line.words) for line in label._label._cached_lines]
 
 
 def visible(widget: Any) -> bool:
@@ -108,9 +123,18 @@ class Driver:
         self.frames = 0
         self.flip_times: list[float] = []  # when each frame had been drawn
         self.released_at = 0.0
+        self.gc_pauses: list[tuple[float, float, int]] = []  # (start, ms, generation) of each collection
+        self._gc_start = 0.0
+        gc.callbacks.append(self._gc)
         from kivy.core.window import Window
 
         Window.bind(on_flip=self._flipped)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append((self._gc_start, (time.perf_counter() - self._gc_start) * 1000, info["generation"]))
 
     def _flipped(self, *_args: Any) -> None:
         # Offscreen, nothing waits for a frame to be drawn: Mesa's software renderer queues frames
@@ -140,7 +164,7 @@ class Driver:
             await self.until("a frame", lambda target=target: self.frames >= target, 10)
 
     def texts(self) -> list[str]:
-        return [plain(label.text) for label in labels(self.app.root)]
+        return [label_text(label) for label in labels(self.app.root)]
 
     def find_button(self, text: str) -> Any:
         from kivy.uix.behaviors import ButtonBehavior
@@ -214,6 +238,8 @@ class Driver:
             number.unbind(text=on_number)
         shown = self.flip_times[int(marks["frames"])]
         self.result["take_ms"].append((shown - self.released_at) * 1000)
+        during = [ms for start, ms, _gen in self.gc_pauses if self.released_at <= start <= shown]
+        self.result.setdefault("gc_in_take_ms", []).append(sum(during))
         self.result.setdefault("set_ms", []).append((marks["set"] - self.released_at) * 1000)
         ticket = self.vm.state.ticket
         assert ticket is not None and number.text == ticket.number
@@ -233,12 +259,17 @@ class Driver:
             if isinstance(widget, ButtonBehavior) and (widget.height < MIN_TARGET * u or widget.width < MIN_TARGET * u):
                 small.append(f"{plain(getattr(widget, 'text', '')) or type(widget).__name__} "
                              f"{widget.width:.0f}x{widget.height:.0f}")  # fmt: skip
-        shown = labels(root)
+        on_screen = labels(root)
         self.result["shots"][name] = {
             "png": str(path),
             "screen": self.vm.state.screen.value,
-            "texts": [plain(label.text) for label in shown],
-            "cut_off": [plain(label.text) for label in shown if inside_view(label, root) and cut_off(label)],
+            "texts": [label_text(label) for label in on_screen],
+            "cut_off": [label_text(label) for label in on_screen if inside_view(label, root) and cut_off(label)],
+            "lines": [
+                [label_text(label), layout_lines(label)]
+                for label in on_screen
+                if label.text_size[0] is not None and not label.shorten
+            ],
             "small_targets": small,
             "size": list(root.size),
         }
@@ -280,7 +311,11 @@ class Driver:
                 costs.append((self.flip_times[-1] - start) * 1000)
             self.result.setdefault("frame_ms", []).extend(costs)
         elif op == "rss":
+            await self.frame(2)
+            gc.collect()
             self.result.setdefault("rss", {})[args[0]] = rss_kb()
+        elif op == "trace":
+            self.trace(args[0])
         elif op == "repeat":
             for _ in range(int(args[0])):
                 for inner in args[1]:
@@ -288,8 +323,28 @@ class Driver:
         else:
             raise ValueError(f"unknown step {op!r}")
 
+    def trace(self, what: str) -> None:
+        """Where the memory that stays goes (a diagnosis aid of bench/kiosk_memory.py --trace)."""
+        gc.collect()
+        if what == "start":
+            tracemalloc.start(12)
+            self._traced = tracemalloc.take_snapshot()
+            self._types = object_counts()
+            return
+        counts = object_counts()
+        grown = sorted(((counts[k] - self._types.get(k, 0), k) for k in counts), reverse=True)[:15]
+        self.result["types"] = [[name, n] for n, name in grown if n > 0]
+        growth = tracemalloc.take_snapshot().compare_to(self._traced, "traceback")
+        self.result["trace"] = [
+            {"kib": round(stat.size_diff / 1024, 1), "count": stat.count_diff,
+             "where": [f"{frame.filename}:{frame.lineno}" for frame in stat.traceback][-6:]}
+            for stat in growth[:15]
+        ]  # fmt: skip
+
     def finish(self) -> None:
         state = self.vm.state
+        if state.ticket is not None and not self.result["track_url"]:  # a ticket no `take` step timed (a retry)
+            self.result["number"], self.result["track_url"] = state.ticket.number, state.track_url
         self.result.update(
             screen=state.screen.value,
             receipt=state.receipt.state.value,
@@ -297,7 +352,17 @@ class Driver:
             chinese_renders=chinese_renders(),
             window_size=list(self.app.root.size),
             rss_kb=rss_kb(),
+            gc_ms={str(gen): sorted(ms for _s, ms, g in self.gc_pauses if g == gen)[-5:] for gen in (0, 1, 2)},
         )
+
+
+def object_counts() -> dict[str, int]:
+    """How many objects of each type the garbage collector tracks (an objgraph-like census)."""
+    counts: dict[str, int] = {}
+    for thing in gc.get_objects():
+        name = type(thing).__qualname__
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def rss_kb() -> dict[str, int]:
@@ -318,7 +383,6 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
     from kiosk.client import RetryPolicy
     from kiosk.controller import KioskController, KioskOptions
     from printer.spooler import RetryPolicy as PrintRetry
-    from queue_server.feed import FeedSettings
 
     steps = json.loads(Path(args.script).read_text())
     options = KioskOptions(
@@ -326,7 +390,6 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
         device=args.device,
         token=Path(args.token_file).read_text().strip(),
         retry=RetryPolicy(attempts=3, initial_s=0.2, max_s=0.5, connect_timeout_s=1, read_timeout_s=3),
-        feed=FeedSettings(ping_interval_s=0.5, offline_after_s=2, backoff_initial_s=0.2, backoff_max_s=1),
         print_retry=PrintRetry(initial_s=0.2, max_s=1.0, confirm_timeout_s=3),
         printer_poll_s=1.0,
         virtual_root=Path(args.virtual_root),

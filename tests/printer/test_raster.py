@@ -139,3 +139,20 @@ def test_test_page_renders_in_every_mode() -> None:
 def test_qr_block_alone() -> None:
     rendered = render(Document("t", (Qr("https://q.example/1"),)), 58)
     assert decoded(rendered.preview) == ["https://q.example/1"]
+
+
+def test_receipts_with_new_numbers_keep_the_drawn_lines_bounded() -> None:
+    """Each receipt's own lines (its huge number, its 前面还有N人) made a kiosk grow ~80 KB a ticket."""
+    raster.clear_caches()
+    render_receipt(sample_receipt(number="A000"))
+    after_one = raster._line_mask.cache_info().currsize
+    for n in range(1, 60):
+        render_receipt(sample_receipt(number=f"A{n:03d}"))
+    assert raster._line_mask.cache_info().currsize == after_one  # the huge number (60 KB of mask) is not kept
+    for n in range(300):
+        render_receipt(sample_receipt(number=f"B{n:03d}", ahead=n))
+    info = raster._line_mask.cache_info()
+    assert info.currsize == info.maxsize == raster.LINE_CACHE_SIZE <= 256
+    hits = info.hits
+    render_receipt(sample_receipt(number="C001", ahead=3))
+    assert raster._line_mask.cache_info().hits - hits >= after_one - 3  # the repeated lines stayed drawn

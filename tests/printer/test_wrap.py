@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
 
-from printer.layout.wrap import clean, wrap
+from printer.layout.wrap import NO_LINE_END, NO_LINE_START, clean, wrap
 
 
 def columns(text: str) -> float:
@@ -27,6 +28,29 @@ def test_opening_punctuation_never_ends_a_line() -> None:
     lines = wrap("一二（三四）", 6, 6, columns)
     assert all(not line.endswith("（") for line in lines)
     assert "".join(lines) == "一二（三四）"
+
+
+@pytest.mark.parametrize("mark", sorted(NO_LINE_START))
+def test_no_closing_mark_starts_a_line_where_the_width_would_put_it_there(mark: str) -> None:
+    lines = wrap(f"一二三四{mark}五六", 8, 8, columns)  # the width ends right after 四
+    assert lines[0].endswith(f"四{mark}") or (lines[0].endswith(mark) is False and not lines[1].startswith(mark))
+    assert all(not line.startswith(mark) for line in lines)
+    assert "".join(lines) == f"一二三四{mark}五六"
+
+
+@pytest.mark.parametrize("mark", sorted(NO_LINE_END))
+def test_no_opening_mark_ends_a_line_where_the_width_would_leave_it_there(mark: str) -> None:
+    lines = wrap(f"一二三{mark}四五六", 7, 7, columns)  # the width ends right after the mark
+    assert all(not line.endswith(mark) for line in lines[:-1])
+    assert "".join(lines) == f"一二三{mark}四五六"
+
+
+def test_a_semicolon_never_stands_alone_on_a_line() -> None:
+    """The kiosk's 办理程序 of 最低生活保障申请 used to end a line with 登记 and put "；" alone on the next."""
+    lines = wrap("村（居）公示7天；镇人民政府审核确认", 16, 16, columns)
+    assert all(line.strip("；") for line in lines)
+    assert all(not line.startswith(("；", "）")) for line in lines)
+    assert all(not line.endswith("（") for line in lines)
 
 
 def test_number_stays_with_its_unit() -> None:
@@ -66,3 +90,7 @@ def test_random_text_keeps_every_character_and_fits(seed: int) -> None:
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     for line in lines:
         assert columns(line) <= width or len(line) == 1
+    for before, line in itertools.pairwise(lines):
+        if columns(before) + columns(line[:1]) <= width:  # not a run of marks wider than the whole line
+            assert line[:1] not in NO_LINE_START, (before, line)
+            assert before[-1:] not in NO_LINE_END, (before, line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import random
 import threading
@@ -55,12 +56,14 @@ class FeedThread:
         self.loop = asyncio.new_event_loop()
         self.announced: list[CallMessage] = []
         self.online_changes: list[bool] = []
+        self.link_changes: list[bool] = []
         self.feed = BoardFeed(
             server,
             hall,
             settings=settings,
             on_call=self.announced.append,
             on_online=self.online_changes.append,
+            on_link=self.link_changes.append,
             clock=clock,
             rng=random.Random(7),
         )
@@ -234,6 +237,28 @@ def test_the_feed_resumes_after_a_server_restart_with_nothing_lost_and_nothing_t
         for running in servers:
             if running not in stopped:
                 running.stop()
+
+
+def test_the_link_is_told_at_once_when_the_server_goes_and_when_it_is_back(
+    new_db: Callable[[], str | Path], clock: FakeClock, cheap_password_hashing: None, feeds: Callable[..., FeedThread]
+) -> None:
+    db = new_db()
+    server = start_server(db, clock)
+    port = int(server.url.rsplit(":", 1)[1])
+    patient = dataclasses.replace(FAST, ping_interval_s=1.0, offline_after_s=8.0)  # a board's grace: 8 s
+    feed = feeds(server.url, clock, settings=patient)
+    feed.wait(lambda: feed.link_changes == [True], "the first connection")
+    server.stop()
+    started = time.monotonic()
+    feed.wait(lambda: feed.link_changes[-1:] == [False], "the dropped connection", timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    assert feed.feed.online  # the board's own flag keeps its grace against a blip
+    again = start_server(db, clock, port=port)
+    try:
+        feed.wait(lambda: feed.link_changes[-1:] == [True], "the server back")
+        assert feed.online_changes == [True]  # no flicker of the grace-period flag
+    finally:
+        again.stop()
 
 
 def test_a_board_clock_that_is_wrong_by_an_hour_still_announces_live_calls(
