@@ -62,6 +62,13 @@ class QueueRules(Strict):
         2, ge=1, le=20, description="at most this many priority calls in a row while an ordinary ticket waits"
     )
     recall_limit: int = Field(3, ge=0, le=10, description="how many times a called ticket may be recalled")
+    no_show_after_s: int = Field(
+        120,
+        ge=0,
+        le=3600,
+        description="after the last allowed recall, a citizen who has not come within this many seconds is marked"
+        " a no-show (过号) by the system; 0: only the clerk marks no-shows",
+    )
     no_show_requeue_behind: int = Field(
         3, ge=0, le=100, description="a no-show ticket re-queued at the kiosk goes behind this many waiting tickets"
     )

@@ -44,6 +44,7 @@ from queue_server.link.downlink import start_downlink
 from queue_server.link.routes_link import router as link_router
 from queue_server.link.shipper import start_links
 from queue_server.reports.keeper import keep_report_days
+from queue_server.services.auto_no_show import watch_no_shows
 from queue_server.store.listener import Listener
 from queue_server.store.writer import Published, Store
 
@@ -94,6 +95,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
         listener.start()
         await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
         keeper = asyncio.create_task(keep_report_days(store))
+        no_shows = asyncio.create_task(watch_no_shows(store, state.views))  # after the last recall (过号)
         # Link down first: a county version staged on an earlier day is served before the first request.
         state.downlink = await start_downlink(state)
         links = start_links(store, state.downlink)  # link up: a shipper per hall with [halls.link] (queue_server/link/)
@@ -104,6 +106,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
             if state.downlink is not None:
                 await state.downlink.stop()
             keeper.cancel()
+            no_shows.cancel()
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)
             store.on_config_changed.remove(reload_config)

@@ -44,6 +44,7 @@ def live_ticket(row: Row[Any]) -> LiveTicket:
         called_at=row.called_at,
         started_at=row.started_at,
         recalls=row.recalls,
+        recalled_at=row.recalled_at,
     )
 
 
