@@ -25,6 +25,7 @@ from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
 from queue_server.services.accounts import Staff
 from queue_server.services.case_actions import finish_linked
 from queue_server.services.cases import linked_case, open_from_finish
+from queue_server.services.reminders import claim_due
 from queue_server.services.rows import save_ticket, save_window
 from queue_server.services.views import queue_summaries, ticket_ref, window_view
 from queue_server.store.writer import Tx
@@ -233,6 +234,7 @@ def _call(tx: Tx, live: LiveWindow, staff: Staff, ticket: LiveTicket, payload: d
     save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
     save_window(tx, live)
     _emit_call(tx, live, staff, ticket, payload)
+    claim_due(tx, ticket)  # the phone reminders this call makes due (the called one's, and 快到您了)
     return ticket
 
 
