@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 
 from config.schema import HallConfig, Notify
 from queue_server.store.tables import notify_requests
-from tests.queue_server.conftest import Api
+from tests.queue_server.conftest import Api, Databases
+from tests.support.clock import FakeClock
 from tests.support.gateway import Gateway
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 
 PHONE = "13812345678"
 SECRET = "test-gateway-secret"
@@ -153,3 +155,34 @@ def test_the_webhook_settings_are_validated() -> None:
         Notify(url="http://gateway.lan/sms", retry_min_s=10, retry_max_s=1)
     with pytest.raises(ValidationError, match="secret_env"):
         Notify(url="http://gateway.lan/sms", secret_env="not a name")
+
+
+def test_two_servers_on_one_database_send_each_message_once(
+    gateway: Gateway,
+    databases: Databases,
+    clock: FakeClock,
+    cheap_password_hashing: None,
+    stop_later: Callable[[RunningServer], threading.Thread],
+    make_api: Callable[[RunningServer], Api],
+    hall_config: HallConfig,
+) -> None:
+    notify = Notify(url=gateway.url, remind_ahead=2, retry_min_s=0.05, retry_max_s=0.2)
+    config = hall_config.model_copy(update={"halls": [hall_config.halls[0].model_copy(update={"notify": notify})]})
+    db = databases.new()
+    first, second = start_server(db, clock, config), start_server(db, clock, config)
+    try:
+        here, there = make_api(first), make_api(second)
+        there._kiosk = here.kiosk
+        tickets = [here.issue("jisheng") for _ in range(4)]
+        assert _ask(there, tickets[3]["track_token"]).status_code == 200  # asked through the other server
+        clerk = here.open("liuxia", 1)
+        for i, api in enumerate((here, there, here, there)):  # the calls alternate between the servers
+            if i:
+                api.serve(clerk, 1)
+            api.ok(clerk, 1, "call-next")
+        bodies = gateway.wait_for(2)
+        time.sleep(1.0)  # both servers published every event by now
+        assert [(b["kind"], b["number"]) for b in gateway.bodies()] == [("soon", "A004"), ("call", "A004")]
+        assert len(bodies) == 2
+    finally:
+        databases.drop(db, after=[stop_later(first), stop_later(second)])
