@@ -7,6 +7,8 @@ Method
   not done on the spot, a later `case.completed` (2% returned, 1% refused, 3% still open), with the
   payloads the services write; between them `--ticket-events` ticket events per case (issue, call,
   start, finish), which the case report must skip, written straight into `events` as the services would.
+  31% of the cases not done on the spot are 代理件 of the hall's village agent points (origin agent, `point`
+  in their `case.opened`), as in the reference deployment, so the report's by_point rows are folded too.
 - Measured, medians of `--runs` rounds after a warm-up: the year's case report (`case_report`: totals and
   the rows by item, category, window and clerk) through the partial index `ix_events_cases`;
   baseline: the bare SELECT of the same case events' payloads fetched into Python, nothing decoded
@@ -51,6 +53,7 @@ def fill(engine: object, cases: int, ticket_events: int, seed: int = 15) -> int:
     days = [d for d in (dt.date(2026, 1, 1) + dt.timedelta(n) for n in range(365)) if calendar.is_working_day(d)]
     items = [(i.id, i.category, i.promised_days) for i in hall.items]
     clerks = [(w.number, w.a_post or f"clerk{w.number}") for w in hall.windows]
+    points = [p.id for p in hall.agent_points]
     rows, seq = [], 0
 
     def add(kind: str, at: int, payload: dict[str, object], ticket: bool = False) -> None:
@@ -66,9 +69,12 @@ def fill(engine: object, cases: int, ticket_events: int, seed: int = 15) -> int:
         at = int(dt.datetime(day.year, day.month, day.day, 9, tzinfo=tz).timestamp() * 1e6) + n
         item, category, promised = rng.choice(items)
         window, clerk = rng.choice(clerks)
-        cls = "immediate" if rng.random() < 0.25 else "promised"
+        draw = rng.random()
+        cls = "immediate" if draw < 0.25 else "agent" if draw < 0.25 + 0.31 and points else "promised"
         base = {"code": f"C{n:08d}", "case_class": cls, "item_id": item, "category": category,
                 "accepted_window": window, "accepted_by": clerk, "opened_day": day.isoformat()}  # fmt: skip
+        if cls == "agent":
+            base.update(origin="agent", point=rng.choice(points), accepted_window=None)
         for k in range(ticket_events):
             add(("ticket.issued", "ticket.called", "ticket.started", "ticket.finished")[k % 4], at - 1000 + k,
                 {"number": "A001", "category": category}, ticket=True)  # fmt: skip
@@ -137,6 +143,8 @@ def main() -> int:
         t = report.totals
         print(f"year: {t.cases:,} cases, {t.completed:,} completed, 办结率 {t.completion_rate:.2%},")
         print(f"  on time {t.on_time_rate:.2%}, mean {t.mean_days} working days; {len(report.by_item)} items")
+        shares = ", ".join(f"{r.key} {r.share:.1%}" for r in report.by_point if r.share is not None)
+        print(f"  代理件 {t.by_agent:,} ({t.agent_share:.1%} of the cases); by point: {shares}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

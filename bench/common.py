@@ -668,8 +668,9 @@ def _log_in(conn: Any, now_us: int, username: str, password: str) -> Any:
     """A login as the API does it (begin, check the hash, finish), in one transaction: for seeding only."""
     from queue_server.services import accounts
 
-    attempt = accounts.begin_login(conn, now_us, username)
-    return accounts.finish_login(conn, now_us, attempt, accounts.verify_password(attempt.password_hash, password))
+    attempt = accounts.begin_login(conn, now_us, username, "seeding")
+    ok = accounts.verify_password(attempt.password_hash, password)
+    return accounts.finish_login(conn, now_us, attempt, ok, username, "seeding")
 
 
 def config_with_caps(dest: Path, daily_cap: int) -> Path:

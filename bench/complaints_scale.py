@@ -120,7 +120,7 @@ def main() -> None:
                 for i in picks:
                     lookup += timed(lambda i=i: service.view(conn, hall, codes[i], now), 1)
                     base += timed(lambda i=i: conn.execute(select(complaints).where(complaints.c.id == i + 1)).one(), 1)
-                listing = timed(lambda: service.list_complaints(conn, hall, now, None, 200, lambda a, b: False), 3)
+                listing = timed(lambda: service.list_complaints(conn, hall, now, None, 200, store.calendar), 3)
                 year = Period.of(PeriodKind.YEAR, dt.date(2026, 6, 1))
                 figures: list[object] = []
                 folding = timed(lambda: figures.append(complaint_figures(conn, HALL, TZ, year, now.date())), 3)

@@ -11,10 +11,12 @@ Method
   a busy hall's morning, well below what the server can take; latency = send → last byte of the answer,
   any answer but 201 is counted as an error.
 - Flood: `--flooders` (8) connections posting `POST /api/v1/auth/login` with a wrong password back to
-  back (closed loop), each from its own loopback address. `--target unknown` (default) names users that
-  do not exist: the server still checks the password against a dummy hash, so every attempt costs a full
-  password hash and nothing locks; `--target staff` names the 8 real clerks: after a few failures each
-  account is locked and answered 429 without hashing. Answers 401 and 429 are expected.
+  back (closed loop), each from its own loopback address. `--target unknown` (default) names a new user
+  that does not exist at each attempt: the server still checks the password against a dummy hash, so each
+  attempt the address's rate limit lets through costs a full password hash until the address has failed
+  20 times (services/throttle.py: then it waits, answered 429 without hashing); `--target staff` names the
+  8 real clerks: after a few failures each clerk is locked from that address and answered 429 without
+  hashing. Answers 401 and 429 are expected.
 - Phases: each round measures issuing alone for `--seconds` (10 s) and with the flood for as long (the
   flood starts 1 s before its phase is measured); the order alternates between rounds so the growing
   queue hits both alike. The table shows each phase and the medians over rounds. Target: issue p95
@@ -116,7 +118,7 @@ async def flood(port: int, flooders: int, target: str, stop: asyncio.Event, stat
         n = 0
         try:
             while not stop.is_set():
-                user = CLERKS[index % len(CLERKS)] if target == "staff" else f"nobody{index}"
+                user = CLERKS[index % len(CLERKS)] if target == "staff" else f"nobody{index}-{n}"
                 body = json.dumps({"username": user, "password": f"wrong-{n}"}).encode()
                 n += 1
                 raw = build_request("POST", "/api/v1/auth/login", port, {"Content-Type": "application/json"}, body)

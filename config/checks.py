@@ -29,6 +29,7 @@ DEVICES = TypeAdapter(schema.Device)
 SESSIONS = TypeAdapter(schema.Session)
 ITEMS = TypeAdapter(schema.ServiceItem)
 HOLIDAYS = TypeAdapter(schema.Holiday)
+POINTS = TypeAdapter(schema.AgentPoint)
 
 
 def cross_check(
@@ -109,6 +110,8 @@ class _Checks:
                         f'window {window.number} serves category "{code}", which {name} does not have'
                         + did_you_mean(code, codes),
                     )
+        points = _valid(POINTS, hall.get("agent_points"))
+        self.unique([(source, (*at, "agent_points", i, "id"), p.id) for i, p in points], "agent point id (代办点)")
         self.devices(source, h, name, hall, numbers)
         self.sessions(source, h, _valid(SESSIONS, hall.get("sessions")))
         self.timezone(source, h, hall.get("timezone"))

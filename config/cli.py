@@ -48,6 +48,12 @@ def summary(file: Path, loaded: HallConfig) -> str:
             f"{_plural(len(hall.windows), 'window')}",
             f"  {_plural(len(hall.devices), 'device')}" + (f" ({devices})" if devices else ""),
         ]
+        if hall.agent_points:
+            sit_in = sum(point.sit_in for point in hall.agent_points)
+            lines.append(
+                f"  {_plural(len(hall.agent_points), 'village agent point')}"
+                + (f" ({sit_in} sit-in)" if sit_in else "")
+            )
     if loaded.city is not None:
         counties = _plural(len(loaded.counties), "county", "counties")
         lines.append(

@@ -426,6 +426,20 @@ class Notify(Strict):
         return self
 
 
+class AgentPoint(Strict):
+    """A village agent point (村级代办点) of a township hall, or a village's sit-in desk (坐班点) at its center.
+
+    Its agents (staff role `agent`, bound to the point) take cases for villagers on `/agent/{hall}`; each case
+    enters the hall's ledger as a 代理件 with the point recorded (docs/agent-points.md).
+    """
+
+    id: Slug
+    name_zh: ShortText
+    name_en: ShortText
+    village: ShortText = Field(description="the village (村) the point serves, e.g. 青山村")
+    sit_in: bool = Field(False, description="a sit-in desk (坐班点) of the village's staff at the township center")
+
+
 class Hall(Strict):
     """One service hall: its identity, hours, categories, windows, items and devices."""
 
@@ -451,6 +465,7 @@ class Hall(Strict):
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []
     items: list[ServiceItem] = []
+    agent_points: list[AgentPoint] = Field([], max_length=500, description="its village agent points (代办点)")
     link: Link | None = Field(None, description="ship the event log up to the county (none: the hall does not)")
     notify: Notify | None = Field(None, description="phone reminders through a webhook (none: the hall sends none)")
 
@@ -478,6 +493,12 @@ class Hall(Strict):
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
+
+    def agent_point(self, point_id: str) -> AgentPoint:
+        for point in self.agent_points:
+            if point.id == point_id:
+                return point
+        raise KeyError(point_id)
 
 
 class Holiday(Strict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -120,7 +121,7 @@ def user() -> None:
 @click.option("--name", "display_name", required=True, help="the name shown on boards and in reports, e.g. 张丽")
 @click.option(
     "--role",
-    type=click.Choice(["clerk", "manager", "admin", "county_manager", "city_manager"]),
+    type=click.Choice(["clerk", "manager", "admin", "county_manager", "city_manager", "agent"]),
     default="clerk",
     show_default=True,
 )
@@ -133,6 +134,7 @@ def user() -> None:
 )
 @click.option("--county", help="a county manager's county: the configuration's [county] id (its dashboard /county/ID)")
 @click.option("--city", help="a city manager's city: the configuration's [city] id (its rollup /city/ID)")
+@click.option("--point", help="a village agent's point: one of its hall's agent_points (its page /agent/HALL)")
 @config_option
 @db_option
 def user_add(
@@ -142,13 +144,14 @@ def user_add(
     halls: tuple[str, ...],
     county: str | None,
     city: str | None,
+    point: str | None,
     config_file: Path | None,
     db: str,
 ) -> None:
     """Add a staff account; the password is read from standard input (one line)."""
     from queue_server.errors import ServiceError
     from queue_server.server import open_store
-    from queue_server.services import accounts
+    from queue_server.services import accounts, staff_audit
     from queue_server.store.writer import to_us
 
     password = sys.stdin.readline().rstrip("\r\n")
@@ -159,18 +162,32 @@ def user_add(
         scope: frozenset[str] | None = _county_manager_scope(loaded, role, county, halls)
     elif role == "city_manager" or city is not None:
         scope = _city_manager_scope(loaded, role, city, halls)
+    elif role == "agent" or point is not None:
+        if role != "agent":
+            raise click.ClickException("--point goes with --role agent, and a village agent needs --point")
+        known = [h.id for h in loaded.halls]
+        points = {h.id: [p.id for p in h.agent_points] for h in loaded.halls}
+        try:
+            scope = accounts.agent_hall(points, halls or (known if len(known) == 1 else ()), point)
+        except ServiceError as error:
+            raise click.ClickException(str(error)) from None
     else:
         try:
             scope = accounts.default_halls(accounts.Role(role), halls, [h.id for h in loaded.halls])
         except ServiceError as error:
             raise click.ClickException(str(error)) from None
     store = open_store(loaded, db)
-    try:
-        store.run_global_sync(
-            lambda conn, now: accounts.add_user(
-                conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city
-            )
+
+    def add(conn: Any, now: Any) -> None:
+        accounts.add_user(
+            conn, to_us(now), username, display_name, accounts.Role(role), password, scope, county, city, point
         )
+        details = {"role": role, "display_name": display_name, **({"point": point} if point else {})}
+        staff_audit.record(conn, to_us(now), "staff.added", actor=_cli_actor(), subject=username, halls=scope,
+                           details=details)  # fmt: skip
+
+    try:
+        store.run_global_sync(add)
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -180,6 +197,10 @@ def user_add(
         return
     if city is not None:
         click.echo(f"added {role} {username} ({display_name}) of city {city}: its rollup is /city/{city}")
+        return
+    if point is not None:
+        click.echo(f"added agent {username} ({display_name}) of point {point} in {', '.join(sorted(scope or ()))}:"
+                   f" its page is /agent/{next(iter(scope or ()), '')}")  # fmt: skip
         return
     click.echo(f"added {role} {username} ({display_name}) of {', '.join(sorted(scope)) if scope else 'every hall'}")
 
@@ -221,7 +242,7 @@ def device() -> None:
 def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
     """Register a kiosk of HALL (named in the configuration) and print its new token."""
     from queue_server.server import open_store
-    from queue_server.services import accounts
+    from queue_server.services import accounts, staff_audit
     from queue_server.store.writer import to_us
 
     loaded = _load(config_file)
@@ -235,11 +256,53 @@ def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> 
             f"{device_id!r} is not a kiosk of hall {hall}; kiosks: {', '.join(kiosks) or 'none'}"
         )
     store = open_store(loaded, db)
+
+    def add(conn: Any, now: Any) -> str:
+        staff_audit.record(conn, to_us(now), "device.added", actor=_cli_actor(), subject=device_id, halls=[hall])
+        return accounts.add_device(conn, to_us(now), hall, device_id)
+
     try:
-        token = store.run_global_sync(lambda conn, now: accounts.add_device(conn, to_us(now), hall, device_id))
+        token = store.run_global_sync(add)
     finally:
         store.close()
     click.echo(token)
+
+
+@device.command("revoke")
+@click.argument("hall")
+@click.argument("device_id")
+@config_option
+@db_option
+def device_revoke(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
+    """Revoke the token of device DEVICE_ID of HALL: every server on the database refuses it within a second."""
+    from queue_server.errors import ServiceError
+    from queue_server.server import open_store
+    from queue_server.services import accounts, staff_audit
+    from queue_server.store.writer import to_us
+
+    store = open_store(_load(config_file), db)
+
+    def revoke(conn: Any, now: Any) -> None:
+        accounts.revoke_device(conn, hall, device_id)
+        staff_audit.record(conn, to_us(now), "device.revoked", actor=_cli_actor(), subject=device_id, halls=[hall])
+
+    try:
+        store.run_global_sync(revoke)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+    click.echo(f"revoked {device_id} of {hall} (已吊销)")
+
+
+def _cli_actor() -> str:
+    """Who ran the command, for the staff audit: the operating system's user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli"
 
 
 if __name__ == "__main__":  # pragma: no cover

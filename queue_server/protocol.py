@@ -163,7 +163,8 @@ class AppointmentMessage(Message):
 
 
 class CaseMessage(Message):
-    """A case (办件) moved: opened, started, handed on, extended, linked to a return visit or closed.
+    """A case (办件) moved: opened, started, handed on, extended, linked to a return visit (or the agent's
+    resubmission), asked for missing materials (补办), closed, or its result handed back by the village agent.
 
     Only what a board may show: the event and the category, never the case code, the citizen or the clerk.
     """
@@ -171,7 +172,9 @@ class CaseMessage(Message):
     type: Literal["case"] = "case"
     seq: int
     at: dt.datetime
-    event: Literal["opened", "handed", "extended", "linked", "completed", "returned", "rejected"]
+    event: Literal[
+        "opened", "handed", "extended", "linked", "supplement", "completed", "returned", "rejected", "delivered"
+    ]
     category: str
 
 

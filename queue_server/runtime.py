@@ -85,7 +85,8 @@ class HallRuntime:
     tickets: dict[int, LiveTicket]
     windows: dict[int, LiveWindow]
     service_times: ServiceTimes
-    # Today's issuing requests: (device, Idempotency-Key) -> (hash of the body, ticket id).
+    # The issuing requests of the last loading.IDEMPOTENCY_DAYS service days, today's included:
+    # (device, Idempotency-Key) -> (hash of the body, ticket id).
     requests: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     clerk_names: dict[str, str] = field(default_factory=dict)
     recent_calls: deque[RecentCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))

@@ -71,6 +71,12 @@ def seed_demo(store: Store, out: Path) -> list[str]:
         password = secrets.token_urlsafe(9)
         store.run_global_sync(partial(_add_user, username=username, name=name, role=role, password=password))
         lines.append(f"  {role.value:8} {username:12} password: {password}")
+    for hall in store.config.halls[:1]:  # a village agent of each point of the demo hall: /agent/{hall}
+        for point in hall.agent_points:
+            username, password = f"agent-{point.id}"[:48], secrets.token_urlsafe(9)
+            store.run_global_sync(partial(_add_agent, username=username, name=f"{point.name_zh}代办员（演示）",
+                                          hall=hall.id, point=point.id, password=password))  # fmt: skip
+            lines.append(f"  agent    {username:12} password: {password}  (/agent/{hall.id}, {point.name_zh})")
     lines.append("Kiosk device tokens (取号机令牌):")
     for hall in store.config.halls:
         for device in hall.devices:
@@ -88,6 +94,12 @@ def _add_user(
     conn: Connection, now: dt.datetime, *, username: str, name: str, role: accounts.Role, password: str
 ) -> None:
     accounts.add_user(conn, to_us(now), username, name, role, password)
+
+
+def _add_agent(
+    conn: Connection, now: dt.datetime, *, username: str, name: str, hall: str, point: str, password: str
+) -> None:
+    accounts.add_user(conn, to_us(now), username, name, accounts.Role.AGENT, password, [hall], point=point)
 
 
 def _add_device(conn: Connection, now: dt.datetime, *, hall: str, device: str) -> str:

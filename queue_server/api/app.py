@@ -23,8 +23,10 @@ from queue_server.api import (
 )
 from queue_server.api.metrics import MetricsMiddleware, RequestMetrics
 from queue_server.api.metrics import router as metrics_router
+from queue_server.api.page_headers import PageHeaders
 from queue_server.api.ratelimit import EarlyLimits
 from queue_server.api.responses import document_errors
+from queue_server.api.routes_agent import router as agent_router
 from queue_server.api.routes_appointments import router as appointments_router
 from queue_server.api.routes_cases import router as cases_router
 from queue_server.api.routes_city import router as city_router
@@ -127,6 +129,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.state.bianmin_metrics = request_metrics = RequestMetrics()
     errors.install(app)
     app.add_middleware(EarlyLimits, routes={("POST", "/api/v1/auth/login"): "login"})
+    app.add_middleware(PageHeaders)  # the Content-Security-Policy of every page, nosniff on every answer
     for module in (routes_auth, routes_public, routes_tickets, routes_windows, routes_admin, ws):
         app.include_router(module.router)
     app.include_router(devices_router)  # a kiosk's own settings: GET .../devices/me
@@ -138,6 +141,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(city_router)  # the city rollup's data: the headline table, reports across counties
     app.include_router(staff_router)  # staff accounts and roles (administrators)
     app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
+    app.include_router(agent_router)  # village agent points: the agent's page /agent/{hall} and its cases
     app.include_router(cases_router)  # the case ledger (办件): the clerk's desk of cases, the kiosk's 补办 return
     app.include_router(reminders_router)  # phone reminders (快到您了, the call) with the citizen's consent
     app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up

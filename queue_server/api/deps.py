@@ -70,16 +70,27 @@ Token = Annotated[str, Depends(bearer_token)]
 
 
 @answers(401, 403)
-async def current_staff(request: Request, state: State, token: Token) -> Staff:
-    """The logged-in staff member; on a route of one hall (`/halls/{hall}/...`), one who belongs to it.
+async def hall_member(request: Request, state: State, token: Token) -> Staff:
+    """The logged-in account; on a route of one hall (`/halls/{hall}/...`), one that belongs to it.
 
-    Every staff route depends on this (directly or through `supervisor` / `admin`), so no route of a
-    hall can forget the hall check: tests/queue_server/test_api_hall_scope.py walks the app's routes.
+    Every staff route depends on this (through `current_staff`, `supervisor`, `admin` or `current_agent`), so no
+    route of a hall can forget the hall check: tests/queue_server/test_api_hall_scope.py walks the app's routes.
     """
     staff = await _logged_in(state, token)
     hall = request.path_params.get("hall")
     if hall is not None:
         staff.check_hall(hall)
+    return staff
+
+
+@answers(403)
+async def current_staff(request: Request, staff: Annotated[Staff, Depends(hall_member)]) -> Staff:
+    """A staff member of the hall: a village agent works on the agent routes of its hall only."""
+    hall = request.path_params.get("hall")
+    if staff.role is accounts.Role.AGENT and hall is not None:
+        raise Forbidden(
+            f"村级代办员账号只能使用代办页面 /agent/{hall} (a village agent's account works on the agent page only)"
+        )
     return staff
 
 
@@ -89,10 +100,11 @@ async def _logged_in(state: ServerState, token: str) -> Staff:
     now_us = to_us(state.store.clock())
     staff = state.staff.get(token, now_us)
     if staff is None:
+        generation = state.staff.generation  # a change committed while this reads must not be cached over
         session = await state.store.read(lambda conn: accounts.session_for_token(conn, now_us, token))
         if session is None:
             raise Unauthorized("your login has expired or is not valid: log in again (登录已失效，请重新登录)")
-        state.staff.put(token, session)
+        state.staff.put(token, session, generation)
         staff = session.staff
     return staff
 
@@ -120,6 +132,17 @@ async def admin(staff: StaffDep) -> Staff:
 AdminDep = Annotated[Staff, Depends(admin)]
 
 
+@answers(403)
+async def current_agent(staff: Annotated[Staff, Depends(hall_member)]) -> Staff:
+    """A village agent (村级代办员) of the hall, with its point."""
+    if staff.role is not accounts.Role.AGENT or staff.point is None:
+        raise Forbidden("only a village agent may do this (仅限村级代办员)")
+    return staff
+
+
+AgentDep = Annotated[Staff, Depends(current_agent)]
+
+
 @answers(401, 403)
 async def current_kiosk(state: State, hall: HallDep, token: Token) -> Device:
     """The kiosk device behind a device token; it must be a kiosk of this hall."""
@@ -131,8 +154,9 @@ async def _kiosk(state: ServerState, hall: Hall, token: str) -> Device:
         raise Forbidden("tickets are issued by a kiosk device token, not by a staff login")
     known, device = state.devices.get(token)
     if not known:
+        generation = state.devices.generation  # a revocation committed while this reads must not be cached over
         device = await state.store.read(lambda conn: accounts.device_for_token(conn, token))
-        state.devices.put(token, device)
+        state.devices.put(token, device, generation)
     if device is None:
         raise Unauthorized("unknown or revoked device token (设备未登记)")
     kiosks = {d.id for d in hall.devices if isinstance(d, KioskDevice)}

@@ -4,7 +4,10 @@ Each rule has two buckets: one per client IP (a hall's public Wi-Fi puts many ph
 address, so these are generous) and one per key taken from the path (a tracking token, an
 appointment code), which is what stops a single ticket or code being hammered or guessed. An empty
 bucket answers 429 with Retry-After. Buckets live in the app (one server process); the oldest are
-dropped when there are too many, so a flood of addresses cannot grow memory without bound.
+dropped when there are too many, so a flood of addresses cannot grow memory without bound. With several
+processes on one database an address gets at most that many times the rate: the buckets guard each process's
+CPU, which is per process too. What stops password guessing, the failure counts and locks, is in the database
+and shared by every process (services/throttle.py).
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ RULES: dict[str, Rule] = {
     # a minute; reading an answer by its code as an appointment code (10 characters: 32^10, hopeless to guess).
     "complain": Rule(per_ip=Rate(10, 1 / 60)),
     "complaint": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),
-    "published": Rule(per_ip=Rate(120, 2.0)),  # the public page /q/{hall} and its monthly figures
+    "published": Rule(per_ip=Rate(120, 2.0)),
+    # 办件进度查询 on /q/{hall}: as a complaint's code (9 characters of 23: 23^9, hopeless to guess at 1 every 2 s).
+    "case": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),  # the public page /q/{hall} and its monthly figures
     # Staff logins: each costs an argon2 hash. A clerk's PC logs in a few times a day; 20 at once and then one
     # every 3 s is more than a hall's morning, and leaves a password guesser ~1,200 tries an hour per address.
     "login": Rule(per_ip=Rate(20, 1 / 3)),
@@ -154,11 +159,12 @@ def client_ip(request: Request) -> str:
 
 
 def limited(
-    name: str, key_param: str | None = None, *, fold_case: bool = False
+    name: str, key_param: str | None = None, *, fold_case: bool = False, key_of: Callable[[str], str] | None = None
 ) -> Callable[[Request], Awaitable[None]]:
     """A route dependency applying rule `name` per client IP, and per the path parameter `key_param`.
 
-    `fold_case`: the key is case-insensitive (appointment codes), so "ab12" and "AB12" share a bucket.
+    `fold_case`: the key is case-insensitive (appointment codes), so "ab12" and "AB12" share a bucket;
+    `key_of`: the key as the route reads it (a case code without its dashes), so every spelling shares one.
     """
     if name not in RULES:
         raise KeyError(f"no rate-limit rule {name!r}")
@@ -170,6 +176,8 @@ def limited(
         key = None if raw is None else str(raw)[:80]
         if key is not None and fold_case:
             key = key.upper()
+        if key is not None and key_of is not None:
+            key = key_of(key)
         limits_of(request).check(name, client_ip(request), key)
 
     return check

@@ -1,4 +1,4 @@
-"""Supervisor reads and actions: the audit trail (searchable), closing the service day."""
+"""Supervisor reads and actions: the audit trail (searchable), the staff and device audit, closing the service day."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from queue_server.api.deps import HallDep, State, SupervisorDep
 from queue_server.api.params import MAX_SEQ, MOMENT_PATTERN
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest
+from queue_server.services import staff_audit
 from queue_server.services.loading import close_day
 from queue_server.store.tables import events, tickets, users
 from queue_server.store.writer import Tx, from_us, to_us
@@ -153,6 +154,52 @@ async def audit_trail(
             total=total,
             offset=offset,
         )
+
+    return await state.store.read(read)
+
+
+class StaffAuditEntry(BaseModel):
+    id: int
+    at: dt.datetime
+    action: str  # staff.added, staff.changed, staff.password_reset, login.locked, device.added, device.revoked
+    action_zh: str
+    action_en: str
+    actor: str | None  # the administrator's username, "cli:<user>" for the command line; null: the server itself
+    actor_name: str | None = None
+    subject: str | None  # the account's username or the device's id; null: an address for every username
+    halls: list[str] | None  # the halls it concerns; null: every hall
+    source: str | None  # the client address of the request
+    details: dict[str, Any]
+
+
+class StaffAuditPage(BaseModel):
+    entries: list[StaffAuditEntry]
+
+
+@router.get("/staff-audit", response_model=StaffAuditPage, responses={
+    401: {"description": "not logged in"},
+    403: {"description": "not a manager or administrator of this hall"},
+    404: {"description": "no such hall"},
+})  # fmt: skip
+async def staff_audit_trail(
+    hall: HallDep,
+    state: State,
+    staff: SupervisorDep,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="the id of the oldest entry seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> StaffAuditPage:
+    """Changes of staff accounts and devices of this hall (and of every hall), and login lockouts: newest first."""
+
+    def read(conn: Connection) -> StaffAuditPage:
+        names = {r.username: r.display_name for r in conn.execute(select(users.c.username, users.c.display_name))}
+        entries = []
+        for e in staff_audit.read(conn, hall.id, before=before, limit=limit):
+            zh, en = staff_audit.ACTIONS[e.action]
+            name = names.get(e.actor) if e.actor else None
+            entries.append(StaffAuditEntry(id=e.id, at=from_us(e.at_us), action=e.action, action_zh=zh, action_en=en,
+                                           actor=e.actor, actor_name=name, subject=e.subject, halls=e.halls,
+                                           source=e.source, details=e.details))  # fmt: skip
+        return StaffAuditPage(entries=entries)
 
     return await state.store.read(read)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import StaffDep, State, Token
+from queue_server.api.ratelimit import client_ip
 from queue_server.api.responses import errors
 from queue_server.errors import Unauthorized
 from queue_server.services import accounts
@@ -34,6 +35,7 @@ class LoginAnswer(BaseModel):
     halls: list[str] | None  # the halls this account may act in; null: every hall
     county: str | None = None  # a county manager's county (its dashboard: /county/{county})
     city: str | None = None  # a city manager's city (its rollup: /city/{city})
+    point: str | None = None  # a village agent's point (its page: /agent/{hall})
 
 
 class Me(BaseModel):
@@ -43,14 +45,30 @@ class Me(BaseModel):
     halls: list[str] | None
     county: str | None = None
     city: str | None = None
+    point: str | None = None
+
+
+LOGIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    429: {
+        **errors(429)[429],
+        "description": (
+            "too many attempts (登录失败次数过多，请 N 秒后再试 / too many failed logins: try again in N s): from this"
+            " address for this username (3 wrong passwords, then 2 s, 4 s, … up to 15 min), or from this address for"
+            " any username (20); or a flood from this address (the per-address rate limit), or the password checker"
+            " is busy. The same username from another address is not held up."
+        ),
+    },
+}
 
 
 # Rate-limited per address before FastAPI sees the request (ratelimit.EarlyLimits, installed in app.py): a flood
-# of refused logins costs a bucket look-up each.
-@router.post("/login", response_model=LoginAnswer, responses={429: {"description": "too many attempts"}})
-async def login(body: LoginRequest, state: State) -> LoginAnswer:
+# of refused logins costs a bucket look-up each. Failed logins are counted per (username, address) and per
+# address in the database (services/throttle.py), so every server process holds the same locks.
+@router.post("/login", response_model=LoginAnswer, responses=LOGIN_ERRORS)
+async def login(body: LoginRequest, state: State, request: Request) -> LoginAnswer:
+    """Log in with a username (any case, spaces around) and password; a bearer token for SESSION_HOURS."""
     # The hash is checked off the writer thread; only the look-up and the outcome go through the store.
-    result = await log_in(state.store, body.username.strip().lower(), body.password)
+    result = await log_in(state.store, body.username, body.password, client_ip(request))
     if result is None:  # raised only now, after the failure count was committed
         raise Unauthorized(accounts.WRONG_LOGIN)
     return LoginAnswer(
@@ -62,6 +80,7 @@ async def login(body: LoginRequest, state: State) -> LoginAnswer:
         halls=_halls(result.staff),
         county=result.staff.county,
         city=result.staff.city,
+        point=result.staff.point,
     )
 
 
@@ -74,7 +93,7 @@ async def logout(state: State, staff: StaffDep, token: Token) -> None:
 @router.get("/me", response_model=Me)
 async def me(staff: StaffDep) -> Me:
     return Me(username=staff.username, display_name=staff.display_name, role=staff.role.value, halls=_halls(staff),
-              county=staff.county, city=staff.city)  # fmt: skip
+              county=staff.county, city=staff.city, point=staff.point)  # fmt: skip
 
 
 def _halls(staff: accounts.Staff) -> list[str] | None:

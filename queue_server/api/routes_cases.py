@@ -26,6 +26,7 @@ from queue_server.services.case_actions import (
     ExtendBody,
     HandBody,
     LinkBody,
+    SupplementBody,
 )
 from queue_server.services.cases import CaseRecord, case_by_code, case_row, record_of
 from queue_server.store.writer import Tx, to_us
@@ -133,6 +134,14 @@ async def close(hall: HallDep, state: State, staff: StaffDep, code: CodePath, bo
     """退回 (returned) or 不予受理 (not accepted) an open case, with the reason."""
     wanted = _code(code)
     return await state.store.run(hall.id, lambda tx: case_actions.close_unfinished(tx, wanted, staff, body))
+
+
+@router.post("/{code}/supplement", response_model=CaseRecord, responses=ACTION)
+async def supplement(hall: HallDep, state: State, staff: StaffDep, code: CodePath, body: SupplementBody) -> CaseRecord:
+    """补办: ask for the missing materials (a village agent sees the request on its page); the clock stops until
+    they are back."""
+    wanted = _code(code)
+    return await state.store.run(hall.id, lambda tx: case_actions.request_supplement(tx, wanted, staff, body))
 
 
 @router.post("/{code}/link", response_model=CaseRecord, responses=ACTION)

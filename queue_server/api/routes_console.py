@@ -7,7 +7,8 @@ Pages (HTML/CSS/JS from the package; no CDN, no build step):
 - `/manager` → `/manager/{hall}`: the manager dashboard (中心主任): the live wall, reports with charts
   and exports, the audit trail, staff accounts.
 - `/county/{county}`: the county dashboard (县级看板): every hall of the county now, reports across them
-- `/console/{clerk|manager|county|vendor}/{file}`: their scripts and styles (the vendored Chart.js).
+- `/agent/{hall}`: the village agent's phone page (村级代办), served by routes_agent.py
+- `/console/{clerk|manager|county|city|agent|vendor}/{file}`: their scripts and styles (the vendored Chart.js).
 
 Sessions: the pages keep the bearer token of `POST /api/v1/auth/login` in sessionStorage and send it
 as `Authorization: Bearer ...`; the server sets no cookie, so a cross-site form or link carries no
@@ -40,7 +41,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from config.schema import CaseKind, Hall, Material
+from config.schema import AgentPoint, CaseKind, Hall, Material
 from printer.layout.render import render_supplement
 from printer.model import supplement_data
 from queue_server.api.deps import HallDep, StaffDep, State, first_hall
@@ -59,24 +60,17 @@ from queue_server.store.writer import Tx, from_us
 router = APIRouter(tags=["console"], responses=errors(400, 404, 409))
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-AREAS = ("clerk", "manager", "county", "city", "vendor")
+AREAS = ("clerk", "manager", "county", "city", "agent", "vendor")
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 PAGES = {
     "clerk": WEB_DIR / "clerk" / "index.html",
     "manager": WEB_DIR / "manager" / "index.html",
     "county": WEB_DIR / "county" / "index.html",
     "city": WEB_DIR / "city" / "index.html",
+    "agent": WEB_DIR / "agent" / "index.html",  # routes_agent.py
 }
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:;"
-        " connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+# The Content-Security-Policy and the other security headers: api/page_headers.py, for every page.
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
 PAUSE_REASONS = [
     "临时离开 Away briefly",
     "午休 Lunch break",
@@ -125,14 +119,14 @@ def _page(kind: Literal["clerk", "manager"], hall: Hall, state: State) -> HTMLRe
         "api": f"/api/v1/halls/{hall.id}",
         "ws_path": f"/ws/halls/{hall.id}/board",
     }
-    return _html(kind, config)
+    return page_html(kind, config)
 
 
-def _html(kind: str, config: dict[str, Any]) -> HTMLResponse:
+def page_html(kind: str, config: dict[str, Any]) -> HTMLResponse:
     # "<" escaped: the JSON sits in a <script> element, where "</script>" would end it.
     data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     html = PAGES[kind].read_text(encoding="utf-8").replace("__CONFIG__", data).replace("__VERSION__", _version())
-    return HTMLResponse(html, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 @router.get("/clerk", response_class=RedirectResponse, status_code=307, include_in_schema=False)
@@ -173,7 +167,7 @@ async def county_dashboard(county: Annotated[str, PathParam(max_length=48)], sta
         "api": f"/api/v1/counties/{known.id}",
         "ws_path": f"/ws/halls/{first.id}/board",
     }
-    return _html("county", config)
+    return page_html("county", config)
 
 
 @router.get("/city/{city}", response_class=HTMLResponse, responses={404: {"description": "no such city here"}})
@@ -192,7 +186,7 @@ async def city_rollup(city: Annotated[str, PathParam(max_length=48)], state: Sta
         "api": f"/api/v1/cities/{known.id}",
         "now": state.store.clock().isoformat(),  # the server's clock: the page's today and its clock
     }
-    return _html("city", config)
+    return page_html("city", config)
 
 
 @router.get("/console/{area}/{name}", response_class=Response)
@@ -261,6 +255,7 @@ class Setup(Model):
     categories: list[CategorySetup]
     items: list[ItemSetup]
     departments: list[str]
+    agent_points: list[AgentPoint] = []  # the hall's village agent points, for the agents' cases on the desk
     pause_reasons: list[str]
     return_reasons: list[str]
     recall_limit: int
@@ -310,6 +305,7 @@ async def console_setup(hall: HallDep, staff: StaffDep) -> Setup:
             for i in hall.items
         ],
         departments=sorted({i.department for i in hall.items}),
+        agent_points=list(hall.agent_points),
         pause_reasons=PAUSE_REASONS,
         return_reasons=RETURN_REASONS,
         recall_limit=hall.queue.recall_limit,

@@ -1,16 +1,22 @@
-"""A device's own settings: a kiosk asks who it is, which printer it drives and the hall facts it prints."""
+"""A device's own settings: a kiosk asks who it is, which printer it drives and the hall facts it prints; an
+administrator revokes a device's token."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from config.schema import KioskDevice, PrinterDevice, QueueRules
-from queue_server.api.deps import HallDep, KioskDep, State
+from queue_server.api.deps import AdminDep, HallDep, KioskDep, State
+from queue_server.api.ratelimit import client_ip
 from queue_server.api.responses import errors
+from queue_server.services import accounts, staff_audit
+from queue_server.store.writer import to_us
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"], responses=errors(400))
 
@@ -63,4 +69,31 @@ class DeviceReport(BaseModel):
 async def report_status(hall: HallDep, device: KioskDep, state: State, body: DeviceReport) -> Response:
     """A kiosk reports its printer's state and spool queue (every 30 s, and when they change); kept in memory."""
     state.device_reports[(hall.id, device.device)] = (body, time.monotonic())
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/devices/{device}",
+    status_code=204,
+    response_class=Response,
+    tags=["staff"],
+    responses=errors(404),  # no such device registered in the hall (401, 403: from the login's dependency)
+)
+async def revoke(
+    hall: HallDep,
+    state: State,
+    admin: AdminDep,
+    device: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")],
+    request: Request,
+) -> Response:
+    """Revoke a device's token: the kiosk is refused (401) from the answer on, by every server process."""
+
+    def act(conn: Connection, now: dt.datetime) -> None:
+        accounts.revoke_device(conn, hall.id, device)
+        staff_audit.record(conn, to_us(now), "device.revoked", actor=admin.username, subject=device,
+                           halls=[hall.id], source=client_ip(request))  # fmt: skip
+
+    # A global change: after its commit this process drops its cached device tokens, and every other process
+    # does on the accounts generation's notification (PostgreSQL) or its next poll (SQLite, 0.25 s).
+    await state.store.run_global(act)
     return Response(status_code=204)

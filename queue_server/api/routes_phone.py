@@ -55,11 +55,7 @@ HEADERS = {
     # The tracking token is in the URL: never send it on as a Referer.
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-        "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
+    # The Content-Security-Policy and nosniff: api/page_headers.py, for every page.
 }
 PathToken = Annotated[str, PathParam(max_length=200)]
 
@@ -220,6 +216,6 @@ async def supervision(hall: HallDep) -> HTMLResponse:
         "complaint_categories": [[code, zh, en] for code, (zh, en) in CATEGORIES.items()],
         "windows": [{"number": w.number, "name_zh": w.name_zh, "name_en": w.name_en} for w in hall.windows],
         "api_path": f"/api/v1/halls/{hall.id}",
-        "case_lookup": False,  # the case ledger's lookup by case code comes with it (issue 15)
+        "case_lookup": True,  # 办件进度查询: GET {api_path}/case-lookup/{code}
     }
     return _render("supervision.html", config)

@@ -38,11 +38,13 @@ from queue_server.reports.live import (
     build_wall,
     calendar_alert,
     case_alert_list,
+    complaint_alert,
     live_state,
 )
 from queue_server.reports.periods import Period, PeriodKind, local_midnight_us
 from queue_server.reports.report import GroupBy, Report, build_report
 from queue_server.services.case_actions import case_alerts
+from queue_server.services.complaints import overdue_count
 from queue_server.store.writer import Tx, to_us
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["reports"], responses=errors(400))
@@ -178,9 +180,12 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
     calendar = calendar_alert(state.store.calendar, today)
     if calendar is not None:  # the working-day calendar runs out within 60 days (or has): add the next year
         built = built.model_copy(update={"alerts": [*built.alerts, calendar]})
-    cases = await state.store.read(lambda conn: case_alerts(conn, hall.id, today, state.store.calendar))
+    cases, complaints_late = await state.store.read(
+        lambda conn: (case_alerts(conn, hall.id, today, state.store.calendar), overdue_count(conn, hall.id, today))
+    )
     found = case_alert_list(cases.overdue_codes, cases.overdue, cases.due_soon_codes, cases.due_soon)
-    built = built.model_copy(update={"alerts": [*built.alerts, *found]})
+    late = complaint_alert(complaints_late)  # 投诉举报 not answered by their due day
+    built = built.model_copy(update={"alerts": [*built.alerts, *found, *([late] if late else [])]})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))

@@ -6,16 +6,17 @@ import datetime as dt
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Connection
 
 from config.schema import Slug
 from queue_server.api.deps import AdminDep, HallDep, State, SupervisorDep
+from queue_server.api.ratelimit import client_ip
 from queue_server.api.responses import errors
 from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest
-from queue_server.services import accounts, login
+from queue_server.services import accounts, login, staff_audit
 from queue_server.store.writer import Tx, from_us, to_us
 
 router = APIRouter(tags=["staff"], responses=errors(400, 404, 409))
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{1,47}$")]
 Password = Annotated[str, Field(min_length=8, max_length=200, description="8 to 200 characters (密码至少8位)")]
-RoleName = Literal["admin", "manager", "clerk", "county_manager", "city_manager"]
+RoleName = Literal["admin", "manager", "clerk", "county_manager", "city_manager", "agent"]
 Halls = Annotated[list[Slug], Field(max_length=500)] | None
 
 
@@ -38,11 +39,12 @@ class StaffOut(BaseModel):
     role: RoleName
     role_label_zh: str
     active: bool
-    locked: bool  # too many failed logins: waiting before the next attempt
+    locked: bool  # too many failed logins from at least one address: that address waits (services/throttle.py)
     created_at: dt.datetime
     halls: list[str] | None  # the halls the account may act in; null: every hall
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
+    point: str | None = None  # a village agent's point (of its one hall)
 
 
 class NewStaff(Body):
@@ -54,6 +56,7 @@ class NewStaff(Body):
     halls: Halls = None
     county: Slug | None = None  # a county manager's county (this server's [county]); no halls then
     city: Slug | None = None  # a city manager's city (this server's [city]); no halls then
+    point: Slug | None = None  # a village agent's point: one of its one hall's agent_points
 
 
 class StaffChange(Body):
@@ -79,6 +82,7 @@ def _out(account: accounts.StaffAccount) -> StaffOut:
         halls=None if account.halls is None else sorted(account.halls),
         county=account.county,
         city=account.city,
+        point=account.point,
     )
 
 
@@ -139,7 +143,7 @@ async def hall_staff(hall: HallDep, state: State, _staff: SupervisorDep) -> list
 
 
 @router.post(STAFF, response_model=StaffOut, status_code=201)
-async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
+async def add_staff(state: State, admin: AdminDep, body: NewStaff, request: Request) -> StaffOut:
     """A new account; the administrator gives its first password and its halls."""
     username = body.username.strip().lower()
     halls: frozenset[str] | None
@@ -149,6 +153,11 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
         halls = _city_scope(state, body)
     else:
         halls = _scope(state, body)
+    if body.role == "agent" or body.point is not None:
+        if body.role != "agent":
+            raise BadRequest("a village agent, and only a village agent, has a point (村级代办员须指定代办点)")
+        points = {h.id: [p.id for p in h.agent_points] for h in state.config.halls}
+        halls = accounts.agent_hall(points, halls or (), body.point)
     if halls is None and body.role != "admin":
         raise BadRequest("only an administrator may belong to every hall (仅系统管理员可属于全部大厅)")
     # A county (city) manager is an account of the county (city), not of some halls: only an administrator of every
@@ -159,7 +168,10 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
     def add(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
         role = accounts.Role(body.role)
         accounts.add_user(conn, to_us(now), username, body.display_name, role, password, halls, body.county,
-                          body.city)  # fmt: skip
+                          body.city, body.point)  # fmt: skip
+        details = body.model_dump(exclude={"password", "username"}, exclude_unset=True)
+        staff_audit.record(conn, to_us(now), "staff.added", actor=admin.username, subject=username, halls=halls,
+                           source=client_ip(request), details={"role": body.role, **details})  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(add)
@@ -168,13 +180,16 @@ async def add_staff(state: State, admin: AdminDep, body: NewStaff) -> StaffOut:
 
 
 @router.patch(STAFF + "/{username}", response_model=StaffOut)
-async def change_staff(state: State, admin: AdminDep, username: Username, body: StaffChange) -> StaffOut:
+async def change_staff(
+    state: State, admin: AdminDep, username: Username, body: StaffChange, request: Request
+) -> StaffOut:
     """Change the role, display name or halls, or deactivate (active=false, which ends its sessions) or reactivate."""
     halls: frozenset[str] | accounts.Keep | None = accounts.KEEP
     if "halls" in body.model_fields_set:
         halls = _scope(state, body)
 
     def change(conn: Connection, now: dt.datetime) -> list[accounts.StaffAccount]:
+        before = accounts.account_halls(conn, username)
         accounts.update_user(
             conn,
             admin,
@@ -184,6 +199,11 @@ async def change_staff(state: State, admin: AdminDep, username: Username, body: 
             active=body.active,
             halls=halls,
         )
+        after = accounts.account_halls(conn, username)
+        concerned = None if before is None or after is None else before | after
+        changes = body.model_dump(exclude_unset=True)
+        staff_audit.record(conn, to_us(now), "staff.changed", actor=admin.username, subject=username,
+                           halls=concerned, source=client_ip(request), details=changes)  # fmt: skip
         return accounts.list_users(conn, to_us(now))
 
     found = await state.store.run_global(change)
@@ -202,9 +222,17 @@ def _rename(tx: Tx, username: str, display_name: str) -> None:
 
 
 @router.post(STAFF + "/{username}/password", status_code=204)
-async def reset_password(state: State, admin: AdminDep, username: Username, body: NewPassword) -> None:
-    """Set a new password; the account's sessions end and a login lock is lifted."""
+async def reset_password(
+    state: State, admin: AdminDep, username: Username, body: NewPassword, request: Request
+) -> None:
+    """Set a new password; the account's sessions end and its login locks (from every address) are lifted."""
     password = await login.checker.hash(body.password)  # argon2 off the writer thread
-    await state.store.run_global(lambda conn, _now: accounts.set_password(conn, username, password, admin))
+
+    def reset(conn: Connection, now: dt.datetime) -> None:
+        accounts.set_password(conn, username, password, admin)
+        staff_audit.record(conn, to_us(now), "staff.password_reset", actor=admin.username, subject=username,
+                           halls=accounts.account_halls(conn, username), source=client_ip(request))  # fmt: skip
+
+    await state.store.run_global(reset)
     state.staff.forget_user(username)  # its sessions are gone from the database; forget the cached ones too
     log.info("password of staff %s reset by %s", username, admin.username)

@@ -2,6 +2,7 @@
 rate-limited); the hall managers' list of complaints, taking one up and answering it.
 
 - `GET  /api/v1/halls/{hall}/published`: last month's figures (reports/published.py)
+- `GET  /api/v1/halls/{hall}/case-lookup/{code}`: a case's progress by its code, no personal data
 - `POST /api/v1/halls/{hall}/complaints`: file one (anonymous allowed); the answer holds its code
 - `GET  /api/v1/halls/{hall}/complaints/{code}`: the complaint and its answer, by its code
 - `GET  /api/v1/halls/{hall}/complaints`, `POST .../complaints/{id}/handle`, `POST .../complaints/{id}/answer`:
@@ -11,6 +12,7 @@ rate-limited); the hall managers' list of complaints, taking one up and answerin
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from typing import Annotated, Any
 
@@ -18,9 +20,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from queue_server.api.deps import MAX_ROW_ID, HallDep, State, SupervisorDep
 from queue_server.api.ratelimit import limited
+from queue_server.domain.cases import normalise_code
 from queue_server.domain.complaints import ComplaintState
+from queue_server.errors import NotFound
 from queue_server.reports.published import PublishedFigures, published_figures
 from queue_server.services import complaints
+from queue_server.services.case_lookup import NOT_FOUND, PublicCase, public_case
 from queue_server.services.complaints import (
     CODE_PATTERN,
     AnswerRequest,
@@ -38,7 +43,6 @@ NO_HALL: Responses = {404: {**ERROR, "description": "no such hall"}}
 TOO_MANY: Responses = {
     429: {**ERROR, "description": "too many requests from this address (or for this code): see Retry-After"}
 }
-INVALID: Responses = {422: {**ERROR, "description": "a field is missing, too long, malformed or not allowed"}}
 STAFF: Responses = {
     401: {**ERROR, "description": "not logged in"},
     403: {**ERROR, "description": "not a manager or administrator of this hall"},
@@ -46,6 +50,17 @@ STAFF: Responses = {
 PUBLISHED_TTL_S = 300.0  # a closed month does not change; the page may be opened by a whole queue at once
 Code = Annotated[str, Path(pattern=CODE_PATTERN, description="the complaint code (10 characters)")]
 ComplaintId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+CaseCode = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z -]{0,22}[0-9A-Za-z]$",
+        description="the case code (办件编号, 9 characters), in any case, with dashes or spaces as printed",
+    ),
+]
+
+
+def _case_key(code: str) -> str:
+    return re.sub(r"[\s-]", "", code).upper()
 
 
 def _published_cache(request: Request) -> dict[tuple[str, dt.date], tuple[float, PublishedFigures]]:
@@ -77,11 +92,42 @@ async def published(hall: HallDep, state: State, request: Request) -> PublishedF
     return figures
 
 
+@router.get(
+    "/case-lookup/{code}",
+    response_model=PublicCase,
+    responses={
+        404: {**ERROR, "description": "no such hall, or no case with this code in it (also a code of another hall)"},
+        422: {**ERROR, "description": "the code has characters or a length no case code has"},
+        **TOO_MANY,
+    },
+    dependencies=[Depends(limited("case", "code", key_of=_case_key))],
+)
+async def look_up_case(hall: HallDep, state: State, code: CaseCode) -> PublicCase:
+    """办件进度查询: the case's state (受理, 办理中, 办结, 退回, 不予受理; 逾期 when overdue), due date, item, handling
+    window and department. No personal data: not the citizen, the phone, the clerk or the ticket number."""
+    wanted, today = normalise_code(code), complaints.local_day(hall, state.store.clock())
+    found = None
+    if wanted is not None:
+        found = await state.store.read(lambda conn: public_case(conn, hall, wanted, today, state.store.calendar))
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    return found
+
+
 @router.post(
     "/complaints",
     response_model=ComplaintView,
     status_code=201,
-    responses={**NO_HALL, 404: {**ERROR, "description": "no such hall or window"}, **INVALID, **TOO_MANY},
+    responses={
+        **NO_HALL,
+        404: {**ERROR, "description": "no such hall or window"},
+        422: {
+            **ERROR,
+            "description": "a field is missing, too long, malformed or not allowed, or the case code is "
+            "not one of the hall's cases (unknown_case)",
+        },
+        **TOO_MANY,
+    },
     dependencies=[Depends(limited("complain"))],
 )
 async def file_complaint(hall: HallDep, state: State, body: ComplaintRequest) -> ComplaintView:
@@ -109,14 +155,11 @@ async def list_complaints(
     complaint_state: Annotated[ComplaintState | None, Query(alias="state")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> ComplaintList:
-    """The hall's complaints: not answered first (the earliest due first), with the counts and the overdue."""
+    """The hall's complaints: not answered first (the earliest due first), with the counts, the overdue and the
+    case each names."""
     now, calendar = state.store.clock(), state.store.calendar
-
-    def provisional(day: Any, due: Any) -> bool:
-        return calendar.provisional(day, due)
-
     return await state.store.read(
-        lambda conn: complaints.list_complaints(conn, hall, now, complaint_state, limit, provisional)
+        lambda conn: complaints.list_complaints(conn, hall, now, complaint_state, limit, calendar)
     )
 
 

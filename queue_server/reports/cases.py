@@ -10,7 +10,10 @@ Definitions (the reports, the exports, the county and the tests use these):
   (按时办结率) = completed on time / completed. mean days (平均办结用时) = the mean working days from
   acceptance to completion (the hall's calendar, counted when the case was closed and kept in the event).
 - returned / rejected: 退回 and 不予受理 in the period (a 退回件 counts when it opens).
-- Grouping: by the case's item, category, and the window and clerk that accepted it (in every event).
+- by agent (代理件): cases opened in the period as 代理件 (a village agent's, taken at its point, or one an agent
+  brought to a window); agent share (代理件占比) = by agent / cases, None without cases.
+- Grouping: by the case's item, category, and the window and clerk that accepted it (in every event), and by
+  the village agent point that took it (`point` in its `case.opened`: agent points' cases only).
 
 Only the case events are read (by type, with the log's (hall, at) index): the ticket figures' stored
 days are not touched, so their VERSION is unchanged.
@@ -30,7 +33,7 @@ from sqlalchemy import Connection, select, text
 from queue_server.store.tables import CASE_EVENT_RANGE, events
 
 CASE_EVENTS = ("case.opened", "case.completed", "case.returned", "case.rejected")
-CaseGroup = Literal["item", "category", "window", "clerk"]
+CaseGroup = Literal["item", "category", "window", "clerk", "point"]
 
 
 class CaseFigures(BaseModel):
@@ -45,6 +48,8 @@ class CaseFigures(BaseModel):
     on_time_rate: float | None  # 0..1; None when nothing was completed
     mean_days: float | None  # working days, one decimal; None when nothing was completed
     working_days: int = 0  # the sum over the completed cases (so figures of several halls merge exactly)
+    by_agent: int = 0  # 代理件 opened in the period
+    agent_share: float | None = None  # by_agent / cases, four decimals; None without cases
 
 
 class CaseRow(BaseModel):
@@ -52,6 +57,7 @@ class CaseRow(BaseModel):
 
     key: str | None
     figures: CaseFigures
+    share: float | None = None  # by_point: the point's cases / all the hall's cases of the period (代理占比)
 
 
 class CaseReport(BaseModel):
@@ -62,6 +68,7 @@ class CaseReport(BaseModel):
     by_category: list[CaseRow]
     by_window: list[CaseRow]
     by_clerk: list[CaseRow]
+    by_point: list[CaseRow] = []  # the village agent points (代办点) that took cases in the period
 
 
 @dataclass
@@ -72,11 +79,13 @@ class _Tally:
     returned: int = 0
     rejected: int = 0
     days: int = 0
+    agent: int = 0
 
     def add(self, kind: str, payload: dict[str, Any]) -> None:
         state = payload.get("state")
         if kind == "case.opened":
             self.cases += 1
+            self.agent += payload.get("case_class") == "agent"
         if state == "completed" and kind in ("case.opened", "case.completed"):
             self.completed += 1
             self.on_time += bool(payload.get("on_time"))
@@ -98,6 +107,8 @@ class _Tally:
             on_time_rate=round(self.on_time / done, 4) if done else None,
             mean_days=round(self.days / done, 1) if done else None,
             working_days=self.days,
+            by_agent=self.agent,
+            agent_share=round(self.agent / self.cases, 4) if self.cases else None,
         )
 
     @classmethod
@@ -110,6 +121,7 @@ class _Tally:
             tally.returned += f.returned
             tally.rejected += f.rejected
             tally.days += f.working_days
+            tally.agent += f.by_agent
         return tally
 
 
@@ -118,6 +130,7 @@ _KEYS: dict[CaseGroup, Callable[[dict[str, Any]], Any]] = {
     "category": lambda p: p.get("category"),
     "window": lambda p: p.get("accepted_window"),
     "clerk": lambda p: p.get("accepted_by"),
+    "point": lambda p: p.get("point"),
 }
 
 
@@ -145,6 +158,8 @@ def fold_cases(rows: Iterable[tuple[str, dict[str, Any]]]) -> CaseReport:
 
     def rows_of(group: CaseGroup) -> list[CaseRow]:
         tallies = groups[group]
+        if group == "point":
+            tallies.pop(None, None)  # the cases no agent point took
         ordered = sorted(tallies, key=lambda k: (k is None, str(k)))
         return [CaseRow(key=None if k is None else str(k), figures=tallies[k].figures()) for k in ordered]
 
@@ -154,7 +169,12 @@ def fold_cases(rows: Iterable[tuple[str, dict[str, Any]]]) -> CaseReport:
         by_category=rows_of("category"),
         by_window=rows_of("window"),
         by_clerk=rows_of("clerk"),
+        by_point=[r.model_copy(update={"share": _share(r.figures.cases, total.cases)}) for r in rows_of("point")],
     )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def merge_case_figures(figures: Iterable[CaseFigures]) -> CaseFigures:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from queue_server.reports.cases import CaseFigures
+from queue_server.reports.cases import CaseRow
 from queue_server.reports.city import Headline, HeadlineRow
 from queue_server.reports.figures import CASE_CLASSES, RATING_LEVELS, Figures, case_class_labels
 from queue_server.reports.network import NetworkReport
@@ -159,24 +159,28 @@ def _sections(report: Report, value: Callable[[Column, Figures], Any]) -> list[t
 
 
 CASE_HEAD = ["分组 Group", "key", "受理 Cases", "办结 Completed", "办结率 Completion %", "按时办结 On time",
-             "按时办结率 On-time %", "平均办结(工作日) Mean days", "退回 Returned", "不予受理 Rejected"]  # fmt: skip
+             "按时办结率 On-time %", "平均办结(工作日) Mean days", "退回 Returned", "不予受理 Rejected",
+             "代理件 By agent", "代理件占比 Agent share %"]  # fmt: skip
 
 
 def case_rows(report: Report) -> list[list[Any]]:
-    """The case figures (reports/cases.py): the total, then by item, category, window and clerk."""
+    """The case figures (reports/cases.py): the total, then by item, category, window, clerk and agent point."""
     rows: list[list[Any]] = [CASE_HEAD]
     cases = report.cases
     if cases is None:
         return rows
 
-    def line(group: str, key: str, f: CaseFigures) -> list[Any]:
-        return [group, key, f.cases, f.completed, _pct(f.completion_rate), f.on_time, _pct(f.on_time_rate),
-                MISSING if f.mean_days is None else f.mean_days, f.returned, f.rejected]  # fmt: skip
+    def line(group: str, row: CaseRow, point: bool = False) -> list[Any]:
+        f = row.figures  # a point's share is of all the period's cases (its own are all 代理件)
+        return [group, row.key or "", f.cases, f.completed, _pct(f.completion_rate), f.on_time, _pct(f.on_time_rate),
+                MISSING if f.mean_days is None else f.mean_days, f.returned, f.rejected, f.by_agent,
+                _pct(row.share if point else f.agent_share)]  # fmt: skip
 
-    rows.append(line("合计 Total", "", cases.totals))
+    rows.append(line("合计 Total", CaseRow(key=None, figures=cases.totals)))
     for group, found in (("事项 Item", cases.by_item), ("类别 Category", cases.by_category),
                          ("窗口 Window", cases.by_window), ("人员 Clerk", cases.by_clerk)):  # fmt: skip
-        rows += [line(group, r.key or "", r.figures) for r in found]
+        rows += [line(group, r) for r in found]
+    rows += [line("代办点 Agent point", r, point=True) for r in cases.by_point]
     return rows
 
 

@@ -96,13 +96,13 @@ class CategoryLive(Model):
 
 
 class Alert(Model):
-    kind: Literal["wait", "pause", "calendar", "case_overdue", "case_due_soon"]
+    kind: Literal["wait", "pause", "calendar", "case_overdue", "case_due_soon", "complaint_overdue"]
     category: str | None = None
     window: int | None = None
     minutes: int | None = None  # a wait or a pause; None for the calendar
     threshold_minutes: int | None = None
     days_left: int | None = None  # the calendar: days until its last day (negative: it has run out)
-    count: int | None = None  # cases: how many are overdue (逾期) or due soon
+    count: int | None = None  # cases: how many are overdue (逾期) or due soon; complaints: how many are overdue
     codes: list[str] = []  # cases: the first of them, oldest due first
     message_zh: str
     message_en: str
@@ -130,6 +130,14 @@ def case_alert_list(overdue: list[str], overdue_count: int, due_soon: list[str],
                             message_zh=f"{due_soon_count}件办件今日或下一个工作日到期",
                             message_en=f"{due_soon_count} case(s) due today or the next working day"))  # fmt: skip
     return alerts
+
+
+def complaint_alert(overdue: int) -> Alert | None:
+    """The wall's alert for complaints not answered by their due day (never their codes: the complainant's key)."""
+    if not overdue:
+        return None
+    return Alert(kind="complaint_overdue", count=overdue, message_zh=f"{overdue}件投诉举报逾期未答复",
+                 message_en=f"{overdue} complaint(s) overdue, not answered")  # fmt: skip
 
 
 class Wall(Model):

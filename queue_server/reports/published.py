@@ -1,9 +1,10 @@
 """The hall's published monthly figures (政务公开, the public page /q/{hall}): last month's report, for everyone.
 
 Published monthly: the figures of the last whole calendar month, from the same report the managers
-read (queue_server/reports/report.py), so a published figure equals the manager's monthly figure. Only
-totals, never a clerk or a ticket. A figure that does not exist yet (no ratings; the on-time rate of
-cases before the case ledger) is None, shown as "—", never an invented 0.
+read (queue_server/reports/report.py), so a published figure equals the manager's monthly figure: 办件量,
+办结率 and 按时办结率 are the report's case figures (`cases.totals`, reports/cases.py), the waits and 满意率
+its ticket figures. Only totals, never a clerk or a ticket. A figure that does not exist (no case, nothing
+completed, no rating) is None, shown as "—", never an invented 0.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ class PublishedFigures(BaseModel):
     published_on: dt.date  # the first day of the following month
     next_on: dt.date  # when the next month's figures appear
     tickets_issued: int
-    served: int  # 办件量: visits finished with a case class
-    completed: int
-    completion_rate: float | None  # 办结率, 0..1
-    on_time_rate: float | None  # 按时办结率 of cases: None until the case ledger keeps due dates
+    served: int  # visits finished with a case class
+    cases: int  # 办件量: cases accepted (受理) in the month (the report's cases.totals.cases)
+    completed: int  # cases completed (办结) in the month
+    completion_rate: float | None  # 办结率 = completed / cases, 0..1 (reports/cases.py)
+    on_time_rate: float | None  # 按时办结率 = completed on time / completed
     satisfaction_rate: float | None  # 满意率, 0..1
     rated: int
     avg_wait_s: float | None
@@ -47,7 +49,10 @@ def last_month(today: dt.date) -> Period:
 def published_figures(conn: Connection, hall: Hall, today: dt.date) -> PublishedFigures:
     """Last month's figures of the hall, as published on the first of this month."""
     month = last_month(today)
-    totals = build_report(conn, hall, month, GroupBy.CATEGORY).totals
+    report = build_report(conn, hall, month, GroupBy.CATEGORY)
+    totals = report.totals
+    assert report.cases is not None  # build_report always folds the case events
+    cases = report.cases.totals
     following = Period.of(PeriodKind.MONTH, month.end)
     return PublishedFigures(
         hall=hall.id,
@@ -58,9 +63,10 @@ def published_figures(conn: Connection, hall: Hall, today: dt.date) -> Published
         next_on=following.end,
         tickets_issued=totals.issued,
         served=totals.served,
-        completed=totals.completed,
-        completion_rate=totals.completion_rate,
-        on_time_rate=None,
+        cases=cases.cases,
+        completed=cases.completed,
+        completion_rate=cases.completion_rate,
+        on_time_rate=cases.on_time_rate,
         satisfaction_rate=totals.satisfaction_rate,
         rated=totals.rated,
         avg_wait_s=totals.avg_wait_s,

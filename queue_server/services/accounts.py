@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import secrets
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -15,12 +16,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
+from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from queue_server.services import staff_audit, throttle
 from queue_server.store.tables import devices, sessions, staff_halls, users
 
 SESSION_HOURS = 12
-FREE_FAILURES = 3  # failed logins allowed before each further attempt is made to wait
-MAX_LOCK_S = 15 * 60
 STAFF_TOKEN_PREFIX = "bms_"
 DEVICE_TOKEN_PREFIX = "bmd_"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,47}$")
@@ -40,11 +40,12 @@ class Role(StrEnum):
     CLERK = "clerk"
     COUNTY_MANAGER = "county_manager"  # sees its county's dashboard (every hall of the county), nothing else
     CITY_MANAGER = "city_manager"  # sees its city's rollup (every county of the city), nothing else
+    AGENT = "agent"  # a village agent (村级代办员) of one point of one hall: the agent page /agent/{hall} only
 
     @property
     def label_zh(self) -> str:
-        return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员",
-                "county_manager": "县级主管", "city_manager": "市级主管"}[self.value]  # fmt: skip
+        return {"admin": "系统管理员", "manager": "中心主任", "clerk": "窗口工作人员", "county_manager": "县级主管",
+                "city_manager": "市级主管", "agent": "村级代办员"}[self.value]  # fmt: skip
 
     @property
     def regional(self) -> bool:
@@ -61,6 +62,7 @@ class Staff:
     halls: frozenset[str] | None = None  # the halls this account may act in; None: every hall
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
+    point: str | None = None  # a village agent's point (config Hall.agent_points) in its one hall
 
     @property
     def supervises(self) -> bool:
@@ -178,10 +180,30 @@ def default_halls(role: Role, named: Collection[str], known: Collection[str]) ->
     raise BadRequest(f"name the account's halls (请指定所属大厅) with --hall: one or more of {', '.join(known)}")
 
 
+def agent_hall(points: Mapping[str, Collection[str]], halls: Collection[str], point: str | None) -> frozenset[str]:
+    """An agent's one hall, once `point` is one of its agent points (`points`: each hall's point ids)."""
+    if point is None:
+        raise BadRequest("a village agent needs its point (村级代办员须指定代办点 --point)")
+    named = frozenset(halls)
+    if len(named) != 1:
+        raise BadRequest("a village agent belongs to exactly one hall, its point's (代办员只属于一个大厅 --hall)")
+    (hall,) = named
+    if point not in points.get(hall, ()):
+        known = ", ".join(sorted(points.get(hall, ()))) or "none"
+        raise BadRequest(f"没有该代办点 hall {hall} has no agent point {point!r} (its points: {known})")
+    return named
+
+
 def halls_of(conn: Connection, user_id: int, all_halls: bool) -> frozenset[str] | None:
     if all_halls:
         return None
     return frozenset(r.hall for r in conn.execute(select(staff_halls.c.hall).where(staff_halls.c.user_id == user_id)))
+
+
+def account_halls(conn: Connection, username: str) -> frozenset[str] | None:
+    """The halls of the account `username` (None: every hall); NotFound when there is no such account."""
+    row = _account_row(conn, username)
+    return halls_of(conn, row.id, row.all_halls)
 
 
 def _set_halls(conn: Connection, user_id: int, halls: frozenset[str] | None) -> None:
@@ -201,6 +223,7 @@ def add_user(
     halls: Collection[str] | None = None,
     county: str | None = None,
     city: str | None = None,
+    point: str | None = None,
 ) -> Staff:
     """A new account, belonging to `halls` (checked against the configuration by the caller); None: every hall.
 
@@ -220,6 +243,10 @@ def add_user(
         raise BadRequest("a county manager, and only a county manager, has a county (县级主管须指定所属县 --county)")
     if (role is Role.CITY_MANAGER) != (city is not None):
         raise BadRequest("a city manager, and only a city manager, has a city (市级主管须指定所属市 --city)")
+    if (role is Role.AGENT) != (point is not None):
+        raise BadRequest("a village agent, and only a village agent, has a point (村级代办员须指定代办点 --point)")
+    if role is Role.AGENT and (halls is None or len(halls) != 1):
+        raise BadRequest("a village agent belongs to exactly one hall, its point's (代办员只属于一个大厅)")
     if role.regional:
         halls = frozenset()  # it acts in no hall: it sees the county's dashboard or the city's rollup
     if conn.execute(select(users.c.id).where(users.c.username == username)).first() is not None:
@@ -237,12 +264,13 @@ def add_user(
             all_halls=halls is None,
             county=county,
             city=city,
+            point=point,
         )
     ).inserted_primary_key
     assert inserted is not None
     scope = None if halls is None else frozenset(halls)
     _set_halls(conn, inserted[0], scope)
-    return Staff(inserted[0], username, display_name, role, scope, county, city)
+    return Staff(inserted[0], username, display_name, role, scope, county, city, point)
 
 
 def count_users(conn: Connection) -> int:
@@ -263,12 +291,13 @@ class LoginAttempt:
     password_hash: str
 
 
-def begin_login(conn: Connection, now_us: int, username: str) -> LoginAttempt:
-    """Look the account up (a read): TooManyRequests while it is locked, else what to check the password against."""
+def begin_login(conn: Connection, now_us: int, username: str, source: str) -> LoginAttempt:
+    """Look the account up (a read): TooManyRequests while the username is locked from `source` or `source` is
+    (services/throttle.py), else what to check the password against."""
+    throttle.refuse_if_locked(conn, now_us, source, username)
     row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or not row.active:
         return LoginAttempt(None, _DUMMY_HASH)
-    _refuse_if_locked(row.locked_until, now_us)
     return LoginAttempt(row.id, row.password_hash)
 
 
@@ -280,31 +309,27 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_ok: bool) -> LoginResult | None:
+def finish_login(
+    conn: Connection, now_us: int, attempt: LoginAttempt, password_ok: bool, username: str, source: str
+) -> LoginResult | None:
     """Record a checked password (a short write): a new session, or None when the username or password is wrong.
 
-    A wrong password is counted, and repeated failures make the next attempt wait longer and longer. The
-    account is read again here, on the writer, so concurrent failures are all counted, and an attempt that
-    finishes after the account was locked, deactivated or given a new password meanwhile is refused as it
-    would have been had it started later. The failure is returned rather than raised so that the caller's
-    transaction commits the count (the caller answers it with WRONG_LOGIN, the same for an unknown user).
+    A wrong password (or an unknown username: the same answer, the same count) is counted for the username
+    from `source` and for `source`, and repeated failures make the next attempt from there wait longer and
+    longer; each lock taken goes into the staff audit. The counts are read again here, on the writer, so
+    concurrent failures are all counted, and an attempt that finishes after a lock, a deactivation or a new
+    password is refused as it would have been had it started later. The failure is returned rather than
+    raised so that the caller's transaction commits the count (the caller answers it with WRONG_LOGIN).
     """
-    if attempt.user_id is None:
-        return None
-    row = conn.execute(select(users).where(users.c.id == attempt.user_id)).first()
-    if row is None or not row.active or row.password_hash != attempt.password_hash:
+    throttle.refuse_if_locked(conn, now_us, source, username)
+    row = None if attempt.user_id is None else conn.execute(select(users).where(users.c.id == attempt.user_id)).first()
+    if row is not None and (not row.active or row.password_hash != attempt.password_hash):
         return None  # the password checked is no longer this account's
-    _refuse_if_locked(row.locked_until, now_us)
-    if not password_ok:
-        failures = row.failed_logins + 1
-        lock_s = 0 if failures <= FREE_FAILURES else min(MAX_LOCK_S, 2 ** (failures - FREE_FAILURES))
-        conn.execute(
-            update(users)
-            .where(users.c.id == row.id)
-            .values(failed_logins=failures, locked_until=now_us + lock_s * 1_000_000 if lock_s else None)
-        )
+    if row is None or not password_ok:
+        for lock in throttle.count_failure(conn, now_us, source, username):
+            _audit_lock(conn, now_us, lock, source, row if lock.scope == "account" else None)
         return None
-    conn.execute(update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
+    throttle.clear(conn, source, username)
     token = STAFF_TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now_us + SESSION_HOURS * 3600 * 1_000_000
     conn.execute(
@@ -312,14 +337,23 @@ def finish_login(conn: Connection, now_us: int, attempt: LoginAttempt, password_
     )
     conn.execute(delete(sessions).where(sessions.c.expires_at < now_us))
     staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
-                  row.county, row.city)  # fmt: skip
+                  row.county, row.city, row.point)  # fmt: skip
     return LoginResult(token, staff, expires)
 
 
-def _refuse_if_locked(locked_until: int | None, now_us: int) -> None:
-    if locked_until is not None and locked_until > now_us:
-        wait_s = max(1, (locked_until - now_us + 999_999) // 1_000_000)
-        raise TooManyRequests(f"too many failed logins: try again in {wait_s} s (登录失败次数过多，请稍后再试)", wait_s)
+def _audit_lock(conn: Connection, now_us: int, lock: throttle.Lock, source: str, account: Any) -> None:
+    """A lock in the staff audit: of the account (its halls), or of an unknown username or the address (every hall's).
+
+    An unknown username is not written: it may be a password typed in the wrong field.
+    """
+    details: dict[str, Any] = {"scope": lock.scope, "failures": lock.failures, "seconds": lock.seconds}
+    if lock.scope == "account" and account is None:
+        details["account"] = "unknown"
+    staff_audit.record(
+        conn, now_us, "login.locked", actor=None, subject=None if account is None else account.username,
+        halls=None if account is None else halls_of(conn, account.id, account.all_halls), source=source,
+        details=details,
+    )  # fmt: skip
 
 
 def logout(conn: Connection, token: str) -> None:
@@ -344,6 +378,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
             users.c.all_halls,
             users.c.county,
             users.c.city,
+            users.c.point,
             sessions.c.expires_at,
         )
         .join(sessions, sessions.c.user_id == users.c.id)
@@ -352,7 +387,7 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
     if row is None or not row.active or row.expires_at <= now_us:
         return None
     staff = Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
-                  row.county, row.city)  # fmt: skip
+                  row.county, row.city, row.point)  # fmt: skip
     return Session(staff, row.expires_at)
 
 
@@ -384,10 +419,16 @@ def device_for_token(conn: Connection, token: str) -> Device | None:
 
 
 class StaffCache:
-    """Logins checked on every clerk action are cached briefly; logout and deactivation forget them at once."""
+    """Logins checked on every clerk action are cached briefly; logout and deactivation forget them at once.
+
+    `generation` moves at every clear: a login read from the database before a clear is not cached after it
+    (it may be the one just deactivated), so a change is never undone by a read that was under way.
+    """
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
+        self.generation = 0
+        self._clears = itertools.count(1)  # next() is atomic: clears come from the writer and the listener
         self._entries: dict[str, tuple[float, Session]] = {}
 
     def get(self, token: str, now_us: int) -> Staff | None:
@@ -396,7 +437,10 @@ class StaffCache:
             return None
         return entry[1].staff
 
-    def put(self, token: str, session: Session) -> None:
+    def put(self, token: str, session: Session, generation: int | None = None) -> None:
+        """Cache a login read while the cache was at `generation` (None: now); not if a clear came since."""
+        if generation is not None and generation != self.generation:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, session)
@@ -406,9 +450,11 @@ class StaffCache:
 
     def clear(self) -> None:
         """Forget every login (accounts changed, perhaps in another process)."""
+        self.generation = next(self._clears)
         self._entries = {}
 
     def forget_user(self, username: str) -> None:
+        self.generation = next(self._clears)
         for key, (_, session) in list(self._entries.items()):
             if session.staff.username == username:
                 del self._entries[key]
@@ -416,10 +462,13 @@ class StaffCache:
 
 class DeviceCache:
     """Device tokens checked on every issuance are cached for a short while; any change of accounts or devices,
-    in any process, clears it (see Store.on_accounts_changed), so a revoked token stops at once."""
+    in any process, clears it (see Store.on_accounts_changed), so a revoked token stops at once. As in
+    StaffCache, a token read before a clear is not cached after it (`generation`)."""
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
+        self.generation = 0
+        self._clears = itertools.count(1)  # next() is atomic: clears come from the writer and the listener
         self._entries: dict[str, tuple[float, Device | None]] = {}
 
     def get(self, token: str) -> tuple[bool, Device | None]:
@@ -428,12 +477,15 @@ class DeviceCache:
             return False, None
         return True, entry[1]
 
-    def put(self, token: str, device: Device | None) -> None:
+    def put(self, token: str, device: Device | None, generation: int | None = None) -> None:
+        if generation is not None and generation != self.generation:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash(token)] = (time.monotonic() + self.ttl_s, device)
 
     def clear(self) -> None:
+        self.generation = next(self._clears)
         self._entries = {}
 
 
@@ -453,6 +505,7 @@ class StaffAccount:
     halls: frozenset[str] | None  # None: every hall
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
+    point: str | None = None  # a village agent's point
 
 
 class Keep:
@@ -469,6 +522,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
         members = select(staff_halls.c.user_id).where(staff_halls.c.hall.in_(sorted(halls)))
         query = query.where(or_(users.c.all_halls.is_(True), users.c.id.in_(members)))
     rows = conn.execute(query).all()
+    locked = throttle.locked_usernames(conn, now_us)
     scopes: dict[int, set[str]] = {}
     for r in conn.execute(select(staff_halls)):
         scopes.setdefault(r.user_id, set()).add(r.hall)
@@ -478,11 +532,12 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
             r.display_name,
             Role(r.role),
             bool(r.active),
-            r.locked_until is not None and r.locked_until > now_us,
+            r.username in locked,
             r.created_at,
             None if r.all_halls else frozenset(scopes.get(r.id, ())),
             r.county,
             r.city,
+            r.point,
         )
         for r in rows
     ]
@@ -546,6 +601,11 @@ def update_user(
                 f"a {kind.value.replace('_', ' ')}'s role and halls do not change: add a new account instead"
                 f" ({kind.label_zh}账号不能改为其他角色或指定大厅，请另建账号)"
             )
+    if (Role(row.role) is Role.AGENT or role is Role.AGENT) and (
+        (role is not None and role.value != row.role) or not isinstance(halls, Keep)
+    ):
+        raise BadRequest("a village agent's role, hall and point do not change: add a new account instead"
+                         " (村级代办员账号不能改为其他角色或大厅，请另建账号)")  # fmt: skip
     if not isinstance(halls, Keep):
         check_manages(by, halls)
         if halls is None and (role or Role(row.role)) is not Role.ADMIN:
@@ -574,7 +634,7 @@ def update_user(
     if active is not None:
         values["active"] = active
         if active:
-            values["failed_logins"], values["locked_until"] = 0, None
+            throttle.lift(conn, row.username)
     if values:
         conn.execute(update(users).where(users.c.id == row.id).values(**values))
     if not isinstance(halls, Keep):
@@ -590,9 +650,6 @@ def set_password(conn: Connection, username: str, password: str | PasswordHash, 
     row = _account_row(conn, username)
     if by is not None:
         check_manages(by, halls_of(conn, row.id, row.all_halls))
-    conn.execute(
-        update(users)
-        .where(users.c.id == row.id)
-        .values(password_hash=_stored(password), failed_logins=0, locked_until=None)
-    )
+    conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_stored(password)))
+    throttle.lift(conn, row.username)
     conn.execute(delete(sessions).where(sessions.c.user_id == row.id))

@@ -98,6 +98,18 @@ class CloseBody(Body):
         return _text(value, "reason", True) or ""
 
 
+class SupplementBody(Body):
+    """补办: the materials the case still needs (the desk's one-time notice of what is missing)."""
+
+    materials: Annotated[list[Annotated[str, Field(max_length=MAX_TEXT)]], Field(min_length=1, max_length=20)]
+
+    @field_validator("materials")
+    @classmethod
+    def _materials(cls, value: list[str]) -> list[str]:
+        named = [_text(m, "material", True) or "" for m in value]
+        return list(dict.fromkeys(named))  # each once, in the order given
+
+
 class LinkBody(Body):
     number: Annotated[str, Field(pattern=r"^[A-Za-z][0-9]{3,4}$")]
 
@@ -129,7 +141,7 @@ def _move(row: Any, target: CaseState) -> None:
     check_case_move(CaseState(row.state), target)
 
 
-def _save(tx: Tx, row: Any, details: dict[str, Any] | None = None, **values: Any) -> dict[str, Any]:
+def save_case(tx: Tx, row: Any, details: dict[str, Any] | None = None, **values: Any) -> dict[str, Any]:
     if details is not None:
         values["details"] = json.dumps(details, ensure_ascii=False)
     values["updated_at"] = tx.now_us
@@ -174,7 +186,7 @@ def close_case(
     _end_leg(details, tx.now_us)
     on_time = row.due_on is None or day <= row.due_on
     days = tx.calendar.working_days_between(row.opened_day, day) if day >= row.opened_day else 0
-    saved = _save(tx, row, details, state=state.value, closed_day=day, closed_at=tx.now_us, result=result)
+    saved = save_case(tx, row, details, state=state.value, closed_day=day, closed_at=tx.now_us, result=result)
     kind = {CaseState.COMPLETED: "case.completed", CaseState.RETURNED: "case.returned"}.get(state, "case.rejected")
     emit_case(tx, kind, saved, by, {**payload, "state": state.value, "due_on": str(row.due_on) if row.due_on else None,
                                     "working_days": days, "on_time": on_time})  # fmt: skip
@@ -203,7 +215,7 @@ def extend(tx: Tx, code: str, staff: Staff, body: ExtendBody) -> CaseRecord:
     details = json.loads(row.details)
     details.setdefault("extensions", []).append({"days": body.days, "from_due": row.due_on.isoformat(),
         "to_due": new_due.isoformat(), "reason": body.reason, "by": staff.username, "at": tx.now_us})  # fmt: skip
-    saved = _save(tx, row, details, due_on=new_due)
+    saved = save_case(tx, row, details, due_on=new_due)
     emit_case(tx, "case.extended", saved, staff.username,
               {"days": body.days, "from_due": row.due_on.isoformat(), "to_due": new_due.isoformat(),
                "reason": body.reason})  # fmt: skip
@@ -229,11 +241,43 @@ def hand(tx: Tx, code: str, staff: Staff, body: HandBody) -> CaseRecord:
     values: dict[str, Any] = {"state": CaseState.IN_PROGRESS.value, "department": body.to_department}
     if body.to_window is not None:
         values.update(window=body.to_window, clerk=None)
-    saved = _save(tx, row, details, **values)
+    saved = save_case(tx, row, details, **values)
     emit_case(tx, "case.handed", saved, staff.username,
               {"from_window": row.window, "to_window": body.to_window, "to_department": body.to_department,
                "reason": body.reason})  # fmt: skip
     return _record(tx, code)
+
+
+def request_supplement(tx: Tx, code: str, staff: Staff, body: SupplementBody) -> CaseRecord:
+    """补办: ask for missing materials; the clock stops until they are back (a return visit or the agent's)."""
+    row = _open_row(tx, code)
+    _check_handler(tx, row, staff)
+    _move(row, CaseState.IN_PROGRESS)
+    details = json.loads(row.details)
+    details.update(missing_materials=body.materials, supplement_pending=True)
+    saved = save_case(tx, row, details, state=CaseState.IN_PROGRESS.value, due_on=None)
+    emit_case(tx, "case.supplement", saved, staff.username,
+              {"missing_materials": body.materials, "from_due": str(row.due_on) if row.due_on else None})  # fmt: skip
+    return _record(tx, code)
+
+
+def materials_back(
+    tx: Tx, row: Any, number: str | None, via: str, by: str, ticket_id: int | None, **changes: Any
+) -> None:
+    """The missing materials are back (a return visit, or the village agent's resubmission): `case.linked`; the
+    case is in progress again and its clock starts now if it had none. `changes`: to its details too."""
+    if row.state not in OPEN:
+        raise Conflict(f"case {row.code} is closed ({CaseState(row.state).label_zh}): nothing to bring (该案件已结束)")
+    assert tx.rt.day is not None
+    details = json.loads(row.details)
+    details.setdefault("visits", []).append({"number": number, "via": via, "by": by, "at": tx.now_us})
+    details.update(supplement_pending=False, **changes)
+    due = row.due_on
+    if due is None:
+        item_days = tx.rt.hall.item(row.item_id).promised_days if row.item_id else 0
+        due = tx.calendar.add_working_days(tx.rt.day, item_days or LIMIT_WORKING_DAYS)
+    saved = save_case(tx, row, details, last_ticket_id=ticket_id, due_on=due, state=CaseState.IN_PROGRESS.value)
+    emit_case(tx, "case.linked", saved, by, {"number": number, "via": via, "due_on": due.isoformat()})
 
 
 def link_visit(tx: Tx, code: str, ticket_id: int, number: str, via: str, by: str) -> CaseRecord:
@@ -241,17 +285,7 @@ def link_visit(tx: Tx, code: str, ticket_id: int, number: str, via: str, by: str
     row = _open_row(tx, code)
     if row.last_ticket_id == ticket_id:
         return _record(tx, code)  # linked already (a kiosk's retry)
-    if row.state not in OPEN:
-        raise Conflict(f"case {code} is closed ({CaseState(row.state).label_zh}): nothing to bring (该案件已结束)")
-    assert tx.rt.day is not None
-    details = json.loads(row.details)
-    details.setdefault("visits", []).append({"number": number, "via": via, "by": by, "at": tx.now_us})
-    due = row.due_on
-    if due is None:
-        item_days = tx.rt.hall.item(row.item_id).promised_days if row.item_id else 0
-        due = tx.calendar.add_working_days(tx.rt.day, item_days or LIMIT_WORKING_DAYS)
-    saved = _save(tx, row, details, last_ticket_id=ticket_id, due_on=due, state=CaseState.IN_PROGRESS.value)
-    emit_case(tx, "case.linked", saved, by, {"number": number, "via": via, "due_on": due.isoformat()})
+    materials_back(tx, row, number, via, by, ticket_id)
     return _record(tx, code)
 
 
@@ -280,9 +314,9 @@ def finish_linked(tx: Tx, row: Any, staff: str, case_class: CaseClass, missing: 
     details = json.loads(row.details)
     if case_class is CaseClass.SUPPLEMENT:  # still missing something: the clock stops again
         details["missing_materials"] = list(missing)
-        saved = _save(tx, row, details, state=CaseState.ACCEPTED.value, due_on=None, last_ticket_id=None)
+        saved = save_case(tx, row, details, state=CaseState.ACCEPTED.value, due_on=None, last_ticket_id=None)
     else:
-        saved = _save(tx, row, details, state=CaseState.IN_PROGRESS.value, clerk=staff)
+        saved = save_case(tx, row, details, state=CaseState.IN_PROGRESS.value, clerk=staff)
     emit_case(
         tx,
         "case.handed",

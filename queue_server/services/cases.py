@@ -3,7 +3,8 @@
 Every finished visit becomes a case (window_actions.finish calls `open_from_finish`): 即办件 opens
 closed (办结, result at the window), 退回件 closed as 退回; 承诺件, 补办件, 联办件 and 代理件 stay open
 (受理, or 办理中 for a 联办件 already on its first leg) until the desk closes them (case_actions.py).
-`open_case` is not tied to a ticket, so a village agent's 代理件 opens the same way with `ticket=None`.
+`open_case` is not tied to a ticket, so a village agent's 代理件 opens the same way with `ticket=None`
+(services/agent_cases.py: the point is recorded on the case and in its events).
 
 The due date counts working days on the hall's calendar from the day of acceptance: the item's
 承诺时限 (catalogue `promised_days`), or the clerk's for a 承诺件, or LIMIT_WORKING_DAYS (限时办结:
@@ -62,10 +63,10 @@ class Extension(Model):
 
 
 class Visit(Model):
-    """A 补办 return visit: the new ticket linked to the case, by the kiosk or a clerk."""
+    """A 补办 return visit: the new ticket linked to the case (by the kiosk or a clerk), or the agent's resubmission."""
 
-    number: str
-    via: str  # kiosk | clerk
+    number: str | None  # None: a village agent brought the materials (no ticket)
+    via: str  # kiosk | clerk | agent
     by: str
     at: dt.datetime
 
@@ -105,6 +106,11 @@ class CaseRecord(Model):
     result: str | None
     result_zh: str | None
     closed_day: dt.date | None
+    point: str | None = None  # the village agent point that took it (代理件)
+    villager: str | None = None  # the villager's name, masked (张*华): only the masked form is kept
+    collected_materials: list[str] = []  # what the agent collected of the item's one-time-notice checklist
+    supplement_pending: bool = False  # a 补办 request waits for the materials (missing_materials)
+    handed_back_at: dt.datetime | None = None  # the agent handed the result to the villager
 
 
 def due_for(calendar: WorkCalendar, day: dt.date, item_days: int, case_class: CaseClass) -> dt.date | None:
@@ -162,8 +168,12 @@ def open_case(
     due_on: dt.date | None,
     details: dict[str, Any],
     contact_phone: str | None = None,
+    point: str | None = None,
 ) -> dict[str, Any]:
-    """Open a case in the hall's ledger and append `case.opened`; a 即办件 or 退回件 opens closed."""
+    """Open a case in the hall's ledger and append `case.opened`; a 即办件 or 退回件 opens closed.
+
+    `point`: the village agent point taking it (代理件 of services/agent_cases.py), in the row and the event.
+    """
     rt = tx.rt
     assert rt.day is not None
     state = {CaseClass.IMMEDIATE: CaseState.COMPLETED, CaseClass.RETURNED: CaseState.RETURNED}.get(
@@ -197,10 +207,13 @@ def open_case(
         "closed_day": rt.day if closed else None,
         "closed_at": tx.now_us if closed else None,
         "updated_at": tx.now_us,
+        "point": point,
     }
     tx.conn.execute(insert(cases).values(**values))
     payload: dict[str, Any] = {"state": state.value, "due_on": due_on.isoformat() if due_on else None,
                                "number": values["number"], "origin": origin}  # fmt: skip
+    if point is not None:
+        payload["point"] = point
     if closed:
         payload.update(working_days=0, on_time=state is CaseState.COMPLETED)
     emit_case(tx, "case.opened", values, by, payload)
@@ -321,4 +334,9 @@ def record_of(row: Any, hall: Any, today: dt.date, calendar: WorkCalendar, now_u
         result=row.result,
         result_zh=Pickup(row.result).label_zh if row.result else None,
         closed_day=row.closed_day,
+        point=row.point,
+        villager=details.get("villager"),
+        collected_materials=details.get("collected", []),
+        supplement_pending=bool(details.get("supplement_pending")),
+        handed_back_at=from_us(details["handed_back"]["at"]) if details.get("handed_back") else None,
     )

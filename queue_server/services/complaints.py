@@ -22,25 +22,35 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, func, insert, select, update
 
 from config.schema import Hall
+from queue_server.domain.cases import normalise_code
 from queue_server.domain.complaints import CATEGORIES, ComplaintState, check_move, is_late, is_overdue, mask_contact
 from queue_server.domain.numbering import service_day
-from queue_server.errors import NotFound
+from queue_server.domain.workdays import WorkCalendar
+from queue_server.errors import NotFound, ServiceError
 from queue_server.protocol import ComplaintMessage
 from queue_server.services.accounts import Staff
 from queue_server.services.appointments import CODE_ALPHABET
+from queue_server.services.cases import CaseRecord, record_of
 from queue_server.services.ratings import clean_text
-from queue_server.store.tables import complaints
+from queue_server.store.tables import cases, complaints
 from queue_server.store.writer import Tx, from_us
 
 CODE_LENGTH = 10  # 50 bits
 CODE_PATTERN = r"^[2-9A-HJ-NP-Za-hj-np-z]{10}$"
-#: A case code as typed; checked against the case ledger once it exists (see `check_case_code`).
+#: A case code as typed (dashes and either case allowed); checked against the hall's cases by `check_case_code`.
 CASE_CODE_PATTERN = r"^[A-Za-z0-9-]{4,24}$"
 PHONE_PATTERN = r"^[0-9+][0-9 ()+-]{4,30}$"
 MAX_TEXT = 1000
 MAX_ANSWER = 2000
 Category = Literal["attitude", "efficiency", "rules", "fees", "integrity", "environment", "other"]
 assert set(Category.__args__) == set(CATEGORIES)  # type: ignore[attr-defined]
+
+
+class UnknownCase(ServiceError):
+    """A complaint names a case code the hall does not have (a typo, most likely): the citizen corrects it."""
+
+    code = "unknown_case"
+    status = 422
 
 
 class ComplaintRequest(BaseModel):
@@ -124,6 +134,7 @@ class ComplaintRecord(BaseModel):
     answered_by: str | None
     answered_on: dt.date | None
     late: bool | None
+    case: CaseRecord | None = None  # the linked case (办件) as the hall's staff see it, when a code was given
 
 
 class ComplaintSummary(BaseModel):
@@ -144,10 +155,32 @@ def local_day(hall: Hall, now: dt.datetime) -> dt.date:
     return service_day(now, ZoneInfo(hall.timezone))
 
 
-def check_case_code(_tx: Tx, case_code: str | None) -> str | None:
-    """The case code a complaint is about, normalised. TODO(cases): look it up in the case ledger once it is
-    merged (a 404-style refusal, `no case with this code`); until then any well-formed code is kept as typed."""
-    return None if case_code is None else case_code.upper()
+def check_case_code(tx: Tx, case_code: str | None) -> str | None:
+    """The case code a complaint is about, as stored (upper case, no dashes); refused (422) unless the hall has
+    that case. A code of another hall is refused the same way: nothing says whether it exists elsewhere."""
+    if case_code is None:
+        return None
+    code = normalise_code(case_code)
+    found = (
+        code is not None
+        and tx.conn.execute(select(cases.c.id).where(cases.c.hall == tx.rt.hall.id, cases.c.code == code)).first()
+    )
+    if not found:
+        raise UnknownCase(
+            f"没有查到办件编号 {case_code[:24]}，请核对回执上的编号，或不填 "
+            "(no case with this code in this hall: check it on your receipt, or leave it empty)"
+        )
+    return code
+
+
+def linked_cases(
+    conn: Connection, hall: Hall, codes: set[str], today: dt.date, calendar: WorkCalendar
+) -> dict[str, CaseRecord]:
+    """The cases the complaints name, by code (one query)."""
+    if not codes:
+        return {}
+    rows = conn.execute(select(cases).where(cases.c.hall == hall.id, cases.c.code.in_(sorted(codes))))
+    return {r.code: record_of(r, hall, today, calendar) for r in rows}
 
 
 def _new_code(conn: Connection) -> str:
@@ -241,7 +274,7 @@ def view(conn: Connection, hall: Hall, code: str, now: dt.datetime) -> Complaint
     return _view(row, local_day(hall, now))
 
 
-def _record(row: Any, today: dt.date, provisional: bool) -> ComplaintRecord:
+def _record(row: Any, today: dt.date, provisional: bool, case: CaseRecord | None = None) -> ComplaintRecord:
     public = _view(row, today)
     return ComplaintRecord(
         id=row.id,
@@ -264,16 +297,26 @@ def _record(row: Any, today: dt.date, provisional: bool) -> ComplaintRecord:
         answered_by=row.answered_by,
         answered_on=row.answered_on,
         late=public.late,
+        case=case,
+    )
+
+
+def overdue_count(conn: Connection, hall: str, today: dt.date) -> int:
+    """The hall's complaints not answered whose due day has passed (逾期)."""
+    return int(
+        conn.execute(
+            select(func.count()).where(
+                complaints.c.hall == hall, complaints.c.state != "answered", complaints.c.due_on < today
+            )
+        ).scalar_one()
     )
 
 
 def list_complaints(
-    conn: Connection, hall: Hall, now: dt.datetime, state: ComplaintState | None, limit: int, provisional: Any
+    conn: Connection, hall: Hall, now: dt.datetime, state: ComplaintState | None, limit: int, calendar: WorkCalendar
 ) -> ComplaintList:
-    """The hall's complaints: those not answered first, the earliest due first; then the answered ones.
-
-    `provisional(day, due_on)`: whether a due date was counted past the calendar's last official year.
-    """
+    """The hall's complaints: those not answered first, the earliest due first; then the answered ones; each
+    with the case it names."""
     today = local_day(hall, now)
     mine = complaints.c.hall == hall.id
     counts = {
@@ -283,9 +326,7 @@ def list_complaints(
         )
     }
     late = conn.execute(select(func.count()).where(mine, complaints.c.answered_on > complaints.c.due_on)).scalar_one()
-    overdue = conn.execute(
-        select(func.count()).where(mine, complaints.c.state != "answered", complaints.c.due_on < today)
-    ).scalar_one()
+    overdue = overdue_count(conn, hall.id, today)
     summary = ComplaintSummary(
         count=sum(counts.values()),
         open=counts.get("open", 0),
@@ -299,7 +340,13 @@ def list_complaints(
         query = query.where(complaints.c.state == state.value)
     answered_last = (complaints.c.state == "answered").label("done")
     rows = conn.execute(query.order_by(answered_last, complaints.c.due_on, complaints.c.id.desc()).limit(limit)).all()
-    return ComplaintList(summary=summary, complaints=[_record(r, today, provisional(r.day, r.due_on)) for r in rows])
+    linked = linked_cases(conn, hall, {r.case_code for r in rows if r.case_code}, today, calendar)
+    return ComplaintList(
+        summary=summary,
+        complaints=[
+            _record(r, today, calendar.provisional(r.day, r.due_on), linked.get(r.case_code or "")) for r in rows
+        ],
+    )
 
 
 def _row(tx: Tx, complaint_id: int) -> Any:
@@ -309,6 +356,13 @@ def _row(tx: Tx, complaint_id: int) -> Any:
     if row is None:
         raise NotFound(f"no complaint {complaint_id} in hall {tx.rt.hall.id} (没有该投诉)")
     return row
+
+
+def _moved(tx: Tx, complaint_id: int, today: dt.date) -> ComplaintRecord:
+    row = _row(tx, complaint_id)
+    codes = {row.case_code} if row.case_code else set()
+    case = linked_cases(tx.conn, tx.rt.hall, codes, today, tx.calendar).get(row.case_code or "")
+    return _record(row, today, tx.calendar.provisional(row.day, row.due_on), case)
 
 
 def take_up(tx: Tx, complaint_id: int, staff: Staff) -> ComplaintRecord:
@@ -327,7 +381,7 @@ def take_up(tx: Tx, complaint_id: int, staff: Staff) -> ComplaintRecord:
         actor=staff.username,
         window=row.window,
     )
-    return _record(_row(tx, complaint_id), local_day(tx.rt.hall, tx.now), tx.calendar.provisional(row.day, row.due_on))
+    return _moved(tx, complaint_id, local_day(tx.rt.hall, tx.now))
 
 
 def answer(tx: Tx, complaint_id: int, staff: Staff, request: AnswerRequest) -> ComplaintRecord:
@@ -357,4 +411,4 @@ def answer(tx: Tx, complaint_id: int, staff: Staff, request: AnswerRequest) -> C
         actor=staff.username,
         window=row.window,
     )
-    return _record(_row(tx, complaint_id), today, tx.calendar.provisional(row.day, row.due_on))
+    return _moved(tx, complaint_id, today)

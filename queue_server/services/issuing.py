@@ -45,7 +45,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
     rt: HallRuntime = tx.rt
     hall = rt.hall
     digest = body_hash(request)
-    previous = rt.requests.get((device, key))  # every request of the service day is in memory
+    previous = rt.requests.get((device, key))  # every request of the days kept is in memory (IDEMPOTENCY_DAYS)
     if previous is not None:
         if previous[0] != digest:
             raise IdempotencyConflict(

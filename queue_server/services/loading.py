@@ -110,14 +110,12 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
         # changed by a transfer; the prefix letter has not).
         by_prefix = {c.prefix: c.code for c in hall.categories}
         query = select(tickets).where(tickets.c.hall == hall.id, tickets.c.day == day)
-        issued = select(tickets.c.id, tickets.c.number, tickets.c.seq, tickets.c.device, tickets.c.idem_key,
-                        tickets.c.body_hash).where(tickets.c.hall == hall.id, tickets.c.day == day)  # fmt: skip
+        issued = select(tickets.c.number, tickets.c.seq).where(tickets.c.hall == hall.id, tickets.c.day == day)
         for r in conn.execute(issued):
             code = by_prefix.get(r.number[:1])
             if code is not None:
                 counters[code] = max(counters.get(code, 0), r.seq)
-            if r.idem_key is not None:
-                requests[(r.device, r.idem_key)] = (r.body_hash, r.id)
+        requests = kept_requests(conn, hall.id, day)
         for r in conn.execute(query.where(tickets.c.state.in_(LIVE_STATES))):
             live[r.id] = live_ticket(r)
         calls = query.where(tickets.c.called_at.is_not(None), tickets.c.window.is_not(None))
@@ -143,6 +141,29 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
     return runtime
 
 
+#: How long an issuing request's Idempotency-Key is answered with its ticket: today and the days before, this
+#: many in all. A kiosk retries within seconds or minutes (and the citizen's 重试 within the hour), but a request
+#: sent before midnight may be retried after it, and a kiosk restarted days later may still hold an unanswered
+#: tap: its retry gets the ticket it was given (expired by then), never a second one. A week of keys costs a
+#: few thousand small entries a hall, loaded with the runtime.
+IDEMPOTENCY_DAYS = 7
+
+
+def kept_requests(conn: Connection, hall_id: str, today: dt.date) -> dict[tuple[str, str], tuple[str, int]]:
+    """The issuing requests of the days kept (IDEMPOTENCY_DAYS, ending today), by (device, key).
+
+    A key used on several days (a kiosk that reuses keys) answers with its newest ticket.
+    """
+    first = today - dt.timedelta(days=IDEMPOTENCY_DAYS - 1)
+    rows = conn.execute(
+        select(tickets.c.id, tickets.c.device, tickets.c.idem_key, tickets.c.body_hash)
+        .where(tickets.c.hall == hall_id, tickets.c.day >= first, tickets.c.day <= today,
+               tickets.c.idem_key.is_not(None))
+        .order_by(tickets.c.day, tickets.c.id)
+    )  # fmt: skip
+    return {(r.device, r.idem_key): (r.body_hash, r.id) for r in rows}
+
+
 def roll_day(tx: Tx) -> None:
     """Before any change: if the hall's service day has ended, close it first."""
     rt: HallRuntime = tx.rt
@@ -153,7 +174,7 @@ def roll_day(tx: Tx) -> None:
         close_day(tx)
     tx.touch()
     rt.day = today
-    rt.counters, rt.requests = {}, {}
+    rt.counters, rt.requests = {}, kept_requests(tx.conn, rt.hall.id, today)
     tx.conn.execute(update(hall_state).where(hall_state.c.hall == rt.hall.id).values(service_day=today))
 
 

@@ -5,9 +5,9 @@
 2. `verify_password` on the password checker: a small pool of its own (HASH_THREADS), so a flood of logins
    queues there, never in front of ticket issuing, and takes at most that many cores. At most MAX_WAITING
    logins wait for it; the next ones are answered 429 at once (a flood from many addresses cannot pile up).
-3. `finish_login` on the writer (`store.run_global`): a short write, the failure count or the new session.
+3. `finish_login` on the writer (`store.run_global`): a short write, the failure counts or the new session.
 
-An unknown account stops after step 2: it costs a hash, as a wrong password does, and writes nothing.
+An unknown account costs a hash and a failure count, as a wrong password does: the same answer, the same lock.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from queue_server.errors import TooManyRequests
-from queue_server.services import accounts
+from queue_server.services import accounts, throttle
 from queue_server.store.writer import Store, to_us
 
 HASH_THREADS = 1  # argon2 costs ~0.2 s of CPU: one thread leaves the other core to the writer and the event loop
@@ -87,14 +87,14 @@ async def _in(executor: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) ->
 checker = PasswordChecker()
 
 
-async def log_in(store: Store, username: str, password: str) -> accounts.LoginResult | None:
-    """Check a login (see the module docstring); None when the username or password is wrong."""
+async def log_in(store: Store, username: str, password: str, source: str) -> accounts.LoginResult | None:
+    """Check a login from the client address `source` (see the module docstring); None when the username or
+    password is wrong. `username` as typed: it is normalised here (services/throttle.normalise_username)."""
+    username = throttle.normalise_username(username)
     with checker.turn() as executor:  # a place in line first: a refused flood does not even read
-        attempt = await store.read(lambda conn: accounts.begin_login(conn, to_us(store.clock()), username))
+        attempt = await store.read(lambda conn: accounts.begin_login(conn, to_us(store.clock()), username, source))
         ok = await _in(executor, accounts.verify_password, attempt.password_hash, password)
-    if attempt.user_id is None:
-        return None
     # A new session or a failure count makes no cached login or device token wrong: no cache is dropped.
     return await store.run_global(
-        lambda conn, now: accounts.finish_login(conn, to_us(now), attempt, ok), invalidates=False
+        lambda conn, now: accounts.finish_login(conn, to_us(now), attempt, ok, username, source), invalidates=False
     )

@@ -113,7 +113,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("failed_logins", Integer, nullable=False),
+    Column("failed_logins", Integer, nullable=False),  # unused since 0014: see login_throttle
     Column("locked_until", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     # True: the account may act in every hall of the database (an administrator of a county center);
@@ -123,6 +123,8 @@ users = Table(
     Column("county", String(48), nullable=True),
     # A city manager's city (its role sees that city's rollup and nothing else); None for the others.
     Column("city", String(48), nullable=True),
+    # A village agent's point (config Hall.agent_points; its role sees the point's cases only); None for the others.
+    Column("point", String(48), nullable=True),
 )
 
 # The halls a staff account belongs to (a clerk or manager has one unless given more).
@@ -230,6 +232,7 @@ cases = Table(
     Column("closed_day", Date, nullable=True),
     Column("closed_at", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+    Column("point", String(48), nullable=True),  # the village agent point that took it (代理件), else None
     UniqueConstraint("hall", "code", name="uq_case_code"),
 )
 Index("ix_cases_hall_state_due", cases.c.hall, cases.c.state, cases.c.due_on)
@@ -273,6 +276,7 @@ Index(
     sqlite_where=events.c.type.in_(COMPLAINT_EVENTS),
     postgresql_where=events.c.type.in_(COMPLAINT_EVENTS),
 )
+Index("ix_cases_hall_point", cases.c.hall, cases.c.point, cases.c.opened_at)  # an agent's list of the point's cases
 
 # Citizens who asked for a reminder on their phone (快到您了, the call): the number is kept for the service day
 # only (deleted at day close, never in events or logs). `reminded`/`called`: sent once, claimed under the hall lock.
@@ -299,3 +303,35 @@ generations = Table(
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# Failed logins by client address (migration 0014): one row per (address, "u:" + the username as typed,
+# normalised) and one per address for every username ("*"). Each counts failures and may hold a lock, so a
+# password guesser elsewhere locks only its own address out, never the clerk at her own PC. The users table's
+# failed_logins and locked_until are no longer used.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("last_at", BigInteger, nullable=False),  # the last failure: rows idle a day are deleted
+)
+Index("ix_login_throttle_last_at", login_throttle.c.last_at)
+
+# Changes of staff accounts and devices, and login lockouts (migration 0014): who did what to whom, when, from
+# where. Not in the halls' event logs: an account may belong to every hall or to none, and these changes run in
+# the accounts' transaction, which locks no hall (a login flood must not contend with ticket issuing).
+staff_audit = Table(
+    "staff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=True),  # the administrator's username, "cli:<user>", None: the server
+    Column("action", String(32), nullable=False),  # staff.added, staff.changed, staff.password_reset, ...
+    Column("subject", String(64), nullable=True),  # the account's username or the device's id
+    Column("halls", Text, nullable=True),  # the halls it concerns as ",a,b,"; None: every hall
+    Column("source", String(64), nullable=True),  # the client address of the request
+    Column("details", Text, nullable=False),  # JSON: what changed (never a password or a token)
+)
+Index("ix_staff_audit_at", staff_audit.c.at)

@@ -467,6 +467,20 @@ def test_window_numbers_are_unique(hall_files: HallFiles) -> None:
     assert problem.message.startswith("window number 1 is already used by halls[0].windows[0]")
 
 
+def test_agent_point_ids_are_unique_within_a_hall(hall_files: HallFiles) -> None:
+    point = (
+        '\n[[halls.agent_points]]\nid = "{id}"\nname_zh = "青山村代办点"\nname_en = "Qingshan"\nvillage = "{village}"\n'
+    )
+    hall_files.write("hall.toml", MAIN + point.format(id="cun", village="青山村") + point.format(id="cun", village=""))
+    problems = {p.path: p for p in hall_files.problems()}
+    assert problems["halls[0].agent_points[1].village"].message == 'expected some text, got ""'
+    hall_files.write(
+        "hall.toml", MAIN + point.format(id="cun", village="青山村") + point.format(id="cun", village="水口")
+    )
+    problem = hall_files.problem("halls[0].agent_points[1].id")
+    assert problem.message.startswith('agent point id (代办点) "cun" is already used by halls[0].agent_points[0]')
+
+
 def test_a_window_category_must_exist(hall_files: HallFiles) -> None:
     hall_files.edit("hall.toml", '["minzheng", "jisheng"]', '["jisheng", "minzhen"]')
     problem = hall_files.problem("halls[0].windows[1].categories[1]")

@@ -251,8 +251,16 @@ class Api:
             self._kiosk = self.server.add_device("kiosk-1", self.hall)
         return self._kiosk
 
-    def staff(self, username: str, role: str = "clerk", name: str | None = None, halls: list[str] | None = None) -> str:
-        """A login token for `username`, created on first use (of this hall unless told; every hall for an admin)."""
+    def staff(
+        self,
+        username: str,
+        role: str = "clerk",
+        name: str | None = None,
+        halls: list[str] | None = None,
+        point: str | None = None,
+    ) -> str:
+        """A login token for `username`, created on first use (of this hall unless told; every hall for an admin;
+        a village agent of `point`)."""
         if halls is None and role != "admin":
             halls = [self.hall]
         if username not in self.server.tokens:
@@ -260,7 +268,7 @@ class Api:
             # (httpx.post) loads the system's CA certificates, which costs more than the rest of a test.
             self.server.store.run_global_sync(
                 lambda conn, now: accounts.add_user(
-                    conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD, halls
+                    conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD, halls, point=point
                 )
             )
             answer = self.http.post(

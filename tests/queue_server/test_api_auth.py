@@ -17,8 +17,9 @@ from sqlalchemy import select
 from queue_server.api import ratelimit
 from queue_server.services import accounts
 from queue_server.services import login as login_service
-from queue_server.services.accounts import FREE_FAILURES, SESSION_HOURS
-from queue_server.store.tables import users
+from queue_server.services.accounts import SESSION_HOURS
+from queue_server.services.throttle import FREE_FAILURES, MAX_LOCK_S, SOURCE_FREE_FAILURES
+from queue_server.store.tables import login_throttle
 from tests.support.clock import FakeClock
 from tests.support.server import PASSWORD
 
@@ -58,6 +59,7 @@ def test_a_clerk_logs_in_for_a_working_day(api: Api, clock: FakeClock) -> None:
         "halls": ["qingshan"],
         "county": None,
         "city": None,
+        "point": None,
     }
     assert login(api, "  LiuXia ").status_code == 200  # the username as a person types it
 
@@ -162,8 +164,10 @@ def test_a_wrong_password_flood_does_not_stall_issuing(
     stop = threading.Event()
 
     def flood(client: int) -> None:
-        # Unknown usernames: each costs a full hash and never locks (a known account locks after 3).
-        with httpx.Client(base_url=api.server.url, timeout=30, trust_env=False) as http:
+        # Unknown usernames, each new: each costs a full hash until its address has failed SOURCE_FREE_FAILURES
+        # times. Each flooder at its own address (the clerk's is 127.0.0.1: a locked flooder never holds her up).
+        transport = httpx.HTTPTransport(local_address=f"127.0.1.{client + 1}")
+        with httpx.Client(base_url=api.server.url, transport=transport, timeout=30, trust_env=False) as http:
             n = 0
             while not stop.is_set():
                 n += 1
@@ -197,8 +201,8 @@ def test_a_wrong_password_flood_does_not_stall_issuing(
 def test_logins_are_rate_limited_per_source_address(api: Api) -> None:
     api.staff("liuxia")  # one login from this address
     rule = ratelimit.RULES["login"].per_ip
-    for _ in range(rule.burst - 1):
-        api.error(login(api, "nobody", "guess"), 401, "unauthorized")
+    for i in range(rule.burst - 1):  # unknown usernames, each new (one would lock after FREE_FAILURES)
+        api.error(login(api, f"nobody{i}", "guess"), 401, "unauthorized")
     refused = login(api, "liuxia")  # the right password too: the address is over its rate
     message = api.error(refused, 429, "too_many_requests")
     assert "请求过于频繁" in message and int(refused.headers["Retry-After"]) >= 1
@@ -218,7 +222,9 @@ def test_concurrent_wrong_passwords_are_each_counted(api: Api, monkeypatch: pyte
         statuses = list(pool.map(lambda _: login(api, "liuxia", "guess").status_code, range(12)))
     assert set(statuses) <= {401, 429} and statuses.count(401) > FREE_FAILURES
     failures = api.server.store.run_global_sync(
-        lambda conn, _now: conn.execute(select(users.c.failed_logins).where(users.c.username == "liuxia")).scalar()
+        lambda conn, _now: conn.execute(
+            select(login_throttle.c.failures).where(login_throttle.c.subject == "u:liuxia")
+        ).scalar()
     )
     # Each refusal that checked the password was counted: the count is read again on the writer, never lost.
     assert failures == statuses.count(401)
@@ -246,3 +252,126 @@ def test_an_unknown_user_still_costs_a_hash(api: Api, real_password_hashing: Non
         timings[username] = time.perf_counter() - started
     # argon2 at its real cost takes well over 50 ms on any machine the hall runs on; a bare look-up a few ms.
     assert min(timings.values()) > 0.05, timings
+
+
+# --- throttled per (username, address) and per address: a guesser elsewhere locks nobody out -----------------------
+
+
+def from_address(api: Api, address: str) -> httpx.Client:
+    """A client of the hall's LAN at another loopback address (Linux answers all of 127.0.0.0/8)."""
+    return httpx.Client(
+        base_url=api.server.url, transport=httpx.HTTPTransport(local_address=address), trust_env=False, timeout=10
+    )
+
+
+def staff_audit(api: Api, token: str) -> list[dict[str, Any]]:
+    answer = api.http.get("/staff-audit", headers=api.bearer(token))
+    assert answer.status_code == 200, answer.text
+    entries: list[dict[str, Any]] = answer.json()["entries"]
+    return entries
+
+
+def test_a_guesser_at_another_address_cannot_lock_the_clerk_out(api: Api, clock: FakeClock) -> None:
+    director = api.staff("director", "manager")
+    api.staff("chenjing")
+    with from_address(api, "127.0.0.3") as attacker:
+        # Case, spaces and full-width letters are the same username: they count together.
+        for typed in ("chenjing", "CHENJING ", " ChenJing", "ｃｈｅｎｊｉｎｇ"):
+            answer = attacker.post("/api/v1/auth/login", json={"username": typed, "password": "guess"})
+            assert answer.status_code == 401, answer.text
+        locked = attacker.post("/api/v1/auth/login", json={"username": "chenjing", "password": PASSWORD})
+        message = api.error(locked, 429, "too_many_requests")  # the right password too, from the guesser's address
+        assert locked.headers["Retry-After"] == "2"
+        assert (
+            message.startswith("登录失败次数过多，请 2 秒后再试")
+            and "too many failed logins: try again in 2 s" in message
+        )
+
+        # The clerk at her own PC logs in meanwhile, and her own mistakes count apart from the guesser's.
+        assert login(api, "chenjing", "a typo").status_code == 401
+        assert login(api, " CHENJING").status_code == 200
+        for _ in range(6):  # the guesser keeps going: only its own address waits longer
+            clock.advance(seconds=MAX_LOCK_S)
+            assert (
+                attacker.post("/api/v1/auth/login", json={"username": "chenjing", "password": "x"}).status_code == 401
+            )
+        assert login(api, "chenjing").status_code == 200
+
+    # Each lock is in the staff audit the manager reads: the account, the address, how long.
+    locks = [e for e in staff_audit(api, director) if e["action"] == "login.locked"]
+    assert len(locks) == 7 and {e["subject"] for e in locks} == {"chenjing"}
+    assert {e["source"] for e in locks} == {"127.0.0.3"} and locks[0]["actor"] is None
+    assert (locks[-1]["details"], locks[-1]["action_zh"]) == (
+        {"scope": "account", "failures": 4, "seconds": 2},
+        "登录锁定",
+    )
+    assert locks[0]["details"]["seconds"] == 2**7 and locks[0]["halls"] == ["qingshan"]
+
+
+def test_an_address_trying_many_usernames_waits_and_others_do_not(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_login_limit(monkeypatch)  # the per-address rate limit aside: this is the failure count's own lock
+    director = api.staff("director", "manager")
+    api.staff("liuxia")
+    with from_address(api, "127.0.0.4") as sprayer:
+        for i in range(SOURCE_FREE_FAILURES + 1):  # each username new: no username's own count locks
+            answer = sprayer.post("/api/v1/auth/login", json={"username": f"user{i}", "password": "guess"})
+            assert answer.status_code == 401, (i, answer.text)
+        refused = sprayer.post("/api/v1/auth/login", json={"username": "liuxia", "password": PASSWORD})
+        assert "登录失败次数过多" in api.error(refused, 429, "too_many_requests")
+        assert int(refused.headers["Retry-After"]) >= 1
+    assert login(api, "liuxia").status_code == 200  # from the clerk's own address
+    lock = next(e for e in staff_audit(api, director) if e["action"] == "login.locked")
+    assert lock["subject"] is None and lock["source"] == "127.0.0.4" and lock["halls"] is None
+    assert lock["details"] == {"scope": "address", "failures": SOURCE_FREE_FAILURES + 1, "seconds": 2}
+
+
+def test_an_unknown_username_locks_as_a_known_one_does(api: Api) -> None:
+    # Otherwise the 429 would tell a guesser which usernames exist.
+    api.staff("liuxia")
+    answers = {
+        name: [login(api, name, "guess").status_code for _ in range(FREE_FAILURES + 1)] + [login(api, name).status_code]
+        for name in ("liuxia", "nobody")
+    }
+    assert answers["liuxia"] == answers["nobody"] == [401] * (FREE_FAILURES + 1) + [429]
+
+
+def test_an_administrators_password_reset_lifts_the_locks_of_every_address(api: Api) -> None:
+    root = api.staff("root", "admin")
+    api.staff("liuxia")
+    with from_address(api, "127.0.0.5") as there:
+        for _ in range(FREE_FAILURES + 1):
+            there.post("/api/v1/auth/login", json={"username": "liuxia", "password": "guess"})
+        assert there.post("/api/v1/auth/login", json={"username": "liuxia", "password": PASSWORD}).status_code == 429
+        staff = api.http.get(f"{api.server.url}/api/v1/staff", headers=api.bearer(root)).json()
+        assert next(s for s in staff if s["username"] == "liuxia")["locked"]
+        reset = api.http.post(
+            f"{api.server.url}/api/v1/staff/liuxia/password",
+            json={"password": "a new password"},
+            headers=api.bearer(root),
+        )
+        assert reset.status_code == 204, reset.text
+        fresh = there.post("/api/v1/auth/login", json={"username": "liuxia", "password": "a new password"})
+        assert fresh.status_code == 200, fresh.text
+
+
+def test_the_login_documents_its_refusals(api: Api) -> None:
+    operation = api.http.get(f"{api.server.url}/openapi.json").json()["paths"]["/api/v1/auth/login"]["post"]
+    responses = operation["responses"]
+    assert {"200", "401", "422", "429"} <= set(responses)
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "登录失败次数过多" in responses["429"]["description"]
+    assert responses["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
+def test_behind_the_county_nginx_the_forwarded_address_is_the_one_counted(api: Api) -> None:
+    # nginx on the same machine (docs/deploy-county.md) connects from 127.0.0.1 with X-Forwarded-For, which uvicorn
+    # trusts from there: each clerk's PC is its own address, not all of them the proxy's.
+    api.staff("chenjing")
+    proxied = {"X-Forwarded-For": "10.20.0.9"}
+    for _ in range(FREE_FAILURES + 1):
+        api.http.post(
+            f"{api.server.url}/api/v1/auth/login", json={"username": "chenjing", "password": "x"}, headers=proxied
+        )
+    url, body = f"{api.server.url}/api/v1/auth/login", {"username": "chenjing", "password": PASSWORD}
+    assert api.http.post(url, json=body, headers=proxied).status_code == 429
+    assert api.http.post(url, json=body, headers={"X-Forwarded-For": "10.20.0.10"}).status_code == 200

@@ -142,7 +142,7 @@ def test_extending_is_audited_and_completing_records_the_result(api: Api, clock:
                           headers=api.bearer(api.manager)).json()["cases"]  # fmt: skip
     assert report["totals"] | {"working_days": 0} == {
         "cases": 1, "completed": 1, "on_time": 1, "returned": 0, "rejected": 0, "completion_rate": 1.0,
-        "on_time_rate": 1.0, "mean_days": 4.0, "working_days": 0}  # fmt: skip
+        "on_time_rate": 1.0, "mean_days": 4.0, "working_days": 0, "by_agent": 0, "agent_share": 0.0}  # fmt: skip
     assert [(r["key"], r["figures"]["completed"]) for r in report["by_item"]] == [(ITEM, 1)]
     assert [(r["key"], r["figures"]["completed"]) for r in report["by_clerk"]] == [("liuxia", 1)]
     csv = api.http.get("/reports.csv", params={"period": "month", "date": "2026-04-09"},

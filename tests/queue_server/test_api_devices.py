@@ -28,7 +28,13 @@ def test_a_kiosk_gets_its_device_its_printer_and_the_hall_facts_it_prints(api: A
         "id": "qingshan",
         "timezone": "Asia/Shanghai",
         "public_url": None,
-        "queue": {"priority_streak_max": 2, "recall_limit": 3, "no_show_requeue_behind": 3, "pause_alert_minutes": 15},
+        "queue": {
+            "priority_streak_max": 2,
+            "recall_limit": 3,
+            "no_show_requeue_behind": 3,
+            "pause_alert_minutes": 15,
+            "service_target_minutes": 15,
+        },
     }
     # Nothing secret: the token is not echoed, no other device or staff member is named.
     assert api.kiosk not in answer.text
@@ -73,3 +79,40 @@ def test_a_kiosk_without_a_printer_gets_none_and_the_public_url(
     assert answer.json()["printer"] is None
     assert answer.json()["device"]["printer"] is None
     assert answer.json()["hall"]["public_url"] == "https://bianmin.example.cn/"
+
+
+# --- an administrator revokes a device: refused from the answer on -----------------------------------------------
+
+
+def test_a_revoked_kiosk_is_refused_from_the_next_request_on_and_the_revocation_is_audited(api: Api) -> None:
+    root, director = api.staff("root", "admin"), api.staff("director", "manager")
+    assert api.issue("jisheng")["number"] == "A001"  # the kiosk's token is cached now
+    api.error(api.http.delete("/devices/kiosk-1", headers=api.bearer(director)), 403, "forbidden")
+    api.error(api.http.delete("/devices/kiosk-7", headers=api.bearer(root)), 404, "not_found")
+    assert api.issue("jisheng")["number"] == "A002"  # neither refusal revoked anything
+
+    answer = api.http.delete("/devices/kiosk-1", headers=api.bearer(root))
+    assert answer.status_code == 204, answer.text
+    # At once, with no wait: this process dropped its cached device tokens before it answered.
+    seq = api.seq()
+    assert "设备未登记" in api.error(api.issue_raw({"category": "jisheng"}), 401, "unauthorized")
+    api.error(api.http.get(ME, headers=api.bearer(api.kiosk)), 401, "unauthorized")
+    assert api.seq() == seq
+
+    entries = api.http.get("/staff-audit", headers=api.bearer(director)).json()["entries"]
+    revoked = next(e for e in entries if e["action"] == "device.revoked")
+    assert (revoked["actor"], revoked["subject"], revoked["halls"], revoked["action_zh"]) == (
+        "root", "kiosk-1", ["qingshan"], "吊销设备"
+    )  # fmt: skip
+
+
+def test_a_token_read_while_it_was_revoked_is_not_cached_over_the_revocation() -> None:
+    from queue_server.services.accounts import Device, DeviceCache
+
+    cache = DeviceCache()
+    generation = cache.generation  # a request starts reading the token (still valid in the database) …
+    cache.clear()  # … a revocation commits meanwhile and clears the cache …
+    cache.put("bmd_token", Device("qingshan", "kiosk-1"), generation)  # … and the read comes back
+    assert cache.get("bmd_token") == (False, None)  # not cached: the next request reads the revocation
+    cache.put("bmd_token", Device("qingshan", "kiosk-1"), cache.generation)
+    assert cache.get("bmd_token") == (True, Device("qingshan", "kiosk-1"))

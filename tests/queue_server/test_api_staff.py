@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from tests.support.clock import FakeClock
 from tests.support.server import PASSWORD
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ def test_an_administrator_adds_a_clerk_who_can_then_log_in(api: Api) -> None:
     assert added.json() | {"created_at": None} == {
         "username": "zhangli", "display_name": "张丽", "role": "clerk", "role_label_zh": "窗口工作人员",
         "active": True, "locked": False, "created_at": None, "halls": ["qingshan"], "county": None,
-        "city": None,
+        "city": None, "point": None,
     }  # fmt: skip
     assert "password" not in added.text and "hash" not in added.text
     assert login(api, "zhangli", NEW["password"]).json()["role"] == "clerk"
@@ -158,3 +160,38 @@ def test_a_new_display_name_shows_on_the_boards(api: Api) -> None:
 def test_bad_changes_are_clear_errors(api: Api, method: str, path: str, body: Any, status: int) -> None:
     api.staff("liuxia")
     api.error(staff_api(api, method, path, api.staff("root", "admin"), body), status)
+
+
+# --- the staff audit: every change, who made it, when, from where, on the manager's audit -------------------------
+
+
+def test_every_staff_change_is_in_the_audit_the_manager_reads(api: Api, clock: FakeClock) -> None:
+    root, director = api.staff("root", "admin", name="系统管理员"), api.manager
+    assert staff_api(api, "POST", "", root, NEW).status_code == 201
+    clock.advance(minutes=1)
+    assert staff_api(api, "PATCH", "/zhangli", root, {"role": "manager", "display_name": "张丽丽"}).status_code == 200
+    assert staff_api(api, "POST", "/zhangli/password", root, {"password": "a secret one"}).status_code == 204
+    assert staff_api(api, "PATCH", "/zhangli", root, {"active": False}).status_code == 200
+    refused = staff_api(api, "PATCH", "/root", root, {"active": False})  # refused: changes nothing, audits nothing
+    assert refused.status_code == 409
+
+    answer = api.http.get("/staff-audit", headers=api.bearer(director))
+    assert answer.status_code == 200, answer.text
+    entries = answer.json()["entries"]  # newest first
+    assert [(e["action"], e["subject"]) for e in entries] == [
+        ("staff.changed", "zhangli"), ("staff.password_reset", "zhangli"), ("staff.changed", "zhangli"),
+        ("staff.added", "zhangli"),
+    ]  # fmt: skip
+    assert {(e["actor"], e["actor_name"], e["source"]) for e in entries} == {("root", "系统管理员", "127.0.0.1")}
+    assert all(e["halls"] == ["qingshan"] for e in entries)
+    added, changed, _reset, deactivated = reversed(entries)
+    assert added["details"] == {"role": "clerk", "display_name": "张丽"}
+    assert changed["details"] == {"role": "manager", "display_name": "张丽丽"}
+    assert deactivated["details"] == {"active": False} and deactivated["action_zh"] == "修改账号"
+    assert dt.datetime.fromisoformat(changed["at"]) - dt.datetime.fromisoformat(added["at"]) == dt.timedelta(minutes=1)
+    assert "a good password" not in answer.text and "a secret one" not in answer.text and "argon2" not in answer.text
+
+    # Paged with `before`; a clerk may not read it.
+    older = api.http.get("/staff-audit", params={"before": entries[1]["id"], "limit": 1}, headers=api.bearer(director))
+    assert [e["action"] for e in older.json()["entries"]] == ["staff.changed"]
+    api.error(api.http.get("/staff-audit", headers=api.bearer(api.staff("liuxia"))), 403, "forbidden")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from config.schema import HallConfig
+from queue_server.services.loading import IDEMPOTENCY_DAYS
 from queue_server.store import tables
 from tests.support.clock import FakeClock
 from tests.support.server import RunningServer
@@ -151,6 +152,35 @@ def test_the_same_key_with_another_body_is_a_conflict(api: Api) -> None:
     assert "Idempotency-Key" in message
     assert api.seq() == seq
     assert api.issue("guotu")["number"] == "B001"
+
+
+def test_a_retry_after_midnight_gets_the_ticket_of_the_day_before_not_a_second_one(api: Api, clock: FakeClock) -> None:
+    clock.advance(hours=14, minutes=59)  # 23:59 on Monday in Shanghai: the kiosk's answer is lost
+    first = api.issue_raw({"category": "jisheng"}, key="kiosk-1-late")
+    assert first.status_code == 201
+    clock.advance(minutes=2)  # 00:01 on Tuesday: the kiosk retries the same tap
+
+    again = api.issue_raw({"category": "jisheng"}, key="kiosk-1-late")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert {k: again.json()[k] for k in ("id", "number", "track_token", "issued_at")} == {
+        k: first.json()[k] for k in ("id", "number", "track_token", "issued_at")
+    }
+    assert again.json()["state"] == "expired"  # Monday's ticket, closed with Monday: the kiosk shows it as it is
+    assert [e["type"] for e in api.events()].count("ticket.issued") == 1
+    assert api.issue("jisheng")["number"] == "A001"  # Tuesday's first ticket is another key's
+
+    # The same after a restart (the runtime loaded again from the database), and with another body it is refused.
+    api.server.store.forget_runtimes()
+    assert api.issue_raw({"category": "jisheng"}, key="kiosk-1-late").json()["id"] == first.json()["id"]
+    api.error(api.issue_raw({"category": "guotu"}, key="kiosk-1-late"), 422, "idempotency_conflict")
+
+    # Keys are kept IDEMPOTENCY_DAYS days, today included: then the key is a new tap.
+    clock.advance(days=IDEMPOTENCY_DAYS - 2)  # the last day the key is kept
+    assert api.issue_raw({"category": "jisheng"}, key="kiosk-1-late").json()["id"] == first.json()["id"]
+    clock.advance(days=1)
+    later = api.issue_raw({"category": "jisheng"}, key="kiosk-1-late")
+    assert later.status_code == 201 and "Idempotent-Replayed" not in later.headers
+    assert later.json()["id"] != first.json()["id"]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from config.loader import default_config_path
 from queue_server.cli import main
 from queue_server.store.engine import database_url
-from queue_server.store.tables import devices, staff_halls, users
+from queue_server.store.tables import devices, staff_audit, staff_halls, users
 from tests.support.halls import write_two_halls
 from tests.support.server import spawn_server
 
@@ -81,6 +81,26 @@ def test_user_add_gives_the_account_its_halls(
     assert "--hall TEXT" in help_text and "repeat for" in help_text
 
 
+def test_user_add_makes_a_village_agent_of_one_point(
+    runner: CliRunner, tmp_path: Path, new_db: Callable[..., str | Path]
+) -> None:
+    config = str(write_two_halls(tmp_path / "config"))
+    db = new_db(migrated=False)
+
+    def add(*args: str) -> str:
+        result = runner.invoke(main, ["user", "add", *args, "--config", config, "--db", str(db)], input="password123\n")
+        return f"{result.exit_code}: {result.output}"
+
+    added = add("cun-wang", "--name", "王代办", "--role", "agent", "--hall", "qingshan", "--point", "qingshan-cun")
+    assert added == "0: added agent cun-wang (王代办) of point qingshan-cun in qingshan: its page is /agent/qingshan\n"
+    assert "须指定代办点" in add("cun-li", "--name", "李", "--role", "agent", "--hall", "qingshan")
+    assert "no agent point 'nowhere'" in add("cun-li", "--name", "李", "--role", "agent", "--hall", "qingshan",
+                                             "--point", "nowhere")  # fmt: skip
+    assert "exactly one hall" in add("cun-li", "--name", "李", "--role", "agent", "--point", "qingshan-cun")
+    assert "--point goes with --role agent" in add("cun-li", "--name", "李", "--hall", "qingshan", "--point", "x")
+    assert [(r.username, r.role, r.point) for r in rows(db, users)] == [("cun-wang", "agent", "qingshan-cun")]
+
+
 # The refusals stay on SQLite: "changes nothing" includes creating no database file.
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
@@ -123,6 +143,25 @@ def test_device_add_prints_a_token_and_stores_only_its_hash(
     [row] = rows(db, devices)
     assert (row.hall, row.device, row.revoked) == ("qingshan", "kiosk-1", False)
     assert token not in row.token_hash
+
+
+def test_device_revoke_refuses_the_token_and_both_are_in_the_staff_audit(
+    runner: CliRunner, new_db: Callable[..., str | Path]
+) -> None:
+    db = new_db(migrated=False)
+    assert runner.invoke(main, ["device", "add", "qingshan", "kiosk-1", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(main, ["device", "revoke", "qingshan", "kiosk-1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "revoked kiosk-1 of qingshan" in result.output
+    [row] = rows(db, devices)
+    assert row.revoked is True
+    audit = rows(db, staff_audit)
+    assert [(r.action, r.subject, r.halls) for r in audit] == [
+        ("device.added", "kiosk-1", ",qingshan,"), ("device.revoked", "kiosk-1", ",qingshan,")
+    ]  # fmt: skip
+    assert all(r.actor.startswith("cli") for r in audit)
+    again = runner.invoke(main, ["device", "revoke", "qingshan", "kiosk-2", "--db", str(db)])
+    assert again.exit_code == 1 and "no device kiosk-2 registered in hall qingshan" in again.output
 
 
 @pytest.mark.parametrize(
@@ -190,6 +229,11 @@ def test_serve_demo_prints_its_accounts_and_serves(tmp_path: Path) -> None:
         login = httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "director", "password": password})
         assert login.status_code == 200
         assert login.json()["role"] == "manager"
+        line = next(line for line in text.splitlines() if " agent-qingshan-cun " in line)
+        assert "(/agent/qingshan, 青山村代办点)" in line
+        agent = {"username": "agent-qingshan-cun", "password": line.split("password: ")[1].split()[0]}
+        login = httpx.post(f"{server.url}/api/v1/auth/login", json=agent)
+        assert (login.json()["role"], login.json()["point"]) == ("agent", "qingshan-cun")
         docs = httpx.get(f"{server.url}/openapi.json").json()
         assert "/api/v1/halls/{hall}/tickets" in docs["paths"]
     finally:

@@ -15,17 +15,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import update
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from config.loader import default_config_path, load_config
 from queue_server.protocol import CallMessage, Snapshot, parse_server_message
-from queue_server.store.tables import devices
+from queue_server.services.throttle import FREE_FAILURES
 from tests.queue_server.conftest import Api, Databases
 from tests.support.clock import FakeClock
-from tests.support.server import HALL, RunningServer, start_server
+from tests.support.server import HALL, PASSWORD, RunningServer, start_server
 
 CATEGORIES = ["jisheng", "minzheng", "laobao", "huji"]
 
@@ -177,11 +177,34 @@ def test_a_change_on_one_server_reaches_the_other_within_a_second(
     assert changed.status_code == 200, changed.text
     _refused_soon(lambda: on_second.act(token, 4, "call-next").status_code == 401)
 
-    # A kiosk revoked on the first server's database is refused on the second.
-    first.store.run_global_sync(
-        lambda conn, _now: conn.execute(update(devices).where(devices.c.device == "kiosk-1").values(revoked=True))
-    )
+    # A kiosk an administrator revoked on the first server is refused on the second.
+    revoked = on_first.http.delete("/devices/kiosk-1", headers=on_first.bearer(admin))
+    assert revoked.status_code == 204, revoked.text
     _refused_soon(lambda: on_second.issue_raw({"category": "minzheng"}).status_code == 401)
+
+
+def test_a_login_lock_taken_on_one_server_holds_on_the_other_and_only_for_its_address(
+    two_servers: tuple[RunningServer, RunningServer], make_api: Callable[[RunningServer], Api]
+) -> None:
+    first, second = two_servers
+    on_first = make_api(first)
+    on_first.staff("chenjing")
+
+    def client(server: RunningServer, address: str) -> httpx.Client:
+        transport = httpx.HTTPTransport(local_address=address)
+        return httpx.Client(base_url=server.url, transport=transport, trust_env=False, timeout=10)
+
+    def log_in(http: httpx.Client, password: str) -> int:
+        return http.post("/api/v1/auth/login", json={"username": "chenjing", "password": password}).status_code
+
+    with client(first, "127.0.0.3") as guess_first, client(second, "127.0.0.3") as guess_second:
+        # A guesser balanced over both servers: its failures add up in the database, not per process (each
+        # process saw only half of them, fewer than FREE_FAILURES + 1, the number that locks).
+        servers = [guess_first, guess_second] * FREE_FAILURES
+        assert [log_in(http, "guess") for http in servers[: FREE_FAILURES + 1]] == [401] * (FREE_FAILURES + 1)
+        assert log_in(guess_second, PASSWORD) == 429 and log_in(guess_first, PASSWORD) == 429
+    with client(second, "127.0.0.1") as clerk:
+        assert log_in(clerk, PASSWORD) == 200  # the clerk at her own PC, through the other server
 
 
 def _refused_soon(refused: Callable[[], bool], within_s: float = 1.0) -> None:

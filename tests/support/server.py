@@ -62,11 +62,12 @@ class RunningServer:
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://", 1)
 
-    def add_staff(self, username: str, role: str = "clerk", name: str | None = None) -> str:
-        """Create an account and return a fresh login token for it."""
+    def add_staff(self, username: str, role: str = "clerk", name: str | None = None, point: str | None = None) -> str:
+        """Create an account and return a fresh login token for it (a village agent: of `point` in HALL)."""
+        halls = [HALL] if point is not None else None
         self.store.run_global_sync(
             lambda conn, now: accounts.add_user(
-                conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD
+                conn, to_us(now), username, name or username, accounts.Role(role), PASSWORD, halls, point=point
             )
         )
         return self.login(username)

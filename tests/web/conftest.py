@@ -204,14 +204,15 @@ class LiveHall:
         self._post(f"/windows/{window}/open", token, {"post": post})
         return token
 
-    def issue(self, category: str, count: int = 1) -> list[str]:
+    def issue(self, category: str | None, count: int = 1, item_id: str | None = None) -> list[str]:
         assert self.server is not None
         if self.kiosk is None:
             self.kiosk = self.server.add_device("kiosk-1")
+        body = {"item_id": item_id} if item_id else {"category": category}
         numbers = []
         for _ in range(count):
             self._keys += 1
-            answer = self._post("/tickets", self.kiosk, {"category": category}, **{"Idempotency-Key": f"k{self._keys}"})
+            answer = self._post("/tickets", self.kiosk, body, **{"Idempotency-Key": f"k{self._keys}"})
             numbers.append(answer["number"])
         return numbers
 

@@ -70,7 +70,7 @@ def board(browser: Browser, county: LiveHall) -> Iterator[Any]:
         page.set_default_timeout(DEADLINE_MS)
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(county.page_url(f"/board/{HALL}?sound=0{query}"))
-        page.wait_for_function("document.body.classList.contains('ready')")
+        page.wait_for_function("() => document.body.classList.contains('ready')")
         page.evaluate("document.fonts.ready.then(() => true)")
         return page
 
@@ -218,7 +218,7 @@ def test_a_recall_flashes_the_recalled_number_as_well_as_the_newest_call(board: 
     county.act(first, 1, "recall")
     county.serve(second, 2)
     newest = county.call_next(second, 2)  # a newer call right after the recall
-    page.wait_for_function(f"document.querySelector('#latest-number').textContent === {newest!r}")
+    page.wait_for_function(f"() => document.querySelector('#latest-number').textContent === {newest!r}")
 
     row = page.locator(f'#recent .recent-call[data-number="{recalled}"]')
     assert "flash" in (row.get_attribute("class") or "")
@@ -231,7 +231,8 @@ def test_a_recall_flashes_the_recalled_number_as_well_as_the_newest_call(board: 
     assert "flash" in (newest_row.get_attribute("class") or "")
     assert newest_row.locator(".recall-mark").count() == 0  # a first call is not marked a recall
     page.wait_for_function(
-        f"!document.querySelector('#recent .recent-call[data-number=\"{recalled}\"]').classList.contains('flash')",
+        "(n) => !document.querySelector(`#recent .recent-call[data-number=\"${n}\"]`).classList.contains('flash')",
+        arg=recalled,
         timeout=12_000,
     )  # and the flash ends after a few seconds
 

@@ -285,6 +285,33 @@ def test_the_audit_trail_is_searched_by_window_and_event(hall: LiveHall, open_pa
     page.wait_for_function("() => document.querySelectorAll('#audit-rows tr').length === 1")
 
 
+def test_the_audit_tab_shows_staff_changes_and_login_lockouts(hall: LiveHall, open_page: OpenPage) -> None:
+    assert hall.server is not None
+    hall.server.add_staff("root", "admin", name="管理员")
+    hall.server.add_staff("director", "manager", name="王主任")
+    url = hall.server.url
+    root = hall.server.tokens["root"]
+    new = {"username": "zhangli", "display_name": "张丽", "role": "clerk", "password": "first password"}
+    added = httpx.post(f"{url}/api/v1/staff", json=new, headers={"Authorization": f"Bearer {root}"}, trust_env=False)
+    assert added.status_code == 201, added.text
+    transport = httpx.HTTPTransport(local_address="127.0.0.7")
+    with httpx.Client(base_url=url, transport=transport, trust_env=False, timeout=HTTP_TIMEOUT_S) as guesser:
+        for _ in range(4):
+            guesser.post("/api/v1/auth/login", json={"username": "zhangli", "password": "guess"})
+    page = open_page(f"/manager/{HALL}")
+    log_in(page, "director")
+    page.click('#tabs [data-tab="audit"]')
+    page.wait_for_function("() => window.bianminDashboard.staffAudit.length === 2")
+    rows = page.locator("#staff-audit-rows tr")
+    locked, created = rows.nth(0).inner_text(), rows.nth(1).inner_text()
+    assert "登录锁定" in locked and "zhangli" in locked and "127.0.0.7" in locked
+    assert "该地址的此账号" in locked and "失败 4 次，锁定 2 秒" in locked and "系统" in locked
+    assert "新建账号" in created and "管理员（root）" in created and "角色：窗口工作人员" in created
+    assert "first password" not in page.inner_text("#staff-audit")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#staff-audit").screenshot(path=str(SCREENSHOTS / "manager-staff-audit.png"))
+
+
 def test_an_administrator_manages_staff_accounts(hall: LiveHall, open_page: OpenPage) -> None:
     assert hall.server is not None
     hall.server.add_staff("root", "admin", name="管理员")

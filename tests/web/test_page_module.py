@@ -32,7 +32,7 @@ def board(browser: Browser, hall: LiveHall) -> Page:
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(hall.page_url(f"/board/{HALL}?sound=0"))
-    page.wait_for_function("document.body.classList.contains('ready')")
+    page.wait_for_function("() => document.body.classList.contains('ready')")
     return page
 
 
@@ -52,7 +52,7 @@ def test_links_back_off_with_jitter_and_resume_with_since_after_a_restart(browse
         }""",
         [LINKS, FIRST_MS, MAX_MS],
     )
-    page.wait_for_function("window.links.every((l) => l.online && l.seq !== null)")
+    page.wait_for_function("() => window.links.every((l) => l.online && l.seq !== null)")
     seq = page.evaluate("window.links[0].seq")
     assert seq >= 1
 
@@ -68,16 +68,16 @@ def test_links_back_off_with_jitter_and_resume_with_since_after_a_restart(browse
     assert len(set(firsts)) >= 3 and max(firsts) - min(firsts) >= 20, f"links knock in lock-step: {firsts}"
 
     hall.start()  # the same database, the same port: the log goes on from where it was
-    page.wait_for_function("window.links.every((l) => l.online)", timeout=15_000)
+    page.wait_for_function("() => window.links.every((l) => l.online)", timeout=15_000)
     urls = page.evaluate("window.links.map((l) => l.urls[l.urls.length - 1])")
     assert all(url.endswith(f"?since={seq}") for url in urls), urls
     hall.serve(clerk, 1)
     assert hall.call_next(clerk, 1) == "A002"
-    page.wait_for_function(f"window.got.filter(([, n]) => n === 'A002').length === {LINKS}")
+    page.wait_for_function(f"() => window.got.filter(([, n]) => n === 'A002').length === {LINKS}")
     got = page.evaluate("window.got")
     assert sorted(map(tuple, got)) == [(i, "A002") for i in range(LINKS)]  # A001 was before: not again
     # And the board itself, on the same module, resumed and shows the call.
-    page.wait_for_function("document.getElementById('latest-number').textContent === 'A002'")
+    page.wait_for_function("() => document.getElementById('latest-number').textContent === 'A002'")
     assert page.evaluate("window.bianminBoard.link.urls.some((u) => u.includes('since='))")
 
 
@@ -99,7 +99,7 @@ def test_the_server_clock_takes_the_middle_of_the_round_trip(browser: Browser, h
     )
     assert offset == [600_000 - 300, 600_000 - 300, 9_000_000 - 401_500]
     # Against the real server: the page's idea of the server's time is within the round trip of the truth.
-    page.wait_for_function("BianminPage.clock.rttMs !== null")
+    page.wait_for_function("() => BianminPage.clock.rttMs !== null")
     page_now, rtt = page.evaluate("[BianminPage.clock.now(), BianminPage.clock.rttMs]")
     truth = hall.clock().timestamp() * 1000
     assert abs(page_now - truth) <= rtt / 2 + 250, (page_now, truth, rtt)

@@ -1,6 +1,7 @@
-"""The public supervision page /q/{hall} in headless Chromium (390×844) against a real server: last month's
-published figures, an item's eight published facts, a complaint filed from the phone, answered by the
-manager, and the answer read with the complaint code. Screenshots go to docs/screenshots/supervision-*.png."""
+"""The public supervision page /q/{hall} in headless Chromium (390×844) against a real server: a case looked up
+by its code before and after the clerk completes it, last month's published figures, an item's eight published
+facts, a complaint filed from the phone, answered by the manager, and the answer read with the complaint code.
+Screenshots go to docs/screenshots/supervision-*.png."""
 
 from __future__ import annotations
 
@@ -43,10 +44,15 @@ def test_a_complaint_filed_on_the_phone_is_answered_and_read_with_its_code(
     wait_ready(page)
     assert "2026年3月数据（2026-04-01公布" in text(page, "#figures-when")
     tiles = {key: page.locator(f'[data-figure="{key}"] .q-value').inner_text() for key in
-             ("served", "completion_rate", "on_time_rate", "satisfaction_rate", "complaints")}  # fmt: skip
-    assert tiles == {"served": "2", "completion_rate": "100.0%", "on_time_rate": "—", "satisfaction_rate": "—",
-                     "complaints": "0"}  # fmt: skip
-    assert page.locator("#case-lookup").is_visible()  # the case lookup's place, until the case ledger is in
+             ("cases", "completion_rate", "on_time_rate", "satisfaction_rate", "complaints")}  # fmt: skip
+    assert tiles == {
+        "cases": "2",
+        "completion_rate": "100.0%",
+        "on_time_rate": "100.0%",
+        "satisfaction_rate": "—",
+        "complaints": "0",
+    }  # fmt: skip  (two 即办件: completed on the spot, on time)
+    assert page.locator("#case-form").is_visible() and page.locator("#case-pending").is_hidden()
     shoot(page, "supervision-figures.png")
 
     # The eight published facts of an item, as the kiosk's item screen shows them.
@@ -107,6 +113,57 @@ def test_a_complaint_filed_on_the_phone_is_answered_and_read_with_its_code(
     page.fill("#a-code", "<script>")
     page.click("#a-submit")
     assert "10位" in text(page, "#a-error") and page.locator("#a-result").is_hidden()
+
+
+def test_a_case_is_looked_up_by_its_code_before_and_after_the_clerk_completes_it(
+    open_phone: OpenPhone,  # noqa: F811
+    hall: LiveHall,
+) -> None:
+    clerk = hall.open(1, "liuxia", name="刘霞")
+    hall.issue(None, item_id=ITEM)
+    number = hall.call_next(clerk, 1)
+    hall.act(clerk, 1, "start")
+    finish = {"case_class": "promised", "promised_days": 3, "contact_phone": PHONE}
+    code = hall.act(clerk, 1, "finish", finish)["case_code"]  # Monday 16 March: due Thursday 19 March
+
+    page = open_phone("/q/qingshan")
+    wait_ready(page)
+    page.fill("#k-code", "XXX-XXX-XXX")  # well formed, but no such case
+    page.click("#k-submit")
+    wait_text(page, "#k-error", "没有查到该办件编号，请核对回执上的编号后重试 (no case with this code in this hall: "
+                                "check the code on your receipt)")  # fmt: skip
+    page.fill("#k-code", "<script>")
+    page.click("#k-submit")
+    assert "9位" in text(page, "#k-error") and page.locator("#k-result").is_hidden()
+
+    typed = f"{code[:3].lower()}-{code[3:6]}-{code[6:].lower()}"  # as read off the receipt, in lower case
+    page.fill("#k-code", typed)
+    page.click("#k-submit")
+    wait_text(page, "#k-shown-code", code)
+    assert page.locator("#k-error").is_hidden()
+    assert text(page, "#k-state") == "受理 accepted"
+    assert (text(page, "#k-opened"), text(page, "#k-due")) == ("2026-03-16", "2026-03-19")
+    assert text(page, "#k-window").startswith("1号窗口 计生服务窗口")
+    item = hall.config.hall("qingshan").item(ITEM)
+    assert text(page, "#k-item") == f"{item.name_zh} {item.name_en}\n承诺件"
+    assert text(page, "#k-department") == item.department
+    page.locator("#case-lookup").scroll_into_view_if_needed()
+    shoot(page, "supervision-case.png", element="#case-lookup")
+
+    # The clerk completes the case; the citizen looks again (the page opened with ?case=CODE, as from a QR).
+    done = hall.http.post(f"/cases/{code}/complete", json={"result": "window"},
+                          headers={"Authorization": f"Bearer {clerk}"})  # fmt: skip
+    assert done.status_code == 200, done.text
+    page = open_phone(f"/q/qingshan?case={typed}")
+    wait_ready(page)
+    wait_text(page, "#k-state", "办结 completed")
+    assert text(page, "#k-more") == "2026-03-16 · 窗口领取" and text(page, "#k-more-label") == "办结日期"
+    page.locator("#case-lookup").scroll_into_view_if_needed()
+    shoot(page, "supervision-case-done.png", element="#case-lookup")
+
+    body = page.locator("body").inner_text()
+    for private in ("13900001234", "139 0000 1234", "139****", "1234", "刘霞", "liuxia", number):
+        assert private not in body, private
 
 
 def test_the_manager_takes_up_and_answers_a_complaint_on_the_dashboard(browser: Browser, hall: LiveHall) -> None:

@@ -36,13 +36,13 @@ def open_page(browser: Browser, hall: LiveHall) -> Iterator[OpenPage]:
         page.on("pageerror", lambda error: errors.append(f"{path}: {error}"))
         page.on("console", lambda m: errors.append(f"{path}: console: {m.text}") if unexpected(m) else None)
         page.goto(hall.page_url(path))
-        page.wait_for_function("document.body.classList.contains('ready')")
+        page.wait_for_function("() => document.body.classList.contains('ready')")
         if enable_sound:
             # A fresh headless Chromium blocks audio until a user gesture: the one-time overlay asks for it.
-            page.wait_for_function("window.bianminBoard.soundBlocked")
+            page.wait_for_function("() => window.bianminBoard.soundBlocked")
             assert page.locator("#sound-overlay").is_visible()
             page.click("#sound-button")
-            page.wait_for_function("!window.bianminBoard.soundBlocked")
+            page.wait_for_function("() => !window.bianminBoard.soundBlocked")
             assert page.locator("#sound-overlay").is_hidden()
         return page
 
@@ -81,7 +81,7 @@ def announced(page: Page) -> list[tuple[str, int, int]]:
 
 
 def wait_announced(page: Page, count: int, timeout: int = DEADLINE_MS) -> None:
-    page.wait_for_function(f"window.bianminBoard.announced.length >= {count}", timeout=timeout)
+    page.wait_for_function(f"() => window.bianminBoard.announced.length >= {count}", timeout=timeout)
 
 
 def test_the_hall_board_shows_a_call_and_says_it_and_its_recall_one_after_the_other(
@@ -102,7 +102,7 @@ def test_the_hall_board_shows_a_call_and_says_it_and_its_recall_one_after_the_ot
 
     hall.act(clerk, 1, "recall")
     wait_announced(page, 2)
-    page.wait_for_function("window.bianminBoard.spoken.length >= 2")
+    page.wait_for_function("() => window.bianminBoard.spoken.length >= 2")
     assert announced(page) == [("A001", 1, 0), ("A001", 1, 1)]
     spoken = page.evaluate("window.bianminBoard.spoken")
     assert [s["outcome"] for s in spoken] == ["played", "played"], spoken
@@ -121,7 +121,7 @@ def test_a_dropped_connection_loses_no_call_and_says_none_twice(hall: LiveHall, 
     wait_text(page, "#latest-number", "A001")
 
     hall.stop()
-    page.wait_for_function("document.body.classList.contains('offline')")
+    page.wait_for_function("() => document.body.classList.contains('offline')")
     assert page.locator("#offline-mark").is_visible()
 
     # While the board is away, the hall goes on: a server on the same database but another port
@@ -135,7 +135,7 @@ def test_a_dropped_connection_loses_no_call_and_says_none_twice(hall: LiveHall, 
     hall.start()
 
     wait_text(page, "#latest-number", "C001", timeout=RECONNECT_MS)
-    page.wait_for_function("!document.body.classList.contains('offline')")
+    page.wait_for_function("() => !document.body.classList.contains('offline')")
     hall.serve(window_1, 1)
     assert hall.call_next(window_1, 1) == "A003"  # and a live call after the resume
     wait_text(page, "#latest-number", "A003")
@@ -157,7 +157,7 @@ def test_calls_missed_long_ago_are_shown_but_not_said(hall: LiveHall, open_page:
     wait_announced(page, 1)
 
     hall.stop()
-    page.wait_for_function("document.body.classList.contains('offline')")
+    page.wait_for_function("() => document.body.classList.contains('offline')")
     hall.start(port=free_port())
     hall.serve(clerk, 1)
     assert hall.call_next(clerk, 1) == "A002"
@@ -193,7 +193,7 @@ def test_sound_0_keeps_the_hall_board_silent_without_asking_for_a_click(hall: Li
     clerk = hall.open(1, "liuxia")
     hall.issue("jisheng")
     hall.call_next(clerk, 1)
-    page.wait_for_function("window.bianminBoard.spoken.length >= 1")
+    page.wait_for_function("() => window.bianminBoard.spoken.length >= 1")
     assert page.evaluate("window.bianminBoard.spoken[0].outcome") == "muted"
     assert page.locator("#sound-overlay").is_hidden()
 
@@ -215,7 +215,7 @@ def test_the_window_board_shows_its_clerk_number_queue_and_pause(hall: LiveHall,
     wait_text(page, "#current-number", first)
     assert first in text(page, "#current-state-zh")
     wait_text(page, "#waiting-total", "3")
-    page.wait_for_function("document.querySelectorAll('#next .next-number').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#next .next-number').length === 3")
     shown = page.locator("#next .next-number").all_inner_texts()
     assert first not in shown and len(set(shown)) == 3
     wait_text(page, '#waiting [data-category="jisheng"] .count .n', "2")
@@ -298,7 +298,7 @@ def test_screenshots_of_both_boards(hall: LiveHall, open_page: OpenPage) -> None
     board = open_page(f"/board/{HALL}/window/3", enable_sound=False)
     wait_text(board, "#current-number", "C001")
     wait_text(board, "#clerk-name", "王芳")
-    board.wait_for_function("document.querySelectorAll('#next .next-number').length > 0")
+    board.wait_for_function("() => document.querySelectorAll('#next .next-number').length > 0")
     board.evaluate("document.fonts.ready.then(() => true)")
     board.screenshot(path=str(SCREENSHOTS / "web-board-window.png"))
     assert (SCREENSHOTS / "web-board-hall.png").stat().st_size > 50_000

@@ -31,6 +31,19 @@
     return c.item_name_zh || (state.setup.categories.find((k) => k.code === c.category) || {}).name_zh || c.category;
   }
 
+  function pointName(c) {
+    const point = (state.setup.agent_points || []).find((p) => p.id === c.point);
+    return point ? point.name_zh : c.point;
+  }
+
+  /** Under the item: the agent point that brought it (代理件) and what is still missing. */
+  function notes(c) {
+    const missing = c.missing_materials.length ? `缺：${c.missing_materials.join("、")}` : null;
+    const from = c.point ? `${pointName(c)} ${c.agent_name || ""}` : null;
+    const text = [from, missing].filter(Boolean).join(" · ");
+    return text ? el("div", { class: "case-note" }, text) : null;
+  }
+
   function render() {
     const { mine, overdue, due_today: dueToday } = state.cases;
     $("#cases-count").textContent = String(mine.length);
@@ -45,7 +58,7 @@
           "tr",
           { class: c.overdue ? "overdue" : c.due_today ? "due" : "", dataset: { code: c.code }, onclick: () => caseDialog(c) },
           el("td", { class: "code" }, c.code),
-          el("td", {}, itemName(c)),
+          el("td", {}, itemName(c), notes(c)),
           el("td", {}, c.class_zh),
           el("td", {}, c.state_zh, c.department ? ` · ${c.department}` : ""),
           el("td", { class: "num" }, c.due_on || "—"),
@@ -70,6 +83,9 @@
       `${itemName(c)} · ${c.class_zh} · ${c.state_zh}`,
       `受理 ${c.opened_day}${c.number ? `（${c.number}号）` : ""} · 期限 ${c.due_on || "—"}`,
       c.contact ? `联系电话 ${c.contact}` : null,
+      c.point ? `代办点 ${pointName(c)} · 代办员 ${c.agent_name || c.accepted_by} · 群众 ${c.villager || "—"}` : null,
+      c.collected_materials.length ? `已收材料：${c.collected_materials.join("、")}` : null,
+      c.supplement_pending ? "已通知补办，等待材料 Waiting for the materials asked for" : null,
       c.missing_materials.length ? `缺少材料：${c.missing_materials.join("、")}` : null,
       ...c.legs.map((leg) => `联办：${leg.to_department || `${leg.to_window}号窗口`}（${leg.by}，${leg.hours}小时）`),
       ...c.extensions.map((x) => `延期 ${x.days} 个工作日至 ${x.to_due}：${x.reason}（${x.by}）`),
@@ -79,6 +95,8 @@
       el("option", { value: "" }, "—"),
       ...state.setup.windows.map((w) => el("option", { value: w.number }, `${w.number}号 ${w.name_zh}`)),
     );
+    form.elements.materials.value = c.missing_materials.join("\n");
+    if (c.point) form.elements.result.value = "agent";
     form.elements.action.onchange = () => showFields(form);
     showFields(form);
     const dialog = $("#case-dialog");
@@ -89,6 +107,9 @@
       let body;
       if (action === "complete") body = { result: form.elements.result.value };
       else if (action === "extend") body = { days: Number(form.elements.days.value), reason };
+      else if (action === "supplement") {
+        body = { materials: form.elements.materials.value.split("\n").map((m) => m.trim()).filter(Boolean) };
+      }
       else {
         body = { reason };
         if (form.elements.to_window.value) body.to_window = Number(form.elements.to_window.value);

@@ -51,6 +51,17 @@
     B.show($("#complaints-empty"), complaints.length === 0);
   }
 
+  /** The case the complaint names: its code, item, state (逾期 marked), due date, window and handler. */
+  function linkedCase(c) {
+    const k = c.case;
+    if (!k) return el("div", { class: "comment", dataset: { case: c.case_code } }, `办件编号 case: ${c.case_code}`);
+    const where = [k.window ? `${k.window}号窗口` : null, k.department, k.clerk].filter(Boolean).join(" · ");
+    return el("div", { class: `comment linked-case${k.overdue ? " overdue-mark" : ""}`, dataset: { case: k.code } },
+      `办件 case ${k.code}：${k.item_name_zh || k.category}（${k.class_zh}）· `,
+      el("strong", {}, k.state_zh),
+      ` · 期限 due ${k.due_on || "—"}${where ? ` · ${where}` : ""}`);
+  }
+
   function row(c) {
     const [zh, en] = STATES[c.state];
     const actions = [];
@@ -68,7 +79,7 @@
       el("td", { class: "num" }, c.window ?? "—"),
       el("td", { class: "about" },
         el("div", { class: "comment" }, c.text),
-        c.case_code ? el("div", { class: "comment" }, `办件编号 case: ${c.case_code}`) : null,
+        c.case_code ? linkedCase(c) : null,
         c.contact ? el("div", { class: "comment phone" }, "联系电话 phone: ",
           el("a", { href: `tel:${c.contact.replace(/[^0-9+]/g, "")}` }, c.contact_masked)) : null,
         !c.contact && c.contact_masked ? el("div", { class: "comment phone" }, `联系电话 phone: ${c.contact_masked}`) : null,

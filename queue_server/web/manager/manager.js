@@ -26,6 +26,7 @@
     wallAt: 0,
     report: null,
     audit: [],
+    staffAudit: [],
     staff: [],
     ratings: null,
     appointments: null,
@@ -50,6 +51,9 @@
     },
     get audit() {
       return state.audit;
+    },
+    get staffAudit() {
+      return state.staffAudit;
     },
     get ratings() {
       return state.ratings;
@@ -115,6 +119,7 @@
     });
     $("#audit-more").addEventListener("click", () => loadAudit("older"));
     $("#audit-newer").addEventListener("click", () => loadAudit("newer"));
+    $("#staff-audit-more").addEventListener("click", () => loadStaffAudit(true));
     $("#staff-form").addEventListener("submit", addStaff);
     $("#ratings-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -180,7 +185,10 @@
     }
     if (tab === "wall") refreshWall();
     else if (tab === "reports" && !state.report) loadReport();
-    else if (tab === "audit" && !state.audit.length) loadAudit("first");
+    else if (tab === "audit") {
+      if (!state.audit.length) loadAudit("first");
+      loadStaffAudit(false);
+    }
     else if (tab === "staff") loadStaff();
     else if (tab === "ratings") loadRatings();
   }
@@ -341,7 +349,7 @@
         el(
           "div",
           { class: `alert ${a.kind}`, dataset: { kind: a.kind, category: a.category, window: a.window } },
-          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历", case_overdue: "办件逾期", case_due_soon: "办件将到期" }[a.kind] || a.kind),
+          el("strong", {}, { wait: "等候超时", pause: "暂停超时", calendar: "工作日历", case_overdue: "办件逾期", case_due_soon: "办件将到期", complaint_overdue: "投诉逾期" }[a.kind] || a.kind),
           " ",
           a.message_zh,
           el("span", { class: "en" }, ` ${a.message_en}`),
@@ -766,6 +774,61 @@
       );
       B.show($("#audit-newer"), page.offset > 0);
       B.show($("#audit-more"), last < page.total);
+    } catch (error) {
+      if (error.status !== 401) toast(B.errorText(error), "error");
+    }
+  }
+
+  // -- the staff and device audit (GET .../staff-audit, newest first) ------------------------------------
+
+  const ROLE_NAMES = {
+    admin: "系统管理员",
+    manager: "中心主任",
+    clerk: "窗口工作人员",
+    county_manager: "县级主管",
+    city_manager: "市级主管",
+  };
+
+  function staffDetails(entry) {
+    const d = entry.details || {};
+    const parts = [];
+    if (entry.action === "login.locked") {
+      if (d.scope === "address") parts.push("该地址的所有账号");
+      else parts.push(d.account === "unknown" ? "该地址的不存在账号" : "该地址的此账号");
+      parts.push(`失败 ${d.failures} 次，锁定 ${d.seconds} 秒`);
+    } else {
+      if (d.role) parts.push(`角色：${ROLE_NAMES[d.role] || d.role}`);
+      if (d.display_name) parts.push(`姓名：${d.display_name}`);
+      if (d.active === false) parts.push("停用");
+      if (d.active === true) parts.push("启用");
+      if ("halls" in d) parts.push(`大厅：${d.halls ? d.halls.join("、") : "全部"}`);
+    }
+    return parts.join("；");
+  }
+
+  async function loadStaffAudit(more) {
+    const params = new URLSearchParams({ limit: "100" });
+    const oldest = state.staffAudit[state.staffAudit.length - 1];
+    if (more && oldest) params.set("before", String(oldest.id));
+    try {
+      const page = await api("GET", `staff-audit?${params}`);
+      state.staffAudit = more ? [...state.staffAudit, ...page.entries] : page.entries;
+      const rows = page.entries.map((e) =>
+        el(
+          "tr",
+          { dataset: { id: e.id, action: e.action } },
+          el("td", {}, fmt.dateTime(e.at)),
+          el("td", {}, `${e.action_zh} `, el("span", { class: "en", lang: "en" }, e.action_en)),
+          el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor || "系统 system"),
+          el("td", {}, e.subject || "—"),
+          el("td", {}, e.source || "—"),
+          el("td", { class: "details" }, staffDetails(e)),
+        ),
+      );
+      if (more) $("#staff-audit-rows").append(...rows);
+      else $("#staff-audit-rows").replaceChildren(...rows);
+      B.show($("#staff-audit-empty"), state.staffAudit.length === 0);
+      B.show($("#staff-audit-more"), page.entries.length === 100);
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
     }

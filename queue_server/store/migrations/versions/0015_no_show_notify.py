@@ -5,7 +5,7 @@ counts from it. `notify_requests` holds, for the service day only, the phone num
 reminder (deleted at day close; never in events).
 
 Revision ID: 0015
-Revises: 0016
+Revises: 0014
 Create Date: 2026-12-07 03:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
