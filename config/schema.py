@@ -62,6 +62,13 @@ class QueueRules(Strict):
         2, ge=1, le=20, description="at most this many priority calls in a row while an ordinary ticket waits"
     )
     recall_limit: int = Field(3, ge=0, le=10, description="how many times a called ticket may be recalled")
+    no_show_after_s: int = Field(
+        120,
+        ge=0,
+        le=3600,
+        description="after the last allowed recall, a citizen who has not come within this many seconds is marked"
+        " a no-show (过号) by the system; 0: only the clerk marks no-shows",
+    )
     no_show_requeue_behind: int = Field(
         3, ge=0, le=100, description="a no-show ticket re-queued at the kiosk goes behind this many waiting tickets"
     )
@@ -390,6 +397,35 @@ class Link(Strict):
         return self
 
 
+class Notify(Strict):
+    """Phone reminders (快到您了, the call) through the hall's SMS gateway or WeChat bridge: an HTTP webhook.
+
+    Sent only to citizens who ticked the reminder on their phone page (docs/notify.md has the JSON body). The
+    secret is never written here: give the environment variable's name.
+    """
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s#]*)?$", max_length=500)] = Field(
+        description="the webhook's URL, e.g. http://sms-gateway.lan:8080/bianmin"
+    )
+    secret_header: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")] = Field(
+        "X-Bianmin-Secret", description="the header that carries the secret"
+    )
+    secret_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = Field(
+        None, description="name of the environment variable holding the secret (none: no secret header)"
+    )
+    timeout_s: float = Field(5.0, gt=0, le=60, description="one request's time limit")
+    remind_ahead: int = Field(3, ge=1, le=50, description="快到您了 when this many people or fewer are ahead")
+    attempts: int = Field(5, ge=1, le=20, description="tries of one message before it is given up")
+    retry_min_s: float = Field(2.0, ge=0.01, le=3600, description="first wait after a failed try (doubles)")
+    retry_max_s: float = Field(60.0, ge=0.01, le=3600, description="longest wait between tries")
+
+    @model_validator(mode="after")
+    def _retries(self) -> Notify:
+        if self.retry_min_s > self.retry_max_s:
+            raise ValueError(f"retry_min_s {self.retry_min_s} must not exceed retry_max_s {self.retry_max_s}")
+        return self
+
+
 class AgentPoint(Strict):
     """A village agent point (村级代办点) of a township hall, or a village's sit-in desk (坐班点) at its center.
 
@@ -431,6 +467,7 @@ class Hall(Strict):
     items: list[ServiceItem] = []
     agent_points: list[AgentPoint] = Field([], max_length=500, description="its village agent points (代办点)")
     link: Link | None = Field(None, description="ship the event log up to the county (none: the hall does not)")
+    notify: Notify | None = Field(None, description="phone reminders through a webhook (none: the hall sends none)")
 
     @model_validator(mode="after")
     def _appointment_categories(self) -> Hall:

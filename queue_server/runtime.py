@@ -44,6 +44,12 @@ class LiveTicket:
     called_at: int | None
     started_at: int | None
     recalls: int
+    recalled_at: int | None = None  # the last recall: the automatic no-show counts from it
+
+    @property
+    def last_called_at(self) -> int | None:
+        """The last call or recall (µs)."""
+        return self.recalled_at if self.recalled_at is not None else self.called_at
 
     def queued(self) -> QueuedTicket:
         return QueuedTicket(self.id, self.category, self.priority, self.queue_key, self.target_window)

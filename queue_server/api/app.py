@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from config.loader import ConfigError
+from config.schema import Notify
 from queue_server.api import (
     errors,
     routes_admin,
@@ -35,6 +36,7 @@ from queue_server.api.routes_county_complaints import router as county_complaint
 from queue_server.api.routes_devices import router as devices_router
 from queue_server.api.routes_phone import router as phone_router
 from queue_server.api.routes_ratings import router as ratings_router
+from queue_server.api.routes_reminders import router as reminders_router
 from queue_server.api.routes_reports import router as reports_router
 from queue_server.api.routes_staff import router as staff_router
 from queue_server.api.routes_supervision import router as supervision_router
@@ -45,7 +47,10 @@ from queue_server.hall_view import ViewDelta
 from queue_server.link.downlink import start_downlink
 from queue_server.link.routes_link import router as link_router
 from queue_server.link.shipper import start_links
+from queue_server.notify.message import Notice
+from queue_server.notify.sender import Sender
 from queue_server.reports.keeper import keep_report_days
+from queue_server.services.auto_no_show import watch_no_shows
 from queue_server.store.listener import Listener
 from queue_server.store.writer import Published, Store
 
@@ -96,6 +101,9 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
         listener.start()
         await asyncio.to_thread(store.refresh_views)  # every hall's read side, before the first request
         keeper = asyncio.create_task(keep_report_days(store))
+        no_shows = asyncio.create_task(watch_no_shows(store, state.views))  # after the last recall (过号)
+        sender = Sender(loop, lambda hall: _notify_settings(state, hall))  # phone reminders, off the writer
+        store.on_outbox = lambda items: sender.submit([i for i in items if isinstance(i, Notice)])
         # Link down first: a county version staged on an earlier day is served before the first request.
         state.downlink = await start_downlink(state)
         links = start_links(store, state.downlink)  # link up: a shipper per hall with [halls.link] (queue_server/link/)
@@ -106,6 +114,9 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
             if state.downlink is not None:
                 await state.downlink.stop()
             keeper.cancel()
+            no_shows.cancel()
+            store.on_outbox = None
+            await sender.close()
             listener.stop()
             store.on_accounts_changed.remove(forget_accounts)
             store.on_config_changed.remove(reload_config)
@@ -132,6 +143,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(console_router)  # the clerk console /clerk and the manager dashboard /manager
     app.include_router(agent_router)  # village agent points: the agent's page /agent/{hall} and its cases
     app.include_router(cases_router)  # the case ledger (办件): the clerk's desk of cases, the kiosk's 补办 return
+    app.include_router(reminders_router)  # phone reminders (快到您了, the call) with the citizen's consent
     app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
     app.include_router(supervision_router)  # 互联网+监督: published figures, complaints (public and managers)
@@ -148,6 +160,14 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
 
     document_errors(app)  # every operation's document names the errors its dependencies answer
     return app
+
+
+def _notify_settings(state: ServerState, hall_id: str) -> Notify | None:
+    """The hall's [halls.notify] in the configuration served now (None: it sends no reminders)."""
+    try:
+        return state.config.hall(hall_id).notify
+    except KeyError:
+        return None
 
 
 async def _reload_quietly(state: ServerState) -> None:

@@ -49,6 +49,7 @@ RULES: dict[str, Rule] = {
     "book": Rule(per_ip=Rate(20, 1 / 30)),  # booking an appointment
     "slots": Rule(per_ip=Rate(120, 2.0)),  # free slots, the booking page
     "appointment": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),  # look up, cancel, QR of one code
+    "remind": Rule(per_ip=Rate(30, 0.2), per_key=Rate(10, 1 / 30)),  # a phone reminder: asked once or twice
     "rate": Rule(per_ip=Rate(60, 0.5), per_key=Rate(10, 1 / 60)),  # 好差评 of one ticket
     # 投诉举报: filing is a few a day from one place (a hall's Wi-Fi, the kiosk's guide screen): 10 at once, then one
     # a minute; reading an answer by its code as an appointment code (10 characters: 32^10, hopeless to guess).

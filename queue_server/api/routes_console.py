@@ -52,6 +52,7 @@ from queue_server.api.routes_windows import WaitingTicket, desk
 from queue_server.domain.cases import CODE_PATTERN
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.figures import Figures, figures_of
+from queue_server.services.auto_no_show import deadline
 from queue_server.services.cases import CaseRecord, linked_case, record_of
 from queue_server.store.tables import events
 from queue_server.store.writer import Tx, from_us
@@ -258,6 +259,7 @@ class Setup(Model):
     pause_reasons: list[str]
     return_reasons: list[str]
     recall_limit: int
+    no_show_after_s: int  # after the last recall, the system marks a no-show (0: only the clerk)
     pause_alert_minutes: int
 
 
@@ -307,6 +309,7 @@ async def console_setup(hall: HallDep, staff: StaffDep) -> Setup:
         pause_reasons=PAUSE_REASONS,
         return_reasons=RETURN_REASONS,
         recall_limit=hall.queue.recall_limit,
+        no_show_after_s=hall.queue.no_show_after_s,
         pause_alert_minutes=hall.queue.pause_alert_minutes,
     )
 
@@ -331,6 +334,8 @@ class CurrentTicket(Model):
     priority: str
     state: str
     recalls: int
+    recalled_at: dt.datetime | None = None  # the last recall
+    no_show_at: dt.datetime | None = None  # the system marks it a no-show (过号) then, unless the citizen came
     issued_at: dt.datetime
     called_at: dt.datetime | None
     started_at: dt.datetime | None
@@ -413,6 +418,8 @@ def _held(tx: Tx, username: str) -> tuple[HeldWindow | None, CurrentTicket | Non
             priority=ticket.priority.value,
             state=ticket.state.value,
             recalls=ticket.recalls,
+            recalled_at=from_us(ticket.recalled_at) if ticket.recalled_at else None,
+            no_show_at=from_us(at) if (at := deadline(rt, ticket)) is not None else None,
             issued_at=from_us(ticket.issued_at),
             called_at=from_us(ticket.called_at) if ticket.called_at else None,
             started_at=from_us(ticket.started_at) if ticket.started_at else None,

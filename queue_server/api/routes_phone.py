@@ -45,6 +45,7 @@ ASSETS = {
     "phone.css": "text/css; charset=utf-8",
     "common.js": "text/javascript; charset=utf-8",
     "track.js": "text/javascript; charset=utf-8",
+    "remind.js": "text/javascript; charset=utf-8",
     "book.js": "text/javascript; charset=utf-8",
     "supervision.js": "text/javascript; charset=utf-8",
 }
@@ -151,6 +152,7 @@ async def track(state: State, track_token: PathToken) -> HTMLResponse:
         "token": track_token,
         "status_path": f"/api/v1/halls/{hall.id}/tickets/{track_token}",
         "rating_path": f"/api/v1/halls/{hall.id}/tickets/{track_token}/rating",
+        "reminder_path": f"/api/v1/halls/{hall.id}/tickets/{track_token}/reminder" if hall.notify else None,
         "ws_path": f"/ws/halls/{hall.id}/board",
         "book_path": f"/book/{hall.id}",
         "near": NEAR_TURN,

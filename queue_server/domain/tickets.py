@@ -110,6 +110,16 @@ def check_recall(recalls_so_far: int, limit: int) -> int:
     return recalls_so_far + 1
 
 
+def no_show_due(last_called_at: int | None, recalls: int, recall_limit: int, after_s: int) -> int | None:
+    """When a called ticket becomes a no-show by itself (µs), or None: not before the clerk's last allowed recall.
+
+    `last_called_at` is the time of the last call or recall; `after_s` 0 turns the rule off.
+    """
+    if after_s <= 0 or last_called_at is None or recalls < recall_limit:
+        return None
+    return last_called_at + after_s * 1_000_000
+
+
 class Priority(StrEnum):
     """How a ticket queues: ordinary, green channel (绿色通道) or appointment (预约)."""
 

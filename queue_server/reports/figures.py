@@ -191,7 +191,8 @@ class FigureBuilder:
 
     def _no_show(self, facts: TicketFacts, event: EventRow) -> None:
         facts.state, facts.missed = "no_show", True
-        self._attribute(facts, event)
+        if not event.payload.get("automatic"):  # the system's no-show stays the calling clerk's (and window's)
+            self._attribute(facts, event)
 
     @staticmethod
     def _transferred(facts: TicketFacts, event: EventRow) -> None:

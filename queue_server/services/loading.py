@@ -16,6 +16,7 @@ from queue_server.domain.tickets import EXPIRE_AT_DAY_CLOSE, Priority, TicketSta
 from queue_server.domain.windows import Post, WindowState
 from queue_server.protocol import DayMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
+from queue_server.services.reminders import drop_phones
 from queue_server.services.rows import save_window
 from queue_server.services.views import queue_summaries
 from queue_server.store.tables import events, hall_state, tickets, users, windows
@@ -44,6 +45,7 @@ def live_ticket(row: Row[Any]) -> LiveTicket:
         called_at=row.called_at,
         started_at=row.started_at,
         recalls=row.recalls,
+        recalled_at=row.recalled_at,
     )
 
 
@@ -189,6 +191,7 @@ def close_day(tx: Tx, actor: str | None = None) -> int:
         )
     for ticket_id in expired_ids:
         rt.track(rt.tickets.pop(ticket_id))
+    drop_phones(tx)  # the phone reminders' numbers are kept for the day only
     # Tickets of earlier days that were never closed (a server that was off for days) expire too.
     stale = [s.value for s in EXPIRE_AT_DAY_CLOSE]
     tx.conn.execute(

@@ -48,6 +48,7 @@ def save_ticket(tx: Tx, ticket: LiveTicket, **extra: Any) -> None:
             "called_at": ticket.called_at,
             "started_at": ticket.started_at,
             "recalls": ticket.recalls,
+            "recalled_at": ticket.recalled_at,
             **extra,
         },
     )

@@ -25,6 +25,7 @@ from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
 from queue_server.services.accounts import Staff
 from queue_server.services.case_actions import finish_linked
 from queue_server.services.cases import linked_case, open_from_finish
+from queue_server.services.reminders import claim_due
 from queue_server.services.rows import save_ticket, save_window
 from queue_server.services.views import queue_summaries, ticket_ref, window_view
 from queue_server.store.writer import Tx
@@ -95,9 +96,7 @@ def _emit_window(tx: Tx, live: LiveWindow, event: str, staff: Staff, payload: di
     )
 
 
-def _emit_ticket(
-    tx: Tx, ticket: LiveTicket, event: str, staff: Staff, live: LiveWindow, payload: dict[str, Any]
-) -> None:
+def _emit_ticket(tx: Tx, ticket: LiveTicket, event: str, actor: str, live: LiveWindow, payload: dict[str, Any]) -> None:
     rt: HallRuntime = tx.rt
     tx.emit(
         f"ticket.{event}",
@@ -111,7 +110,7 @@ def _emit_ticket(
             window=ticket.window,
             queues=queue_summaries(rt),
         ),
-        actor=staff.username,
+        actor=actor,
         window=live.number,
         post=live.post.value if live.post else None,
         ticket_id=ticket.id,
@@ -206,7 +205,7 @@ def close_window(tx: Tx, number: int, staff: Staff) -> LiveWindow:
         ticket.state, ticket.window = TicketState.WAITING, None
         live.current_ticket = None
         save_ticket(tx, ticket)
-        _emit_ticket(tx, ticket, "returned", staff, live, {"reason": "window closed"})
+        _emit_ticket(tx, ticket, "returned", staff.username, live, {"reason": "window closed"})
     previous_post = live.post
     live.state, live.clerk, live.post, live.paused_reason = WindowState.CLOSED, None, None, None
     live.priority_streak, live.since = 0, tx.now_us
@@ -230,11 +229,12 @@ def close_window(tx: Tx, number: int, staff: Staff) -> LiveWindow:
 def _call(tx: Tx, live: LiveWindow, staff: Staff, ticket: LiveTicket, payload: dict[str, Any]) -> LiveTicket:
     check_transition(ticket.state, TicketState.CALLED)
     ticket.state, ticket.window, ticket.target_window = TicketState.CALLED, live.number, None
-    ticket.called_at, ticket.recalls = tx.now_us, 0
+    ticket.called_at, ticket.recalls, ticket.recalled_at = tx.now_us, 0, None
     live.current_ticket = ticket.id
     save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
     save_window(tx, live)
     _emit_call(tx, live, staff, ticket, payload)
+    claim_due(tx, ticket)  # the phone reminders this call makes due (the called one's, and 快到您了)
     return ticket
 
 
@@ -309,6 +309,7 @@ def recall(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     _, live = _held(rt, number, staff, "recall")
     ticket = _current(rt, live, TicketState.CALLED)
     ticket.recalls = check_recall(ticket.recalls, rt.hall.queue.recall_limit)
+    ticket.recalled_at = tx.now_us
     save_ticket(tx, ticket)
     _emit_call(tx, live, staff, ticket, {})
     return ticket
@@ -320,7 +321,7 @@ def start(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     ticket = _current(rt, live, TicketState.SERVING)
     ticket.state, ticket.started_at = TicketState.SERVING, tx.now_us
     save_ticket(tx, ticket, served_by=staff.username, served_post=live.post.value if live.post else None)
-    _emit_ticket(tx, ticket, "started", staff, live, {})
+    _emit_ticket(tx, ticket, "started", staff.username, live, {})
     return ticket
 
 
@@ -374,7 +375,7 @@ def finish(tx: Tx, number: int, staff: Staff, request: FinishRequest) -> tuple[L
     save_window(tx, live)
     del rt.tickets[ticket.id]
     rt.track(ticket)  # out of the token index too
-    _emit_ticket(tx, ticket, "finished", staff, live, stored)
+    _emit_ticket(tx, ticket, "finished", staff.username, live, stored)
     linked = linked_case(tx.conn, rt.hall.id, ticket.id)
     if linked is not None:
         case = finish_linked(tx, linked, staff.username, details.case_class, details.missing_materials)
@@ -387,11 +388,16 @@ def no_show(tx: Tx, number: int, staff: Staff) -> LiveTicket:
     rt: HallRuntime = tx.rt
     _, live = _held(rt, number, staff, "no_show")
     ticket = _current(rt, live, TicketState.NO_SHOW)
+    mark_no_show(tx, live, ticket, staff.username, {"recalls": ticket.recalls})
+    return ticket
+
+
+def mark_no_show(tx: Tx, live: LiveWindow, ticket: LiveTicket, actor: str, payload: dict[str, Any]) -> None:
+    """The window's called ticket becomes a no-show (过号): the clerk's, or the system's after the last recall."""
     ticket.state, live.current_ticket = TicketState.NO_SHOW, None
     save_ticket(tx, ticket)
     save_window(tx, live)
-    _emit_ticket(tx, ticket, "no_show", staff, live, {"recalls": ticket.recalls})
-    return ticket
+    _emit_ticket(tx, ticket, "no_show", actor, live, payload)
 
 
 def transfer(
@@ -427,7 +433,7 @@ def transfer(
     save_ticket(tx, ticket)
     save_window(tx, live)
     _emit_ticket(
-        tx, ticket, "transferred", staff, live,
+        tx, ticket, "transferred", staff.username, live,
         {"to_window": to_window, "to_category": to_category, "from_category": from_category,
          "reason": (reason or "").strip()[:MAX_REASON] or None},
     )  # fmt: skip

@@ -53,6 +53,7 @@ tickets = Table(
     Column("started_at", BigInteger, nullable=True),
     Column("finished_at", BigInteger, nullable=True),
     Column("recalls", Integer, nullable=False, default=0),
+    Column("recalled_at", BigInteger, nullable=True),  # the last recall (the automatic no-show counts from it)
     Column("served_by", String(48), nullable=True),
     Column("served_post", String(1), nullable=True),
     Column("case_class", String(16), nullable=True),
@@ -276,6 +277,22 @@ Index(
     postgresql_where=events.c.type.in_(COMPLAINT_EVENTS),
 )
 Index("ix_cases_hall_point", cases.c.hall, cases.c.point, cases.c.opened_at)  # an agent's list of the point's cases
+
+# Citizens who asked for a reminder on their phone (快到您了, the call): the number is kept for the service day
+# only (deleted at day close, never in events or logs). `reminded`/`called`: sent once, claimed under the hall lock.
+notify_requests = Table(
+    "notify_requests",
+    metadata,
+    Column("ticket_id", Integer, primary_key=True),
+    Column("hall", String(48), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("reminded", Boolean, nullable=False, default=False),
+    Column("called", Boolean, nullable=False, default=False),
+)
+Index("ix_notify_requests_hall", notify_requests.c.hall, notify_requests.c.day)
+
 
 # Counters other server processes watch: "accounts" is bumped by every transaction that changes accounts,
 # sessions or devices, so each process drops its cached logins and device tokens; "config" when an

@@ -92,6 +92,8 @@ class Tx:
     now: dt.datetime
     calendar: WorkCalendar
     published: list[Published] = field(default_factory=list)
+    #: Side effects to hand over after the commit (phone reminders): never before, and never if it rolls back.
+    outbox: list[Any] = field(default_factory=list)
     dirty: bool = False
 
     @property
@@ -164,6 +166,8 @@ class Store:
         self.loader: Callable[[Connection, Hall, dt.datetime], HallRuntime] | None = None
         self.catch_up: Callable[[Connection, HallRuntime], list[Published] | None] | None = None
         self.before_each: Callable[[Tx], None] | None = None
+        #: Called on the writer thread after a commit with its transactions' outboxes (the phone reminders).
+        self.on_outbox: Callable[[list[Any]], None] | None = None
         # Tests turn this on: after every transaction the runtime checks itself against its own tickets.
         self.check_runtime = False
         self._thread = threading.Thread(target=self._work, name="bianmin-writer", daemon=True)
@@ -359,7 +363,18 @@ class Store:
             self._publish(hall_id, published.get(hall_id, []), hall_id in worked)
         if any(job.kind == "global" for job in jobs):
             self.accounts_changed()
+        self._hand_outbox(jobs)
         self._answer(jobs, [(False, j.error) if j.error is not None else (True, j.result) for j in jobs])
+
+    def _hand_outbox(self, jobs: list[_Job]) -> None:
+        """After commit: the committed transactions' side effects to whoever sends them (it must not block)."""
+        items = [item for job in jobs if job.tx is not None for item in job.tx.outbox]
+        if not items or self.on_outbox is None:
+            return
+        try:
+            self.on_outbox(items)
+        except Exception:  # a failing side effect never undoes a change
+            log.exception("handing over %d side effect(s) failed", len(items))
 
     def _ready(self, conn: Connection, hall_id: str, newest: int | None) -> list[Published]:
         """Load or catch up the hall's runtime (its lock is held, and `newest` is its newest seq when the lock
@@ -466,6 +481,7 @@ class Store:
                 raise  # it wrote before refusing: undo the transaction
             job.error = error  # refused before any change: the others in the group go on
             tx.published.clear()
+            tx.outbox.clear()
             return
         job.tx = tx
 

@@ -451,3 +451,30 @@ def test_the_clerks_desk_of_cases_extends_hands_on_and_completes(hall: LiveHall,
 
 def window_cases(page: Page) -> list[Any]:
     return list(page.evaluate("() => window.bianminCases.cases.mine"))
+
+
+def test_after_the_last_recall_the_console_counts_down_to_the_automatic_no_show(
+    hall: LiveHall, open_page: OpenPage
+) -> None:
+    hall.clerk("liuxia", name="刘霞")
+    a1, _a2 = hall.issue("jisheng", 2)
+    console = open_page(f"/clerk/{HALL}")
+    log_in(console, "liuxia")
+    console.click('.window-choice[data-window="1"] button[data-post="A"]')
+    console.wait_for_selector("#work:not([hidden])")
+    console.click('#actions [data-action="call-next"]')
+    wait_current(console, a1, "called")
+    for recalls in (1, 2):
+        console.keyboard.press("r")
+        console.wait_for_function(f"() => window.bianminConsole.desk.current.recalls === {recalls}")
+    assert console.locator("#auto-no-show").is_hidden()  # a recall is left: no countdown yet
+    console.keyboard.press("r")
+    console.wait_for_selector("#auto-no-show:not([hidden])")
+    shown = console.inner_text("#auto-no-show")
+    assert "后自动过号" in shown and "Automatic no-show in" in shown
+    assert "02:00" in shown or "01:5" in shown, shown  # about 120 s left
+    console.locator("#current").screenshot(path=str(SCREENSHOTS / "clerk-auto-no-show.png"))
+    hall.clock.advance(seconds=119)
+    wait_current(console, None)  # the system marked it: the window is free
+    assert console.locator("#auto-no-show").is_hidden()
+    assert not console.locator('#actions [data-action="call-next"]').is_disabled()

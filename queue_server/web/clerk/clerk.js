@@ -342,6 +342,7 @@
       $("#timer").textContent = "—";
     }
     $("#waited").textContent = current ? fmt.duration(current.waited_s) : "—";
+    autoNoShow(current);
     const late = (clock.now() - state.deskAt) / 1000;
     for (const cell of document.querySelectorAll("#waiting-list .waited")) {
       cell.textContent = fmt.duration(Number(cell.dataset.waited) + late);
@@ -351,6 +352,20 @@
       $("#paused-for").textContent = `已暂停 ${fmt.duration(seconds)}`;
       $("#paused-banner").classList.toggle("overdue", seconds >= state.setup.pause_alert_minutes * 60);
     }
+  }
+
+  /** The countdown to the automatic no-show, once the last recall is made (the server marks it). */
+  function autoNoShow(current) {
+    const box = $("#auto-no-show");
+    const at = current && current.state === "called" ? current.no_show_at : null;
+    B.show(box, !!at);
+    if (!at) return;
+    const left = Math.max(0, Math.ceil((Date.parse(at) - clock.now()) / 1000));
+    box.replaceChildren(
+      `未到场将于 ${fmt.duration(left)} 后自动过号`,
+      el("span", { class: "en", lang: "en" }, ` Automatic no-show in ${fmt.duration(left)} unless the citizen comes`),
+    );
+    box.classList.toggle("soon", left <= 30);
   }
 
   // -- acting -------------------------------------------------------------------------------------

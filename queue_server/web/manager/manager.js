@@ -759,7 +759,7 @@
             { dataset: { seq: e.seq, type: e.type } },
             el("td", {}, fmt.dateTime(e.at)),
             el("td", {}, EVENT_LABELS[e.type] || e.type),
-            el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor || "—"),
+            el("td", {}, e.actor_name ? `${e.actor_name}（${e.actor}）` : e.actor === "system" ? "系统 System" : e.actor || "—"),
             el("td", { class: "num" }, e.window ?? "—"),
             el("td", {}, e.post ? `${e.post}岗` : "—"),
             el("td", { class: "ticket" }, (e.payload && e.payload.number) || "—"),
