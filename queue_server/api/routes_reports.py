@@ -15,6 +15,7 @@ definitions).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
+from queue_server.reports.device_links import device_links
 from queue_server.reports.complaints import complaint_figures
 from queue_server.reports.day_chart import US, DayChart, day_chart
 from queue_server.reports.events import read_events
@@ -180,7 +182,8 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
         built = built.model_copy(update={"alerts": [*built.alerts, calendar]})
     cases = await state.store.read(lambda conn: case_alerts(conn, hall.id, today, state.store.calendar))
     found = case_alert_list(cases.overdue_codes, cases.overdue, cases.due_soon_codes, cases.due_soon)
-    built = built.model_copy(update={"alerts": [*built.alerts, *found]})
+    devices = device_links(hall, state.device_links, time.monotonic())
+    built = built.model_copy(update={"alerts": [*built.alerts, *found], "devices": devices})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))
