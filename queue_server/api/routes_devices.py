@@ -69,9 +69,7 @@ class LinkReport(BaseModel):
     detail: Annotated[str, Field(max_length=200)] = ""
 
 
-@router.post(
-    "/devices/me/status", status_code=204, response_class=Response, responses={204: {"description": "kept"}}
-)
+@router.post("/devices/me/status", status_code=204, response_class=Response, responses={204: {"description": "kept"}})
 async def report_status(hall: HallDep, device: DeviceDep, state: State, body: DeviceReport | LinkReport) -> Response:
     """A device reports its state; kept in memory (for /metrics and the manager's wall).
 

@@ -28,9 +28,9 @@ from queue_server.api.params import EARLIEST, LATEST, ReportDate
 from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
-from queue_server.reports.device_links import device_links
 from queue_server.reports.complaints import complaint_figures
 from queue_server.reports.day_chart import US, DayChart, day_chart
+from queue_server.reports.device_links import device_links
 from queue_server.reports.events import read_events
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import (

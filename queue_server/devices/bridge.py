@@ -108,7 +108,9 @@ class Bridge:
             body = {"reason": caller.pause_reason}
         path = f"/api/v1/halls/{self.settings.hall}/windows/{caller.window}/{action.replace('_', '-')}"
         try:
-            answer = await self.http.post(path, json=body, headers={"Authorization": f"Bearer {self.tokens[caller.id]}"})
+            answer = await self.http.post(
+                path, json=body, headers={"Authorization": f"Bearer {self.tokens[caller.id]}"}
+            )
         except httpx.HTTPError as error:
             log.warning("caller %s: %s not sent: %s", caller.id, action, error)
             return "ERROR", None

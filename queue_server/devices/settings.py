@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from queue_server.devices.protocol import PROTOCOLS
 
@@ -68,18 +68,20 @@ class StripSettings(Base):
     text: Annotated[str, Field(min_length=1, max_length=100)] = "请{number}号到{window}号窗口"
     idle_text: Annotated[str, Field(max_length=100)] = "{window}号窗口"
 
-    @model_validator(mode="after")
-    def _templates(self) -> StripSettings:
-        for name in ("text", "idle_text"):
-            template = getattr(self, name)
-            used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
-            if used - FIELDS:
-                raise ValueError(f"{name} may use {{number}}, {{window}} and {{window_name}}, not {sorted(used - FIELDS)}")
-            try:
-                template.format(number="A001", window=1, window_name="").encode(self.encoding)
-            except UnicodeEncodeError as error:
-                raise ValueError(f"{name} has {error.object[error.start]!r}, which {self.encoding} cannot encode") from None
-        return self
+    @field_validator("text", "idle_text")
+    @classmethod
+    def _template(cls, template: str, info: ValidationInfo) -> str:
+        used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+        if used - FIELDS:
+            wrong = sorted(used - FIELDS)
+            raise ValueError(f"{info.field_name} may use {{number}}, {{window}} and {{window_name}}, not {wrong}")
+        encoding = info.data.get("encoding", "gb18030")
+        try:
+            template.format(number="A001", window=1, window_name="").encode(encoding)
+        except UnicodeEncodeError as error:
+            bad = error.object[error.start]
+            raise ValueError(f"{info.field_name} has {bad!r}, which {encoding} cannot encode") from None
+        return template
 
 
 class CallerSettings(Base):
@@ -99,7 +101,9 @@ Device = Annotated[StripSettings | CallerSettings, Field(discriminator="kind")]
 
 class Timing(Strict):
     heartbeat_s: float = Field(5.0, gt=0, le=300, description="a PING to each device when nothing else was sent")
-    ack_timeout_s: float = Field(2.0, gt=0, le=60, description="a frame not acknowledged in this time: the link is down")
+    ack_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="a frame not acknowledged in this time: the link is down"
+    )
     connect_timeout_s: float = Field(3.0, gt=0, le=60)
     backoff_initial_s: float = Field(0.5, gt=0, le=60)
     backoff_max_s: float = Field(30.0, gt=0, le=600)
@@ -158,7 +162,9 @@ def load_settings(path: Path) -> BridgeSettings:
     if problems:
         raise SettingsError("\n".join(problems))
     return settings.model_copy(
-        update={"devices": [d.model_copy(update={"token_file": _absolute(d.token_file, path)}) for d in settings.devices]}
+        update={
+            "devices": [d.model_copy(update={"token_file": _absolute(d.token_file, path)}) for d in settings.devices]
+        }
     )
 
 
