@@ -275,7 +275,33 @@ class BoardDevice(Strict):
         return self
 
 
-Device = Annotated[PrinterDevice | KioskDevice | BoardDevice, Field(discriminator="kind")]
+class LedStripDevice(Strict):
+    """A window LED strip (条屏) over serial, RS485 or TCP, driven by `bianmin devices` (docs/devices.md)."""
+
+    kind: Literal["led_strip"]
+    id: Slug
+    name: ShortText
+    window: int = Field(ge=1, le=999, description="the window whose calls the strip shows")
+
+
+class CallerDevice(Strict):
+    """A hardware caller keypad (呼叫器) at a window, driven by `bianmin devices` with its own device token.
+
+    Its keys act on its window as the clerk who opened the window, and only while that clerk's login is
+    valid (docs/devices.md): the window routes accept its token for call-next, recall, start, finish,
+    pause and resume of that window and nothing else.
+    """
+
+    kind: Literal["caller"]
+    id: Slug
+    name: ShortText
+    window: int = Field(ge=1, le=999, description="the window the keypad acts on")
+
+
+Device = Annotated[
+    PrinterDevice | KioskDevice | BoardDevice | LedStripDevice | CallerDevice, Field(discriminator="kind")
+]
+WINDOW_DEVICES = (LedStripDevice, CallerDevice)  # the devices of one window that `bianmin devices` drives
 
 
 class Voice(Strict):

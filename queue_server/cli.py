@@ -13,11 +13,12 @@ from config.calendar import config_notice
 from config.calendar_cli import calendar as calendar_group
 from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
-from config.schema import HallConfig, KioskDevice
+from config.schema import CallerDevice, HallConfig, KioskDevice, LedStripDevice
 from display_board.cli import board as board_command
 from kiosk.cli import kiosk as kiosk_command
 from printer.cli import print_preview, print_test
 from queue_server.demo.cli import demo as demo_group
+from queue_server.devices.cli import devices as devices_command
 from queue_server.link.cli import link as link_group
 from queue_server.simulation.cli import simulate
 from queue_server.store.cli import db as db_group
@@ -65,6 +66,7 @@ main.add_command(print_preview)
 main.add_command(db_group)
 main.add_command(link_group)  # bianmin link add HALL (a county's township tokens)
 main.add_command(demo_group)  # bianmin demo county
+main.add_command(devices_command)  # bianmin devices: LED strips and caller keypads
 
 
 @main.command()
@@ -231,7 +233,7 @@ def _city_manager_scope(loaded: HallConfig, role: str, city: str | None, halls: 
 
 @main.group()
 def device() -> None:
-    """Kiosk device tokens."""
+    """Device tokens: kiosks, LED strips and caller keypads."""
 
 
 @device.command("add")
@@ -240,7 +242,7 @@ def device() -> None:
 @config_option
 @db_option
 def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
-    """Register a kiosk of HALL (named in the configuration) and print its new token."""
+    """Register a kiosk, LED strip or caller keypad of HALL (named in the configuration) and print its new token."""
     from queue_server.server import open_store
     from queue_server.services import accounts, staff_audit
     from queue_server.store.writer import to_us
@@ -250,10 +252,10 @@ def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> 
         hall_config = loaded.hall(hall)
     except KeyError:
         raise click.ClickException(f"no hall {hall!r} in the configuration") from None
-    kiosks = [d.id for d in hall_config.devices if isinstance(d, KioskDevice)]
+    kiosks = [d.id for d in hall_config.devices if isinstance(d, KioskDevice | LedStripDevice | CallerDevice)]
     if device_id not in kiosks:
         raise click.ClickException(
-            f"{device_id!r} is not a kiosk of hall {hall}; kiosks: {', '.join(kiosks) or 'none'}"
+            f"{device_id!r} is not a kiosk, LED strip or caller of hall {hall}; they are: {', '.join(kiosks) or 'none'}"
         )
     store = open_store(loaded, db)
 

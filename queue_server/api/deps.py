@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
-from config.schema import Hall, KioskDevice
+from config.schema import CallerDevice, Hall, KioskDevice, LedStripDevice
 from queue_server.api.params import MAX_ROW_ID, MAX_SEQ
 from queue_server.api.responses import answers
 from queue_server.api.state import ServerState
@@ -152,6 +152,11 @@ async def current_kiosk(state: State, hall: HallDep, token: Token) -> Device:
 async def _kiosk(state: ServerState, hall: Hall, token: str) -> Device:
     if token.startswith(accounts.STAFF_TOKEN_PREFIX):
         raise Forbidden("tickets are issued by a kiosk device token, not by a staff login")
+    return await _device_of(state, hall, token, KioskDevice, "a kiosk")
+
+
+async def _device_of(state: ServerState, hall: Hall, token: str, kinds: type | tuple[type, ...], what: str) -> Device:
+    """The registered device behind a token, if the hall's configuration has it as one of `kinds`."""
     known, device = state.devices.get(token)
     if not known:
         generation = state.devices.generation  # a revocation committed while this reads must not be cached over
@@ -159,10 +164,52 @@ async def _kiosk(state: ServerState, hall: Hall, token: str) -> Device:
         state.devices.put(token, device, generation)
     if device is None:
         raise Unauthorized("unknown or revoked device token (设备未登记)")
-    kiosks = {d.id for d in hall.devices if isinstance(d, KioskDevice)}
-    if device.hall != hall.id or device.device not in kiosks:
-        raise Forbidden(f"device {device.device} is not a kiosk of hall {hall.id}")
+    ids = {d.id for d in hall.devices if isinstance(d, kinds)}
+    if device.hall != hall.id or device.device not in ids:
+        raise Forbidden(f"device {device.device} is not {what} of hall {hall.id}")
     return device
+
+
+@answers(401, 403)
+async def current_device(state: State, hall: HallDep, token: Token) -> Device:
+    """A kiosk, LED strip or caller keypad of this hall, by its device token (to report its state)."""
+    if token.startswith(accounts.STAFF_TOKEN_PREFIX):
+        raise Forbidden("a device reports its own state with its device token, not a staff login")
+    return await _device_of(state, hall, token, (KioskDevice, LedStripDevice, CallerDevice), "a device")
+
+
+DeviceDep = Annotated[Device, Depends(current_device)]
+
+
+@answers(401, 403)
+async def window_actor(
+    request: Request, state: State, hall: HallDep, token: Token, window: Annotated[int, Path(ge=1, le=999)]
+) -> Staff:
+    """Who acts on window n: a staff login, or the window's caller keypad (呼叫器) acting as its clerk.
+
+    The rule for a keypad (docs/devices.md): its device token names a caller of this hall at window n;
+    it acts as the clerk who opened window n, and only while that clerk's login is valid (a clerk who
+    logged out, whose login expired or whose account was deactivated has no keypad either). The action
+    then goes through the same service and checks as the clerk's own click.
+    """
+    if not token.startswith(accounts.DEVICE_TOKEN_PREFIX):
+        return await current_staff(request, await hall_member(request, state, token))
+    device = await _device_of(state, hall, token, CallerDevice, "a caller keypad")
+    caller = next(d for d in hall.devices if isinstance(d, CallerDevice) and d.id == device.device)
+    if caller.window != window:
+        raise Forbidden(f"caller {caller.id} is at window {caller.window}, not {window} (呼叫器不属于该窗口)")
+    clerk = await state.store.run(hall.id, lambda tx: tx.rt.windows[window].clerk if window in tx.rt.windows else None)
+    if clerk is None:
+        raise Forbidden(f"window {window} is not open: a clerk must open it first (窗口未开放，请工作人员先登录开窗)")
+    now_us = to_us(state.store.clock())
+    staff = await state.store.read(lambda conn: accounts.signed_in_staff(conn, now_us, clerk))
+    if staff is None:
+        raise Forbidden(f"the clerk of window {window} is not signed in (本窗口工作人员未登录)")
+    staff.check_hall(hall.id)
+    return staff
+
+
+WindowActorDep = Annotated[Staff, Depends(window_actor)]
 
 
 KioskDep = Annotated[Device, Depends(current_kiosk)]

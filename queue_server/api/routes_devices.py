@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from config.schema import KioskDevice, PrinterDevice, QueueRules
-from queue_server.api.deps import AdminDep, HallDep, KioskDep, State
+from queue_server.api.deps import AdminDep, DeviceDep, HallDep, KioskDep, State
 from queue_server.api.ratelimit import client_ip
 from queue_server.api.responses import errors
+from queue_server.errors import BadRequest
 from queue_server.services import accounts, staff_audit
 from queue_server.store.writer import to_us
 
@@ -65,10 +66,28 @@ class DeviceReport(BaseModel):
     failed: Annotated[int, Field(ge=0, le=100_000, strict=True)]
 
 
-@router.post("/devices/me/status", status_code=204, response_class=Response)
-async def report_status(hall: HallDep, device: KioskDep, state: State, body: DeviceReport) -> Response:
-    """A kiosk reports its printer's state and spool queue (every 30 s, and when they change); kept in memory."""
-    state.device_reports[(hall.id, device.device)] = (body, time.monotonic())
+class LinkReport(BaseModel):
+    """POST /api/v1/halls/{hall}/devices/me/status from `bianmin devices`: an LED strip's or caller's link."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    link: Literal["connected", "disconnected"]
+    detail: Annotated[str, Field(max_length=200)] = ""
+
+
+@router.post("/devices/me/status", status_code=204, response_class=Response, responses={204: {"description": "kept"}})
+async def report_status(hall: HallDep, device: DeviceDep, state: State, body: DeviceReport | LinkReport) -> Response:
+    """A device reports its state; kept in memory (for /metrics and the manager's wall).
+
+    A kiosk reports its printer and spool queue (`DeviceReport`, every 30 s and when they change); `bianmin
+    devices` reports each LED strip's and caller's link (`LinkReport`, the same way). Each kind sends its own.
+    """
+    kiosk = any(isinstance(d, KioskDevice) and d.id == device.device for d in hall.devices)
+    if kiosk != isinstance(body, DeviceReport):
+        wanted = "printer_state, queued and failed" if kiosk else "link (connected or disconnected)"
+        raise BadRequest(f"device {device.device} reports {wanted} (设备状态格式不符)")
+    reports = state.device_reports if kiosk else state.device_links
+    reports[(hall.id, device.device)] = (body, time.monotonic())
     return Response(status_code=204)
 
 

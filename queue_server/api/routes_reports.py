@@ -15,6 +15,7 @@ definitions).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from queue_server.link.status import link_view
 from queue_server.reports.cases import case_report
 from queue_server.reports.complaints import complaint_figures
 from queue_server.reports.day_chart import US, DayChart, day_chart
+from queue_server.reports.device_links import device_links
 from queue_server.reports.events import read_events
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import (
@@ -189,7 +191,8 @@ async def wall(hall: HallDep, state: State, staff: SupervisorDep, facts: TodayFa
     start, end = Period.of(PeriodKind.DAY, day).bounds_us(ZoneInfo(hall.timezone))
     today_cases = await state.store.read(lambda conn: case_report(conn, hall.id, start, end).totals)
     alerts = [*built.alerts, *found, *([late] if late else [])]
-    built = built.model_copy(update={"alerts": alerts, "today_cases": today_cases})
+    devices = device_links(hall, state.device_links, time.monotonic())
+    built = built.model_copy(update={"alerts": alerts, "today_cases": today_cases, "devices": devices})
     if hall.link is None:
         return built
     link = await state.store.read(lambda conn: link_view(conn, hall))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from queue_server.api.deps import HallDep, StaffDep, State
+from queue_server.api.deps import HallDep, StaffDep, State, WindowActorDep
 from queue_server.api.responses import errors
 from queue_server.domain.tickets import CaseClass, Priority
 from queue_server.domain.windows import Post
@@ -170,7 +170,7 @@ async def open_window(hall: HallDep, state: State, staff: StaffDep, window: Wind
 
 
 @router.post("/{window}/call-next", response_model=ActionResult, responses={204: {"description": "nobody waits"}})
-async def call_next(hall: HallDep, state: State, staff: StaffDep, window: WindowNumber) -> Any:
+async def call_next(hall: HallDep, state: State, staff: WindowActorDep, window: WindowNumber) -> Any:
     def act(tx: Tx) -> ActionResult | None:
         ticket = actions.call_next(tx, window, staff)
         return _result(tx, window, ticket) if ticket else None
@@ -188,17 +188,17 @@ async def call(hall: HallDep, state: State, staff: StaffDep, window: WindowNumbe
 
 
 @router.post("/{window}/recall", response_model=ActionResult)
-async def recall(hall: HallDep, state: State, staff: StaffDep, window: WindowNumber) -> Any:
+async def recall(hall: HallDep, state: State, staff: WindowActorDep, window: WindowNumber) -> Any:
     return await state.store.run(hall.id, lambda tx: _result(tx, window, actions.recall(tx, window, staff)))
 
 
 @router.post("/{window}/start", response_model=ActionResult)
-async def start(hall: HallDep, state: State, staff: StaffDep, window: WindowNumber) -> Any:
+async def start(hall: HallDep, state: State, staff: WindowActorDep, window: WindowNumber) -> Any:
     return await state.store.run(hall.id, lambda tx: _result(tx, window, actions.start(tx, window, staff)))
 
 
 @router.post("/{window}/finish", response_model=ActionResult)
-async def finish(hall: HallDep, state: State, staff: StaffDep, window: WindowNumber, body: FinishBody) -> Any:
+async def finish(hall: HallDep, state: State, staff: WindowActorDep, window: WindowNumber, body: FinishBody) -> Any:
     """Finish the ticket being served with its case class; a promised case gets its due date."""
     request = actions.FinishRequest(
         case_class=body.case_class,
@@ -233,14 +233,14 @@ async def transfer(hall: HallDep, state: State, staff: StaffDep, window: WindowN
 
 
 @router.post("/{window}/pause", response_model=ActionResult)
-async def pause(hall: HallDep, state: State, staff: StaffDep, window: WindowNumber, body: ReasonBody) -> Any:
+async def pause(hall: HallDep, state: State, staff: WindowActorDep, window: WindowNumber, body: ReasonBody) -> Any:
     return await state.store.run(
         hall.id, lambda tx: (actions.pause(tx, window, staff, body.reason), _result(tx, window, None))[1]
     )
 
 
 @router.post("/{window}/resume", response_model=ActionResult)
-async def resume(hall: HallDep, state: State, staff: StaffDep, window: WindowNumber) -> Any:
+async def resume(hall: HallDep, state: State, staff: WindowActorDep, window: WindowNumber) -> Any:
     return await state.store.run(hall.id, lambda tx: (actions.resume(tx, window, staff), _result(tx, window, None))[1])
 
 

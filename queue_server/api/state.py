@@ -40,6 +40,8 @@ class ServerState:
     downlink: Downlink | None = None
     #: What each kiosk last reported of its printer's spooler, and when (monotonic): (hall, device) -> (report, at).
     device_reports: dict[tuple[str, str], tuple[Any, float]] = field(default_factory=dict)
+    #: What `bianmin devices` last reported of each LED strip and caller's link: (hall, device) -> (report, at).
+    device_links: dict[tuple[str, str], tuple[Any, float]] = field(default_factory=dict)
     views: HallViews = field(init=False)
 
     def __post_init__(self) -> None:

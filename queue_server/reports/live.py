@@ -23,6 +23,7 @@ from config.schema import Hall
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.link.status import LinkView
 from queue_server.reports.cases import CaseFigures
+from queue_server.reports.device_links import DeviceLink
 from queue_server.reports.events import read_events
 from queue_server.reports.figures import US, FigureBuilder, Figures, figures_of, waiting_now
 from queue_server.reports.periods import local_midnight_us
@@ -155,6 +156,7 @@ class Wall(Model):
     pause_alert_minutes: int
     today_cases: CaseFigures | None = None  # 办件 of today: 办结率 = completed / cases (reports/cases.py)
     link: LinkView | None = None  # the hall's link up to its county (None: it does not ship)
+    devices: list[DeviceLink] = []  # LED strips and caller keypads (reports/device_links.py)
 
 
 @dataclass(frozen=True)

@@ -391,6 +391,24 @@ def session_for_token(conn: Connection, now_us: int, token: str) -> Session | No
     return Session(staff, row.expires_at)
 
 
+def signed_in_staff(conn: Connection, now_us: int, username: str) -> Staff | None:
+    """The account `username` while it has a live login (not logged out, not expired, active), else None.
+
+    A caller keypad acts as the clerk who opened its window only while that clerk is signed in.
+    """
+    row = conn.execute(
+        select(users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.all_halls,
+               users.c.county, users.c.city)
+        .join(sessions, sessions.c.user_id == users.c.id)
+        .where(users.c.username == username, users.c.active.is_(True), sessions.c.expires_at > now_us)
+        .limit(1)
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    return Staff(row.id, row.username, row.display_name, Role(row.role), halls_of(conn, row.id, row.all_halls),
+                 row.county, row.city)  # fmt: skip
+
+
 def add_device(conn: Connection, now_us: int, hall: str, device: str) -> str:
     """Register (or re-key) a device and return its new token; only its hash is stored."""
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)

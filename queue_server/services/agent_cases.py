@@ -37,7 +37,7 @@ _LETTER = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z"
 NAME_RE = re.compile(f"^[{_LETTER}][{_LETTER}·. -]{{0,31}}$")
 PHONE_RE = r"^\+?[0-9][0-9 -]{5,18}[0-9]$"  # as the desk's finish (routes_windows.FinishBody.contact_phone)
 
-MaterialIndex = Annotated[int, Field(ge=0, lt=MAX_MATERIALS)]
+MaterialIndex = Annotated[int, Field(ge=0, le=MAX_MATERIALS - 1)]
 
 
 class Body(BaseModel):

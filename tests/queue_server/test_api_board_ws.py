@@ -10,7 +10,15 @@ from urllib.parse import quote
 import pytest
 
 from queue_server.api import ws
-from queue_server.protocol import CallMessage, Pong, Snapshot, TicketMessage, WindowMessage, parse_server_message
+from queue_server.protocol import (
+    CallMessage,
+    CaseMessage,
+    Pong,
+    Snapshot,
+    TicketMessage,
+    WindowMessage,
+    parse_server_message,
+)
 
 if TYPE_CHECKING:
     from tests.queue_server.conftest import Api, Board
@@ -84,19 +92,20 @@ def test_a_board_resuming_with_since_gets_exactly_what_it_missed_then_live_event
 
     api.issue("jisheng")  # 3
     api.ok(clerk, 1, "call-next")  # 4
-    api.serve(clerk, 1)  # 5, 6
+    api.serve(clerk, 1)  # 5, 6, and 7: the 即办 visit's case
 
     again = board(since=2)
-    missed = [again.recv() for _ in range(4)]
-    assert [m.seq for m in missed] == [3, 4, 5, 6]
+    missed = [again.recv() for _ in range(5)]
+    assert [m.seq for m in missed] == [3, 4, 5, 6, 7]
     assert isinstance(missed[0], TicketMessage) and (missed[0].event, missed[0].ticket.number) == ("issued", "A002")
     assert isinstance(missed[1], CallMessage) and missed[1].announcement.text_zh == "请A001号到1号窗口办理"
     assert isinstance(missed[2], TicketMessage) and (missed[2].event, missed[2].ticket.number) == ("started", "A001")
     assert isinstance(missed[3], TicketMessage) and (missed[3].event, missed[3].state) == ("finished", "finished")
+    assert isinstance(missed[4], CaseMessage) and (missed[4].event, missed[4].category) == ("opened", "jisheng")
 
-    api.ok(clerk, 1, "call-next")  # 7: the next message is this one, not a repeat of the backlog
+    api.ok(clerk, 1, "call-next")  # 8: the next message is this one, not a repeat of the backlog
     live = again.recv()
-    assert isinstance(live, CallMessage) and (live.seq, live.ticket.number) == (7, "A002")
+    assert isinstance(live, CallMessage) and (live.seq, live.ticket.number) == (8, "A002")
 
 
 def test_a_board_that_is_up_to_date_gets_only_live_events(api: Api, board: OpenBoard) -> None:

@@ -31,6 +31,7 @@ def test_a_kiosk_gets_its_device_its_printer_and_the_hall_facts_it_prints(api: A
         "queue": {
             "priority_streak_max": 2,
             "recall_limit": 3,
+            "no_show_after_s": 120,
             "no_show_requeue_behind": 3,
             "pause_alert_minutes": 15,
             "service_target_minutes": 15,

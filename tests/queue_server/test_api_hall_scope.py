@@ -31,6 +31,9 @@ PUBLIC = {
     ("GET", "/api/v1/halls/{hall}/tickets/{track_token}"),
     ("GET", "/api/v1/halls/{hall}/tickets/{track_token}/rating"),
     ("POST", "/api/v1/halls/{hall}/tickets/{track_token}/rating"),
+    ("GET", "/api/v1/halls/{hall}/tickets/{track_token}/reminder"),
+    ("POST", "/api/v1/halls/{hall}/tickets/{track_token}/reminder"),
+    ("DELETE", "/api/v1/halls/{hall}/tickets/{track_token}/reminder"),
     ("GET", "/api/v1/halls/{hall}/appointments/slots"),
     ("POST", "/api/v1/halls/{hall}/appointments"),
     ("GET", "/api/v1/halls/{hall}/appointments/{code}"),
@@ -57,7 +60,7 @@ KIOSK = {
     ("POST", "/api/v1/halls/{hall}/tickets/{track_token}/requeue"),
     ("POST", "/api/v1/halls/{hall}/appointments/{code}/check-in"),
     ("GET", "/api/v1/halls/{hall}/devices/me"),
-    ("POST", "/api/v1/halls/{hall}/devices/me/status"),
+    ("POST", "/api/v1/halls/{hall}/devices/me/status"),  # a kiosk, LED strip or caller (deps.current_device)
     ("POST", "/api/v1/halls/{hall}/cases/{code}/return-visit"),
 }
 # Authenticated by a township's link token, which names its hall (queue_server/link/routes_link.py).
@@ -104,7 +107,9 @@ def hall_routes(app: Any) -> dict[tuple[str, str], set[Any]]:
 
 
 def staff_routes(app: Any) -> list[tuple[str, str]]:
-    return sorted(key for key, calls in hall_routes(app).items() if deps.hall_member in calls)
+    # window_actor: a staff login (hall_member), or a caller keypad acting as the window's clerk
+    staff = {deps.hall_member, deps.window_actor}
+    return sorted(key for key, calls in hall_routes(app).items() if calls & staff)
 
 
 def fill(path: str, hall: str) -> str:
@@ -128,10 +133,10 @@ def apis(county: RunningServer, tls: ssl.SSLContext) -> Iterator[tuple[Api, Api]
 
 def test_every_hall_route_is_a_staff_route_or_listed_as_public(county: RunningServer) -> None:
     routes = hall_routes(county.app)
-    without_staff = {key for key, calls in routes.items() if deps.hall_member not in calls}
+    without_staff = {key for key, calls in routes.items() if not calls & {deps.hall_member, deps.window_actor}}
     assert without_staff - PUBLIC - KIOSK - LINK == set(), "a hall route without a staff login: add StaffDep or list it"
     assert (PUBLIC | KIOSK | LINK) - without_staff == set(), "listed as public but no longer (or gone)"
-    kiosk = {key for key, calls in routes.items() if calls & {deps.current_kiosk, deps.kiosk_call}}
+    kiosk = {key for key, calls in routes.items() if calls & {deps.current_kiosk, deps.kiosk_call, deps.current_device}}
     assert kiosk == KIOSK
     assert len(staff_routes(county.app)) >= 26  # the walk found the window actions, reports, staff, ratings …
 

@@ -22,25 +22,17 @@
 
   /** A legend of the given figures: 口径说明 Definitions, Chinese first. */
   function legend(keys) {
-    const box = document.createElement("details");
-    box.className = "legend";
-    box.dataset.legend = "figures";
-    const summary = document.createElement("summary");
-    summary.textContent = "口径说明 Definitions";
-    box.append(summary);
-    const list = document.createElement("dl");
-    for (const key of keys) {
+    const { el } = window.BianminPage;
+    const terms = keys.flatMap((key) => {
       const [zh, en] = DEFINITIONS[key];
-      const term = document.createElement("dt");
-      term.textContent = zh;
-      term.dataset.define = key;
-      const text = document.createElement("dd");
-      text.className = "en";
-      text.textContent = en;
-      list.append(term, text);
-    }
-    box.append(list);
-    return box;
+      return [el("dt", { text: zh, dataset: { define: key } }), el("dd", { class: "en", text: en })];
+    });
+    return el(
+      "details",
+      { class: "legend", dataset: { legend: "figures" } },
+      el("summary", { text: "口径说明 Definitions" }),
+      el("dl", {}, ...terms),
+    );
   }
 
   /** Every element under `root` with data-figure (or data-define) of a defined figure gets its definition as a tooltip. */

@@ -361,6 +361,7 @@
     renderLegend();
     if (Date.now() - state.dayChartAt >= DAY_CHART_EVERY_MS) loadDayChart();
     renderUplink(wall.link);
+    renderDevices(wall.devices || []);
     $("#windows").replaceChildren(...wall.windows.map(windowCard));
     $("#categories").replaceChildren(
       ...wall.categories.map((c) =>
@@ -454,6 +455,22 @@
     loadChart("chart-load-windows", "load-windows-box", day.windows, (l) => `${l.key}号 ${names.get(l.key) || ""}`);
     const clerks = new Map(state.wall.windows.filter((w) => w.clerk).map((w) => [w.clerk, w.clerk_name]));
     loadChart("chart-load-clerks", "load-clerks-box", day.clerks, (l) => clerks.get(l.key) || l.key);
+  }
+
+  /** Each LED strip and caller keypad as `bianmin devices` last reported it (hidden when the hall has none). */
+  function renderDevices(devices) {
+    B.show($("#devices-panel"), devices.length > 0);
+    $("#device-links").replaceChildren(
+      ...devices.map((d) =>
+        el(
+          "li",
+          { class: d.state === "connected" ? "" : "warn", dataset: { device: d.id, state: d.state } },
+          `${d.window}号窗口 ${d.name} `,
+          el("strong", {}, d.state_zh),
+          el("span", { class: "en", lang: "en" }, ` ${d.state}${d.detail ? ": " + d.detail : ""}`),
+        ),
+      ),
+    );
   }
 
   /** The hall's link up to its county (none: the panel stays hidden): how far the county has it, what waits. */
