@@ -638,3 +638,7 @@ class ServiceTimes:
     def snapshot(self) -> dict[str, float]:
         """A copy of the means of every category with a default or an observation."""
         return dict(self._means)
+
+    def seen(self) -> dict[str, int]:
+        """A copy of how many observations of each category were folded in."""
+        return dict(self._seen)

@@ -71,6 +71,11 @@ class RecentArrivals:
         count, at = self._counts.get(category, (0.0, open_s))
         self._counts[category] = (count * math.exp(-max(0.0, open_s - at) / self.tau_s) + 1.0, max(at, open_s))
 
+    def copy(self) -> RecentArrivals:
+        other = RecentArrivals(self.tau_s)
+        other._counts = dict(self._counts)
+        return other
+
     def rates(self, open_s: float) -> dict[str, float]:
         """Tickets a second per category at `open_s`."""
         seen = self.tau_s * -math.expm1(-max(open_s, SETTLE_S) / self.tau_s)

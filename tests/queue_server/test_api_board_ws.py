@@ -40,7 +40,9 @@ def test_without_since_the_first_message_is_a_snapshot_of_the_hall(api: Api, boa
     assert (windows[1].state, windows[1].post, windows[2].state) == ("open", "A", "closed")
     queues = {q.category: q for q in first.board.queues}
     assert (queues["jisheng"].prefix, queues["jisheng"].waiting) == ("A", 1)
-    assert queues["guotu"].wait_s is None  # no window for 国土建设 is open
+    # No window for 国土建设 is open: a rough figure, one service of its only window once open (15 minutes).
+    assert (queues["guotu"].wait_s, queues["guotu"].rough) == (900, True)
+    assert (queues["jisheng"].rough, queues["guotu"].wait_low_s) == (True, 351)  # nothing learned yet: rough
     assert first.board.recent_calls == []
     # The HTTP snapshot says the same.
     assert parse_server_message(json.dumps(api.board())) == first
