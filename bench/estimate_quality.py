@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--halls", nargs="+", choices=["demo", "county"], default=["demo", "county"])
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--write", type=Path, help="also write the table and how it was made to this Markdown file")
     args = parser.parse_args()
 
     demo = load_config(default_config_path()).halls[0]

@@ -23,6 +23,7 @@ from queue_server.simulation.metrics import (
     wait_summary,
     window_summary,
 )
+from queue_server.simulation.quality import quality_section
 from queue_server.simulation.report import (
     Table,
     erlang_table,
@@ -42,6 +43,8 @@ __all__ = ["write_report"]
 
 Progress = Callable[[int, str], AbstractContextManager[Callable[[], None]]]
 
+#: Section 7's table, written beside the charts by bench/estimate_quality.py --write.
+QUALITY_FILE = "estimate-quality.md"
 HALL_DAYS = 100
 STAFFING_DAYS = 20
 LOADS = (0.7, 0.5)  # the realistic day, and a quieter one for sensitivity
@@ -121,6 +124,8 @@ def write_report(
         rel,
         time.monotonic() - started,
     )
+    quality = figures / QUALITY_FILE  # bench/estimate_quality.py --write: a longer run of its own
+    text += "\n" + quality_section(quality.read_text(encoding="utf-8") if quality.exists() else None)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -303,7 +308,7 @@ same tickets of the same runs:
 
 ### 3.1 Exponential: against full information
 
-{estimator_grid_table(points, ["server", "previous", "naive"]).markdown()}
+{estimator_grid_table(points, ["server", "previous", "naive", "fair-naive"]).markdown()}
 
 ![RMSE relative to full information]({rel}/rmse-mmc.png)
 
@@ -423,10 +428,9 @@ bianmin simulate --config my-hall.toml --scenario busy-monday.toml --arrivals mo
 {command}
 ```
 
-Tests: `tests/simulation/` (Erlang C values; simulation against Erlang C on all nine points with a
-statistical tolerance; the estimators' targets and ordering on fixed seeds; the simulator calls the real
-`pick_next`, `requeue_key` and `estimate_waits`; the CLI).
-"""
+Tests: `tests/simulation/` (Erlang C values; simulation against Erlang C at points drawn at random, with a
+statistical tolerance; the estimators' targets and ordering on fixed seeds; the optimum by forward runs, the
+90% range's coverage; the simulator calls the real `pick_next`, `requeue_key` and `estimate_waits`; the CLI)."""
     return out
 
 

@@ -28,7 +28,15 @@ from queue_server.simulation.report import Table
 from queue_server.simulation.runs import hall_estimators, simulate_days
 from queue_server.simulation.scenario import Scenario, from_hall
 
-__all__ = ["COUNTY_WINDOWS", "QualityPoint", "county_hall", "quality_point", "quality_table"]
+__all__ = [
+    "COUNTY_WINDOWS",
+    "QualityPoint",
+    "county_hall",
+    "quality_point",
+    "quality_section",
+    "quality_table",
+    "verdicts",
+]
 
 COUNTY_WINDOWS = 60
 NAMES = ("server", "fair-naive", "naive", "queue-fluid")
@@ -178,3 +186,68 @@ def quality_table(points: Sequence[QualityPoint]) -> Table:
         ],
         rows,
     )
+
+
+def verdicts(points: Sequence[QualityPoint]) -> list[str]:
+    """The issue's targets, each with the points that miss it (Markdown bullet lines)."""
+
+    def misses(ok: Callable[[QualityPoint], bool], rows: Sequence[QualityPoint]) -> str:
+        bad = [f"{p.hall.split(' ')[0]} {p.load:g}" for p in rows if not ok(p)]
+        return "met" if not bad else "**not met** at " + ", ".join(bad)
+
+    sampled = [p for p in points if OPTIMUM in p.sampled_rmse_s and p.sampled >= 30]
+    busy = [p for p in points if 0.7 <= p.load <= 0.9]
+    return [
+        "- server RMSE within 5% of the optimum's, loads 0.5–0.95: "
+        + misses(lambda p: p.vs("server", OPTIMUM, sampled=True) <= 0.05, sampled),
+        "- at least 15% below the fair naive at loads 0.7–0.9: "
+        + misses(lambda p: p.vs("server", "fair-naive") <= -0.15, busy),
+        "- never worse than the fair naive: " + misses(lambda p: p.vs("server", "fair-naive") <= 0.0, points),
+        "- the 90% range covers 88–92% of the waits (tickets that wait): "
+        + misses(lambda p: 0.88 <= p.coverage_waiting <= 0.92, points),
+    ]
+
+
+SECTION = """## 7. Against a fair baseline and the best possible
+
+Issue 17 asked for a fair baseline and for the best any estimator could do. `bench/estimate_quality.py`
+(`queue_server/simulation/quality.py`) runs each (hall, load) point on its own random streams, on the demo
+hall and on a county-sized hall (60 windows, two categories each), the first day a warm-up, and compares:
+
+- **server** — what the kiosk, the receipt, the phone page and the API show;
+- **fair naive** — (people ahead + 1 − idle windows) × the server's own mean (call → finish) / the open
+  windows of the category: the naive figure without its handicaps;
+- **naive** — the earlier baseline (ahead × an EWMA of start → finish / every window listing the category);
+- **server before** — the fluid of today's queue alone (the server before issue 17);
+- **optimum** — for a sample of tickets, the conditional mean of the wait given everything the hall knows at
+  issue (every waiting ticket's category, item, priority and place, each window's categories, state and the
+  time its service has run, the service-time laws, the opening hours), computed by running the simulation
+  forward from that state many times with fresh draws of everything else (`queue_server/simulation/forward.py`).
+  It is the least-squares optimum for that information; its RMSE has the forward runs' Monte Carlo noise
+  taken off. The columns marked * are on the sampled tickets only, all estimators on the same ones. In M/M/c
+  it is (n + 1)/(cμ), which the fair naive computes: there nothing beats the fair naive
+  (`tests/simulation/test_quality.py` checks the forward runs find it).
+
+The server's estimate (`queue_server/domain/estimate.py`, `domain/opening.py`, `runtime.window_loads`): the
+fluid of section 4, with the windows paused counted as busy, each service in progress by its expected rest
+given how long it has run (at most half a call ahead per category), and today's arrivals to come, at the rate
+of the last half hour of open time, until the session ends: a category without a queue takes its load (rate ×
+mean) from the windows that list it before their first category with a queue, and priority arrivals go ahead
+of ordinary tickets. **The 90% range** comes from `INTERVAL_TABLE`: the 5th and 95th percentiles of actual − W
+in units of the call spacing, by n = W / spacing, measured in the simulator on other seeds than this table's.
+Coverage is over the tickets that wait; "(all)" adds the tickets an idle window calls at once, which wait
+nothing, inside their range [0, 0]. **Never "no estimate"**: a category whose windows are all closed or paused
+is estimated from the windows that will open (all busy) plus the time to the next session, and said to be
+rough (粗略估计), as is a category with fewer than five services learned (the catalogue's `service_minutes`).
+Points of the validation (section 2) have independent streams (`arrivals.point_seed` of the seed, c and ρ);
+the tests draw their points at random within `validation.SERVERS_BOUNDS` × `RHO_BOUNDS` (c 1–12, ρ 0.3–0.9;
+`BIANMIN_SIM_SEED=N` replays a draw).
+
+{table}
+"""
+
+
+def quality_section(measured: str | None) -> str:
+    """Section 7 of docs/simulation.md, with the table bench/estimate_quality.py --write left (or a note)."""
+    table = measured or "(not measured yet: `bench/estimate_quality.py --write docs/simulation/estimate-quality.md`)"
+    return SECTION.format(table=table.strip())

@@ -80,3 +80,35 @@ def test_a_county_hall_has_sixty_windows_of_two_categories(hall: Hall) -> None:
     county = county_hall(hall)
     assert len(county.windows) == 60 and {len(w.categories) for w in county.windows} == {2}
     assert {c for w in county.windows for c in w.categories} == {c.code for c in hall.categories}
+
+
+def test_the_report_renders_and_carries_the_quality_table(
+    hall: Hall, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole report on a tiny run (the real one takes minutes): every section renders, section 7 included.
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    pytest.importorskip("matplotlib")
+    from queue_server.simulation import document, validation
+
+    monkeypatch.setattr(document, "HALL_DAYS", 2)
+    monkeypatch.setattr(document, "STAFFING_DAYS", 1)
+    monkeypatch.setattr(document, "GRID", ((1, 0.5),))
+    monkeypatch.setattr(validation, "GRID", ((1, 0.5),))
+    assert isinstance(tmp_path, Path)
+    report = tmp_path / "simulation.md"
+    (tmp_path / "simulation").mkdir()
+    (tmp_path / "simulation" / document.QUALITY_FILE).write_text("| hall | load |\n|---|---|\n| demo | 0.5 |\n")
+    document.write_report(
+        report,
+        hall,
+        seed=1,
+        replications=2,
+        customers=200,
+        target_min=15,
+        progress=lambda n, label: nullcontext(lambda: None),
+    )
+    text = report.read_text(encoding="utf-8")
+    assert "## 7. Against a fair baseline and the best possible" in text and "| demo | 0.5 |" in text
+    assert "fair-naive" in text and "queue-fluid" in text
