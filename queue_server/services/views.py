@@ -50,18 +50,23 @@ def queue_summaries(rt: HallRuntime, now_us: int | None = None) -> list[QueueSum
         opens_in_s=outlook.opens_in_s,
         inflow=outlook.inflow,
     )
-    return [
-        QueueSummary(
-            category=c.code,
-            prefix=c.prefix,
-            waiting=new[c.code].ahead,
-            wait_s=new[c.code].wait_s,
-            wait_low_s=new[c.code].low_s,
-            wait_high_s=new[c.code].high_s,
-            rough=rough(rt, c.code, new[c.code]),
-        )
-        for c in rt.hall.categories
-    ]
+    return [_summary(rt, c.code, c.prefix, new[c.code]) for c in rt.hall.categories]
+
+
+def _summary(rt: HallRuntime, code: str, prefix: str, new: Estimate) -> QueueSummary:
+    # Nobody waits and no window serving it is open: the board and the kiosk tile say so (暂无窗口办理); a ticket
+    # taken gets the rough estimate from the windows that will open.
+    if new.rough and new.ahead == 0:
+        return QueueSummary(category=code, prefix=prefix, waiting=0, wait_s=None, rough=True)
+    return QueueSummary(
+        category=code,
+        prefix=prefix,
+        waiting=new.ahead,
+        wait_s=new.wait_s,
+        wait_low_s=new.low_s,
+        wait_high_s=new.high_s,
+        rough=rough(rt, code, new),
+    )
 
 
 def ticket_ref(ticket: LiveTicket) -> TicketRef:

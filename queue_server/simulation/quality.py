@@ -79,7 +79,7 @@ class QualityPoint:
 
     def vs(self, name: str, other: str, sampled: bool = False) -> float:
         table = self.sampled_rmse_s if sampled else self.rmse_s
-        return table[name] / table[other] - 1.0
+        return table[name] / table[other] - 1.0 if table[other] > 0 else math.nan
 
 
 def _coverage(records: Sequence[TicketRecord], name: str, waiting_only: bool) -> float:

@@ -48,6 +48,9 @@ def test_issue_by_category_answers_201_with_the_number_the_queue_and_a_tracking_
     # (0 + 1) × 7 min / 2, never "no estimate".
     assert first["estimated_wait_s"] == 210 and first["estimate_rough"] is True
     assert first["estimated_wait_low_s"] < 210 < first["estimated_wait_high_s"]
+    # The kiosk tile and the board say the same for the category: people wait, so an estimate, said rough.
+    tile = next(q for q in api.http.get("/queues").json()["queues"] if q["category"] == "jisheng")
+    assert (tile["waiting"], tile["wait_s"], tile["rough"]) == (1, 420, True)  # behind A001: 2 × 7 min / 2
     assert first["windows"] == [1, 10]
     assert isinstance(first["id"], int)
     token = first["track_token"]
