@@ -240,7 +240,7 @@ nothing, inside their range [0, 0]. **Never "no estimate"**: a category whose wi
 is estimated from the windows that will open (all busy) plus the time to the next session, and said to be
 rough (粗略估计), as is a category with fewer than five services learned (the catalogue's `service_minutes`).
 Points of the validation (section 2) have independent streams (`arrivals.point_seed` of the seed, c and ρ);
-the tests draw their points at random within `validation.SERVERS_BOUNDS` × `RHO_BOUNDS` (c 1–12, ρ 0.3–0.9;
+the tests draw their points at random within `validation.SERVERS_BOUNDS` × `RHO_BOUNDS` (c 1–8, ρ 0.5–0.9;
 `BIANMIN_SIM_SEED=N` replays a draw).
 
 {table}

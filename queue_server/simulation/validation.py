@@ -32,8 +32,9 @@ __all__ = ["GRID", "RHO_BOUNDS", "SERVERS_BOUNDS", "ErlangPoint", "erlang_point"
 #: The (windows, utilization) points of the validation.
 GRID: tuple[tuple[int, float], ...] = tuple((c, rho) for c in (1, 3, 8) for rho in (0.5, 0.8, 0.9))
 #: Where the simulator is claimed to agree with Erlang C (the tests draw their points at random in here):
-#: c windows from 1 to 12, utilization from 0.3 to 0.9.
-SERVERS_BOUNDS, RHO_BOUNDS = (1, 12), (0.3, 0.9)
+#: c windows from 1 to 8, utilization from 0.5 to 0.9, the hull of GRID. (Beyond it the test's short runs are
+#: too noisy to tell: at c = 5, ρ = 0.44 the mean wait is 9 s, mostly zeros.)
+SERVERS_BOUNDS, RHO_BOUNDS = (1, 8), (0.5, 0.9)
 
 MEAN_S = 300.0  # five-minute services: the figures scale with it
 
