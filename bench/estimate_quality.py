@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.loader import default_config_path, load_config
-from queue_server.simulation.quality import COUNTY_WINDOWS, county_hall, quality_point, quality_table
+from queue_server.simulation.quality import COUNTY_WINDOWS, county_hall, quality_point, quality_table, verdicts
 
 
 def main() -> None:
@@ -47,10 +47,16 @@ def main() -> None:
             print(f"  {name} load {load:g}: {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     table = quality_table(points)
     print(table.markdown() if args.markdown else table.text())
-    print(
-        f"\n{sum(p.tickets for p in points):,} tickets, {sum(p.sampled for p in points):,} with the optimum;"
+    made = (
+        f"{sum(p.tickets for p in points):,} tickets, {sum(p.sampled for p in points):,} with the optimum;"
         f" {time.monotonic() - started:.0f} s (seed {args.seed}, {args.runs} forward runs a sampled ticket)"
     )
+    print(f"\n{made}")
+    if args.write is not None:
+        command = " ".join(["bench/estimate_quality.py", *sys.argv[1:]])
+        lines = [table.markdown(), "", f"`{command}`: {made}.", "", "Targets:", *verdicts(points)]
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
