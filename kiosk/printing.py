@@ -26,6 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from config.schema import Hall, PrinterDevice, ServiceItem
+from kiosk import texts
 from kiosk.state import PrintProgress, PrintState
 from printer.journal import SpoolJournal
 from printer.layout.render import Rendered, render_notice, render_receipt, render_resync
@@ -118,6 +119,8 @@ class KioskPrinter:
                 item_id=ticket.item_id,
                 ahead=ticket.ahead,
                 estimated_wait_s=ticket.estimated_wait_s,
+                wait_span_s=texts.span(ticket.estimated_wait_low_s, ticket.estimated_wait_high_s),
+                wait_rough=ticket.estimate_rough,
                 issued_at=ticket.issued_at,
                 priority=ticket.priority,
                 track_url=track_url,

@@ -201,6 +201,17 @@ def wait(seconds: int | None, lang: Lang) -> str:
     return wording.wait_zh(seconds) if lang == "zh" else wording.wait_en(seconds)
 
 
+def span(low_s: int | None, high_s: int | None) -> tuple[int, int] | None:
+    """The estimate's 90% interval, when the server gave one."""
+    return (low_s, high_s) if low_s is not None and high_s is not None else None
+
+
+def estimate(seconds: int | None, low_s: int | None, high_s: int | None, rough: bool, lang: Lang) -> str:
+    """The estimated wait as the server gave it: a range ("约10–20分钟"), said to be rough when it is."""
+    given = span(low_s, high_s)
+    return wording.estimate_zh(seconds, given, rough) if lang == "zh" else wording.estimate_en(seconds, given, rough)
+
+
 def ahead(n: int, lang: Lang) -> str:
     return wording.ahead_zh(n) if lang == "zh" else wording.ahead_en(n)
 

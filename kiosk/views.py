@@ -247,12 +247,21 @@ def home_view(hall: Hall, queues: dict[str, QueueSummary], lang: Lang) -> HomeVi
     )
 
 
+def _ticket_estimate(ticket: IssuedTicket, lang: Lang) -> str:
+    low, high = ticket.estimated_wait_low_s, ticket.estimated_wait_high_s
+    return texts.estimate(ticket.estimated_wait_s, low, high, ticket.estimate_rough, lang)
+
+
 def queue_tile(category: Category, queue: QueueSummary | None, lang: Lang) -> Tile:
     if queue is None:  # the live feed has not told us yet
         waiting = wait = t("home.loading", lang)
     else:
         waiting = t("home.waiting", lang, n=queue.waiting)
-        wait = texts.wait(queue.wait_s, lang) if queue.wait_s is not None else t("home.no_window", lang)
+        wait = (
+            texts.estimate(queue.wait_s, queue.wait_low_s, queue.wait_high_s, queue.rough, lang)
+            if queue.wait_s is not None
+            else t("home.no_window", lang)
+        )
     return Tile(category.code, category.prefix, _name(category, lang), waiting, wait, category.colour)
 
 
@@ -268,7 +277,8 @@ def category_view(
     elif queue.wait_s is None:
         line = t("category.queue_closed", lang, n=queue.waiting)
     else:
-        line = t("category.queue", lang, n=queue.waiting, wait=texts.wait(queue.wait_s, lang))
+        wait = texts.estimate(queue.wait_s, queue.wait_low_s, queue.wait_high_s, queue.rough, lang)
+        line = t("category.queue", lang, n=queue.waiting, wait=wait)
     items = tuple(Row(item.id, _name(item, lang)) for item in hall.items if item.category == category.code)
     choose = t("category.choose_guide" if purpose is Purpose.GUIDE else "category.choose", lang)
     return CategoryView(_name(category, lang), category.colour, line, t("category.take", lang), choose, items)
@@ -351,7 +361,7 @@ def ticket_view(ticket: IssuedTicket, track_url: str, receipt: PrintProgress, la
         windows=windows_line(ticket.windows, lang),
         ahead=texts.ahead(ticket.ahead, lang),
         wait=(
-            t("ticket.wait", lang, wait=texts.wait(ticket.estimated_wait_s, lang))
+            t("ticket.wait", lang, wait=_ticket_estimate(ticket, lang))
             if ticket.estimated_wait_s is not None
             else t("ticket.wait_unknown", lang)
         ),

@@ -50,8 +50,12 @@ class ReceiptData:
     track_url: str
     no_show_rule_zh: str
     no_show_rule_en: str
+    wait_span_s: tuple[int, int] | None = None  # the 90% interval of the wait
+    wait_rough: bool = False  # from the catalogue's typical times or the opening hours
 
     def __post_init__(self) -> None:
+        if self.wait_span_s is not None and not 0 <= self.wait_span_s[0] <= self.wait_span_s[1]:
+            raise ValueError(f"wait_span_s must be an interval of non-negative seconds, got {self.wait_span_s}")
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:
             raise ValueError("issued_at must be an aware datetime (in the hall's time zone)")
         if self.ahead < 0:
@@ -161,6 +165,8 @@ def receipt_data(
     issued_at: dt.datetime,
     priority: Priority,
     track_url: str,
+    wait_span_s: tuple[int, int] | None = None,
+    wait_rough: bool = False,
 ) -> ReceiptData:
     """A receipt for a ticket of `hall`; `issued_at` (aware) is shown in the hall's time zone."""
     cat = hall.category(category)
@@ -185,6 +191,8 @@ def receipt_data(
         track_url=track_url,
         no_show_rule_zh=rule_zh,
         no_show_rule_en=rule_en,
+        wait_span_s=wait_span_s,
+        wait_rough=wait_rough,
     )
 
 

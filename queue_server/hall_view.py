@@ -16,19 +16,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from config.schema import HallConfig
+from queue_server.domain.opening import RecentArrivals
 from queue_server.runtime import RECENT_CALLS, HallRuntime, LiveTicket, LiveWindow, RecentCall
 
 
 class FrozenTimes:
     """The service-time means as the estimator reads them (the read side never learns: the writer does)."""
 
-    __slots__ = ("_means",)
+    __slots__ = ("_means", "_seen")
 
-    def __init__(self, means: Mapping[str, float]) -> None:
+    def __init__(self, means: Mapping[str, float], seen: Mapping[str, int]) -> None:
         self._means = dict(means)
+        self._seen = dict(seen)
 
     def snapshot(self) -> dict[str, float]:
         return self._means
+
+    def observed(self, category: str) -> int:
+        return self._seen.get(category, 0)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,10 @@ class ViewDelta:
     windows: dict[int, LiveWindow]
     recent_calls: tuple[RecentCall, ...]
     service_means: dict[str, float]
+    service_seen: dict[str, int]
     clerk_names: dict[str, str]
+    arrivals: RecentArrivals  # a copy: the arrival rates the estimate expects
+    now_us: int | None  # the writer's latest transaction: the time the read side's estimates are for
 
 
 def delta_of(rt: HallRuntime) -> ViewDelta:
@@ -59,7 +67,10 @@ def delta_of(rt: HallRuntime) -> ViewDelta:
         windows={n: copy.copy(w) for n, w in rt.windows.items()},
         recent_calls=tuple(rt.recent_calls),
         service_means=rt.service_times.snapshot(),
+        service_seen=rt.service_times.seen(),
         clerk_names=dict(rt.clerk_names),
+        arrivals=rt.arrivals.copy(),
+        now_us=rt.now_us,
     )
     rt.changed.clear()
     rt.full = False
@@ -93,7 +104,7 @@ class HallViews:
                 counters={},
                 tickets={i: t for i, t in delta.tickets.items() if t is not None},
                 windows=delta.windows,
-                service_times=FrozenTimes(delta.service_means),  # type: ignore[arg-type]
+                service_times=FrozenTimes(delta.service_means, delta.service_seen),  # type: ignore[arg-type]
                 replica=True,
             )
             self._views[hall] = view
@@ -106,9 +117,10 @@ class HallViews:
                     view.tickets[ticket_id] = ticket
                     view.track(ticket)
             view.windows = delta.windows
-            view.service_times = FrozenTimes(delta.service_means)  # type: ignore[assignment]
+            view.service_times = FrozenTimes(delta.service_means, delta.service_seen)  # type: ignore[assignment]
             view.last_seq, view.day = delta.last_seq, delta.day
         view.recent_calls = deque(delta.recent_calls, maxlen=RECENT_CALLS)
         view.clerk_names = delta.clerk_names
+        view.arrivals, view.now_us = delta.arrivals, delta.now_us
         view.changed.clear()
         view.forget_forecast()

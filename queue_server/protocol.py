@@ -24,7 +24,10 @@ class QueueSummary(Message):
     category: str
     prefix: str
     waiting: int
-    wait_s: int | None  # None: no window serving this category is open now
+    wait_s: int | None  # None: no window lists this category
+    wait_low_s: int | None = None  # the 90% interval of the wait
+    wait_high_s: int | None = None
+    rough: bool = False  # from the catalogue's typical times or the opening hours, not the day's own
 
 
 class WindowView(Message):
@@ -249,6 +252,9 @@ class IssuedTicket(Message):
     state: str
     ahead: int
     estimated_wait_s: int | None
+    estimated_wait_low_s: int | None = None  # the 90% interval of the wait
+    estimated_wait_high_s: int | None = None
+    estimate_rough: bool = False  # from the catalogue's typical times or the opening hours: say so
     windows: list[int]
     issued_at: dt.datetime
     track_token: str
@@ -270,6 +276,9 @@ class TicketStatus(Message):
     state_label_en: str
     ahead: int | None
     estimated_wait_s: int | None
+    estimated_wait_low_s: int | None = None  # the 90% interval of the wait
+    estimated_wait_high_s: int | None = None
+    estimate_rough: bool = False  # from the catalogue's typical times or the opening hours: say so
     window: int | None
     window_name_zh: str | None
     issued_at: dt.datetime

@@ -14,9 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from config.schema import Hall
-from queue_server.domain.estimate import Estimate, Forecast, QueueCounts, ServiceTimes, WindowLoad, queue_counts
+from queue_server.domain.estimate import (
+    Estimate,
+    Forecast,
+    Inflow,
+    QueueCounts,
+    ServiceTimes,
+    WindowLoad,
+    queue_counts,
+)
+from queue_server.domain.opening import DayTime, RecentArrivals, day_inflow, day_time, session_seconds
 from queue_server.domain.queue_index import QueueIndex
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import CALLABLE, Priority, TicketState
@@ -74,6 +84,15 @@ class RecentCall:
     at: int
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """What a wait estimate needs besides the queue (`HallRuntime.outlook`)."""
+
+    loads: list[WindowLoad]
+    opens_in_s: float
+    inflow: Inflow | None
+
+
 @dataclass
 class HallRuntime:
     """One hall's live state."""
@@ -100,6 +119,12 @@ class HallRuntime:
     full: bool = True
     #: A read-side replica: changed only by whole deltas, so one forecast serves every read until the next one.
     replica: bool = False
+    #: Today's arrivals per category, which the estimate expects more of, and the tickets already counted in them.
+    arrivals: RecentArrivals = field(default_factory=RecentArrivals)
+    arrival_ids: set[int] = field(default_factory=set)
+    #: The time of the latest transaction (or, on the read side, of the writer's latest delta), in µs: what an
+    #: estimate reads the hour, the services in progress and the opening hours at when it is not given a clock.
+    now_us: int | None = None
     _forecast: Forecast | None = None
 
     def __post_init__(self) -> None:
@@ -129,17 +154,49 @@ class HallRuntime:
         ticket_id = self.by_token.get(token)
         return self.tickets.get(ticket_id) if ticket_id is not None else None
 
-    def estimate(self, ticket: LiveTicket) -> Estimate | None:
+    def estimate(self, ticket: LiveTicket, now_us: int | None = None) -> Estimate | None:
         """One queued ticket's estimate from its rank and the counts: O(log n), never the whole queue."""
         queued = self.index.get(ticket.id)
         if queued is None:
             return None
-        forecast = self._forecast
+        forecast = self._forecast if now_us is None else None
         if forecast is None:
-            forecast = Forecast(self.counts().untargeted, self.window_loads(), self.service_times.snapshot())
-            if self.replica:  # the writer's own runtime changes its windows in place: it never keeps one
+            outlook = self.outlook(now_us)
+            forecast = Forecast(
+                self.counts().untargeted,
+                outlook.loads,
+                self.service_times.snapshot(),
+                opens_in_s=outlook.opens_in_s,
+                inflow=outlook.inflow,
+            )
+            if self.replica and now_us is None:  # the writer's own runtime changes in place: it never keeps one
                 self._forecast = forecast
         return forecast.estimate(queued, self.index.rank(ticket.id))
+
+    def day_time(self, at_us: int) -> DayTime:
+        """Where `at_us` falls in the hall's opening hours."""
+        local = dt.datetime.fromtimestamp(at_us / 1e6, ZoneInfo(self.hall.timezone))
+        seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        return day_time(session_seconds([(s.start, s.end) for s in self.hall.sessions]), seconds)
+
+    def count_arrival(self, ticket_id: int, category: str, issued_at: int) -> None:
+        """Count a ticket of today in the arrival rates (once, however often it is seen)."""
+        if ticket_id not in self.arrival_ids:
+            self.arrival_ids.add(ticket_id)
+            self.arrivals.observe(category, self.day_time(issued_at).open_so_far_s)
+
+    def new_day(self) -> None:
+        self.arrivals, self.arrival_ids = RecentArrivals(), set()
+
+    def outlook(self, now_us: int | None = None) -> Outlook:
+        """What an estimate needs besides the queue: the windows, the time to the next opening, arrivals to come."""
+        at = now_us if now_us is not None else self.now_us
+        if at is None:
+            return Outlook(self.window_loads(), 0.0, None)
+        time = self.day_time(at)
+        counts = self.counts()
+        inflow = day_inflow(self.arrivals.rates(time.open_so_far_s), counts.untargeted, counts.priority, time)
+        return Outlook(self.window_loads(at), time.opens_in_s, inflow)
 
     def forget_forecast(self) -> None:
         self._forecast = None
@@ -159,16 +216,25 @@ class HallRuntime:
         ):
             raise AssertionError(f"queue counts out of step: {held} != {counted}")
 
-    def window_loads(self) -> list[WindowLoad]:
+    def window_loads(self, now_us: int | None = None) -> list[WindowLoad]:
+        """The windows as the estimate sees them: a paused window is available and busy (it will be back), and
+        with `now_us`, a window's current ticket says how long its service has run."""
         loads = []
         for config_window in self.hall.windows:
             live = self.windows[config_window.number]
+            current = self.tickets.get(live.current_ticket) if live.current_ticket is not None else None
+            paused = live.state is WindowState.PAUSED
+            held = None
+            if current is not None and current.called_at is not None and now_us is not None:
+                held = max(0.0, (now_us - current.called_at) / 1e6)
             loads.append(
                 WindowLoad(
                     number=config_window.number,
                     categories=tuple(config_window.categories),
-                    available=live.state is WindowState.OPEN,
-                    busy=live.current_ticket is not None,
+                    available=live.state is WindowState.OPEN or paused,
+                    busy=live.current_ticket is not None or paused,
+                    serving=current.category if current is not None and not paused else None,
+                    held_s=held if not paused else None,
                 )
             )
         return loads

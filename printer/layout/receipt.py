@@ -18,6 +18,14 @@ COMPACT_QR_SCALE = 0.7
 """The tracking code at 4 dots a module: 2 cm across, read by any phone camera."""
 
 
+def _wait_zh(data: ReceiptData) -> str:
+    return wording.estimate_zh(data.estimated_wait_s, data.wait_span_s, data.wait_rough)
+
+
+def _wait_en(data: ReceiptData) -> str:
+    return wording.estimate_en(data.estimated_wait_s, data.wait_span_s, data.wait_rough)
+
+
 def receipt(data: ReceiptData, layout: ReceiptLayout = "compact") -> Document:
     """The blocks of a ticket receipt in the given layout."""
     if layout == "full":
@@ -42,8 +50,8 @@ def compact_receipt(data: ReceiptData) -> Document:
     blocks += [
         Text(service_zh, "heading", "center", bold=True),
         Text("、".join(wording.windows_zh(data.windows)), prefix="窗口："),
-        Text(f"{wording.ahead_zh(data.ahead)}，预计{wording.wait_zh(data.estimated_wait_s)}"),
-        Text(f"{where_en} · {wording.ahead_en(data.ahead)} · wait {wording.wait_en(data.estimated_wait_s)}", "small"),
+        Text(f"{wording.ahead_zh(data.ahead)}，预计{_wait_zh(data)}"),
+        Text(f"{where_en} · {wording.ahead_en(data.ahead)} · wait {_wait_en(data)}", "small"),
         Qr(data.track_url, COMPACT_QR_SCALE),
         Text(f"扫码查看进度 Scan to follow · {wording.minute(data.issued_at)}", "small", "center"),
         Rule(),
@@ -73,8 +81,8 @@ def full_receipt(data: ReceiptData) -> Document:
         Text("\n".join(wording.windows_zh(data.windows)), prefix="办理窗口："),
         Text(wording.windows_en(data.windows), "small", prefix="Window: "),
         Text(wording.ahead_zh(data.ahead)),
-        Text(wording.wait_zh(data.estimated_wait_s), prefix="预计等候："),
-        Text(f"{wording.ahead_en(data.ahead)}; estimated wait {wording.wait_en(data.estimated_wait_s)}", "small"),
+        Text(_wait_zh(data), prefix="预计等候："),
+        Text(f"{wording.ahead_en(data.ahead)}; estimated wait {_wait_en(data)}", "small"),
         Text(wording.minute(data.issued_at), prefix="取号时间："),
         Space(8),
         Qr(data.track_url),

@@ -33,6 +33,31 @@ def wait_en(seconds: int | None) -> str:
     return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"
 
 
+def _minutes_span(span_s: tuple[int, int]) -> tuple[int, int]:
+    # Outward to whole minutes: the printed range holds at least what was measured.
+    low, high = span_s
+    return max(0, low // 60), max(1, -(-high // 60))
+
+
+def estimate_zh(seconds: int | None, span_s: tuple[int, int] | None, rough: bool = False) -> str:
+    """The estimated wait as a range ("约10–20分钟"), said to be rough when it is; the single figure without one."""
+    if span_s is None or seconds is None or span_s[1] < 60:
+        text = wait_zh(seconds)
+    else:
+        low, high = _minutes_span(span_s)
+        text = f"约{low}–{high}分钟"
+    return f"{text}（粗略估计）" if rough and seconds is not None else text
+
+
+def estimate_en(seconds: int | None, span_s: tuple[int, int] | None, rough: bool = False) -> str:
+    if span_s is None or seconds is None or span_s[1] < 60:
+        text = wait_en(seconds)
+    else:
+        low, high = _minutes_span(span_s)
+        text = f"about {low}–{high} min"
+    return f"{text} (rough estimate)" if rough and seconds is not None else text
+
+
 def ahead_zh(ahead: int) -> str:
     return f"前面还有{ahead}人等候" if ahead else "前面没有人等候"
 

@@ -15,6 +15,7 @@ from queue_server.protocol import Snapshot, TicketStatus
 from queue_server.services.loading import live_ticket
 from queue_server.services.views import board_state, queue_summaries, ticket_status
 from queue_server.store.tables import tickets
+from queue_server.store.writer import to_us
 
 router = APIRouter(prefix="/api/v1", tags=["public"], responses=errors(404))
 
@@ -61,7 +62,8 @@ async def queues(hall: HallDep, state: State) -> dict[str, Any]:
     """Waiting tickets and the estimated wait of a ticket taken now, per category (for kiosk tiles)."""
 
     view = await state.view(hall.id)
-    return {"seq": view.last_seq, "queues": [q.model_dump() for q in queue_summaries(view)]}
+    now_us = to_us(state.store.clock())
+    return {"seq": view.last_seq, "queues": [q.model_dump() for q in queue_summaries(view, now_us)]}
 
 
 @router.get(
@@ -75,7 +77,7 @@ async def ticket(hall: HallDep, state: State, track_token: Annotated[str, Path(p
     view = await state.view(hall.id)
     live = view.by_track_token(track_token)  # a live ticket: from the read side, off the writer
     if live is not None:
-        return ticket_status(view, live)
+        return ticket_status(view, live, to_us(state.store.clock()))
     row = await state.store.read(  # finished or gone: its row, by the unique token's index
         lambda conn: conn.execute(
             select(tickets).where(tickets.c.hall == hall.id, tickets.c.track_token == track_token)

@@ -59,6 +59,7 @@ __all__ = [
     "MIN_SERVICE_S",
     "Estimate",
     "Forecast",
+    "Inflow",
     "QueueCounts",
     "ServiceTimes",
     "WindowLoad",
@@ -66,7 +67,9 @@ __all__ = [
     "estimate_taken_now",
     "estimate_ticket",
     "estimate_waits",
+    "expected_rest",
     "queue_counts",
+    "wait_interval",
 ]
 
 # Fluid quantities are sums of fractions of tickets: below this a category has run out.
@@ -81,38 +84,96 @@ class WindowLoad:
     categories: tuple[str, ...]
     available: bool  # open and not paused
     busy: bool  # holds a called or serving ticket
+    #: The category of the ticket it holds and how long ago it was called (None: not known, and the rest of the
+    #: service counts as a whole mean, memoryless).
+    serving: str | None = None
+    held_s: float | None = None
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """How many tickets are ahead, and the expected wait in seconds (None when no window can serve it now)."""
+    """How many tickets are ahead, the expected wait in seconds (None when no window can serve it now), its 90%
+    interval, and whether it is rough (from the catalogue's typical times or the opening hours, not the day's)."""
 
     ahead: int
     wait_s: int | None
+    low_s: int | None = None
+    high_s: int | None = None
+    rough: bool = False
 
 
 # A stretch of the fluid during which the same windows call one category: (its start in seconds, the
-# category's calls made before it, how many windows call the category during it).
-_Phase = tuple[float, float, int]
-# An available window as the fluid sees it: whether it is busy, and its categories in order, without repeats.
-_Server = tuple[bool, tuple[str, ...]]
+# category's calls made before it, the priority arrivals (which go ahead of ordinary tickets) before it, the
+# calls a second during it, the priority arrivals a second during it).
+_Phase = tuple[float, float, float, float, float]
+# An available window as the fluid sees it: whether it is busy, its categories in order without repeats, and
+# the expected rest of the service it holds as a share of a mean service (None: a whole one).
+_Server = tuple[bool, tuple[str, ...], float | None]
+
+#: The coefficient of variation of a service (call to finish) the expected rest of a service in progress is
+#: computed with (a lognormal law): the simulator's realistic day, and what halls' records look like.
+SERVICE_CV = 0.6
+#: The most calls the services in progress may give a category ahead of the fluid (see _fluid).
+HEAD_START_MAX = 0.5
+
+
+def expected_rest(mean_s: float, held_s: float, cv: float = SERVICE_CV) -> float:
+    """E[S − h | S > h] for a lognormal service S of this mean and coefficient of variation, held `h` so far."""
+    if held_s <= 0:
+        return mean_s
+    sigma = math.sqrt(math.log1p(cv * cv))
+    mu = math.log(mean_s) - sigma * sigma / 2.0
+    z = (math.log(held_s) - mu) / sigma
+    survive = _normal_tail(z)
+    if survive < 1e-9:  # far beyond any usual service: a forgotten finish button, as good as a fresh one
+        return mean_s
+    return max(1.0, mean_s * _normal_tail(z - sigma) / survive - held_s)
+
+
+def _normal_tail(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+@dataclass(frozen=True)
+class Inflow:
+    """Arrivals to come as the fluid sees them: tickets a second per category, the share of them that are priority
+    tickets (they go ahead of ordinary ones), and for how many seconds more the kiosk issues."""
+
+    rates: Mapping[str, float]
+    priority_share: Mapping[str, float]
+    for_s: float
 
 
 @dataclass(frozen=True)
 class _Calls:
     """One category's calls over time: `at_once` by idle windows at time 0, then the fluid's phases."""
 
-    mean_s: float
     at_once: int
     phases: tuple[_Phase, ...]
+    soonest_s: float = 0.0  # no window can call it sooner than the earliest expected end of a service in progress
 
     def wait(self, ahead: int) -> int:
+        return self.when(ahead)[0]
+
+    def when(self, ahead: int, priority: bool = False) -> tuple[int, float]:
+        """The wait of the ticket with `ahead` before it, and the spacing of its category's calls then (s).
+
+        An ordinary ticket is called when the calls, less the priority tickets that arrived meanwhile (they are
+        called first), reach ahead + 1; a priority ticket when the calls do.
+        """
         needed = ahead + 1
         if needed <= self.at_once:
-            return 0
-        # Calls only grow: the last phase that started below `needed` reaches it.
-        start_s, calls, windows = next(p for p in reversed(self.phases) if p[1] < needed - _EPS)
-        return _round((needed - calls) * self.mean_s / windows + start_s)
+            return 0, 0.0
+        for i, (start_s, calls, greens, rate, green_rate) in enumerate(self.phases):
+            reached, gain = (calls, rate) if priority else (calls - greens, rate - min(green_rate, rate / 2))
+            end_s = self.phases[i + 1][0] if i + 1 < len(self.phases) else math.inf
+            if gain > _EPS and reached + gain * (end_s - start_s) >= needed - _EPS:
+                wait = max(self.soonest_s, max(0.0, needed - reached) / gain + start_s)
+                return _round(wait), 1.0 / gain
+        # Not reached (float noise at the very end): the last phase's pace, carried on.
+        start_s, calls, _, rate, _ = self.phases[-1] if self.phases else (0.0, 0.0, 0.0, 1.0, 0.0)
+        rate = max(rate, _EPS)
+        return _round(max(0.0, needed - calls) / rate + start_s), 1.0 / rate
 
 
 def _service_time(service_s: Mapping[str, float], category: str) -> float:
@@ -130,81 +191,231 @@ def _round(seconds: float) -> int:
     return math.floor(seconds + 0.5 + 1e-6)
 
 
+#: The 90% interval around an estimate W whose category is called every `spacing` seconds when the ticket's turn
+#: comes, by n = W / spacing (about the calls it waits for): (the largest n of the row, the 5th and the 95th
+#: percentile of actual − W in spacings). Beyond the last row both grow in proportion to n. The randomness of
+#: the services gives ±√n or so; the rest is what the estimate does not foresee (a window that frees and goes on
+#: pause, a long service, arrivals ahead): mostly late, so the interval leans long. Measured in the simulator on
+#: the demo hall at loads 0.5, 0.7, 0.9 (seed 31, 8 days each) and a 60-window county hall at 0.7–0.95 (seed 41,
+#: a day each), tickets that wait; bench/estimate_quality.py checks the coverage on other seeds
+#: (docs/simulation.md, section 7).
+INTERVAL_TABLE: tuple[tuple[float, float, float], ...] = (
+    (0.5, -0.46, 2.01),
+    (1.0, -0.61, 1.61),
+    (1.5, -1.09, 2.71),
+    (2.5, -1.29, 2.57),
+    (4.0, -1.63, 4.18),
+    (7.0, -2.45, 5.83),
+    (12.0, -3.04, 6.79),
+    (20.0, -3.68, 8.59),
+    (35.0, -2.68, 16.46),
+    (60.0, -4.03, 20.10),
+)
+_BEYOND = (-8.16 / 90.0, 25.55 / 90.0)  # per n, past the table (its last bucket's n is about 90)
+
+
+def wait_interval(wait_s: float, spacing_s: float) -> tuple[int, int]:
+    """The 90% interval of a wait estimated at `wait_s` (INTERVAL_TABLE), in whole seconds, never below zero."""
+    if wait_s <= 0:
+        return 0, 0
+    spacing = max(spacing_s, 1.0)
+    n = wait_s / spacing
+    low, high = next(((lo, hi) for top, lo, hi in INTERVAL_TABLE if n <= top), (_BEYOND[0] * n, _BEYOND[1] * n))
+    return max(0, math.floor(wait_s + low * spacing)), math.ceil(wait_s + high * spacing)
+
+
+def _ranged(ahead: int, wait_s: int, spacing_s: float, *, rough: bool = False, delay_s: float = 0.0) -> Estimate:
+    low, high = wait_interval(wait_s, spacing_s)
+    shift = _round(delay_s)
+    return Estimate(ahead, wait_s + shift, low + shift, high + shift, rough)
+
+
 def _urgency(t: QueuedTicket) -> tuple[int, int, int]:
     return (0 if t.priority is not Priority.ORDINARY else 1, t.queue_key, t.id)
 
 
-def _servers(windows: Sequence[WindowLoad]) -> list[_Server]:
+def _servers(windows: Sequence[WindowLoad], service_s: Mapping[str, float]) -> list[_Server]:
     """The available windows in number order: the order idle windows call in."""
-    return [
-        (w.busy, tuple(dict.fromkeys(w.categories))) for w in sorted(windows, key=lambda w: w.number) if w.available
-    ]
+    servers: list[_Server] = []
+    for w in sorted(windows, key=lambda w: w.number):
+        if not w.available:
+            continue
+        rest = None
+        if w.busy and w.serving is not None and w.held_s is not None and w.serving in service_s:
+            mean = _service_time(service_s, w.serving)
+            rest = expected_rest(mean, w.held_s) / mean
+        servers.append((w.busy, tuple(dict.fromkeys(w.categories)), rest))
+    return servers
 
 
-def _fluid(counts: Mapping[str, int], servers: Sequence[_Server], service_s: Mapping[str, float]) -> dict[str, _Calls]:
+def _fluid(
+    counts: Mapping[str, int],
+    servers: Sequence[_Server],
+    service_s: Mapping[str, float],
+    inflow: Inflow | None = None,
+) -> dict[str, _Calls]:
     """The calls of every category with untargeted tickets waiting that an available window serves.
 
     Depends on `counts` only through its values (never its order), so one more ticket in a category gives
-    exactly what estimate_waits computes with that ticket queued.
+    exactly what estimate_waits computes with that ticket queued. With an `inflow`, arrivals keep coming until
+    `inflow.for_s`: a category with a queue takes the whole of each window that reaches it first in its list; a
+    category without one but with arrivals takes, from the windows that list it before their first category with
+    a queue, its load (rate × mean) shared equally, and they give the rest to the next.
     """
-    left = {c: float(counts[c]) for _, served in servers for c in served if counts.get(c, 0) > 0}  # not yet called
+    left = {c: float(counts[c]) for _, served, _ in servers for c in served if counts.get(c, 0) > 0}  # not yet called
     means = {c: _service_time(service_s, c) for c in left}
+    rates: dict[str, float] = {}
+    if inflow is not None and inflow.for_s > 0:
+        for _, served, _ in servers:
+            for c in served:
+                rate = inflow.rates.get(c, 0.0)
+                if rate > 0 and math.isfinite(rate) and (c in means or c in service_s):
+                    rates[c] = rate
+                    means.setdefault(c, _service_time(service_s, c))
     called = dict.fromkeys(left, 0.0)
+    greens = dict.fromkeys(left, 0.0)
     at_once = dict.fromkeys(left, 0)
     phases: dict[str, list[_Phase]] = {c: [] for c in left}
-    lists = [[c for c in served if c in left] for _, served in servers]
-    position = [0] * len(lists)  # each window's current category; categories only run out, so it only moves on
+    lists = [[c for c in served if c in means] for _, served, _ in servers]
 
-    def current(i: int) -> str | None:
-        served, p = lists[i], position[i]
-        while p < len(served) and left[served[p]] <= _EPS:
-            p += 1
-        position[i] = p
-        return served[p] if p < len(served) else None
-
-    for i, (busy, _) in enumerate(servers):
-        if not busy and (first := current(i)) is not None:
+    for i, (busy, _, _) in enumerate(servers):
+        first = next((c for c in lists[i] if left.get(c, 0.0) > _EPS), None)
+        if not busy and first is not None:
             at_once[first] += 1
             left[first] -= 1.0
             called[first] += 1.0
-
-    on: dict[str, list[int]] = {}  # the windows calling each category
-    for i in range(len(lists)):
-        if (first := current(i)) is not None:
-            on.setdefault(first, []).append(i)
-    now = 0.0
-    while on:
-        # A phase lasts until the first of the categories being called runs out; then its windows move on.
-        step = min(left[c] * means[c] / len(ws) for c, ws in on.items())
-        ran_out = []
-        for c, ws in on.items():
-            phases[c].append((now, called[c], len(ws)))
-            moved = step * len(ws) / means[c]
-            called[c] += moved
-            if left[c] - moved > _EPS:
-                left[c] -= moved
+    # A busy window whose service is expected to end in r (a share of a mean) calls as if it had started calling
+    # its next category 1 − r of a call ago: a head start when r < 1, a delay when the service runs long.
+    # The head starts of several windows add up, but the first call still waits for the first of them to end:
+    # about 1/Σ(1/rest) when each rest is known (as for a race of exponential ones), nothing when one is not.
+    pace: dict[str, float] = {}
+    unknown: set[str] = set()
+    credited: dict[str, float] = {}
+    for i, (busy, _, rest) in enumerate(servers):
+        first = next((c for c in lists[i] if left.get(c, 0.0) > _EPS), None)
+        if busy and first is not None:
+            if rest is None:
+                unknown.add(first)
             else:
+                pace[first] = pace.get(first, 0.0) + 1.0 / max(rest * means[first], 1.0)
+        if busy and rest is not None and first is not None:
+            # At most half a call per category in all: a head start is right in the long run, but over the
+            # first minutes the windows still busy have not called at all (many windows must not add up to
+            # calls nobody has made yet).
+            credit = min(max(1.0 - rest, -1.0), HEAD_START_MAX - credited.get(first, 0.0), left[first])
+            credited[first] = credited.get(first, 0.0) + credit
+            left[first] -= credit
+            called[first] += credit
+    soonest = {c: 1.0 / p for c, p in pace.items() if c not in unknown and not at_once.get(c, 0)}
+
+    listing: dict[str, int] = {}  # the windows that may serve each category's arrivals, sooner or later
+    for order in lists:
+        for c in order:
+            listing[c] = listing.get(c, 0) + 1
+    now, arriving = 0.0, bool(rates)
+    while True:
+        lam = rates if arriving else {}
+        # Each window: the categories without a queue it meets before its first one with a queue.
+        firsts: list[str | None] = []
+        before: list[list[str]] = []
+        for order in lists:
+            drained = []
+            first = None
+            for c in order:
+                if left.get(c, 0.0) > _EPS:
+                    first = c
+                    break
+                if lam.get(c, 0.0) > 0:
+                    drained.append(c)
+            firsts.append(first)
+            before.append(drained)
+        capacity: dict[str, float] = {}
+        for first, drained in zip(firsts, before, strict=True):
+            if first is None:
+                continue
+            remaining = 1.0
+            for c in drained:
+                remaining -= min(remaining, lam[c] * means[c] / listing[c])
+            capacity[first] = capacity.get(first, 0.0) + remaining
+        if not capacity:
+            break
+        out = {c: share / means[c] for c, share in capacity.items()}
+        steps = [left[c] / (out[c] - lam.get(c, 0.0)) for c in out if out[c] - lam.get(c, 0.0) > _EPS]
+        if arriving:
+            steps.append(max(0.0, inflow.for_s - now) if inflow is not None else 0.0)
+        if not steps:  # every queue grows and arrivals never stop: cannot happen, for_s is finite
+            break
+        step = min(steps)
+        for c, rate in out.items():
+            green_rate = lam.get(c, 0.0) * (inflow.priority_share.get(c, 0.0) if inflow is not None else 0.0)
+            phases[c].append((now, called[c], greens[c], rate, green_rate))
+            called[c] += rate * step
+            greens[c] += green_rate * step
+            left[c] += (lam.get(c, 0.0) - rate) * step
+            if left[c] <= _EPS:
                 left[c] = 0.0
-                ran_out.append(c)
         now += step
-        for c in ran_out:
-            for i in on.pop(c):
-                if (following := current(i)) is not None:
-                    on.setdefault(following, []).append(i)
-    return {c: _Calls(means[c], at_once[c], tuple(phases[c])) for c in left}
+        if arriving and inflow is not None and now >= inflow.for_s - _EPS:
+            arriving = False
+    return {c: _Calls(at_once[c], tuple(phases[c]), soonest.get(c, 0.0)) for c in at_once}
 
 
-def _targeted_wait(ahead: int, window: WindowLoad, mean_s: float) -> int:
+def _targeted(ahead: int, window: WindowLoad | None, mean_s: float, opens_in_s: float) -> Estimate:
+    """A ticket transferred to `window`: that window alone serves it (closed or paused: once it is back, busy)."""
+    if window is None:
+        return Estimate(ahead, None)
+    if not window.available:
+        return _ranged(ahead, _round((ahead + 1) * mean_s), mean_s, rough=True, delay_s=opens_in_s)
     idle = 0 if window.busy else 1
-    return 0 if ahead < idle else _round((ahead + 1 - idle) * mean_s)
+    return _ranged(ahead, 0 if ahead < idle else _round((ahead + 1 - idle) * mean_s), mean_s)
+
+
+def _opening(windows: Sequence[WindowLoad]) -> list[_Server]:
+    """Every window as it will be once open: available, and busy (a clerk who opens is like a service ending)."""
+    return [(True, tuple(dict.fromkeys(w.categories)), None) for w in sorted(windows, key=lambda w: w.number)]
+
+
+class _Fluids:
+    """The fluid of the windows available now and, when a category has none, of every window once open."""
+
+    def __init__(
+        self,
+        counts: Mapping[str, int],
+        windows: Sequence[WindowLoad],
+        service_s: Mapping[str, float],
+        opens_in_s: float,
+        inflow: Inflow | None = None,
+    ) -> None:
+        self.counts, self.windows, self.service_s, self.opens_in_s = counts, windows, service_s, opens_in_s
+        self.now = _fluid(counts, _servers(windows, service_s), service_s, inflow)
+        self._later: dict[str, _Calls] | None = None
+
+    def estimate(self, category: str, ahead: int, priority: bool = False) -> Estimate:
+        calls = self.now.get(category)
+        if calls is not None:
+            return _ranged(ahead, *calls.when(ahead, priority))
+        # No window serving it is available: from the opening hours and the windows that will open (rough).
+        if self._later is None:
+            self._later = _fluid(self.counts, _opening(self.windows), self.service_s)
+        later = self._later.get(category)
+        if later is None:
+            return Estimate(ahead, None)
+        return _ranged(ahead, *later.when(ahead, priority), rough=True, delay_s=self.opens_in_s)
 
 
 def estimate_waits(
     queued: Sequence[QueuedTicket],
     windows: Sequence[WindowLoad],
     service_s: Mapping[str, float],
+    *,
+    opens_in_s: float = 0.0,
+    inflow: Inflow | None = None,
 ) -> dict[int, Estimate]:
-    """The estimate for every queued ticket, keyed by ticket id (method in the module docstring)."""
+    """The estimate for every queued ticket, keyed by ticket id (method in the module docstring).
+
+    A ticket no available window serves is estimated as if every window were open and busy, `opens_in_s` from
+    now (the time until the hall's next session, 0 during one), and marked rough.
+    """
     by_category: dict[str, list[QueuedTicket]] = defaultdict(list)
     by_target: dict[int, list[QueuedTicket]] = defaultdict(list)
     seen: set[int] = set()
@@ -217,22 +428,18 @@ def estimate_waits(
         else:
             by_target[t.target_window].append(t)
 
-    calls = _fluid({c: len(ts) for c, ts in by_category.items()}, _servers(windows), service_s)
+    fluids = _Fluids({c: len(ts) for c, ts in by_category.items()}, windows, service_s, opens_in_s, inflow)
     result: dict[int, Estimate] = {}
     for c, tickets in by_category.items():
         tickets.sort(key=_urgency)
         for ahead, t in enumerate(tickets):
-            result[t.id] = Estimate(ahead, calls[c].wait(ahead) if c in calls else None)
+            result[t.id] = fluids.estimate(c, ahead, t.priority is not Priority.ORDINARY)
 
     loads = {w.number: w for w in windows}
     for number, tickets in by_target.items():
         tickets.sort(key=lambda t: (t.queue_key, t.id))
-        window = loads.get(number)
         for ahead, t in enumerate(tickets):
-            if window is None or not window.available:
-                result[t.id] = Estimate(ahead, None)
-            else:
-                result[t.id] = Estimate(ahead, _targeted_wait(ahead, window, _service_time(service_s, t.category)))
+            result[t.id] = _targeted(ahead, loads.get(number), _service_time(service_s, t.category), opens_in_s)
     return result
 
 
@@ -248,16 +455,24 @@ class Forecast:
     caller may go on changing its own counts.
     """
 
-    __slots__ = ("_calls", "_counts", "_loads", "_service_s", "_windows")
+    __slots__ = ("_counts", "_fluids", "_inflow", "_loads", "_opens_in_s", "_service_s", "_windows")
 
     def __init__(
-        self, counts: Mapping[str, int], windows: Sequence[WindowLoad], service_s: Mapping[str, float]
+        self,
+        counts: Mapping[str, int],
+        windows: Sequence[WindowLoad],
+        service_s: Mapping[str, float],
+        *,
+        opens_in_s: float = 0.0,
+        inflow: Inflow | None = None,
     ) -> None:
         self._counts = {c: n for c, n in counts.items() if n > 0}
+        self._inflow = inflow
         self._windows = tuple(windows)
         self._service_s = dict(service_s)
+        self._opens_in_s = opens_in_s
         self._loads = {w.number: w for w in self._windows}  # the last of a repeated number, as estimate_waits
-        self._calls: dict[str, _Calls] | None = None
+        self._fluids: _Fluids | None = None
 
     def estimate(self, ticket: QueuedTicket, ahead: int) -> Estimate:
         """The estimate of a queued `ticket` with `ahead` competitors before it (see the class docstring)."""
@@ -265,18 +480,15 @@ class Forecast:
             raise ValueError(f"ahead cannot be negative, got {ahead}")
         if ticket.target_window is not None:
             window = self._loads.get(ticket.target_window)
-            if window is None or not window.available:
-                return Estimate(ahead, None)
-            return Estimate(ahead, _targeted_wait(ahead, window, _service_time(self._service_s, ticket.category)))
+            return _targeted(ahead, window, _service_time(self._service_s, ticket.category), self._opens_in_s)
         queued = self._counts.get(ticket.category, 0)
         if ahead >= queued:
             raise ValueError(
                 f"ticket {ticket.id} has {ahead} ahead, but {queued} untargeted {ticket.category!r} tickets are counted"
             )
-        if self._calls is None:
-            self._calls = _fluid(self._counts, _servers(self._windows), self._service_s)
-        calls = self._calls.get(ticket.category)
-        return Estimate(ahead, None if calls is None else calls.wait(ahead))
+        if self._fluids is None:
+            self._fluids = _Fluids(self._counts, self._windows, self._service_s, self._opens_in_s, self._inflow)
+        return self._fluids.estimate(ticket.category, ahead, ticket.priority is not Priority.ORDINARY)
 
 
 def estimate_ticket(
@@ -314,11 +526,18 @@ def queue_counts(queued: Sequence[QueuedTicket]) -> QueueCounts:
 
 
 def _new_ticket(
-    counts: Mapping[str, int], servers: Sequence[_Server], service_s: Mapping[str, float], category: str, ahead: int
+    counts: Mapping[str, int],
+    windows: Sequence[WindowLoad],
+    service_s: Mapping[str, float],
+    category: str,
+    ahead: int,
+    opens_in_s: float,
+    inflow: Inflow | None,
+    priority: bool = False,
 ) -> Estimate:
     # The new ticket adds its own work to its category: an idle window may now call it, a shared one stays longer.
-    calls = _fluid({**counts, category: counts.get(category, 0) + 1}, servers, service_s)
-    return Estimate(ahead, calls[category].wait(ahead) if category in calls else None)
+    fluids = _Fluids({**counts, category: counts.get(category, 0) + 1}, windows, service_s, opens_in_s, inflow)
+    return fluids.estimate(category, ahead, priority)
 
 
 def estimate_taken_now(
@@ -327,6 +546,9 @@ def estimate_taken_now(
     service_s: Mapping[str, float],
     category: str,
     priority: Priority,
+    *,
+    opens_in_s: float = 0.0,
+    inflow: Inflow | None = None,
 ) -> Estimate:
     """The estimate of a ticket of `category` issued now: the same as estimate_waits gives it once it is queued.
 
@@ -334,7 +556,8 @@ def estimate_taken_now(
     ticket of its category ahead, a priority ticket only the priority ones. Needs only the counts.
     """
     ahead = (counts.untargeted if priority is Priority.ORDINARY else counts.priority).get(category, 0)
-    return _new_ticket(counts.untargeted, _servers(windows), service_s, category, ahead)
+    ordinary = priority is Priority.ORDINARY
+    return _new_ticket(counts.untargeted, windows, service_s, category, ahead, opens_in_s, inflow, not ordinary)
 
 
 def estimate_new(
@@ -342,10 +565,15 @@ def estimate_new(
     windows: Sequence[WindowLoad],
     service_s: Mapping[str, float],
     categories: Sequence[str],
+    *,
+    opens_in_s: float = 0.0,
+    inflow: Inflow | None = None,
 ) -> dict[str, Estimate]:
     """For each category, the estimate of one ordinary ticket taken now (kiosk tiles, every board message)."""
-    servers = _servers(windows)
-    return {c: _new_ticket(counts.untargeted, servers, service_s, c, counts.untargeted.get(c, 0)) for c in categories}
+    return {
+        c: _new_ticket(counts.untargeted, windows, service_s, c, counts.untargeted.get(c, 0), opens_in_s, inflow)
+        for c in categories
+    }
 
 
 #: Shortest duration an observation counts as: a service never takes no time, and the mean must stay positive.
@@ -420,3 +648,7 @@ class ServiceTimes:
     def snapshot(self) -> dict[str, float]:
         """A copy of the means of every category with a default or an observation."""
         return dict(self._means)
+
+    def seen(self) -> dict[str, int]:
+        """A copy of how many observations of each category were folded in."""
+        return dict(self._seen)

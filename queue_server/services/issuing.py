@@ -75,8 +75,15 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
         started_at=None,
         recalls=0,
     )
+    outlook = rt.outlook(tx.now_us)
     estimate = estimate_taken_now(
-        rt.counts(), rt.window_loads(), rt.service_times.snapshot(), category_code, ticket.priority
+        rt.counts(),
+        outlook.loads,
+        rt.service_times.snapshot(),
+        category_code,
+        ticket.priority,
+        opens_in_s=outlook.opens_in_s,
+        inflow=outlook.inflow,
     )
     inserted = tx.conn.execute(
         _INSERT_TICKET,
@@ -107,6 +114,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
     rt.requests[(device, key)] = (digest, ticket.id)
     rt.tickets[ticket.id] = ticket
     rt.track(ticket)
+    rt.count_arrival(ticket.id, category_code, ticket.issued_at)
     tx.emit(
         "ticket.issued",
         {"number": number, "category": category_code, "item_id": request.item_id, "priority": ticket.priority.value},

@@ -103,6 +103,7 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
 
     counters: dict[str, int] = {}
     requests: dict[tuple[str, str], tuple[str, int]] = {}
+    arrivals: list[tuple[int, str, int]] = []  # today's tickets: the arrival rates the estimate expects
     live: dict[int, LiveTicket] = {}
     recent: list[RecentCall] = []
     if day is not None:
@@ -110,8 +111,11 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
         # changed by a transfer; the prefix letter has not).
         by_prefix = {c.prefix: c.code for c in hall.categories}
         query = select(tickets).where(tickets.c.hall == hall.id, tickets.c.day == day)
-        issued = select(tickets.c.number, tickets.c.seq).where(tickets.c.hall == hall.id, tickets.c.day == day)
+        issued = select(tickets.c.id, tickets.c.number, tickets.c.seq, tickets.c.category, tickets.c.issued_at).where(
+            tickets.c.hall == hall.id, tickets.c.day == day
+        )
         for r in conn.execute(issued):
+            arrivals.append((r.id, r.category, r.issued_at))
             code = by_prefix.get(r.number[:1])
             if code is not None:
                 counters[code] = max(counters.get(code, 0), r.seq)
@@ -138,6 +142,8 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
         clerk_names={r.username: r.display_name for r in conn.execute(select(users.c.username, users.c.display_name))},
     )
     runtime.recent_calls.extend(reversed(recent))
+    for ticket_id, code, issued_at in sorted(arrivals, key=lambda a: a[2]):
+        runtime.count_arrival(ticket_id, code, issued_at)
     return runtime
 
 
@@ -175,6 +181,7 @@ def roll_day(tx: Tx) -> None:
     tx.touch()
     rt.day = today
     rt.counters, rt.requests = {}, kept_requests(tx.conn, rt.hall.id, today)
+    rt.new_day()
     tx.conn.execute(update(hall_state).where(hall_state.c.hall == rt.hall.id).values(service_day=today))
 
 
@@ -255,6 +262,7 @@ def catch_up(conn: Connection, rt: HallRuntime) -> list[tuple[int, str]] | None:
             rt.track(old)
         if row is None or row.day != rt.day:
             continue
+        rt.count_arrival(row.id, row.category, row.issued_at)  # another process's ticket: once
         code = by_prefix.get(row.number[:1])
         if code is not None:
             rt.counters[code] = max(rt.counters.get(code, 0), row.seq)

@@ -17,20 +17,56 @@ from queue_server.protocol import (
 from queue_server.runtime import HallRuntime, LiveTicket
 from queue_server.store.writer import from_us
 
+#: A category with fewer services learned than this is estimated from the catalogue's typical time: rough.
+ROUGH_BELOW = 5
+
+
+def rough(rt: HallRuntime, category: str, estimate: Estimate) -> bool:
+    """Whether to say an estimate is rough: from the opening hours, or before the hall knows its own times."""
+    return estimate.rough or rt.service_times.observed(category) < ROUGH_BELOW
+
 
 def estimates(rt: HallRuntime) -> dict[int, Estimate]:
     """Estimated waits of every queued ticket."""
-    return estimate_waits(rt.queued(), rt.window_loads(), rt.service_times.snapshot())
+    outlook = rt.outlook()
+    return estimate_waits(
+        rt.queued(),
+        outlook.loads,
+        rt.service_times.snapshot(),
+        opens_in_s=outlook.opens_in_s,
+        inflow=outlook.inflow,
+    )
 
 
-def queue_summaries(rt: HallRuntime) -> list[QueueSummary]:
-    """Per category: the tickets waiting, and the estimated wait of one ticket taken now."""
+def queue_summaries(rt: HallRuntime, now_us: int | None = None) -> list[QueueSummary]:
+    """Per category: the tickets waiting, and the estimated wait (with its 90% interval) of one ticket taken now."""
     codes = [c.code for c in rt.hall.categories]
-    new = estimate_new(rt.counts(), rt.window_loads(), rt.service_times.snapshot(), codes)
-    return [
-        QueueSummary(category=c.code, prefix=c.prefix, waiting=new[c.code].ahead, wait_s=new[c.code].wait_s)
-        for c in rt.hall.categories
-    ]
+    outlook = rt.outlook(now_us)
+    new = estimate_new(
+        rt.counts(),
+        outlook.loads,
+        rt.service_times.snapshot(),
+        codes,
+        opens_in_s=outlook.opens_in_s,
+        inflow=outlook.inflow,
+    )
+    return [_summary(rt, c.code, c.prefix, new[c.code]) for c in rt.hall.categories]
+
+
+def _summary(rt: HallRuntime, code: str, prefix: str, new: Estimate) -> QueueSummary:
+    # Nobody waits and no window serving it is open: the board and the kiosk tile say so (暂无窗口办理); a ticket
+    # taken gets the rough estimate from the windows that will open.
+    if new.rough and new.ahead == 0:
+        return QueueSummary(category=code, prefix=prefix, waiting=0, wait_s=None, rough=True)
+    return QueueSummary(
+        category=code,
+        prefix=prefix,
+        waiting=new.ahead,
+        wait_s=new.wait_s,
+        wait_low_s=new.low_s,
+        wait_high_s=new.high_s,
+        rough=rough(rt, code, new),
+    )
 
 
 def ticket_ref(ticket: LiveTicket) -> TicketRef:
@@ -96,6 +132,9 @@ def issued_ticket(rt: HallRuntime, ticket: LiveTicket, estimate: Estimate) -> Is
         state=ticket.state.value,
         ahead=estimate.ahead,
         estimated_wait_s=estimate.wait_s,
+        estimated_wait_low_s=estimate.low_s,
+        estimated_wait_high_s=estimate.high_s,
+        estimate_rough=rough(rt, ticket.category, estimate),
         windows=rt.windows_serving(ticket.category),
         issued_at=from_us(ticket.issued_at),
         track_token=ticket.track_token,
@@ -103,10 +142,11 @@ def issued_ticket(rt: HallRuntime, ticket: LiveTicket, estimate: Estimate) -> Is
     )
 
 
-def ticket_status(rt: HallRuntime, ticket: LiveTicket) -> TicketStatus:
-    """The public status of a live ticket of today."""
+def ticket_status(rt: HallRuntime, ticket: LiveTicket, now_us: int | None = None) -> TicketStatus:
+    """The public status of a live ticket of today (its estimate at `now_us`, or at the hall's latest change)."""
     category_zh, category_en, item_zh, _ = _names(rt.hall, ticket)
-    estimate = rt.estimate(ticket) if ticket.state in (TicketState.WAITING, TicketState.TRANSFERRED) else None
+    waiting = ticket.state in (TicketState.WAITING, TicketState.TRANSFERRED)
+    estimate = rt.estimate(ticket, now_us) if waiting else None
     window = ticket.window if ticket.state in (TicketState.CALLED, TicketState.SERVING) else None
     return TicketStatus(
         number=ticket.number,
@@ -121,6 +161,9 @@ def ticket_status(rt: HallRuntime, ticket: LiveTicket) -> TicketStatus:
         state_label_en=ticket.state.label_en,
         ahead=estimate.ahead if estimate else None,
         estimated_wait_s=estimate.wait_s if estimate else None,
+        estimated_wait_low_s=estimate.low_s if estimate else None,
+        estimated_wait_high_s=estimate.high_s if estimate else None,
+        estimate_rough=rough(rt, ticket.category, estimate) if estimate else False,
         window=window,
         window_name_zh=rt.hall.window(window).name_zh if window else None,
         issued_at=from_us(ticket.issued_at),

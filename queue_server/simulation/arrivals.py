@@ -8,16 +8,29 @@ staffing and compared citizen by citizen (common random numbers).
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from statistics import NormalDist
 
 from queue_server.domain.tickets import Priority
 from queue_server.simulation.scenario import Scenario, ScenarioError
 
-__all__ = ["Arrival", "day_arrivals", "pause_plan", "read_arrivals_csv", "steady_arrivals", "stream"]
+__all__ = [
+    "Arrival",
+    "arrivals_after",
+    "day_arrivals",
+    "pause_plan",
+    "point_seed",
+    "read_arrivals_csv",
+    "redraw",
+    "residual_draw",
+    "steady_arrivals",
+    "stream",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +50,12 @@ class Arrival:
 def stream(seed: int, *labels: object) -> random.Random:
     """An independent random stream named by the seed and labels (stable across runs and Python versions)."""
     return random.Random("/".join(map(str, (seed, *labels))))
+
+
+def point_seed(seed: int, *labels: object) -> int:
+    """The seed of one scenario point (e.g. c and ρ, or a hall and its load): independent streams per point."""
+    digest = hashlib.sha256("/".join(map(str, (seed, *labels))).encode()).digest()
+    return int.from_bytes(digest[:6], "big")
 
 
 def service_draw(rng: random.Random, mean_s: float, law: str, cv: float) -> float:
@@ -90,6 +109,52 @@ def _citizen(
     if no_show and rng.random() < scenario.requeue_p:
         requeue = rng.uniform(*scenario.requeue_delay_s)
     return Arrival(time_s, code, item_id, priority, drawn if service_s is None else service_s, walk, no_show, requeue)
+
+
+def residual_draw(rng: random.Random, mean_s: float, law: str, cv: float, elapsed_s: float) -> float:
+    """The rest of a service that has already lasted `elapsed_s`: a draw of the law given it lasts longer."""
+    if elapsed_s <= 0:
+        return service_draw(rng, mean_s, law, cv)
+    if law == "exponential":
+        return rng.expovariate(1.0 / mean_s)  # memoryless
+    sigma2 = math.log1p(cv * cv)
+    law_of_log = NormalDist(math.log(mean_s) - sigma2 / 2.0, math.sqrt(sigma2))
+    done = law_of_log.cdf(math.log(elapsed_s))
+    u = done + (1.0 - done) * rng.random()
+    if u >= 1.0 - 1e-12:  # far in the tail: the conditional law is close to its start
+        return 1.0
+    return max(1.0, math.exp(law_of_log.inv_cdf(u)) - elapsed_s)
+
+
+def redraw(scenario: Scenario, rng: random.Random, arrival: Arrival) -> Arrival:
+    """The same citizen (time, category, item, priority: what the hall knows) with fresh draws of the rest."""
+    fresh = _citizen(scenario, rng, arrival.time_s, arrival.category, None, arrival.priority, arrival.item_id)
+    return replace(arrival, service_s=fresh.service_s, walk_s=fresh.walk_s, no_show=fresh.no_show,
+                   requeue_after_s=fresh.requeue_after_s)  # fmt: skip
+
+
+def arrivals_after(scenario: Scenario, rng: random.Random, start_s: float) -> Iterator[Arrival]:
+    """Fresh arrivals from `start_s` to the end of the day, generated lazily in time order (forward runs).
+
+    Every category follows the same hourly profile, so the day's arrivals are one Poisson process of the total
+    rate, each arrival's category drawn in proportion to its demand.
+    """
+    pieces = _segments(scenario)
+    weighted = sum((end - start) * w for start, end, w in pieces)
+    codes = [c.code for c in scenario.categories if c.per_day > 0]
+    demand = [c.per_day for c in scenario.categories if c.per_day > 0]
+    total = sum(demand)
+    if weighted <= 0 or total <= 0:
+        return
+    for start, end, weight in pieces:
+        if end <= start_s:
+            continue
+        rate = total * weight / weighted
+        t = max(start, start_s) + rng.expovariate(rate)
+        while t < end:
+            code = rng.choices(codes, demand)[0]
+            yield _citizen(scenario, rng, t, code)
+            t += rng.expovariate(rate)
 
 
 def day_arrivals(scenario: Scenario, seed: int, day: int) -> list[Arrival]:

@@ -208,7 +208,7 @@ def _validate(seed: int, replications: int, customers: int, show: bool) -> None:
         points = erlang_grid(replications, customers, seed, step)
     click.echo(erlang_table(points).text())
     click.echo()
-    click.echo(estimator_grid_table(points, ["server", "previous", "naive"]).text())
+    click.echo(estimator_grid_table(points, ["server", "previous", "naive", "fair-naive"]).text())
     if not all(p.agrees for p in points):
         raise click.ClickException("the simulation disagrees with Erlang C at some point (see the table)")
 

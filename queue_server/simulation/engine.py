@@ -15,7 +15,7 @@ window is next free; a paused window is not available to the estimator.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -28,9 +28,12 @@ from queue_server.simulation.arrivals import Arrival, stream
 from queue_server.simulation.estimators import Estimator, QueueView
 from queue_server.simulation.scenario import Scenario
 
-__all__ = ["DayResult", "TicketRecord", "WindowStats", "run_day"]
+__all__ = ["DayResult", "Oracle", "TicketRecord", "WindowStats", "run_day"]
 
 _OPEN, _CLOSE, _ARRIVE, _REQUEUE, _FINISH, _NO_SHOW, _PAUSE, _RESUME = range(8)
+
+#: Called at each issue with the day, the new ticket's live record and its queue entry, before it is queued.
+Oracle = Callable[["_Day", "_Live", QueuedTicket], None]
 
 
 @dataclass(slots=True)
@@ -53,6 +56,8 @@ class TicketRecord:
     recalled_s: float | None = None  # called again after re-queueing
     ahead: int = 0
     estimates: dict[str, float | None] = field(default_factory=dict)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # 90% intervals, for estimators giving one
+    spread_s2: float | None = None  # the variance of the forward runs behind estimates["optimum"], when sampled
 
     @property
     def wait_s(self) -> float | None:
@@ -127,9 +132,11 @@ class _Day:
         seed: int,
         pauses: Mapping[int, Sequence[tuple[float, float]]],
         sample_s: float,
+        oracle: Oracle | None = None,
     ) -> None:
         self.s = scenario
         self.estimators = estimators
+        self.oracle = oracle
         self.day = day
         self.dispatch_rng = stream(seed, day, "dispatch")
         self.windows = [_Window(n, cats, WindowStats(n, cats)) for n, cats in scenario.windows]
@@ -138,6 +145,7 @@ class _Day:
         self.live: dict[int, _Live] = {}
         self.records: list[TicketRecord] = []
         self.qlen = dict.fromkeys(self.codes, 0)
+        self.issued = dict.fromkeys(self.codes, 0)  # today's tickets per category, as the server's counters
         self.area = dict.fromkeys(self.codes, 0.0)
         self.qmax = dict.fromkeys(self.codes, 0)
         self.samples: list[tuple[float, dict[str, int]]] = []
@@ -252,9 +260,13 @@ class _Day:
         )
         self.records.append(record)
         ticket = QueuedTicket(record.id, arrival.category, arrival.priority, round(self.now * 1e6))
+        live = _Live(record, arrival)
         if self.estimators:
             self.estimate(record, ticket)
-        self.enqueue(_Live(record, arrival), ticket)
+        if self.oracle is not None:
+            self.oracle(self, live, ticket)
+        self.issued[arrival.category] += 1
+        self.enqueue(live, ticket)
 
     def estimate(self, record: TicketRecord, ticket: QueuedTicket) -> None:
         mine = _urgency(ticket)
@@ -264,12 +276,28 @@ class _Day:
             if t.category == ticket.category and t.target_window is None and _urgency(t) < mine
         )
         loads = [
-            WindowLoad(w.number, w.categories, w.state is WindowState.OPEN, w.current is not None) for w in self.windows
+            WindowLoad(
+                w.number,
+                w.categories,
+                w.state is WindowState.OPEN,
+                w.current is not None,
+                w.current.record.category if w.current is not None else None,
+                self.now - w.busy_since if w.current is not None else None,
+            )
+            for w in self.windows
         ]
         paused = frozenset(w.number for w in self.windows if w.state is WindowState.PAUSED)
-        view = QueueView(ticket, [*self.queue.values(), ticket], loads, ahead, paused)
+        view = QueueView(ticket, [*self.queue.values(), ticket], loads, ahead, paused, self.now, dict(self.issued))
         record.ahead = ahead
-        record.estimates = {e.name: e.estimate(view) for e in self.estimators}
+        for e in self.estimators:
+            ranged = getattr(e, "estimate_range", None)
+            if ranged is None:
+                record.estimates[e.name] = e.estimate(view)
+                continue
+            value, interval = ranged(view)
+            record.estimates[e.name] = value
+            if interval is not None:
+                record.ranges[e.name] = interval
 
     def enqueue(self, live: _Live, ticket: QueuedTicket) -> None:
         self.queue[ticket.id] = ticket
@@ -328,10 +356,17 @@ class _Day:
     # --- the loop ----------------------------------------------------------------------------------------------
 
     def run(self, arrivals: Iterator[Arrival]) -> DayResult:
+        self.loop(arrivals)
+        return self.result()
+
+    def loop(self, arrivals: Iterator[Arrival], until: TicketRecord | None = None) -> None:
+        """Play the events; with `until`, stop as soon as that ticket is first called (a forward run)."""
         first = next(arrivals, None)
         if first is not None:
             self.push(first.time_s, _ARRIVE, first)
         while self.events:
+            if until is not None and until.called_s is not None:
+                return
             at, _, kind, payload = heapq.heappop(self.events)
             self.advance(at)
             if kind == _ARRIVE:
@@ -371,6 +406,8 @@ class _Day:
                 for w in self.windows:
                     if w.state is WindowState.OPEN and w.current is None:
                         self.move(w, "close")
+
+    def result(self) -> DayResult:
         for w in self.windows:  # only windows left open with nothing they can serve
             if w.state is not WindowState.CLOSED:
                 self.move(w, "close")
@@ -398,10 +435,12 @@ def run_day(
     seed: int = 0,
     pauses: Mapping[int, Sequence[tuple[float, float]]] | None = None,
     sample_s: float = 60.0,
+    oracle: Oracle | None = None,
 ) -> DayResult:
     """Simulate one day of `scenario` with these `arrivals` (in time order) and clerks' `pauses` per window.
 
     The estimators keep what they learned (their service-time means) from one day to the next, as the
-    server's do. `sample_s` is the spacing of the queue-length samples (0: none).
+    server's do. `sample_s` is the spacing of the queue-length samples (0: none). An `oracle` is called at each
+    issue with the day as it stands and the new ticket, before it is queued (`forward.Optimum`).
     """
-    return _Day(scenario, estimators, day, seed, pauses or {}, sample_s).run(iter(arrivals))
+    return _Day(scenario, estimators, day, seed, pauses or {}, sample_s, oracle).run(iter(arrivals))

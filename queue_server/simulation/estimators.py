@@ -7,10 +7,11 @@ new ticket, and every window's availability and busyness), and learns from every
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from queue_server.domain import estimate as domain_estimate
+from queue_server.domain import opening
 from queue_server.domain.estimate import ServiceTimes, WindowLoad
 from queue_server.domain.routing import QueuedTicket
 from queue_server.simulation import proposals
@@ -19,9 +20,11 @@ from queue_server.simulation.scenario import Scenario
 __all__ = [
     "DomainEstimator",
     "Estimator",
+    "FairNaive",
     "FullInformation",
     "Naive",
     "QueueView",
+    "earlier_server",
     "server_estimator",
     "server_times",
 ]
@@ -36,6 +39,8 @@ class QueueView:
     loads: Sequence[WindowLoad]
     ahead: int  # untargeted tickets of its category that routing calls first (priority first, then FIFO)
     paused: frozenset[int] = frozenset()  # windows paused now (not available to the server's estimate)
+    now_s: float = 0.0  # seconds since midnight
+    issued: Mapping[str, int] = field(default_factory=dict)  # today's tickets per category before this one
 
 
 class Estimator(Protocol):
@@ -68,26 +73,63 @@ class DomainEstimator:
         times: ServiceTimes,
         *,
         from_call: bool = True,
-        paused_as_busy: bool = False,
+        paused_as_busy: bool = True,
+        arrivals: bool = True,
+        sessions: Sequence[tuple[float, float]] = (),
     ) -> None:
         self.name, self.label, self.times = name, label, times
         self.from_call = from_call  # learn the time a window is held (call to finish), as window_actions.finish does
-        self.paused_as_busy = paused_as_busy  # the proposal still open: a paused window counts as available and busy
+        self.paused_as_busy = paused_as_busy  # a paused window counts as available and busy, as runtime.window_loads
+        self.arrivals = arrivals  # foresee today's arrivals to come (domain.opening.day_inflow), as views do
+        self.sessions = tuple(sessions)
+        self.recent = opening.RecentArrivals()
+        self._last_s = 0.0
 
     def estimate(self, view: QueueView) -> float | None:
+        return self.estimate_range(view)[0]
+
+    def estimate_range(self, view: QueueView) -> tuple[float | None, tuple[float, float] | None]:
+        """The estimate and its 90% interval."""
         loads = proposals.paused_as_busy(view.loads, view.paused) if self.paused_as_busy else view.loads
+        inflow = None
+        if self.arrivals:
+            counts = domain_estimate.queue_counts(view.queued)
+            time = opening.day_time(self.sessions, view.now_s)
+            if view.now_s < self._last_s:  # a new day
+                self.recent = opening.RecentArrivals()
+            self._last_s = view.now_s
+            rates = self.recent.rates(time.open_so_far_s)
+            inflow = opening.day_inflow(rates, counts.untargeted, counts.priority, time)
+            self.recent.observe(view.ticket.category, time.open_so_far_s)  # as issuing does, after its estimate
         # Looked up on its module at each call: the code measured is the domain's as it is.
-        estimates = domain_estimate.estimate_waits(view.queued, loads, self.times.snapshot())
-        return estimates[view.ticket.id].wait_s
+        estimates = domain_estimate.estimate_waits(view.queued, loads, self.times.snapshot(), inflow=inflow)
+        found = estimates[view.ticket.id]
+        interval = None if found.low_s is None or found.high_s is None else (float(found.low_s), float(found.high_s))
+        return found.wait_s, interval
 
     def observe(self, category: str, seconds: float, held_s: float) -> None:
         self.times.observe(category, held_s if self.from_call else seconds)
 
 
 def server_estimator(scenario: Scenario) -> DomainEstimator:
-    """What the server computes: estimate_waits with ServiceTimes as configured, learning call → finish."""
+    """What the server computes: estimate_waits with ServiceTimes as configured, learning call → finish, paused
+    windows available and busy, today's arrivals to come foreseen."""
     return DomainEstimator(
-        "server", "server: estimate_waits + ServiceTimes (alpha 0.01, prior 4), call → finish", server_times(scenario)
+        "server",
+        "server: estimate_waits (arrivals to come, paused windows busy) + ServiceTimes (alpha 0.01), call → finish",
+        server_times(scenario),
+        sessions=scenario.sessions,
+    )
+
+
+def earlier_server(scenario: Scenario) -> DomainEstimator:
+    """The server before arrivals to come and paused windows were counted (the fluid of the queue alone)."""
+    return DomainEstimator(
+        "queue-fluid",
+        "the server before: the fluid of today's queue only, paused windows left out",
+        server_times(scenario),
+        paused_as_busy=False,
+        arrivals=False,
     )
 
 
@@ -113,6 +155,35 @@ class Naive:
 
     def observe(self, category: str, seconds: float, held_s: float) -> None:
         self.times.observe(category, seconds)
+
+
+class FairNaive:
+    """(a′) the fair naive estimate: (people ahead + 1 − idle windows) × mean / open windows, where the windows are
+    those listing the category that are open and not paused, and the mean is the server's own (`ServiceTimes`,
+    call → finish, walk included). It counts the ticket's own turn, learns the time a window is held and leaves
+    closed and paused windows out; with none open, every window listing the category counts, all busy."""
+
+    name = "fair-naive"
+    label = "fair naive: (ahead + 1 − idle) × mean (call → finish) / open windows of the category"
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.times = server_times(scenario)
+        self.listed: dict[str, int] = {}
+        for _, categories in scenario.windows:
+            for code in categories:
+                self.listed[code] = self.listed.get(code, 0) + 1
+
+    def estimate(self, view: QueueView) -> float | None:
+        category = view.ticket.category
+        servers = [w for w in view.loads if w.available and category in w.categories]
+        idle = sum(1 for w in servers if not w.busy)
+        count = len(servers) or self.listed.get(category, 0)
+        if not count:
+            return None
+        return max(0, view.ahead + 1 - idle) * self.times.mean(category) / count
+
+    def observe(self, category: str, seconds: float, held_s: float) -> None:
+        self.times.observe(category, held_s)
 
 
 class FullInformation:

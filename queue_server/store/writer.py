@@ -468,6 +468,7 @@ class Store:
         assert job.hall is not None
         rt = self._runtimes[job.hall]  # loaded and caught up by _ready
         tx = Tx(conn=conn, rt=rt, now=now, calendar=self.calendar)
+        rt.now_us = tx.now_us  # what estimates read the hour and the services in progress at
         if job.kind == "sync":
             return  # only the catch-up (done by _ready); the day rolls at the hall's next change, not here
         try:

@@ -720,3 +720,15 @@ def test_print_notice_once_at_a_time_and_its_progress() -> None:
     assert kiosk.view.item.notice_status == "告知单已打印，请在出纸口取走"  # type: ignore[union-attr]
     kiosk.vm.print_notice()
     assert len(kiosk.printer.notices) == 2
+
+
+def test_the_ticket_screen_shows_the_range_and_says_when_it_is_rough() -> None:
+    from kiosk.state import PrintProgress
+    from kiosk.views import ticket_view
+    from tests.kiosk.conftest import issued
+
+    ranged = issued(estimated_wait_s=840, estimated_wait_low_s=610, estimated_wait_high_s=1190)
+    assert ticket_view(ranged, "https://q/t/x", PrintProgress(), "zh").wait == "预计等候约10–20分钟"
+    assert ticket_view(ranged, "https://q/t/x", PrintProgress(), "en").wait.endswith("about 10–20 min")
+    rough = issued(estimated_wait_low_s=610, estimated_wait_high_s=1190, estimate_rough=True)
+    assert ticket_view(rough, "https://q/t/x", PrintProgress(), "zh").wait == "预计等候约10–20分钟（粗略估计）"

@@ -114,3 +114,45 @@ def test_other_wording() -> None:
     assert wording.yuan(Decimal("12.5")) == "￥12.50"
     assert wording.date_zh(dt.date(2025, 3, 4)) == "2025年3月4日"
     assert wording.ahead_en(1) == "1 person ahead of you" and wording.ahead_zh(0) == "前面没有人等候"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "span", "rough", "zh", "en"),
+    [
+        (840, (610, 1190), False, "约10–20分钟", "about 10–20 min"),
+        (840, (610, 1190), True, "约10–20分钟（粗略估计）", "about 10–20 min (rough estimate)"),
+        (20, (0, 50), False, "不足1分钟", "less than a minute"),
+        (900, None, True, "约15分钟（粗略估计）", "about 15 min (rough estimate)"),
+        (None, None, True, "暂无法估计", "not available"),
+    ],
+)
+def test_the_estimate_is_a_range_said_rough_when_it_is(
+    seconds: int | None, span: tuple[int, int] | None, rough: bool, zh: str, en: str
+) -> None:
+    assert (wording.estimate_zh(seconds, span, rough), wording.estimate_en(seconds, span, rough)) == (zh, en)
+
+
+def test_the_receipt_prints_the_range(hall) -> None:
+    from printer.layout.blocks import Text
+    from printer.layout.receipt import compact_receipt, full_receipt
+
+    data = receipt_data(
+        hall,
+        number="A012",
+        category="jisheng",
+        item_id=None,
+        ahead=2,
+        estimated_wait_s=840,
+        wait_span_s=(610, 1190),
+        wait_rough=True,
+        issued_at=dt.datetime(2025, 3, 4, 1, 15, tzinfo=dt.UTC),
+        priority="ordinary",
+        track_url="https://q/t/x",
+    )
+    full = [b for b in full_receipt(data).blocks if isinstance(b, Text)]
+    assert any(b.prefix == "预计等候：" and b.text == "约10–20分钟（粗略估计）" for b in full)
+    assert any("estimated wait about 10–20 min (rough estimate)" in b.text for b in full)
+    compact = [b.text for b in compact_receipt(data).blocks if isinstance(b, Text)]
+    assert "前面还有2人等候，预计约10–20分钟（粗略估计）" in compact
+    with pytest.raises(ValueError, match="wait_span_s"):
+        sample_receipt(wait_span_s=(600, 300))

@@ -48,7 +48,10 @@ def test_without_since_the_first_message_is_a_snapshot_of_the_hall(api: Api, boa
     assert (windows[1].state, windows[1].post, windows[2].state) == ("open", "A", "closed")
     queues = {q.category: q for q in first.board.queues}
     assert (queues["jisheng"].prefix, queues["jisheng"].waiting) == ("A", 1)
-    assert queues["guotu"].wait_s is None  # no window for 国土建设 is open
+    assert queues["guotu"].wait_s is None  # no window for 国土建设 is open, and nobody waits: the board says so
+    assert queues["jisheng"].rough  # nothing learned yet: rough
+    low, high = queues["jisheng"].wait_low_s, queues["jisheng"].wait_high_s
+    assert low is not None and high is not None and low <= (queues["jisheng"].wait_s or 0) <= high
     assert first.board.recent_calls == []
     # The HTTP snapshot says the same.
     assert parse_server_message(json.dumps(api.board())) == first

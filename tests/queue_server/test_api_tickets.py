@@ -23,8 +23,8 @@ URL_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 # What a citizen's phone may see of a ticket: nothing that names a person, a device or another ticket.
 PUBLIC_STATUS_FIELDS = {
     "number", "category", "category_name_zh", "category_name_en", "item_id", "item_name_zh", "priority", "state",
-    "state_label_zh", "state_label_en", "ahead", "estimated_wait_s", "window", "window_name_zh", "issued_at",
-    "called_at", "day",
+    "state_label_zh", "state_label_en", "ahead", "estimated_wait_s", "estimated_wait_low_s", "estimated_wait_high_s",
+    "estimate_rough", "window", "window_name_zh", "issued_at", "called_at", "day",
 }  # fmt: skip
 JISHENG_MINUTES = 7  # the demo hall's typical handling time of 计生服务
 
@@ -45,7 +45,13 @@ def test_issue_by_category_answers_201_with_the_number_the_queue_and_a_tracking_
     assert (first["category"], first["category_name_zh"], first["priority"]) == ("jisheng", "计生服务", "ordinary")
     assert first["state"] == "waiting"
     assert first["ahead"] == 0
-    assert first["estimated_wait_s"] is None  # no window serving 计生服务 is open yet
+    # No window serving 计生服务 is open yet: a rough figure from the two windows listing it, once open (busy):
+    # (0 + 1) × 7 min / 2, never "no estimate".
+    assert first["estimated_wait_s"] == 210 and first["estimate_rough"] is True
+    assert first["estimated_wait_low_s"] < 210 < first["estimated_wait_high_s"]
+    # The kiosk tile and the board say the same for the category: people wait, so an estimate, said rough.
+    tile = next(q for q in api.http.get("/queues").json()["queues"] if q["category"] == "jisheng")
+    assert (tile["waiting"], tile["wait_s"], tile["rough"]) == (1, 420, True)  # behind A001: 2 × 7 min / 2
     assert first["windows"] == [1, 10]
     assert isinstance(first["id"], int)
     token = first["track_token"]

@@ -91,6 +91,13 @@ def wait_text(page: Page, selector: str, expected: str) -> None:
     )
 
 
+def estimate_text(status: dict[str, Any]) -> str:
+    """What the page shows of a ticket's estimate: its 90% range in whole minutes, rough when it is."""
+    low, high, wait = status["estimated_wait_low_s"], status["estimated_wait_high_s"], status["estimated_wait_s"]
+    shown = f"约{low // 60}–{max(1, -(-high // 60))}分钟"
+    return shown + ("（粗略估计）" if status["estimate_rough"] else "") if wait is not None else "—"
+
+
 def shoot(page: Page, name: str, element: str | None = None) -> None:
     """A screenshot of the phone's screen scrolled to the top, or of one whole element (a long card)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -114,6 +121,9 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
     page = open_phone(mine["track_path"])
     wait_text(page, "#number", "A005")
     wait_text(page, "#ahead", "4人")
+    status = hall.http.get(f"/tickets/{mine['track_token']}").json()
+    wait_text(page, "#wait", estimate_text(status))  # the range the API gives, rough while nothing is learned
+    assert status["estimate_rough"] and status["estimated_wait_low_s"] < status["estimated_wait_high_s"]
     assert text(page, "#state").startswith("等候中")
     assert page.locator("#near").is_hidden() and page.locator("#turn").is_hidden()
     assert "1号、10号窗口" in text(page, "#windows")
@@ -128,6 +138,7 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
     # The clerk calls A001: three are ahead now, and the page says "快到您了".
     assert hall.call_next(clerk, 1) == "A001"
     wait_text(page, "#ahead", "3人")
+    wait_text(page, "#wait", estimate_text(hall.http.get(f"/tickets/{mine['track_token']}").json()))
     page.wait_for_selector("#near", state="visible")
     assert "前面还有 3 人" in text(page, "#near")
     assert page.evaluate("() => window.__vibrations.length") == 1
@@ -135,6 +146,9 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
         hall.serve(clerk, 1)
         hall.call_next(clerk, 1)
         wait_text(page, "#ahead", expected_ahead)
+        later = hall.http.get(f"/tickets/{mine['track_token']}").json()
+        wait_text(page, "#wait", estimate_text(later))  # the range follows the queue, live
+    assert later["estimated_wait_high_s"] < status["estimated_wait_high_s"]
     assert page.locator("#turn").is_hidden()
     assert page.evaluate("() => window.__vibrations.length") == 1  # the near alert vibrates once, not at every call
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from queue_server.domain.estimate import (
     MAX_SERVICE_S,
-    Estimate,
     Forecast,
     ServiceTimes,
     WindowLoad,
@@ -23,6 +22,20 @@ from queue_server.domain.estimate import (
 )
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import Priority
+
+
+class Estimate:
+    """The point figures of an estimate (ahead, wait): the interval and roughness have tests of their own."""
+
+    def __init__(self, ahead: int, wait_s: int | None) -> None:
+        self.ahead, self.wait_s = ahead, wait_s
+
+    def __eq__(self, other: object) -> bool:
+        return (self.ahead, self.wait_s) == (getattr(other, "ahead", None), getattr(other, "wait_s", None))
+
+    def __repr__(self) -> str:
+        return f"Estimate({self.ahead}, {self.wait_s})"
+
 
 ORD, G, AP = Priority.ORDINARY, Priority.GREEN, Priority.APPOINTMENT
 
@@ -103,9 +116,15 @@ def test_no_windows_at_all() -> None:
     assert estimate_waits([t(1), t(2)], [], {"A": 300}) == {1: Estimate(0, None), 2: Estimate(1, None)}
 
 
-def test_paused_or_closed_windows_give_none() -> None:
+def test_paused_or_closed_windows_give_a_rough_estimate_from_the_windows_that_will_open() -> None:
+    # Never "no estimate" while someone waits: both windows, once open, count as busy: (0 + 1) × 300 / 2.
     windows = [win(1, "A", available=False, busy=False), win(2, "A", available=False)]
-    assert estimate_waits([t(1)], windows, {"A": 300}) == {1: Estimate(0, None)}
+    (found,) = estimate_waits([t(1)], windows, {"A": 300}).values()
+    assert found == Estimate(0, 150) and found.rough
+    # Before the hall opens, the time until it does comes first.
+    (later,) = estimate_waits([t(1)], windows, {"A": 300}, opens_in_s=1800).values()
+    assert later == Estimate(0, 1950) and later.rough
+    assert later.low_s is not None and later.high_s is not None and 1800 <= later.low_s < 1950 < later.high_s
 
 
 def test_windows_of_other_categories_give_none() -> None:
@@ -163,7 +182,8 @@ def test_transferred_ticket_counts_tickets_targeted_at_its_window() -> None:
 def test_transferred_to_an_unavailable_or_unknown_window() -> None:
     queued = [t(1, target=1), t(2, target=9)]
     result = estimate_waits(queued, [win(1, "A", available=False)], {"A": 100})
-    assert result == {1: Estimate(0, None), 2: Estimate(0, None)}
+    assert result == {1: Estimate(0, 100), 2: Estimate(0, None)}  # window 1 comes back busy; window 9 is unknown
+    assert result[1].rough and not result[2].rough
 
 
 # --- shared windows: the fluid in each window's order of preference ------------------------------------------
@@ -265,7 +285,9 @@ def test_idle_windows_call_in_number_order() -> None:
 def test_unavailable_windows_take_no_part_in_the_fluid() -> None:
     queued = [t(1, "A"), t(2, "B")]
     windows = [win(1, "A", "B", available=False, busy=False), win(2, "B")]
-    assert estimate_waits(queued, windows, {"A": 100, "B": 80}) == {1: Estimate(0, None), 2: Estimate(0, 80)}
+    result = estimate_waits(queued, windows, {"A": 100, "B": 80})
+    assert result == {1: Estimate(0, 100), 2: Estimate(0, 80)}  # A: from window 1 once open (rough)
+    assert result[1].rough and not result[2].rough
 
 
 def test_categories_with_nothing_waiting_take_no_share() -> None:
@@ -303,9 +325,9 @@ def test_waits_are_monotone_and_ahead_is_a_ranking(
         ests = sorted((e for q in queued if q.category == category for e in [result[q.id]]), key=lambda e: e.ahead)
         assert [e.ahead for e in ests] == list(range(len(ests)))
         waits = [e.wait_s for e in ests]
-        served = any(w.available and category in w.categories for w in windows)
-        assert all((w is not None) is served for w in waits)
-        if served:
+        listed = any(category in w.categories for w in windows)  # unavailable ones: a rough estimate
+        assert all((w is not None) is listed for w in waits)
+        if listed:
             assert waits == sorted(waits)  # type: ignore[type-var]
             assert all(w is not None and w >= 0 for w in waits)
 
@@ -521,13 +543,14 @@ def test_mean_stays_positive_and_bounded(observations: list[float]) -> None:
 def test_estimate_new_examples() -> None:
     queued = [t(1, "A"), t(2, "A"), t(3, "B")]
     windows = [win(1, "A", "B"), win(2, "C", busy=False), win(3, "D", available=False)]
-    new = estimate_new(queue_counts(queued), windows, {"A": 100, "B": 50, "C": 70}, ["A", "B", "C", "D"])
+    new = estimate_new(queue_counts(queued), windows, {"A": 100, "B": 50, "C": 70, "D": 90}, ["A", "B", "C", "D"])
     assert new == {
         "A": Estimate(2, 300),  # behind two A tickets on the busy window
         "B": Estimate(1, 300),  # behind A's whole queue, then one B and its own turn
         "C": Estimate(0, 0),  # an idle window
-        "D": Estimate(0, None),  # its only window is paused
+        "D": Estimate(0, 90),  # its only window is paused: once back, one service (rough)
     }
+    assert [new[c].rough for c in "ABCD"] == [False, False, False, True]
 
 
 @settings(max_examples=300, deadline=None)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.domain.estimate import Estimate, Forecast, QueueCounts, WindowLoad, estimate_waits, queue_counts
+from queue_server.domain.estimate import Forecast, QueueCounts, WindowLoad, estimate_waits, queue_counts
 from queue_server.domain.queue_index import QueueIndex
 from queue_server.domain.routing import QueuedTicket, pick_next
 from queue_server.domain.tickets import Priority
@@ -15,6 +15,19 @@ ORD, G, AP = Priority.ORDINARY, Priority.GREEN, Priority.APPOINTMENT
 SERVICE = {"A": 100.0, "B": 250.0, "C": 60.0, "D": 500.0}  # D: no window serves it
 # Windows with their preference lists, as a hall configures them (C is served by window 3 only).
 WINDOWS = {1: ("A",), 2: ("B", "A"), 3: ("A", "B", "C"), 4: ("B",)}
+
+
+class Estimate:
+    """The point figures of an estimate (ahead, wait): the interval and roughness have tests of their own."""
+
+    def __init__(self, ahead: int, wait_s: int | None) -> None:
+        self.ahead, self.wait_s = ahead, wait_s
+
+    def __eq__(self, other: object) -> bool:
+        return (self.ahead, self.wait_s) == (getattr(other, "ahead", None), getattr(other, "wait_s", None))
+
+    def __repr__(self) -> str:
+        return f"Estimate({self.ahead}, {self.wait_s})"
 
 
 def t(id: int, category: str = "A", priority: Priority = ORD, key: int = 0, target: int | None = None) -> QueuedTicket:
