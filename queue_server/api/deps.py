@@ -194,8 +194,10 @@ async def window_actor(
     """
     if not token.startswith(accounts.DEVICE_TOKEN_PREFIX):
         return await current_staff(request, await hall_member(request, state, token))
-    device = await _device_of(state, hall, token, CallerDevice, "a caller keypad")
-    caller = next(d for d in hall.devices if isinstance(d, CallerDevice) and d.id == device.device)
+    device = await _device_of(state, hall, token, (KioskDevice, LedStripDevice, CallerDevice), "a device")
+    caller = next((d for d in hall.devices if isinstance(d, CallerDevice) and d.id == device.device), None)
+    if caller is None:  # a kiosk or an LED strip: only a window's caller keypad acts for its clerk
+        raise Forbidden("a device token cannot be used for staff actions (设备令牌无权进行此操作)")
     if caller.window != window:
         raise Forbidden(f"caller {caller.id} is at window {caller.window}, not {window} (呼叫器不属于该窗口)")
     clerk = await state.store.run(hall.id, lambda tx: tx.rt.windows[window].clerk if window in tx.rt.windows else None)
