@@ -176,13 +176,27 @@ def roll_day(tx: Tx) -> None:
     today = service_day(tx.now, ZoneInfo(rt.hall.timezone))
     if rt.day == today:
         return
-    if rt.day is not None:
+    if rt.day is not None and not _closed_by_hand(tx):
         close_day(tx)
     tx.touch()
     rt.day = today
     rt.counters, rt.requests = {}, kept_requests(tx.conn, rt.hall.id, today)
     rt.new_day()
     tx.conn.execute(update(hall_state).where(hall_state.c.hall == rt.hall.id).values(service_day=today))
+
+
+def _closed_by_hand(tx: Tx) -> bool:
+    """The manager closed the day (POST .../day/close) and nothing has happened since: it is not closed again."""
+    rt: HallRuntime = tx.rt
+    last = tx.conn.execute(
+        select(events.c.type, events.c.payload).where(events.c.hall == rt.hall.id, events.c.seq == rt.last_seq)
+    ).first()
+    return (
+        last is not None
+        and last.type == "day.closed"
+        and rt.day is not None
+        and json.loads(last.payload).get("day") == rt.day.isoformat()
+    )
 
 
 def close_day(tx: Tx, actor: str | None = None) -> int:

@@ -14,7 +14,7 @@ from config.schema import HallConfig
 from queue_server.services.loading import IDEMPOTENCY_DAYS
 from queue_server.store import tables
 from tests.support.clock import FakeClock
-from tests.support.server import RunningServer
+from tests.support.server import PASSWORD, RunningServer
 
 if TYPE_CHECKING:
     from tests.queue_server.conftest import Api
@@ -225,6 +225,31 @@ def test_the_daily_cap_refuses_more_tickets_of_that_category_with_a_clear_messag
 
     clock.advance(days=1)
     assert api.issue("jisheng")["number"] == "A001"
+
+
+def test_a_day_the_manager_closed_is_not_closed_again_the_next_morning(api: Api, clock: FakeClock) -> None:
+    def next_morning() -> None:
+        clock.advance(days=1)
+        login = api.http.post(
+            f"{api.server.url}/api/v1/auth/login", json={"username": "director", "password": PASSWORD}
+        )
+        api.server.tokens["director"] = login.json()["access_token"]  # yesterday's login has expired
+
+    api.issue("jisheng")
+    closed = api.http.post("/day/close", headers=api.bearer(api.manager))
+    assert closed.status_code == 200 and closed.json()["expired"] == 1
+    next_morning()
+    assert api.issue("jisheng")["number"] == "A001"
+    closes = [e["payload"] for e in api.events() if e["type"] == "day.closed"]
+    assert closes == [{"day": "2026-03-16", "expired": 1}]  # the manager's close, and no second one at the roll
+
+    # A day closed by hand that saw more afterwards (a ticket issued after the close) is closed again at the roll.
+    assert api.http.post("/day/close", headers=api.bearer(api.manager)).json()["expired"] == 1
+    api.issue("guotu")
+    next_morning()
+    api.issue("jisheng")
+    closes = [e["payload"] for e in api.events() if e["type"] == "day.closed"]
+    assert closes[1:] == [{"day": "2026-03-17", "expired": 1}, {"day": "2026-03-17", "expired": 1}]
 
 
 def test_numbers_restart_on_the_next_service_day_and_yesterdays_tickets_expire(api: Api, clock: FakeClock) -> None:

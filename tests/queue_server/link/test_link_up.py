@@ -125,7 +125,7 @@ def test_a_cut_link_catches_up_once_in_order_and_the_countys_report_equals_the_t
     assert [row[0] for row in shipped] == list(range(1, len(own) + 1))
     assert peer(county).last_seq == len(own)
     types = [row[1] for row in shipped]
-    closes = [n for n, kind in enumerate(types) if kind == "day.closed"]  # the manager's, then Tuesday's roll
+    closes = [n for n, kind in enumerate(types) if kind == "day.closed"]  # the manager's; the roll finds it closed
     assert closes and all(n >= before for n in closes)
     wall = here.http.get("/wall", headers=here.bearer(here.manager)).json()
     assert wall["link"]["last_error"] is None and wall["link"]["waiting"] == 0
