@@ -4,6 +4,9 @@ Each page is opened in the state a person sees it in (a board with calls, the cl
 the manager's wall with figures and charts, the citizen's ticket and booking pages), and checked as
 served, under its own Content-Security-Policy. Each page has one <h1>, and its English text is marked
 lang="en" so a screen reader does not read it with a Chinese voice.
+
+The county dashboard and the city rollup need a county (and a city) with halls shipping to them: `check` runs
+inside their own tests (tests/web/test_county.py, test_city.py), at login, at work and refused.
 """
 
 from __future__ import annotations
@@ -109,3 +112,22 @@ def test_the_phone_pages(hall: LiveHall, open_page: OpenPage) -> None:
     check(book, "booking page")
     gone = open_page("/t/not-a-ticket", 390, 844)
     check(gone, "expired ticket page")
+
+
+def test_the_supervision_and_agent_pages(hall: LiveHall, open_page: OpenPage) -> None:
+    """The public 互联网+监督 page and the village agent's page, both at phone size."""
+    assert hall.server is not None
+    clerk = hall.open(1, "liuxia")
+    hall.issue("jisheng")
+    hall.call_next(clerk, 1)
+    hall.serve(clerk, 1)
+    supervision = open_page(f"/q/{HALL}", 390, 844, "document.body.classList.contains('ready')")
+    check(supervision, "supervision page")
+    hall.server.add_staff("cun-wang", "agent", name="王代办", point="qingshan-cun")
+    agent = open_page(f"/agent/{HALL}", 390, 844, "document.body.classList.contains('ready')")
+    check(agent, "agent login")
+    log_in(agent, "cun-wang")
+    agent.wait_for_selector("#work:not([hidden])")
+    agent.select_option("#item", "jisheng-childcare-subsidy")
+    agent.wait_for_selector("#materials input[name=collected]")
+    check(agent, "agent page at work")
