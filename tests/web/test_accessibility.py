@@ -96,10 +96,16 @@ def test_the_manager_dashboard(hall: LiveHall, open_page: OpenPage) -> None:
     log_in(wall, "director")
     wall.wait_for_function("() => window.bianminDashboard.dayChart !== null")
     check(wall, "manager wall")
-    for tab in ("ratings", "reports", "audit"):
+    for tab in ("ratings", "complaints", "reports", "audit"):
         wall.click(f'#tabs [data-tab="{tab}"]')
         wall.wait_for_timeout(500)
         check(wall, f"manager {tab}")
+    hall.server.add_staff("root", "admin", name="管理员")
+    admin = open_page(f"/manager/{HALL}", 1440, 900, "document.body.classList.contains('ready')")
+    log_in(admin, "root")
+    admin.click('#tabs [data-tab="staff"]')
+    admin.wait_for_selector('#staff-rows tr[data-username="liuxia"]')
+    check(admin, "manager staff")
 
 
 def test_the_phone_pages(hall: LiveHall, open_page: OpenPage) -> None:
@@ -108,7 +114,8 @@ def test_the_phone_pages(hall: LiveHall, open_page: OpenPage) -> None:
     track = open_page(f"/t/{ticket['track_token']}", 390, 844, "window.bianminPhone && window.bianminPhone.status")
     check(track, "ticket page")
     book = open_page(f"/book/{HALL}", 390, 844)
-    book.wait_for_selector("#days .day")
+    book.wait_for_selector("#days .day .left")
+    book.wait_for_selector("#slots .slot .left")  # the places-left counts (余N) are on screen
     check(book, "booking page")
     gone = open_page("/t/not-a-ticket", 390, 844)
     check(gone, "expired ticket page")
