@@ -91,12 +91,16 @@ def test_the_manager_dashboard(hall: LiveHall, open_page: OpenPage) -> None:
     clerk = hall.open(1, "liuxia")
     hall.issue("jisheng", 4)
     hall.serve(clerk, 1) if hall.call_next(clerk, 1) else None
+    hall.call_next(clerk, 1)
+    hall.act(clerk, 1, "start")
+    hall.act(clerk, 1, "finish", {"case_class": "promised", "promised_days": 3})  # an open case for 办件
     wall = open_page(f"/manager/{HALL}", 1440, 900, "document.body.classList.contains('ready')")
     check(wall, "manager login")
     log_in(wall, "director")
     wall.wait_for_function("() => window.bianminDashboard.dayChart !== null")
     check(wall, "manager wall")
-    for tab in ("ratings", "complaints", "reports", "audit"):
+    wall.wait_for_selector('#tabs [data-tab="cases"]:not([hidden])')
+    for tab in ("ratings", "complaints", "cases", "reports", "audit"):
         wall.click(f'#tabs [data-tab="{tab}"]')
         wall.wait_for_timeout(500)
         check(wall, f"manager {tab}")
