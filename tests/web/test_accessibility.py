@@ -80,9 +80,28 @@ def test_the_clerk_console(hall: LiveHall, open_page: OpenPage) -> None:
     log_in(console, "liuxia")
     console.click('.window-choice[data-window="1"] button[data-post="A"]')
     console.wait_for_selector("#work:not([hidden])")
+    console.click("#waiting-list button.call-this >> nth=1")  # 指定叫号 asks for a reason
+    console.wait_for_selector("#call-dialog[open]")
+    check(console, "clerk console, #call-dialog")
+    console.keyboard.press("Escape")
+    console.wait_for_selector("#call-dialog:not([open])", state="attached")
     console.keyboard.press("c")
     console.wait_for_function("() => window.bianminConsole.desk.current !== null")
     check(console, "clerk console at work")
+    dialogs = (("t", "transfer", "#transfer-dialog"), ("x", "no-show", "#no-show-dialog"))
+    for key, action, dialog in dialogs:  # the dialogs a clerk works in, each once its button is enabled again
+        console.wait_for_selector(f'#actions [data-action="{action}"]:not([disabled])')
+        console.keyboard.press(key)
+        console.wait_for_selector(f"{dialog}[open]")
+        check(console, f"clerk console, {dialog}")
+        console.keyboard.press("Escape")
+        console.wait_for_selector(f"{dialog}:not([open])", state="attached")
+    console.wait_for_selector('#actions [data-action="start"]:not([disabled])')
+    console.keyboard.press("s")
+    console.wait_for_selector('#actions [data-action="finish"]:not([disabled])')
+    console.keyboard.press("f")
+    console.wait_for_selector("#finish-dialog[open]")
+    check(console, "clerk console, #finish-dialog")
 
 
 def test_the_manager_dashboard(hall: LiveHall, open_page: OpenPage) -> None:
