@@ -1,7 +1,8 @@
 """axe-core over every page at the sizes it is used at: no serious or critical violation.
 
-Each page is opened in the state a person sees it in (a board with calls, the clerk console at work,
-the manager's wall with figures and charts, the citizen's ticket and booking pages), and checked as
+Each page is opened in the state a person sees it in (a board with calls, the clerk console at work and
+in each of its dialogs, every tab of the manager's dashboard, the citizen's ticket, booking and
+supervision pages, the village agent's page), and checked as
 served, under its own Content-Security-Policy. Each page has one <h1>, and its English text is marked
 lang="en" so a screen reader does not read it with a Chinese voice.
 
