@@ -210,21 +210,27 @@ def test_no_name_is_cut_with_an_ellipsis_and_english_is_readable(board: Any, siz
     assert "ellipsis" not in css
 
 
-def test_a_recall_flashes_the_recalled_number_as_well_as_the_newest_call(board: Any, county: LiveHall) -> None:
-    page = board((1920, 1080), "&page_s=600")
-    first, second = county.tokens["clerk1"], county.tokens["clerk2"]
-    county.serve(first, 1)
-    recalled = county.call_next(first, 1)
-    county.act(first, 1, "recall")
-    county.serve(second, 2)
-    newest = county.call_next(second, 2)  # a newer call right after the recall
+@pytest.mark.parametrize(
+    ("size", "windows"), list(zip(SIZES, [(1, 2), (3, 4), (5, 6)], strict=True)), ids=SIZE_IDS
+)  # each size its own windows (on the first page): the hall keeps people waiting in every queue
+def test_a_recall_flashes_the_recalled_number_as_well_as_the_newest_call(
+    board: Any, county: LiveHall, size: tuple[int, int], windows: tuple[int, int]
+) -> None:
+    page = board(size, "&page_s=600")
+    one, two = windows
+    first, second = county.tokens[f"clerk{one}"], county.tokens[f"clerk{two}"]
+    county.serve(first, one)
+    recalled = county.call_next(first, one)
+    county.act(first, one, "recall")
+    county.serve(second, two)
+    newest = county.call_next(second, two)  # a newer call right after the recall
     page.wait_for_function(f"() => document.querySelector('#latest-number').textContent === {newest!r}")
 
     row = page.locator(f'#recent .recent-call[data-number="{recalled}"]')
     assert "flash" in (row.get_attribute("class") or "")
     assert row.locator(".recall-mark").inner_text().replace("\n", " ") == "重呼 Recall"
     assert row.locator(".num > .n").evaluate("n => n.getAnimations().length") > 0  # it is flashing now
-    card = page.locator('#windows .window-card[data-window="1"]')
+    card = page.locator(f'#windows .window-card[data-window="{one}"]')
     assert "flash" in (card.get_attribute("class") or "")
     assert card.locator(".card-current").inner_text() == recalled
     newest_row = page.locator(f'#recent .recent-call[data-number="{newest}"]')
@@ -292,3 +298,25 @@ def test_screenshots_of_a_60_window_hall(board: Any, size: tuple[int, int]) -> N
     path = SCREENSHOTS / f"web-board-county-{size[0]}x{size[1]}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 50_000
+
+
+def test_portrait_has_a_layout_of_its_own(board: Any) -> None:
+    """1080×1920: the call panel takes no empty two thirds; windows and queues get the room, in whole cards."""
+    width, height = 1080, 1920
+    page = board((width, height), "&board=board-calls-only&page_s=600")
+    latest, recent = box(page, "#latest"), box(page, ".recent")
+    windows, queues = box(page, ".windows-zone"), box(page, ".queues-zone")
+    # One column, top to bottom: now calling, recent calls, windows, queues (the panels the full width).
+    assert latest["bottom"] <= recent["top"] <= windows["top"] and windows["bottom"] <= queues["top"]
+    for zone in (latest, recent, windows, queues):
+        assert zone["right"] - zone["left"] >= 0.9 * width, zone
+    # Now calling: at most a quarter of the screen (it took ~65%, mostly empty), its number still large.
+    assert latest["bottom"] - latest["top"] <= 0.25 * height, latest
+    number = page.locator("#latest-number").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+    assert number >= 0.08 * width, number
+    # Windows and queues: about half the screen (they had the bottom 12%), many whole cards a page.
+    assert (windows["bottom"] - windows["top"]) + (queues["bottom"] - queues["top"]) >= 0.45 * height
+    cards = boxes(page, "#windows .window-card")
+    assert len(cards) >= 12 and all(inside(card, windows) for card in cards), len(cards)
+    chips = boxes(page, "#queues .queue-chip")
+    assert chips and all(inside(chip, queues) for chip in chips)

@@ -19,6 +19,7 @@ from queue_server.store.writer import to_us
 from tests.support.city import CITY, write_city
 from tests.support.server import PASSWORD, RunningServer, free_port, start_server
 from tests.web.conftest import TickingClock
+from tests.web.test_accessibility import check
 from tests.web.test_county import Desk, traffic, until
 from tests.web.test_dashboard import SCREENSHOTS, log_in, wait_text
 
@@ -80,6 +81,7 @@ def test_the_city_rollup_shows_the_headline_and_the_report_of_every_county(
         page.goto(f"{city.url}/city/{CITY}")
         page.wait_for_function("() => window.bianminCity && window.bianminCity.ready")
         assert "市级主管登录" in page.inner_text("#login")
+        check(page, "city login")  # axe-core: no serious or critical violation, one <h1>, English marked
         log_in(page, "shizhang")
         page.wait_for_selector('#headline tr[data-county="total"]')
         assert "长沙市" in page.inner_text("#city-name") and "2026年" in page.inner_text("#headline-title")
@@ -113,6 +115,7 @@ def test_the_city_rollup_shows_the_headline_and_the_report_of_every_county(
         assert page.locator("#chart-cases").bounding_box() is not None
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "city-rollup.png"), full_page=True)
+        check(page, "city rollup by county")
         page.select_option("#report-form select[name=by]", "hall")
         page.click("#report-form button[type=submit]")
         page.wait_for_selector('#rows tr[data-row="qingshan"]')
@@ -121,6 +124,7 @@ def test_the_city_rollup_shows_the_headline_and_the_report_of_every_county(
         assert page.inner_text(f'{row} [data-figure="served"]') == str(own["served"])
         assert page.inner_text(f'{row} [data-figure="by_agent"]') == str(own["by_agent"]) == "4"
         assert page.inner_text(f'{row} [data-figure="staff"]') == str(own["staff"]) == "3"
+        check(page, "city rollup by hall")
 
         with page.expect_download() as download:
             page.click("#export-headline")
@@ -140,6 +144,7 @@ def test_the_city_rollup_shows_the_headline_and_the_report_of_every_county(
         log_in(other, "zhuren")
         other.wait_for_selector("#denied:not([hidden])")
         assert "无权查看市级汇总" in other.inner_text("#denied")
+        check(other, "city rollup, refused")
     finally:
         context.close()
         for desk in desks:

@@ -288,7 +288,7 @@ def test_recall_no_show_transfer_and_pause_from_the_console(hall: LiveHall, open
 def test_the_waiting_list_marks_each_ticket_and_a_click_calls_a_number_out_of_turn(
     hall: LiveHall, open_page: OpenPage
 ) -> None:
-    """At 1366×768: priority, transfer origin and the recall count are on screen; a click calls a number."""
+    """At 1366×768: priority, appointment, transfer origin and the recall count are shown; a click calls a number."""
     assert hall.server is not None
     manager = hall.server.add_staff("director", "manager")
     hall.clerk("liuxia", name="刘霞")
@@ -304,12 +304,20 @@ def test_the_waiting_list_marks_each_ticket_and_a_click_calls_a_number_out_of_tu
     a1, a2 = hall.issue("jisheng", 2)
     body = {"category": "jisheng", "priority": "green"}
     green = hall._post("/tickets", hall.kiosk, body, **{"Idempotency-Key": "g1"})
-    console.wait_for_function("() => window.bianminConsole.desk.waiting.length === 4")
+    # 办事预约: booked for 09:30 (check-in opens at 09:00, now), checked in at the kiosk.
+    booked = hall._post("/appointments", None, {"category": "jisheng", "day": "2026-03-16", "start": "09:30"})
+    booking = hall._post(f"/appointments/{booked['code']}/check-in", hall.kiosk)
+    assert booking["priority"] == "appointment"
+    console.wait_for_function("() => window.bianminConsole.desk.waiting.length === 5")
 
     rows = console.locator("#waiting-list tr").evaluate_all(
         "rs => rs.map(r => [r.dataset.number, r.querySelector('.marks').textContent.trim()])"
     )
-    assert rows == [[b1, "由2号窗口转入"], [green["number"], "绿色通道"], [a1, ""], [a2, ""]]
+    assert rows == [
+        [b1, "由2号窗口转入"], [green["number"], "绿色通道"], [booking["number"], "预约"], [a1, ""], [a2, ""]
+    ]  # fmt: skip
+    appointment = console.locator(f'#waiting-list tr[data-number="{booking["number"]}"] .badge.appointment')
+    assert appointment.is_visible() and appointment.get_attribute("data-mark") == "appointment"
     assert console.get_attribute(f'#waiting-list tr[data-number="{b1}"] .badge.transfer', "title") == "原因：属计生业务"
     assert console.inner_text("#recall-count") == "0/3"
     console.screenshot(path=str(SCREENSHOTS / "clerk-console-waiting.png"))

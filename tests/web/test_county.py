@@ -17,6 +17,7 @@ from queue_server.store.writer import to_us
 from tests.queue_server.link.conftest import COUNTY_HALL, OTHER_TOWNSHIP, acked, county_config, log_rows
 from tests.support.server import HALL, PASSWORD, RunningServer, free_port, start_server
 from tests.web.conftest import LiveHall, TickingClock
+from tests.web.test_accessibility import check
 from tests.web.test_dashboard import SCREENSHOTS, log_in, wait_text
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def test_the_county_dashboard_shows_every_hall_and_the_reports_across_them(
         page.goto(f"{county.url}/county/{COUNTY.id}")
         page.wait_for_function("() => window.bianminCounty && window.bianminCounty.ready")
         assert "县级主管登录" in page.inner_text("#login")
+        check(page, "county login")  # axe-core: no serious or critical violation, one <h1>, English marked
         log_in(page, "xianzhang")
         page.wait_for_selector(f'.hall-card[data-hall="{OTHER_TOWNSHIP}"]')
         assert "长青县" in page.inner_text("#county-name")
@@ -167,6 +169,7 @@ def test_the_county_dashboard_shows_every_hall_and_the_reports_across_them(
         panel = page.inner_text("#complaints-box")
         assert "办件拖了很久" not in panel and "13900001234" not in panel
         page.locator("#complaints-box").screenshot(path=str(SCREENSHOTS / "county-complaints.png"))
+        check(page, "county dashboard")
 
         # By category, ranked by the satisfaction rate; then the CSV.
         page.select_option("#report-form select[name=by]", "category")
@@ -190,6 +193,7 @@ def test_the_county_dashboard_shows_every_hall_and_the_reports_across_them(
         log_in(other, "zhuren")
         other.wait_for_selector("#denied:not([hidden])")
         assert "无权查看县级看板" in other.inner_text("#denied")
+        check(other, "county dashboard, refused")
         assert other.is_hidden("#dashboard")
     finally:
         context.close()

@@ -61,6 +61,10 @@ def test_the_manager_sees_the_open_overdue_and_due_today_cases(hall: LiveHall, o
     page.wait_for_function("n => document.querySelectorAll(n).length === 1", arg=ROWS)
     assert codes(page) == [made["late"]]
     assert "active" in (page.get_attribute('#tab-cases [data-view="overdue"]', "class") or "")
+    pressed = page.locator("#tab-cases [data-view]").evaluate_all(
+        "bs => bs.map(b => [b.dataset.view, b.getAttribute('aria-pressed')])"
+    )
+    assert pressed == [["open", "false"], ["overdue", "true"], ["due_today", "false"]]  # said to a screen reader too
     page.click('#tab-cases [data-view="due_today"]')
     page.wait_for_function("([n, c]) => document.querySelector(n + ' td.code').textContent === c",
                            arg=[ROWS, made["today"]])  # fmt: skip

@@ -124,6 +124,14 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
     status = hall.http.get(f"/tickets/{mine['track_token']}").json()
     wait_text(page, "#wait", estimate_text(status))  # the range the API gives, rough while nothing is learned
     assert status["estimate_rough"] and status["estimated_wait_low_s"] < status["estimated_wait_high_s"]
+    # At 390 px the range stays the figure it is, on one line; 粗略估计 is a note under it, not three big lines.
+    lines = page.evaluate(
+        """() => { const v = document.querySelector('#wait'), range = v.firstChild, r = document.createRange();
+            r.selectNodeContents(range); const rows = new Set([...r.getClientRects()].map(b => Math.round(b.top)));
+            const note = v.querySelector('.note'); return [rows.size, note ? note.textContent : null,
+            note ? parseFloat(getComputedStyle(note).fontSize) < parseFloat(getComputedStyle(v).fontSize) : false]; }"""
+    )
+    assert lines == [1, "（粗略估计）", True], lines
     assert text(page, "#state").startswith("等候中")
     assert page.locator("#near").is_hidden() and page.locator("#turn").is_hidden()
     assert "1号、10号窗口" in text(page, "#windows")

@@ -48,11 +48,18 @@
     button.addEventListener("click", () => setTimeout(load, 0)); // after manager.js has shown the section
     const views = el(
       "div",
-      { class: "case-views", role: "tablist" },
+      // A group of toggle buttons, not a tablist: a tablist must hold tabs with their panels (axe: critical).
+      { class: "case-views", role: "group", "aria-label": "办件视图 Case views" },
       ...VIEWS.map(([view, zh, en]) =>
         el(
           "button",
-          { type: "button", dataset: { view }, class: view === state.view ? "active" : "", onclick: () => choose(view) },
+          {
+            type: "button",
+            dataset: { view },
+            class: view === state.view ? "active" : "",
+            "aria-pressed": String(view === state.view),
+            onclick: () => choose(view),
+          },
           zh,
           " ",
           el("span", { class: "en" }, en),
@@ -104,6 +111,7 @@
     state.view = view;
     for (const button of document.querySelectorAll("#tab-cases [data-view]")) {
       button.classList.toggle("active", button.dataset.view === view);
+      button.setAttribute("aria-pressed", String(button.dataset.view === view));
     }
     load();
   }

@@ -112,15 +112,17 @@
     if (status.state === "finished" && page.rating === null) readRating();
   }
 
-  // The estimate as the server gives it: its 90% range in whole minutes, said to be rough when it is.
-  function estimateText(status) {
+  // The estimate as the server gives it: its 90% range in whole minutes, said to be rough (a note under the
+  // figure: at the figure's size the three words took three lines of a phone's half-width tile) when it is.
+  function estimateNodes(status) {
     const low = status.estimated_wait_low_s;
     const high = status.estimated_wait_high_s;
     const ranged = status.estimated_wait_s !== null && low !== null && high !== null && high >= 60;
     const text = ranged
       ? `约${Math.floor(low / 60)}–${Math.max(1, Math.ceil(high / 60))}分钟`
       : waitText(status.estimated_wait_s);
-    return status.estimate_rough && status.estimated_wait_s !== null ? `${text}（粗略估计）` : text;
+    const rough = status.estimate_rough && status.estimated_wait_s !== null;
+    return rough ? [text, el("span", { class: "note", text: "（粗略估计）" })] : [text];
   }
 
   function render(status) {
@@ -135,7 +137,7 @@
     const waiting = WAITING.has(status.state);
     $("#facts").hidden = !waiting;
     $("#ahead").textContent = waiting && status.ahead !== null ? `${status.ahead}人` : "—";
-    $("#wait").textContent = waiting ? estimateText(status) : "—";
+    $("#wait").replaceChildren(...(waiting ? estimateNodes(status) : ["—"]));
     const windows = $("#windows");
     if (status.window !== null && (status.state === "called" || status.state === "serving")) {
       windows.textContent = `请到 ${windowLabel(status.window, status.window_name_zh)}`;
