@@ -95,7 +95,7 @@ def estimate_text(status: dict[str, Any]) -> str:
     """What the page shows of a ticket's estimate: its 90% range in whole minutes, rough when it is."""
     low, high, wait = status["estimated_wait_low_s"], status["estimated_wait_high_s"], status["estimated_wait_s"]
     shown = f"约{low // 60}–{max(1, -(-high // 60))}分钟"
-    return shown + ("（粗略估计）" if status["estimate_rough"] else "") if wait is not None else "—"
+    return shown + ("粗略估计 rough" if status["estimate_rough"] else "") if wait is not None else "—"
 
 
 def shoot(page: Page, name: str, element: str | None = None) -> None:
@@ -131,7 +131,7 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
             const note = v.querySelector('.note'); return [rows.size, note ? note.textContent : null,
             note ? parseFloat(getComputedStyle(note).fontSize) < parseFloat(getComputedStyle(v).fontSize) : false]; }"""
     )
-    assert lines == [1, "（粗略估计）", True], lines
+    assert lines == [1, "粗略估计 rough", True], lines
     assert text(page, "#state").startswith("等候中")
     assert page.locator("#near").is_hidden() and page.locator("#turn").is_hidden()
     assert "1号、10号窗口" in text(page, "#windows")

@@ -122,7 +122,8 @@
       ? `约${Math.floor(low / 60)}–${Math.max(1, Math.ceil(high / 60))}分钟`
       : waitText(status.estimated_wait_s);
     const rough = status.estimate_rough && status.estimated_wait_s !== null;
-    return rough ? [text, el("span", { class: "note", text: "（粗略估计）" })] : [text];
+    const note = el("span", { class: "note" }, "粗略估计 ", el("span", { class: "en", text: "rough" }));
+    return rough ? [text, note] : [text];
   }
 
   function render(status) {
