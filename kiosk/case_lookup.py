@@ -39,7 +39,7 @@ CLOSED = (CaseState.COMPLETED, CaseState.RETURNED, CaseState.REJECTED)
 
 @dataclass(frozen=True)
 class CaseLookupView:
-    """The code in nine boxes, the keypad, 退格 / 清空 / 查询; a panel (the case, why not, or how to complain); the QR."""
+    """The code in nine boxes, the keypad, 退格 / 清空 / 查询; the case (or why none, or how to complain); the QR."""
 
     title: str
     body: str

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import ObjectProperty, StringProperty
 
 from kiosk import return_visit_screen
 from kiosk.case_lookup import CaseLookupView
@@ -26,6 +26,7 @@ class CaseLookupScreen(CodeScreen):
     panel_body = StringProperty("")
     panel_tone = StringProperty("info")
     qr_hint = StringProperty("")
+    qr_texture = ObjectProperty(None, allownone=True)
     submit_action = "submit_case_lookup"
     shown = ("panel_title", "panel_body", "panel_tone", "qr_hint")
     _qr_url = ""
@@ -36,7 +37,7 @@ class CaseLookupScreen(CodeScreen):
         super().show(view)
         if view.qr_url != self._qr_url:
             self._qr_url = view.qr_url
-            self.ids.qr.texture = qr_texture(view.qr_url) if view.qr_url else None
+            self.qr_texture = qr_texture(view.qr_url) if view.qr_url else None
 
 
 def install(root: Any) -> CaseLookupScreen:

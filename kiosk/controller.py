@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
 from kiosk.case_lookup import get_case
+from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
 from kiosk.printing import KioskPrinter
 from kiosk.return_visit import post_return_visit
 from kiosk.viewmodel import IDLE_TIMEOUT_S, KioskViewModel, utc_now

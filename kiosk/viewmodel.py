@@ -29,9 +29,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from config.schema import Category, ServiceItem
+from kiosk.case_lookup import CaseLookupActions
 from kiosk.client import ApiError, BadAnswer, CategoryFull, Issued, KioskSetup, NotRegistered, ServerUnreachable
 from kiosk.client import new_key as default_new_key
-from kiosk.case_lookup import CaseLookupActions
 from kiosk.return_visit import ReturnVisitActions
 from kiosk.state import (
     ErrorInfo,

@@ -67,3 +67,29 @@ def test_look_a_case_up_by_its_code_and_scan_the_supervision_page(
     assert qr_on_screen(found["png"]) == [f"{server.url}/q/{HALL}"]  # what a phone opens: public supervision
     unreachable = set(run.shot("kiosk-case-lookup-unreachable")["texts"])
     assert {"暂时无法连接服务器", "请稍后再点「查询」重试，或用手机扫描二维码查询。"} <= unreachable
+
+
+@pytest.mark.timeout(300)
+def test_landscape_and_english_fit(
+    kivy_installed: None, start_hall: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    server = start_hall()
+    clerk = server.add_staff("liuxia")
+    opened = httpx.post(f"{server.url}/api/v1/halls/{HALL}/windows/1/open", json={"post": "A"},
+                        headers={"Authorization": f"Bearer {clerk}"}, trust_env=False, timeout=10)  # fmt: skip
+    assert opened.status_code == 200, opened.text
+    code = finished_case(server, clerk, {"case_class": "supplement", "missing_materials": ["户口簿"]}, "c-2")
+    steps = [
+        ["wait_live"], ["tap", "English"], ["wait_text", "Case lookup · Complaints"],
+        ["shot", "kiosk-landscape-home-en"],
+        ["tap", "Case lookup · Complaints"], ["wait_screen", "case_lookup"], ["shot", "kiosk-landscape-case-lookup-en"],
+        ["type", code, True], ["wait_text", f"Case {code}:"], ["shot", "kiosk-landscape-case-lookup-found-en"],
+        ["tap", "中文"], ["wait_text", f"办件 {code}："], ["shot", "kiosk-landscape-case-lookup"],
+    ]  # fmt: skip
+    run = run_kiosk(server, tmp_path, steps, size=(1920, 1080))
+    check_screens(run, (1920, 1080))
+    found = run.shot("kiosk-landscape-case-lookup-found-en")
+    assert f"Case {code}: accepted" in found["texts"], found["texts"]
+    (panel,) = [text for text in found["texts"] if text.startswith("Service: ")]
+    assert "The time limit starts once the materials are brought\nTo bring: 户口簿" in panel
+    assert qr_on_screen(run.shot("kiosk-landscape-case-lookup")["png"]) == [f"{server.url}/q/{HALL}"]
