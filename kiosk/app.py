@@ -25,7 +25,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition, Screen
 
-from kiosk import return_visit_screen
+from kiosk import case_lookup_screen, return_visit_screen
 from kiosk.controller import KioskController, KioskOptions
 from kiosk.kivy_shell import fill, hex_colour, register_cjk_font, run_beside
 from kiosk.kivy_text import WrappedLabel  # noqa: F401  (kiosk.kv lays it out, as Para)
@@ -129,11 +129,13 @@ class HomeScreen(Screen):
     guide_hint = StringProperty("")
     return_visit = StringProperty("")
     return_visit_hint = StringProperty("")
+    case_lookup = StringProperty("")
+    case_lookup_hint = StringProperty("")
     _tiles: tuple[Tile, ...] = ()
 
     def show(self, view: HomeView) -> None:
         for name in ("prompt", "green", "green_hint", "checkin", "checkin_hint", "guide", "guide_hint", "return_visit",
-                     "return_visit_hint"):  # fmt: skip
+                     "return_visit_hint", "case_lookup", "case_lookup_hint"):  # fmt: skip
             setattr(self, name, getattr(view, name))
         if view.tiles != self._tiles:
             self._tiles = view.tiles
@@ -164,10 +166,12 @@ class ItemScreen(Screen):
     notice = StringProperty("")
     notice_status = StringProperty("")
     notice_tone = StringProperty("")
+    case_lookup = StringProperty("")
     _facts: tuple[Fact, ...] = ()
 
     def show(self, view: ItemView) -> None:
         self.title, self.category, self.take, self.notice = view.title, view.category, view.take, view.notice
+        self.case_lookup = view.case_lookup
         self.notice_status, self.notice_tone = view.notice_status, view.notice_tone
         if view.facts != self._facts:
             self._facts = view.facts
@@ -293,6 +297,9 @@ class KioskRoot(FloatLayout):
         elif view.return_visit is not None:  # 补办 (kiosk/return_visit_screen.py)
             screens.manager.get_screen(return_visit_screen.NAME).show(view.return_visit)
             target = return_visit_screen.NAME
+        elif view.case_lookup is not None:  # 办件查询 · 投诉 (kiosk/case_lookup_screen.py)
+            screens.manager.get_screen(case_lookup_screen.NAME).show(view.case_lookup)
+            target = case_lookup_screen.NAME
         else:
             assert view.message is not None
             screens.message.show(view.message, view.screen)
@@ -349,6 +356,7 @@ class KioskApp(App):
         self._on_size(Window, Window.size)
         root = KioskRoot()
         return_visit_screen.install(root)
+        case_lookup_screen.install(root)
         root.ids.manager.transition = NoTransition()  # a transition would only delay the number
         self.screen = root
         if self._pending is not None:

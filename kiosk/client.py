@@ -110,6 +110,11 @@ class KioskSetup:
         base = self.hall.public_url or self.server
         return base.rstrip("/") + ticket.track_path
 
+    def supervision_url(self) -> str:
+        """What the QR of 办件查询 · 投诉 encodes: <hall public URL, or the server URL>/q/<hall> (互联网+监督)."""
+        base = self.hall.public_url or self.server
+        return f"{base.rstrip('/')}/q/{quote(self.hall.id, safe='')}"
+
 
 @dataclass(frozen=True)
 class Issued:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from kiosk.case_lookup import get_case
 from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
 from kiosk.printing import KioskPrinter
 from kiosk.return_visit import post_return_visit
@@ -27,7 +28,7 @@ from kiosk.views import KioskView
 from printer.spooler import RetryPolicy as PrintRetry
 from printer.transports import DEFAULT_VIRTUAL_ROOT
 from queue_server.feed import BoardFeed, FeedSettings, backoff_delay
-from queue_server.protocol import IssueRequest
+from queue_server.protocol import IssueRequest, PublicCase
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class KioskController:
             check_in=self._check_in,
         )
         self.vm.return_visit_call = self._return_visit  # 补办 (kiosk/return_visit.py)
+        self.vm.case_lookup_call = self._look_up  # 办件查询 (kiosk/case_lookup.py)
         self.setup: KioskSetup | None = None
         self.printer: KioskPrinter | None = None
         self.feed: BoardFeed | None = None
@@ -96,6 +98,10 @@ class KioskController:
     async def _return_visit(self, code: str, key: str) -> Issued:
         assert self.setup is not None
         return await post_return_visit(self.client, self.setup.hall.id, code, key)
+
+    async def _look_up(self, code: str) -> PublicCase:
+        assert self.setup is not None
+        return await get_case(self.client, self.setup.hall.id, code, attempts=self._attempts())
 
     async def _check_in(self, code: str) -> Issued:
         assert self.setup is not None

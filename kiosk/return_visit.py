@@ -6,6 +6,7 @@ lost answer retried never gives a second number. A code the hall does not know (
 waits for no materials (`case_not_waiting`: not a 补办件, or back already) are said on the screen itself, in
 Chinese and English, with the code still there to correct; the ticket screen and its receipt are the kiosk's own.
 The view-model's part is `ReturnVisitActions`, a mixin of `KioskViewModel` (its methods are the screen's taps).
+Its keypad (`return_key`, `return_delete`, `return_clear`) also types the code of 办件查询 (kiosk/case_lookup.py).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "failed.body": ("请到窗口咨询（{detail}）。", "Please ask at a window ({detail})."),
 }
 KNOWN_REFUSALS = frozenset({"not_found", "case_not_waiting"})
+CODE_SCREENS = (Screen.RETURN_VISIT, Screen.CASE_LOOKUP)  # the screens that type a case code on this keypad
 
 
 def text(key: str, lang: Lang, **values: object) -> str:
@@ -101,7 +103,7 @@ def return_view(state: KioskState, lang: Lang) -> ReturnVisitView:
     return ReturnVisitView(
         title=text("title", lang),
         body=text("body", lang),
-        slots=tuple(code[n] if n < len(code) else "" for n in range(CODE_LENGTH)),
+        slots=slots_of(code),
         status=text("ready", lang) if ready else text("count", lang, n=len(code)),
         keys=tuple(CODE_ALPHABET),
         delete=text("delete", lang),
@@ -111,6 +113,11 @@ def return_view(state: KioskState, lang: Lang) -> ReturnVisitView:
         problem_title=title,
         problem_body=body,
     )
+
+
+def slots_of(code: str) -> tuple[str, ...]:
+    """The nine boxes of a case code: the symbols typed so far, then empty boxes."""
+    return tuple(code[n] if n < len(code) else "" for n in range(CODE_LENGTH))
 
 
 class ReturnVisitActions:
@@ -142,26 +149,27 @@ class ReturnVisitActions:
         """A key of the keypad, or a character a scanner typed: one symbol of the code (others are ignored)."""
         state = self.state
         symbol = symbol.upper()
-        if not self._can_tap() or state.screen is not Screen.RETURN_VISIT or len(symbol) != 1:
+        if not self._can_tap() or state.screen not in CODE_SCREENS or len(symbol) != 1:
             return
         if symbol not in CODE_ALPHABET:
             return
-        if state.return_problem is not None and len(state.return_code) == CODE_LENGTH:
-            self._reset_return()  # a new code after a refused one (a second scan): start over
+        answered = state.return_problem is not None or state.looked_up is not None
+        if answered and len(state.return_code) == CODE_LENGTH:
+            self._reset_return()  # a new code after one answered (a second scan): start over
         if len(state.return_code) >= CODE_LENGTH:
             return
         state.return_code += symbol
-        state.return_problem = None
+        state.return_problem = state.looked_up = None
         self._changed()
 
     def return_delete(self) -> None:
         state = self.state
-        if self._can_tap() and state.screen is Screen.RETURN_VISIT and state.return_code:
-            state.return_code, state.return_problem = state.return_code[:-1], None
+        if self._can_tap() and state.screen in CODE_SCREENS and state.return_code:
+            state.return_code, state.return_problem, state.looked_up = state.return_code[:-1], None, None
             self._changed()
 
     def return_clear(self) -> None:
-        if self._can_tap() and self.state.screen is Screen.RETURN_VISIT and self.state.return_code:
+        if self._can_tap() and self.state.screen in CODE_SCREENS and self.state.return_code:
             self._reset_return()
             self._changed()
 
@@ -206,7 +214,7 @@ class ReturnVisitActions:
 
     def _reset_return(self) -> None:
         state = self.state
-        state.return_code, state.return_problem, state.return_key = "", None, None
+        state.return_code, state.return_problem, state.return_key, state.looked_up = "", None, None, None
 
 
 async def post_return_visit(client: KioskClient, hall: str, code: str, key: str) -> Issued:

@@ -3,6 +3,7 @@
 
 A USB QR scanner is a keyboard: while this screen is shown, the characters the window receives go into the
 code (anything that is not one of the codes' symbols is dropped) and Enter submits it, as 取号 would.
+`CodeScreen` (the nine boxes, the keypad, the scanner) is shared with 办件查询 (kiosk/case_lookup_screen.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ ENTER_KEYS = frozenset({13, 271})  # Return, keypad Enter
 BACKSPACE = 8
 
 
-class ReturnVisitScreen(Screen):
+class CodeScreen(Screen):
+    """A screen that types a case code: nine boxes (`ids.slots`), a keypad (`ids.keypad`), 退格 / 清空 / submit."""
+
     title = StringProperty("")
     body = StringProperty("")
     status = StringProperty("")
@@ -33,12 +36,12 @@ class ReturnVisitScreen(Screen):
     clear = StringProperty("")
     submit = StringProperty("")
     ready = BooleanProperty(False)
-    problem_title = StringProperty("")
-    problem_body = StringProperty("")
+    submit_action = "submit_return_visit"  # the view-model's method that Enter (and the submit button) calls
+    shown: tuple[str, ...] = ()  # the view's fields copied onto the screen's properties
     _keys: tuple[str, ...] = ()
 
-    def show(self, view: ReturnVisitView) -> None:
-        for name in ("title", "body", "status", "delete", "clear", "submit", "ready", "problem_title", "problem_body"):
+    def show(self, view: Any) -> None:
+        for name in ("title", "body", "status", "delete", "clear", "submit", "ready", *self.shown):
             setattr(self, name, getattr(view, name))
         fill(self.ids.slots, view.slots, Factory.CodeSlot, _set_slot)
         if view.keys != self._keys:
@@ -65,12 +68,21 @@ class ReturnVisitScreen(Screen):
     def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
         app = App.get_running_app()
         if key in ENTER_KEYS:
-            app.tap("submit_return_visit")
+            app.tap(self.submit_action)
             return True
         if key == BACKSPACE:
             app.tap("return_delete")
             return True
         return False
+
+
+class ReturnVisitScreen(CodeScreen):
+    problem_title = StringProperty("")
+    problem_body = StringProperty("")
+    shown = ("problem_title", "problem_body")
+
+    def show(self, view: ReturnVisitView) -> None:
+        super().show(view)
 
 
 def _set_slot(widget: Any, symbol: str) -> None:
@@ -81,10 +93,15 @@ def _set_key(widget: Any, symbol: str) -> None:
     widget.symbol = widget.text = symbol
 
 
-def install(root: Any) -> ReturnVisitScreen:
-    """Load the screen's rules (once) and add it to the kiosk's screen manager."""
+def load_rules() -> None:
+    """The rules of return_visit.kv (the code's boxes, keys and actions too), once."""
     if str(KV_FILE) not in Builder.files:
         Builder.load_file(str(KV_FILE))
+
+
+def install(root: Any) -> ReturnVisitScreen:
+    """Load the screen's rules (once) and add it to the kiosk's screen manager."""
+    load_rules()
     screen = ReturnVisitScreen(name=NAME)
     root.ids.manager.add_widget(screen)
     return screen

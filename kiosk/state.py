@@ -8,7 +8,7 @@ from enum import StrEnum
 from config.schema import Category, Hall, ServiceItem
 from kiosk.texts import Lang
 from printer.status import PrinterState
-from queue_server.protocol import IssuedTicket, IssueRequest, QueueSummary
+from queue_server.protocol import IssuedTicket, IssueRequest, PublicCase, QueueSummary
 
 
 class Screen(StrEnum):
@@ -21,6 +21,7 @@ class Screen(StrEnum):
     GREEN = "green"  # 绿色通道: who may use it, and the categories
     CHECKIN = "checkin"  # 预约签到: the booking code on big keys, then 签到
     RETURN_VISIT = "return_visit"  # 补办 / 补交材料: the case code typed or scanned (kiosk/return_visit.py)
+    CASE_LOOKUP = "case_lookup"  # 办件查询 · 投诉: a case's public facts by its code, the QR of /q/{hall}
     ERROR = "error"  # a tap that gave no ticket: why, and what to do
 
 
@@ -96,9 +97,11 @@ class KioskState:
     notice: PrintProgress = field(default_factory=PrintProgress)
     error: ErrorInfo | None = None
     checkin_code: str = ""  # what is typed on the 预约签到 screen
-    return_code: str = ""  # what is typed (or scanned) on the 补办 screen
-    return_problem: str | None = None  # why its last try gave no ticket (the server's code, or "unreachable")
+    return_code: str = ""  # what is typed (or scanned) on the 补办 or the 办件查询 screen (the same keypad)
+    return_problem: str | None = None  # why its last try gave nothing (the server's code, or "unreachable")
     return_key: tuple[str, str] | None = None  # (code, Idempotency-Key) of that try: retried, the same key
+    looked_up: PublicCase | None = None  # the case the 办件查询 screen shows (the public lookup's answer)
+    supervision_url: str = ""  # what its QR encodes: the hall's public supervision page /q/{hall}
     pending: PendingIssue | None = None
     last_touch: float = 0.0
 

@@ -25,6 +25,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "checkin.hint": ("已预约的群众", "If you booked"),
     "guide": ("办事指南", "Service guide"),
     "guide.hint": ("要带什么材料", "What to bring"),
+    "lookup": ("办件查询 · 投诉", "Case lookup · Complaints"),
+    "lookup.hint": ("查办理进度 扫码投诉", "Check a case, complain"),
     "lang.other": ("English", "中文"),
     "back": ("‹ 返回", "‹ Back"),
     "home": ("首页", "Home"),
@@ -123,6 +125,46 @@ TEXTS: dict[str, tuple[str, str]] = {
         "请选择业务类别，查看每个事项的办事条件、所需材料和办理时限（办事八公开），可打印一次性告知单。",
         "Choose a category to read each service's conditions, materials and time limit, and print the checklist.",
     ),
+    # 办件查询 · 投诉 (kiosk/case_lookup.py): a case's public facts by its code; the QR of /q/{hall}
+    "lookup.title": ("办件查询 · 投诉举报", "Case lookup · Complaints"),
+    "lookup.body": (
+        "请输入回执或补正通知上的9位办件编号，再点「查询」",
+        "Type the 9-character case code on your receipt or notice, then tap Look up",
+    ),
+    "lookup.ready": ("请点击「查询」", "Tap Look up"),
+    "lookup.submit": ("查 询", "Look up"),
+    "lookup.qr": ("手机扫码 查询·投诉", "Scan: look up, complain"),
+    "lookup.intro.title": ("投诉举报", "Complaints"),
+    "lookup.intro.body": (
+        "对办件或服务不满意？请用手机扫描二维码投诉举报，可以匿名；凭投诉编号查看答复。",
+        "Unhappy with a case or the service? Scan the QR code with your phone to complain (anonymous allowed), "
+        "and read the answer with your complaint code.",
+    ),
+    "lookup.case": ("办件 {code}：{state}", "Case {code}: {state}"),
+    "lookup.item": ("办理事项：{name}", "Service: {name}"),
+    "lookup.opened": ("受理日期：{day}", "Accepted on {day}"),
+    "lookup.due": ("承诺办结日期：{day}", "Due by {day}"),
+    "lookup.provisional": ("（暂定）", " (provisional)"),
+    "lookup.waiting_materials": ("补齐材料后开始计时", "The time limit starts once the materials are brought"),
+    "lookup.missing": ("需补交：{materials}", "To bring: {materials}"),
+    "lookup.completed": ("办结日期：{day}", "Completed on {day}"),
+    "lookup.result": ("领取方式：{result}", "Collect: {result}"),
+    "lookup.closed": ("结束日期：{day}", "Closed on {day}"),
+    "lookup.window": ("办理窗口：{name}", "Window: {name}"),
+    "lookup.department": ("经办科室：{name}", "Department: {name}"),
+    "lookup.not_found.title": ("未查到该办件编号", "No case with this code"),
+    "lookup.not_found.body": (
+        "请核对回执或通知上的办件编号 {code}，或到咨询台询问。",
+        "Please check the case code {code} on your receipt or notice, or ask at the help desk.",
+    ),
+    "lookup.unreachable.title": ("暂时无法连接服务器", "Cannot reach the server"),
+    "lookup.unreachable.body": (
+        "请稍后再点「查询」重试，或用手机扫描二维码查询。",
+        "Please tap Look up again shortly, or scan the QR code with your phone.",
+    ),
+    "lookup.failed.title": ("查询没有成功", "The lookup failed"),
+    "lookup.failed.body": ("请到咨询台询问（{detail}）。", "Please ask at the help desk ({detail})."),
+    "busy.lookup": ("正在查询，请稍候…", "Looking up, please wait…"),
     # errors
     "error.unreachable.title": ("暂时无法连接服务器", "The server cannot be reached"),
     "error.unreachable.body": (
@@ -220,7 +262,7 @@ def time_limit(promised_days: int, lang: Lang) -> str:
     return wording.time_limit_zh(promised_days) if lang == "zh" else wording.time_limit_en(promised_days)
 
 
-def date_text(moment: dt.datetime, lang: Lang) -> str:
+def date_text(moment: dt.date, lang: Lang) -> str:
     if lang == "zh":
         return f"{moment.year}年{moment.month}月{moment.day}日 星期{WEEKDAYS_ZH[moment.weekday()]}"
     return moment.strftime("%a %d %b %Y")

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from config.schema import Category, ServiceItem
+from kiosk.case_lookup import CaseLookupActions
 from kiosk.client import ApiError, BadAnswer, CategoryFull, Issued, KioskSetup, NotRegistered, ServerUnreachable
 from kiosk.client import new_key as default_new_key
 from kiosk.return_visit import ReturnVisitActions
@@ -70,7 +71,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class KioskViewModel(ReturnVisitActions):
+class KioskViewModel(ReturnVisitActions, CaseLookupActions):
     def __init__(
         self,
         issue: Issue,
@@ -290,6 +291,7 @@ class KioskViewModel(ReturnVisitActions):
         state.category = state.item = None
         state.ticket, state.error, state.track_url = None, None, ""
         state.checkin_code = ""
+        self._reset_return()  # the case code typed, and the case looked up: not left for the next citizen
         state.receipt = state.notice = PrintProgress()
         self._receipt_job = self._notice_job = None
         state.purpose = Purpose.TICKET

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from config.schema import CaseKind, Category, Hall, ServiceItem
 from kiosk import texts
+from kiosk.case_lookup import CaseLookupView, lookup_view
 from kiosk.return_visit import ReturnVisitView, return_view
 from kiosk.return_visit import text as return_text
 from kiosk.state import ErrorInfo, KioskState, PrintProgress, PrintState, Problem, Purpose, Screen
@@ -57,6 +58,8 @@ class HomeView:
     guide_hint: str
     return_visit: str = ""  # 补办 / 补交材料 (kiosk/return_visit.py)
     return_visit_hint: str = ""
+    case_lookup: str = ""  # 办件查询 · 投诉 (kiosk/case_lookup.py)
+    case_lookup_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class ItemView:
     notice: str
     notice_status: str
     notice_tone: str  # "ok" | "warn" | ""
+    case_lookup: str = ""  # 办件查询 · 投诉 (kiosk/case_lookup.py)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,7 @@ class KioskView:
     message: MessageView | None = None
     checkin: CheckinView | None = None
     return_visit: ReturnVisitView | None = None
+    case_lookup: CaseLookupView | None = None
 
 
 def build(state: KioskState, now: dt.datetime) -> KioskView:
@@ -185,6 +190,8 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
         return _with(view, checkin=checkin_view(state.checkin_code, lang))
     if screen is Screen.RETURN_VISIT:
         return _with(view, return_visit=return_view(state, lang))
+    if screen is Screen.CASE_LOOKUP:
+        return _with(view, case_lookup=lookup_view(state, lang))
     if screen is Screen.ERROR and state.error is not None:
         return _with(view, message=error_view(state.error, lang))
     return _with(view, screen=Screen.HOME.value, home=home_view(hall, state.queues, lang))
@@ -192,6 +199,8 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
 
 def _busy_key(state: KioskState) -> str:
     checking_in = state.screen is Screen.CHECKIN or (state.error is not None and state.error.checkin is not None)
+    if state.screen is Screen.CASE_LOOKUP:
+        return "busy.lookup"
     return "busy.checkin" if checking_in else "busy.issue"
 
 
@@ -244,6 +253,8 @@ def home_view(hall: Hall, queues: dict[str, QueueSummary], lang: Lang) -> HomeVi
         guide_hint=t("guide.hint", lang),
         return_visit=return_text("home", lang),
         return_visit_hint=return_text("home.hint", lang),
+        case_lookup=t("lookup", lang),
+        case_lookup_hint=t("lookup.hint", lang),
     )
 
 
@@ -321,6 +332,7 @@ def item_view(hall: Hall, item: ServiceItem, notice: PrintProgress, lang: Lang) 
         notice=t("item.notice", lang),
         notice_status=status,
         notice_tone=tone,
+        case_lookup=t("lookup", lang),
     )
 
 

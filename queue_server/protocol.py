@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from queue_server.domain.cases import CaseState
+
 PROTOCOL_VERSION = 1
 
 
@@ -284,3 +286,30 @@ class TicketStatus(Message):
     issued_at: dt.datetime
     called_at: dt.datetime | None
     day: dt.date
+
+
+class PublicCase(BaseModel):
+    """GET /api/v1/halls/{hall}/case-lookup/{code} (办件进度查询): a case's progress, never who the citizen or the
+    clerk is (services/case_lookup.py fills it; the kiosk's 办件查询 screen reads it). Unknown fields are ignored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    hall: str
+    item_name_zh: str | None
+    item_name_en: str | None
+    class_zh: str  # 承诺件, 补办件, ...
+    state: CaseState
+    state_zh: str  # 逾期 when overdue
+    state_en: str
+    overdue: bool
+    opened_day: dt.date  # 受理日期
+    due_on: dt.date | None  # None: a 补办件 waiting for its materials (the clock starts when they are brought)
+    due_provisional: bool  # counted past the calendar's last official year (暂定)
+    closed_day: dt.date | None
+    window: int | None  # the window handling it now
+    window_name_zh: str | None
+    window_name_en: str | None
+    department: str | None  # a 联办 department, else the item's 经办科室
+    result_zh: str | None  # 领取方式 once completed
+    missing_materials: list[str]  # a 补办件: what to bring (the supplement notice's list)

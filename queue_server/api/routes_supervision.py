@@ -23,9 +23,10 @@ from queue_server.api.ratelimit import limited
 from queue_server.domain.cases import normalise_code
 from queue_server.domain.complaints import ComplaintState
 from queue_server.errors import NotFound
+from queue_server.protocol import PublicCase
 from queue_server.reports.published import PublishedFigures, published_figures
 from queue_server.services import complaints
-from queue_server.services.case_lookup import NOT_FOUND, PublicCase, public_case
+from queue_server.services.case_lookup import NOT_FOUND, public_case
 from queue_server.services.complaints import (
     CODE_PATTERN,
     AnswerRequest,

@@ -12,43 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from config.schema import Hall
 from queue_server.domain.cases import CaseState
 from queue_server.domain.workdays import WorkCalendar
+from queue_server.protocol import PublicCase
 from queue_server.services.cases import case_row, record_of
 
 NOT_FOUND = (
     "没有查到该办件编号，请核对回执上的编号后重试 (no case with this code in this hall: check the code on your receipt)"
 )
-
-
-class PublicCase(BaseModel):
-    """What the public sees of a case: its progress, never who the citizen or the clerk is."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str
-    hall: str
-    item_name_zh: str | None
-    item_name_en: str | None
-    class_zh: str  # 承诺件, 补办件, ...
-    state: CaseState
-    state_zh: str  # 逾期 when overdue
-    state_en: str
-    overdue: bool
-    opened_day: dt.date  # 受理日期
-    due_on: dt.date | None  # None: a 补办件 waiting for its materials (the clock starts when they are brought)
-    due_provisional: bool  # counted past the calendar's last official year (暂定)
-    closed_day: dt.date | None
-    window: int | None  # the window handling it now
-    window_name_zh: str | None
-    window_name_en: str | None
-    department: str | None  # a 联办 department, else the item's 经办科室
-    result_zh: str | None  # 领取方式 once completed
-    missing_materials: list[str]  # a 补办件: what to bring (the supplement notice's list)
 
 
 def public_case(conn: Connection, hall: Hall, code: str, today: dt.date, calendar: WorkCalendar) -> PublicCase | None:
