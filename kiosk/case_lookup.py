@@ -19,7 +19,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from kiosk import texts
-from kiosk.client import ApiError, BadAnswer, KioskClient, ServerUnreachable
+from kiosk.client import ApiError, BadAnswer, KioskClient, ServerUnreachable, Throttled
 from kiosk.return_visit import slots_of
 from kiosk.return_visit import text as return_text
 from kiosk.state import KioskState, Screen
@@ -63,7 +63,7 @@ def lookup_view(state: KioskState, lang: Lang) -> CaseLookupView:
     if case is not None:
         title, body, tone = case_panel(case, lang)
     elif problem is not None:
-        key = problem if problem in ("not_found", "unreachable") else "failed"
+        key = problem if problem in ("not_found", "unreachable", "throttled") else "failed"
         title = t(f"lookup.{key}.title", lang)
         body, tone = t(f"lookup.{key}.body", lang, code=code, detail=problem), "warn"
     else:
@@ -156,6 +156,9 @@ class CaseLookupActions:
         except ApiError as error:
             log.info("kiosk: case lookup of %s: %s", code, error)
             state.return_problem = error.code
+        except Throttled as error:  # many lookups from this address just now: say so, not "server gone"
+            log.info("kiosk: case lookup refused for now: %s", error)
+            state.return_problem = "throttled"
         except ServerUnreachable as error:
             log.warning("kiosk: no case lookup, the server is unreachable: %s", error)
             state.return_problem = "unreachable"

@@ -73,6 +73,10 @@ class ServerUnreachable(KioskError):
     """No usable answer after every attempt: the network, or the server, is down or in trouble."""
 
 
+class Throttled(ServerUnreachable):
+    """The server is there but answered 429 (too many requests) to the last attempt: it is busy, not gone."""
+
+
 class ApiError(KioskError):
     """The server answered with an error that retrying will not change."""
 
@@ -302,7 +306,8 @@ class KioskClient:
                     wait = _retry_after(response)
             failures += 1
             if failures >= limit:
-                raise ServerUnreachable(f"{method} {path}: no answer after {failures} attempts ({problem})")
+                gave_up = Throttled if problem == "HTTP 429" else ServerUnreachable
+                raise gave_up(f"{method} {path}: no answer after {failures} attempts ({problem})")
             delay = self.retry.delay(failures) if wait is None else min(wait, self.retry.max_s)
             log.info("kiosk: %s %s failed (%s); retry %d in %.2f s", method, path, problem, failures, delay)
             await self._sleep(delay)

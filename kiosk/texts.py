@@ -162,6 +162,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "请稍后再点「查询」重试，或用手机扫描二维码查询。",
         "Please tap Look up again shortly, or scan the QR code with your phone.",
     ),
+    "lookup.throttled.title": ("查询人数较多", "Many lookups just now"),
+    "lookup.throttled.body": (
+        "请稍等片刻再点「查询」，或用手机扫描二维码查询。",
+        "Please wait a moment and tap Look up again, or scan the QR code with your phone.",
+    ),
     "lookup.failed.title": ("查询没有成功", "The lookup failed"),
     "lookup.failed.body": ("请到咨询台询问（{detail}）。", "Please ask at the help desk ({detail})."),
     "busy.lookup": ("正在查询，请稍候…", "Looking up, please wait…"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk.client import ApiError, ServerUnreachable
+from kiosk.client import ApiError, ServerUnreachable, Throttled
 from kiosk.state import Screen
 from queue_server.domain.cases import CaseState
 from queue_server.protocol import PublicCase
@@ -119,7 +119,9 @@ def test_overdue_completed_and_waiting_for_materials() -> None:
 
 def test_an_unknown_code_and_an_unreachable_server_are_said_on_the_screen() -> None:
     kiosk = Kiosk()
-    kiosk.vm.case_lookup_call = FakeLookup(ApiError(404, "not_found", "没有查到该办件编号"), ServerUnreachable("down"))
+    kiosk.vm.case_lookup_call = FakeLookup(
+        ApiError(404, "not_found", "没有查到该办件编号"), ServerUnreachable("down"), Throttled("HTTP 429")
+    )
     kiosk.vm.open_case_lookup()
     typed(kiosk)
     kiosk.run(kiosk.vm.submit_case_lookup)
@@ -134,6 +136,9 @@ def test_an_unknown_code_and_an_unreachable_server_are_said_on_the_screen() -> N
     view = kiosk.view.case_lookup
     assert view is not None and view.panel_title == "暂时无法连接服务器" and "扫描二维码" in view.panel_body
     assert "".join(view.slots) == CODE, "the code stays, to try again"
+    kiosk.run(kiosk.vm.submit_case_lookup)  # the server is there but refuses, for now, so many lookups
+    view = kiosk.view.case_lookup
+    assert view is not None and view.panel_title == "查询人数较多" and "稍等片刻" in view.panel_body
 
 
 def test_idle_goes_home_and_forgets_the_code_and_the_case() -> None:

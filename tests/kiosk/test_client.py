@@ -10,13 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
+from kiosk.case_lookup import get_case
 from kiosk.client import (
     ApiError,
     CategoryFull,
     KioskClient,
+    KioskError,
     NotRegistered,
     RetryPolicy,
     ServerUnreachable,
+    Throttled,
 )
 from kiosk.state import Screen
 from kiosk.viewmodel import KioskViewModel
@@ -187,6 +190,29 @@ def test_one_attempt_when_the_kiosk_already_knows_the_server_is_gone() -> None:
     with pytest.raises(ServerUnreachable, match="no answer after 1 attempts"):
         run(scenario())
     assert slept == []
+
+
+def test_lookups_refused_as_too_many_are_told_apart_from_a_server_that_is_gone(
+    start_hall: Callable[..., RunningServer],
+) -> None:
+    server = start_hall()
+    token = server.add_device("kiosk-1")
+
+    async def scenario() -> tuple[list[int], KioskError]:
+        answered: list[int] = []
+        async with client_for(server, token) as client:
+            for _ in range(200):  # the public lookup's allowance per address is far smaller
+                try:
+                    await get_case(client, HALL, "AC3467FGH", attempts=1)
+                except ApiError as error:
+                    answered.append(error.status)
+                except ServerUnreachable as error:
+                    return answered, error
+        raise AssertionError("the lookups were never limited")
+
+    answered, refused = run(scenario())
+    assert answered and set(answered) == {404}  # unknown code, until the allowance is spent
+    assert isinstance(refused, Throttled) and "HTTP 429" in str(refused)
 
 
 def test_final_4xx_answers_are_typed_and_not_retried(start_hall: Callable[..., RunningServer]) -> None:
