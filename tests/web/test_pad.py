@@ -46,6 +46,9 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
     wait_text(pad, "#clerk-name", "刘霞")
     assert text(pad, "#clerk-post").startswith("A岗")
     wait_text(other, "#clerk-name", "赵刚")
+    pad.evaluate("document.fonts.ready.then(() => true)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad-idle.png"))
 
     number = hall.issue("jisheng")[0]
     assert hall.call_next(clerk, 1) == number
@@ -60,8 +63,6 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
     assert pad.locator("#bad").is_visible() and pad.locator("#submit").is_disabled()  # a reason first
     pad.locator('#reasons [data-reason="slow"]').tap()
     assert pad.locator("#submit").is_enabled()
-    pad.evaluate("document.fonts.ready.then(() => true)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad.png"))
     pad.locator("#submit").tap()
     wait_text(pad, "#thanks-level .zh", "不满意")
