@@ -34,6 +34,7 @@ from queue_server.api.routes_console import router as console_router
 from queue_server.api.routes_county import router as county_router
 from queue_server.api.routes_county_complaints import router as county_complaints_router
 from queue_server.api.routes_devices import router as devices_router
+from queue_server.api.routes_pad import router as pad_router
 from queue_server.api.routes_phone import router as phone_router
 from queue_server.api.routes_ratings import router as ratings_router
 from queue_server.api.routes_reminders import router as reminders_router
@@ -134,6 +135,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
         app.include_router(module.router)
     app.include_router(devices_router)  # a kiosk's own settings: GET .../devices/me
     app.include_router(voice_router)  # the spoken audio of calls
+    app.include_router(pad_router)  # the evaluator pad at /rate/{hall}/window/{n} and the rating it posts
     app.include_router(web_router)  # the web boards at /board/{hall} and /board/{hall}/window/{n}
     app.include_router(reports_router)  # reports, exports and the live wall (managers)
     app.include_router(county_router)  # the county dashboard's data: every hall now, reports across halls

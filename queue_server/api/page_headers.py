@@ -38,7 +38,7 @@ POLICIES = {
     ),
 }
 #: The policy of a path, by its first segment; any other HTML page gets the console's.
-BY_PREFIX = {"board": "board", "t": "phone", "book": "phone", "docs": "docs", "redoc": "docs"}
+BY_PREFIX = {"board": "board", "t": "phone", "rate": "phone", "book": "phone", "docs": "docs", "redoc": "docs"}
 
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _HTML_HEADERS = [(b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]

@@ -9,6 +9,7 @@ URL scheme (one page per screen; the hall id is always in the path, so one serve
   number, the next numbers, people waiting for it. Silent unless opened with `?sound=1` (then it
   speaks its own window's calls only).
   `?board=ID` takes a board device's own notice zone settings (`[[halls.devices]] kind = "board"`).
+- `/rate/{hall}/window/{n}` — the evaluator pad (评价器) on a tablet at window n: api/routes_pad.py.
 - `/board` — redirects to the first hall's board.
 - Tuning for odd networks (and tests): `?offline_s=S` shows 离线/Offline after S seconds without
   hearing from the server (default 6), `?retry_s=S` caps the reconnect back-off (default 10).
@@ -53,6 +54,8 @@ ASSETS = {
     "board.css": "text/css; charset=utf-8",
     "board.js": "text/javascript; charset=utf-8",
     "board_layout.js": "text/javascript; charset=utf-8",
+    "pad.css": "text/css; charset=utf-8",
+    "pad.js": "text/javascript; charset=utf-8",
 }
 PAGES = {"hall": "hall.html", "window": "window.html"}
 COMMON_DIR = WEB_DIR / "common"
@@ -86,7 +89,7 @@ def common_bytes() -> bytes:
 
 
 @cache
-def _asset_version() -> str:
+def asset_version() -> str:
     """Changes whenever a page's CSS or JavaScript changes, so TV browsers never run a stale script."""
     digest = hashlib.sha256(common_bytes())
     for name in sorted(ASSETS):
@@ -124,11 +127,11 @@ def _page(
     }
     # "<" escaped: the JSON sits in a <script> element, where "</script>" would end it.
     data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
-    html = _template(kind).replace("__CONFIG__", data).replace("__VERSION__", _asset_version())
+    html = _template(kind).replace("__CONFIG__", data).replace("__VERSION__", asset_version())
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
-def _check_window(hall: Hall, window: int) -> None:
+def check_window(hall: Hall, window: int) -> None:
     try:
         hall.window(window)
     except KeyError:
@@ -169,7 +172,7 @@ async def hall_board(
 @router.get("/board/{hall}/window/{window}", response_class=HTMLResponse)
 async def window_board(hall: HallDep, state: State, window: WindowNumber) -> HTMLResponse:
     """The board above window n (窗口屏); add ?sound=1 to have it speak the window's calls."""
-    _check_window(hall, window)
+    check_window(hall, window)
     return _page(hall, "window", window, state.store.clock())
 
 
@@ -254,7 +257,7 @@ async def upcoming(
     hall: HallDep, state: State, window: WindowNumber, limit: Annotated[int, Query(ge=1, le=20)] = 5
 ) -> Upcoming:
     """The numbers window n would call next (ticket numbers only: this is public, for its board)."""
-    _check_window(hall, window)
+    check_window(hall, window)
 
     def read(tx: Tx) -> Upcoming:
         waiting = desk(tx, window).waiting

@@ -190,18 +190,23 @@ class FollowUpRequest(BaseModel):
 # -- the citizen -----------------------------------------------------------------------------------
 
 
+#: What a rating copies of its ticket (and the pad's rule reads: services/pad_ratings.py).
+TICKET_COLUMNS = (
+    tickets.c.id,
+    tickets.c.day,
+    tickets.c.state,
+    tickets.c.number,
+    tickets.c.category,
+    tickets.c.item_id,
+    tickets.c.window,
+    tickets.c.served_by,
+    tickets.c.finished_at,
+)
+
+
 def _ticket_of_today(tx: Tx, track_token: str) -> Any:
     row = tx.conn.execute(
-        select(
-            tickets.c.id,
-            tickets.c.day,
-            tickets.c.state,
-            tickets.c.number,
-            tickets.c.category,
-            tickets.c.item_id,
-            tickets.c.window,
-            tickets.c.served_by,
-        ).where(tickets.c.hall == tx.rt.hall.id, tickets.c.track_token == track_token)
+        select(*TICKET_COLUMNS).where(tickets.c.hall == tx.rt.hall.id, tickets.c.track_token == track_token)
     ).first()
     if row is None or row.day != tx.rt.day:
         raise NotFound("no ticket of today with this code (未找到今日的该号票)")
@@ -227,7 +232,11 @@ def ticket_rating(tx: Tx, track_token: str) -> TicketRating:
 
 def rate(tx: Tx, track_token: str, request: RatingRequest) -> RatingReceipt:
     """Record the one rating of a finished ticket of today."""
-    ticket = _ticket_of_today(tx, track_token)
+    return record_rating(tx, _ticket_of_today(tx, track_token), request, "citizen")
+
+
+def record_rating(tx: Tx, ticket: Any, request: RatingRequest, actor: str) -> RatingReceipt:
+    """Insert the one rating of `ticket` (a row of TICKET_COLUMNS), from the phone or the window's pad."""
     if ticket.state != "finished":
         raise Conflict("a ticket is rated after its service is finished (办结后才能评价)")
     if tx.conn.execute(select(ratings.c.id).where(ratings.c.ticket_id == ticket.id)).first() is not None:
@@ -270,7 +279,7 @@ def rate(tx: Tx, track_token: str, request: RatingRequest) -> RatingReceipt:
             "due_on": due.isoformat() if due else None,
         },
         lambda seq: RatingMessage(seq=seq, at=tx.now, event="rated", level=request.level),
-        actor="citizen",
+        actor=actor,
         window=ticket.window,
         ticket_id=ticket.id,
     )

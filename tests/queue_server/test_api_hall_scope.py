@@ -44,6 +44,8 @@ PUBLIC = {
     ("GET", "/api/v1/halls/{hall}/windows/{window}/upcoming"),
     ("GET", "/board/{hall}"),
     ("GET", "/board/{hall}/window/{window}"),
+    ("GET", "/rate/{hall}/window/{window}"),  # the evaluator pad (评价器)
+    ("POST", "/api/v1/halls/{hall}/windows/{window}/tickets/{number}/rating"),  # the pad: services/pad_ratings.py
     ("GET", "/clerk/{hall}"),
     ("GET", "/manager/{hall}"),
     ("GET", "/book/{hall}"),

@@ -73,6 +73,19 @@ def test_the_boards(hall: LiveHall, open_page: OpenPage) -> None:
     check(window, "window board")
 
 
+def test_the_evaluator_pad(hall: LiveHall, open_page: OpenPage) -> None:
+    clerk = hall.open(1, "liuxia", name="刘霞")
+    pad = open_page(f"/rate/{HALL}/window/1", 1280, 800, "window.bianminPad && window.bianminPad.link.connects > 0")
+    pad.wait_for_function("() => document.querySelector('#clerk-name').textContent === '刘霞'")
+    check(pad, "evaluator pad, idle")
+    hall.issue("jisheng")
+    hall.call_next(clerk, 1)
+    hall.serve(clerk, 1)
+    pad.wait_for_selector("#ask", state="visible")
+    pad.click('#levels [data-level="very_dissatisfied"]')
+    check(pad, "evaluator pad, asking")
+
+
 def test_the_clerk_console(hall: LiveHall, open_page: OpenPage) -> None:
     hall.clerk("liuxia", name="刘霞")
     hall.issue("jisheng", 3)

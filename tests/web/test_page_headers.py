@@ -58,8 +58,9 @@ def html_pages(hall: LiveHall) -> list[str]:
 def test_every_html_page_sends_a_content_security_policy_and_nosniff(hall: LiveHall) -> None:
     paths = html_pages(hall)
     # The walk found the pages there are: the boards, the consoles, the dashboards, the phone pages, the API docs.
-    for expected in (f"/board/{HALL}", f"/board/{HALL}/window/1", f"/clerk/{HALL}", f"/manager/{HALL}",
-                     f"/county/{COUNTY.id}", f"/city/{CITY.id}", f"/book/{HALL}", "/docs", "/redoc"):  # fmt: skip
+    for expected in (f"/board/{HALL}", f"/board/{HALL}/window/1", f"/rate/{HALL}/window/1", f"/clerk/{HALL}",
+                     f"/manager/{HALL}", f"/county/{COUNTY.id}", f"/city/{CITY.id}", f"/book/{HALL}",
+                     "/docs", "/redoc"):  # fmt: skip
         assert expected in paths
     assert any(p.startswith("/t/") for p in paths)
     for path in paths:

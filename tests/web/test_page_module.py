@@ -109,8 +109,8 @@ def test_the_server_clock_takes_the_middle_of_the_round_trip(browser: Browser, h
 def test_every_page_loads_the_module_and_keeps_no_helper_of_its_own(hall: LiveHall) -> None:
     hall.issue("jisheng")
     ticket = hall._post("/tickets", hall.kiosk, {"category": "jisheng"}, **{"Idempotency-Key": "page-module"})
-    pages = [f"/board/{HALL}", f"/board/{HALL}/window/1", f"/clerk/{HALL}", f"/manager/{HALL}", f"/book/{HALL}",
-             f"/t/{ticket['track_token']}"]  # fmt: skip
+    pages = [f"/board/{HALL}", f"/board/{HALL}/window/1", f"/rate/{HALL}/window/1", f"/clerk/{HALL}",
+             f"/manager/{HALL}", f"/book/{HALL}", f"/t/{ticket['track_token']}"]  # fmt: skip
     for path in pages:
         html = httpx.get(hall.page_url(path), trust_env=False).text
         first_script = re.search(r'<script src="([^"]+)"', html)

@@ -1,0 +1,83 @@
+"""The window's evaluator pad (评价器) in headless Chromium at tablet size, against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.server import HALL
+from tests.web.conftest import LiveHall
+from tests.web.test_web_board import DEADLINE_MS, SCREENSHOTS, text, unexpected, wait_text
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+TABLET = {"width": 1280, "height": 800}
+IDLE_S = 10
+
+
+@pytest.fixture
+def pads(browser: Browser, hall: LiveHall) -> Iterator[dict[int, Page]]:
+    """The pads of windows 1 and 2 in one tablet-sized context; no script error on either."""
+    context = browser.new_context(viewport=TABLET, locale="zh-CN", has_touch=True)
+    errors: list[str] = []
+    opened = {}
+    for window in (1, 2):
+        page = context.new_page()
+        page.set_default_timeout(DEADLINE_MS)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda m: errors.append(m.text) if unexpected(m) else None)
+        page.goto(hall.page_url(f"/rate/{HALL}/window/{window}?idle_s={IDLE_S}"))
+        page.wait_for_function("() => window.bianminPad && window.bianminPad.link.connects > 0")
+        opened[window] = page
+    yield opened
+    context.close()
+    assert not errors, errors
+
+
+def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: LiveHall, pads: dict[int, Page]) -> None:
+    pad, other = pads[1], pads[2]
+    assert text(pad, "#window-number") == "1" and text(pad, "#window-name-zh") == "计生服务窗口"
+    assert "0731-8562 3119" in text(pad, "#supervision")  # the hall's supervision phone (hall.toml)
+    clerk = hall.open(1, "liuxia", name="刘霞")
+    hall.open(2, "zhaogang", name="赵刚")
+    wait_text(pad, "#clerk-name", "刘霞")
+    assert text(pad, "#clerk-post").startswith("A岗")
+    wait_text(other, "#clerk-name", "赵刚")
+    pad.evaluate("document.fonts.ready.then(() => true)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad-idle.png"))
+
+    number = hall.issue("jisheng")[0]
+    assert hall.call_next(clerk, 1) == number
+    hall.serve(clerk, 1)
+    pad.wait_for_selector("#ask", state="visible")
+    assert text(pad, "#ask-number") == number
+    assert pad.locator("#levels .level").all_inner_texts()[0].startswith("非常满意")
+    assert pad.locator("#levels .level").count() == 5
+    assert other.locator("#idle").is_visible() and other.locator("#ask").is_hidden()  # window 2 had no visit
+
+    pad.locator('#levels [data-level="dissatisfied"]').tap()
+    assert pad.locator("#bad").is_visible() and pad.locator("#submit").is_disabled()  # a reason first
+    pad.locator('#reasons [data-reason="slow"]').tap()
+    assert pad.locator("#submit").is_enabled()
+    pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad.png"))
+    pad.locator("#submit").tap()
+    wait_text(pad, "#thanks-level .zh", "不满意")
+    pad.wait_for_selector("#idle", state="visible", timeout=DEADLINE_MS + 4_000)  # after the thanks
+    assert text(pad, "#clerk-name") == "刘霞"
+    assert hall.server is not None
+    manager = hall.server.add_staff("director", role="manager")
+    answer = hall.http.get("/ratings", headers={"Authorization": f"Bearer {manager}"})
+    assert answer.status_code == 200, answer.text
+    rated = answer.json()["ratings"]
+    assert [(r["number"], r["level"], r["reasons"]) for r in rated] == [(number, "dissatisfied", ["slow"])]
+
+    # A visit left unrated: the question goes away by itself after the idle time.
+    hall.issue("jisheng")
+    hall.call_next(clerk, 1)
+    hall.serve(clerk, 1)
+    pad.wait_for_selector("#ask", state="visible")
+    pad.wait_for_selector("#idle", state="visible", timeout=(IDLE_S + 5) * 1000)
