@@ -141,7 +141,7 @@ class _Checks:
                     problem = f"not a device of {name}" + did_you_mean(device.printer, printers)
                 message = f'kiosk "{device.id}" prints on "{device.printer}", which is {problem}'
                 self.report(source, (*at, i, "printer"), message)
-            if isinstance(device, schema.WINDOW_DEVICES) and device.window not in numbers:
+            if isinstance(device, (*schema.WINDOW_DEVICES, schema.PadDevice)) and device.window not in numbers:
                 known = ", ".join(str(number) for number in sorted(n for n in numbers if isinstance(n, int)))
                 message = f'{device.kind} "{device.id}" is at window {device.window}, which {name} does not have'
                 self.report(source, (*at, i, "window"), f"{message} (windows: {known})")

@@ -298,10 +298,22 @@ class CallerDevice(Strict):
     window: int = Field(ge=1, le=999, description="the window the keypad acts on")
 
 
+class PadDevice(Strict):
+    """A window's evaluator pad (评价器): a tablet showing /rate/{hall}/window/{n}, registered with its own device
+    token so that only the pad at window n rates the visits finished there (docs/devices.md)."""
+
+    kind: Literal["pad"]
+    id: Slug
+    name: ShortText
+    window: int = Field(ge=1, le=999, description="the window whose visits the pad rates")
+
+
 Device = Annotated[
-    PrinterDevice | KioskDevice | BoardDevice | LedStripDevice | CallerDevice, Field(discriminator="kind")
+    PrinterDevice | KioskDevice | BoardDevice | LedStripDevice | CallerDevice | PadDevice, Field(discriminator="kind")
 ]
 WINDOW_DEVICES = (LedStripDevice, CallerDevice)  # the devices of one window that `bianmin devices` drives
+#: The devices that have a token of their own (`bianmin device add`).
+TOKEN_DEVICES = (KioskDevice, LedStripDevice, CallerDevice, PadDevice)
 
 
 class Voice(Strict):

@@ -13,7 +13,7 @@ from config.calendar import config_notice
 from config.calendar_cli import calendar as calendar_group
 from config.cli import config as config_group
 from config.loader import ConfigError, default_config_path, load_config
-from config.schema import CallerDevice, HallConfig, KioskDevice, LedStripDevice
+from config.schema import TOKEN_DEVICES, HallConfig
 from display_board.cli import board as board_command
 from kiosk.cli import kiosk as kiosk_command
 from printer.cli import print_preview, print_test
@@ -242,7 +242,8 @@ def device() -> None:
 @config_option
 @db_option
 def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> None:
-    """Register a kiosk, LED strip or caller keypad of HALL (named in the configuration) and print its new token."""
+    """Register a kiosk, LED strip, caller keypad or evaluator pad of HALL (named in the configuration) and print its
+    new token."""
     from queue_server.server import open_store
     from queue_server.services import accounts, staff_audit
     from queue_server.store.writer import to_us
@@ -252,10 +253,11 @@ def device_add(hall: str, device_id: str, config_file: Path | None, db: str) -> 
         hall_config = loaded.hall(hall)
     except KeyError:
         raise click.ClickException(f"no hall {hall!r} in the configuration") from None
-    kiosks = [d.id for d in hall_config.devices if isinstance(d, KioskDevice | LedStripDevice | CallerDevice)]
+    kiosks = [d.id for d in hall_config.devices if isinstance(d, TOKEN_DEVICES)]
     if device_id not in kiosks:
         raise click.ClickException(
-            f"{device_id!r} is not a kiosk, LED strip or caller of hall {hall}; they are: {', '.join(kiosks) or 'none'}"
+            f"{device_id!r} is not a kiosk, LED strip, caller or evaluator pad of hall {hall}; "
+            f"they are: {', '.join(kiosks) or 'none'}"
         )
     store = open_store(loaded, db)
 

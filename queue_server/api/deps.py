@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
-from config.schema import CallerDevice, Hall, KioskDevice, LedStripDevice
+from config.schema import TOKEN_DEVICES, CallerDevice, Hall, KioskDevice, LedStripDevice, PadDevice
 from queue_server.api.params import MAX_ROW_ID, MAX_SEQ
 from queue_server.api.responses import answers
 from queue_server.api.state import ServerState
@@ -194,7 +194,7 @@ async def window_actor(
     """
     if not token.startswith(accounts.DEVICE_TOKEN_PREFIX):
         return await current_staff(request, await hall_member(request, state, token))
-    device = await _device_of(state, hall, token, (KioskDevice, LedStripDevice, CallerDevice), "a device")
+    device = await _device_of(state, hall, token, TOKEN_DEVICES, "a device")
     caller = next((d for d in hall.devices if isinstance(d, CallerDevice) and d.id == device.device), None)
     if caller is None:  # a kiosk or an LED strip: only a window's caller keypad acts for its clerk
         raise Forbidden("a device token cannot be used for staff actions (设备令牌无权进行此操作)")
@@ -212,6 +212,21 @@ async def window_actor(
 
 
 WindowActorDep = Annotated[Staff, Depends(window_actor)]
+
+
+@answers(401, 403)
+async def window_pad(state: State, hall: HallDep, token: Token, window: Annotated[int, Path(ge=1, le=999)]) -> Device:
+    """The evaluator pad (评价器) of window n, by its device token: only it rates the visits finished there."""
+    if token.startswith(accounts.STAFF_TOKEN_PREFIX):
+        raise Forbidden("a rating from the pad comes with the pad's device token, not a staff login (请使用评价器)")
+    device = await _device_of(state, hall, token, PadDevice, "an evaluator pad")
+    pad = next(d for d in hall.devices if isinstance(d, PadDevice) and d.id == device.device)
+    if pad.window != window:
+        raise Forbidden(f"pad {pad.id} is at window {pad.window}, not {window} (评价器不属于该窗口)")
+    return device
+
+
+WindowPadDep = Annotated[Device, Depends(window_pad)]
 
 
 KioskDep = Annotated[Device, Depends(current_kiosk)]

@@ -2,7 +2,8 @@
 
 The page hears the hall's board websocket (the snapshot and window messages give the clerk and post; a
 `ticket` message with event `finished` at its window starts the rating) and posts the rating by window
-and ticket number. The rule that makes that safe without the ticket's token: services/pad_ratings.py.
+and ticket number, with the pad's own device token. The rule that makes that safe without the ticket's token:
+services/pad_ratings.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
-from queue_server.api.deps import HallDep, State
+from queue_server.api.deps import HallDep, State, WindowPadDep
 from queue_server.api.ratelimit import limited
 from queue_server.api.responses import errors
 from queue_server.api.routes_web import WEB_DIR, WindowNumber, asset_version, check_window
@@ -71,11 +72,12 @@ async def pad_page(
     dependencies=[Depends(limited("rate", "number"))],
 )
 async def rate_from_pad(
-    hall: HallDep, state: State, window: WindowNumber, number: TicketNumber, body: RatingRequest
+    hall: HallDep, state: State, _pad: WindowPadDep, window: WindowNumber, number: TicketNumber, body: RatingRequest
 ) -> RatingReceipt:
     """Rate, from window n's pad, the visit last finished there (within a few minutes); once per visit.
 
-    404: not the visit last finished at this window; 409: too late for the pad, or already rated (phone or pad).
+    401: no device token (or a revoked one); 403: not the evaluator pad of window n; 404: not the visit last
+    finished at this window; 409: too late for the pad, or already rated (phone or pad).
     """
     check_window(hall, window)
     return await state.store.run(hall.id, lambda tx: pad_ratings.rate_at_window(tx, window, number, body))

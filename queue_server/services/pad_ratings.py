@@ -1,9 +1,11 @@
 """The window's evaluator pad (评价器) rates the visit just finished at its window, without the ticket's token.
 
-The pad is a public page (`/rate/{hall}/window/{n}`): it hears the hall's board feed, whose `ticket`
-message of a finished visit carries only the number and the window (nothing secret). So the rule that
-keeps a passer-by from rating other people's visits is on the server:
+The pad's page (`/rate/{hall}/window/{n}`) hears the hall's public board feed, whose `ticket` message of a
+finished visit carries only the number and the window (nothing secret). What keeps anybody else from
+rating other people's visits:
 
+- the rating comes with the device token of the hall's evaluator pad at that window (api/deps.window_pad:
+  a `pad` device of the configuration, registered with `bianmin device add`); no other token rates;
 - the pad names hall, window and ticket number; the rating is accepted only for the ticket of today
   most recently finished at that window (by `finished_at`), and only within `PAD_MINUTES` minutes of
   its finish; any other number (an older visit, another window's, one not finished) is refused;

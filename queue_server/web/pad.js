@@ -7,6 +7,10 @@
  * window and ticket number; the server takes it only for the visit last finished here, lately, once
  * (queue_server/services/pad_ratings.py). Back to idle after the thanks, or after CONFIG.idle_s seconds
  * without a tap.
+ *
+ * The pad rates with its device token (`bianmin device add HALL pad-wN`): opened once as
+ * /rate/{hall}/window/{n}#token=…, it keeps the token in this browser's storage and takes it out of the
+ * address. Without one it shows the window and says it is not registered; it asks nobody to rate.
  */
 "use strict";
 
@@ -16,8 +20,23 @@
   const CONFIG = P.config("bianmin-config");
   const THANKS_MS = 4000;
   const POSTS = { A: ["A岗", "A post"], B: ["B岗", "B post"] };
-  const pad = { number: null, level: null, reasons: new Set(), timer: null, sending: false, modes: [] };
+  const pad = { number: null, level: null, reasons: new Set(), timer: null, sending: false, modes: [], token: null };
   P.clock.seen(CONFIG.server_now);
+  const TOKEN_KEY = `bianmin.pad.${CONFIG.hall}.${CONFIG.window}`;
+
+  function padToken() {
+    const given = new URLSearchParams(window.location.hash.slice(1)).get("token");
+    if (given) {
+      window.localStorage.setItem(TOKEN_KEY, given);
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    return window.localStorage.getItem(TOKEN_KEY);
+  }
+
+  function registered(yes) {
+    $("#unregistered").hidden = yes;
+    if (!yes) pad.token = null;
+  }
 
   function show(name) {
     for (const id of ["idle", "ask", "thanks"]) $(`#${id}`).hidden = id !== name;
@@ -54,7 +73,7 @@
     } else if (message.type === "window" && message.window.number === CONFIG.window) {
       showWindow(message.window);
     } else if (message.type === "ticket" && message.event === "finished" && message.window === CONFIG.window) {
-      if (P.clock.since(message.at) <= CONFIG.idle_s) ask(message.ticket.number);
+      if (pad.token && P.clock.since(message.at) <= CONFIG.idle_s) ask(message.ticket.number);
     }
   }
 
@@ -146,7 +165,8 @@
     }
     pad.sending = true;
     validate();
-    const answer = await P.request("POST", `${CONFIG.rate_path}${encodeURIComponent(pad.number)}/rating`, { body });
+    const path = `${CONFIG.rate_path}${encodeURIComponent(pad.number)}/rating`;
+    const answer = await P.request("POST", path, { body, token: pad.token });
     pad.sending = false;
     validate();
     if (answer.status === 201) {
@@ -159,6 +179,11 @@
       idleAfter(THANKS_MS);
     } else {
       $("#ask-error").textContent = P.errorText(answer);
+      if (answer.status === 401 || answer.status === 403) {
+        if (answer.status === 401) window.localStorage.removeItem(TOKEN_KEY); // revoked: registered again by hand
+        registered(false);
+        idleAfter(THANKS_MS);
+      }
       if (answer.status === 404 || answer.status === 409) idleAfter(THANKS_MS); // not this pad's to rate any more
     }
   }
@@ -174,6 +199,8 @@
     $("#supervision").hidden = false;
   }
   buildRating();
+  pad.token = padToken();
+  registered(Boolean(pad.token));
   show("idle");
   window.bianminPad = pad; // for tests
   pad.link = P.live(CONFIG.ws_path, {

@@ -347,7 +347,7 @@ def test_an_unknown_top_level_key_in_the_main_file(hall_files: HallFiles) -> Non
             'kind = "board"',
             'kind = "screen"',
             "halls[0].devices[2]",
-            'unknown kind "screen": expected "printer", "kiosk", "board", "led_strip" or "caller"',
+            'unknown kind "screen": expected "printer", "kiosk", "board", "led_strip", "caller" or "pad"',
         ),
         ("hall.toml", 'kind = "board"\n', "", "halls[0].devices[2]", "missing: say what this device is"),
         (

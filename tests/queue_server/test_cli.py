@@ -168,7 +168,7 @@ def test_device_revoke_refuses_the_token_and_both_are_in_the_staff_audit(
     ("hall", "device", "message"),
     [
         ("nowhere", "kiosk-1", "no hall 'nowhere'"),
-        ("qingshan", "kiosk-9", "'kiosk-9' is not a kiosk, LED strip or caller of hall qingshan"),
+        ("qingshan", "kiosk-9", "'kiosk-9' is not a kiosk, LED strip, caller or evaluator pad of hall qingshan"),
         ("qingshan", "printer-1", "'printer-1' is not a kiosk"),
     ],
 )

@@ -75,7 +75,11 @@ def test_the_boards(hall: LiveHall, open_page: OpenPage) -> None:
 
 def test_the_evaluator_pad(hall: LiveHall, open_page: OpenPage) -> None:
     clerk = hall.open(1, "liuxia", name="刘霞")
-    pad = open_page(f"/rate/{HALL}/window/1", 1280, 800, "window.bianminPad && window.bianminPad.link.connects > 0")
+    ready = "window.bianminPad && window.bianminPad.link.connects > 0"
+    check(open_page(f"/rate/{HALL}/window/1", 1280, 800, ready), "evaluator pad, not registered")
+    assert hall.server is not None
+    token = hall.server.add_device("pad-w1")
+    pad = open_page(f"/rate/{HALL}/window/1#token={token}", 1280, 800, ready)
     pad.wait_for_function("() => document.querySelector('#clerk-name').textContent === '刘霞'")
     check(pad, "evaluator pad, idle")
     hall.issue("jisheng")

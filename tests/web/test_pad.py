@@ -29,8 +29,11 @@ def pads(browser: Browser, hall: LiveHall) -> Iterator[dict[int, Page]]:
         page.set_default_timeout(DEADLINE_MS)
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("console", lambda m: errors.append(m.text) if unexpected(m) else None)
-        page.goto(hall.page_url(f"/rate/{HALL}/window/{window}?idle_s={IDLE_S}"))
+        assert hall.server is not None
+        token = hall.server.add_device(f"pad-w{window}")  # registered once: the page keeps it, off the address
+        page.goto(hall.page_url(f"/rate/{HALL}/window/{window}?idle_s={IDLE_S}#token={token}"))
         page.wait_for_function("() => window.bianminPad && window.bianminPad.link.connects > 0")
+        assert token not in page.url and page.locator("#unregistered").is_hidden()
         opened[window] = page
     yield opened
     context.close()
@@ -81,3 +84,20 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
     hall.serve(clerk, 1)
     pad.wait_for_selector("#ask", state="visible")
     pad.wait_for_selector("#idle", state="visible", timeout=(IDLE_S + 5) * 1000)
+
+
+def test_a_pad_opened_without_its_token_says_so_and_asks_nobody(browser: Browser, hall: LiveHall) -> None:
+    context = browser.new_context(viewport=TABLET, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(DEADLINE_MS)
+    page.goto(hall.page_url(f"/rate/{HALL}/window/1?idle_s={IDLE_S}"))
+    page.wait_for_function("() => window.bianminPad && window.bianminPad.link.connects > 0")
+    assert text(page, "#unregistered").startswith("本评价器尚未登记")
+    clerk = hall.open(1, "liuxia", name="刘霞")
+    wait_text(page, "#clerk-name", "刘霞")  # the window and its clerk, as on a registered pad
+    number = hall.issue("jisheng")[0]
+    assert hall.call_next(clerk, 1) == number
+    hall.serve(clerk, 1)
+    page.wait_for_timeout(1000)
+    assert page.locator("#ask").is_hidden() and page.locator("#idle").is_visible()
+    context.close()
