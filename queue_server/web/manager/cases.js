@@ -167,4 +167,8 @@
   }
 
   build();
+  // A case without an item is named by its category, from the wall: once the wall is (re)read, name it.
+  document.addEventListener("bianmin:wall", () => {
+    if (state.cases && state.cases.length) render();
+  });
 })();

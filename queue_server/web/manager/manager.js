@@ -305,6 +305,7 @@
       clock.seen(wall.now);
       state.wallAt = clock.now();
       renderWall();
+      document.dispatchEvent(new CustomEvent("bianmin:wall")); // the cases tab names categories from the wall
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
       return;
