@@ -20,11 +20,14 @@ import datetime as dt
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from bench.common import code_version, machine_load, percentile
 from config.loader import default_config_path, load_config

@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
 from bench.common import code_version, machine_load, median, table
 from config.calendar import build_calendar
 from config.loader import default_config_path, load_config

@@ -23,12 +23,15 @@ import datetime as dt
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from config.loader import default_config_path, load_config
 from queue_server.reports.complaints import complaint_figures

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -25,6 +26,8 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from queue_server.devices.fake import FakeTcpDevice
 from queue_server.services import accounts
