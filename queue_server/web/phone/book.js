@@ -89,13 +89,20 @@
     );
   }
 
+  let slotsAsked = 0;
   async function loadSlots() {
     const item = $("#item").value;
     const query = item ? `item_id=${encodeURIComponent(item)}` : `category=${encodeURIComponent($("#category").value)}`;
+    const mine = ++slotsAsked;
     book.day = null;
     book.slot = null;
+    $("#days").replaceChildren(); // the days and times shown were those of the previous choice
+    $("#slots").replaceChildren();
     updateButton();
     const answer = await api("GET", `${CONFIG.api_path}/slots?${query}`);
+    // Only the answer to the newest choice is shown: an older one arriving late would redraw the days of
+    // a category no longer chosen, or take away the slot the citizen picked meanwhile.
+    if (mine !== slotsAsked) return;
     if (answer.status !== 200) {
       showError("book-error", errorText(answer));
       return;
