@@ -103,6 +103,7 @@ def test_the_clerk_console(hall: LiveHall, open_page: OpenPage) -> None:
     check(console, "clerk console, #call-dialog")
     console.keyboard.press("Escape")
     console.wait_for_selector("#call-dialog:not([open])", state="attached")
+    console.wait_for_selector('#actions [data-action="call-next"]:not([disabled])')  # a key acts once enabled
     console.keyboard.press("c")
     console.wait_for_function("() => window.bianminConsole.desk.current !== null")
     check(console, "clerk console at work")
