@@ -80,23 +80,7 @@
   // -- the rating of the visit just finished --------------------------------------------------------------
 
   function buildRating() {
-    for (const [code, zh, en] of CONFIG.levels) {
-      $("#levels").append(
-        el(
-          "button",
-          {
-            type: "button",
-            class: "level",
-            role: "radio",
-            "aria-checked": "false",
-            dataset: { level: code, bad: CONFIG.bad_levels.includes(code) ? "1" : "0" },
-            onclick: () => chooseLevel(code),
-          },
-          el("span", { class: "zh", text: zh }),
-          el("span", { class: "en", text: en }),
-        ),
-      );
-    }
+    $("#levels").append(...P.ratingLevels(CONFIG.levels, CONFIG.bad_levels, chooseLevel));
     for (const [code, zh, en] of CONFIG.reasons) {
       $("#reasons").append(
         el(
@@ -150,10 +134,8 @@
   }
 
   function validate() {
-    const bad = CONFIG.bad_levels.includes(pad.level);
-    // The phone's rule (services/ratings.py): a reason for a bad rating; with "other" alone, words too.
-    const onlyOther = pad.reasons.size === 1 && pad.reasons.has("other") && !$("#comment").value.trim();
-    $("#submit").disabled = pad.sending || pad.level === null || (bad && (pad.reasons.size === 0 || onlyOther));
+    const complete = P.ratingComplete(pad.level, pad.reasons, $("#comment").value, CONFIG.bad_levels);
+    $("#submit").disabled = pad.sending || !complete;
   }
 
   async function submit() {

@@ -409,6 +409,34 @@
     return { showLogin };
   }
 
+  // -- a rating (好差评): the citizen's phone and the window's evaluator pad ---------------------------------
+
+  /** The rating levels [code, zh, en] as radio buttons; `choose(code)` on a tap. */
+  function ratingLevels(levels, badLevels, choose) {
+    return levels.map(([code, zh, en]) =>
+      el(
+        "button",
+        {
+          type: "button",
+          class: "level",
+          role: "radio",
+          "aria-checked": "false",
+          dataset: { level: code, bad: badLevels.includes(code) ? "1" : "0" },
+          onclick: () => choose(code),
+        },
+        el("span", { class: "zh", text: zh }),
+        el("span", { class: "en", text: en }),
+      ),
+    );
+  }
+
+  /** The server's rule (services/ratings.py): a level; for a bad one a reason, and with "other" alone, words. */
+  function ratingComplete(level, reasons, comment, badLevels) {
+    if (level === null) return false;
+    if (!badLevels.includes(level)) return true;
+    return reasons.size > 0 && !(reasons.size === 1 && reasons.has("other") && !comment.trim());
+  }
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => markEnglish());
   else markEnglish();
 
@@ -424,6 +452,8 @@
     loginForm,
     logout,
     markEnglish,
+    ratingComplete,
+    ratingLevels,
     request,
     session,
     sleep,

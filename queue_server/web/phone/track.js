@@ -298,24 +298,7 @@
   }
 
   function buildRating() {
-    const levels = $("#levels");
-    for (const [code, zh, en] of CONFIG.levels) {
-      levels.append(
-        el(
-          "button",
-          {
-            type: "button",
-            class: "level",
-            role: "radio",
-            "aria-checked": "false",
-            dataset: { level: code, bad: CONFIG.bad_levels.includes(code) ? "1" : "0" },
-            onclick: () => chooseLevel(code),
-          },
-          el("span", { class: "zh", text: zh }),
-          el("span", { class: "en", text: en }),
-        ),
-      );
-    }
+    $("#levels").append(...P.ratingLevels(CONFIG.levels, CONFIG.bad_levels, chooseLevel));
     const reasons = $("#reasons");
     for (const [code, zh, en] of CONFIG.reasons) {
       const box = el("input", { type: "checkbox", value: code, onchange: (e) => toggleReason(code, e.target.checked) });
@@ -341,10 +324,7 @@
   }
 
   function validate() {
-    const bad = CONFIG.bad_levels.includes(choice.level);
-    const comment = $("#comment").value.trim();
-    let ok = choice.level !== null;
-    if (bad) ok = ok && choice.reasons.size > 0 && !(choice.reasons.size === 1 && choice.reasons.has("other") && !comment);
+    const ok = P.ratingComplete(choice.level, choice.reasons, $("#comment").value, CONFIG.bad_levels);
     $("#rate-submit").disabled = !ok;
     return ok;
   }
