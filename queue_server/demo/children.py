@@ -60,6 +60,10 @@ class Child:
                 raise RuntimeError(f"{self.name} did not start (see {self.log}):\n{self.tail()}")
             time.sleep(0.1)
 
+    def exit_code(self) -> int | None:
+        """None while it runs (or before it started); its exit code once it ended (negative: the signal)."""
+        return None if self.process is None else self.process.poll()
+
     def _healthy(self) -> bool:
         try:
             return httpx.get(f"{self.url}/healthz", timeout=2, trust_env=False).status_code == 200

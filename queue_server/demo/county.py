@@ -7,6 +7,8 @@
   county and the link token `bianmin link add` makes, written to a file only this user can read.
 - One traffic driver per township in this process (`simulation/driver.py`): the simulator's days played through
   the township's HTTP API. Every few seconds a line says how far the county's copy of each township is.
+- A server of the demo that dies (a crash, a kill -9 to see the link resume) is said and started again on its
+  port and database, up to RESTARTS times; then the demo stops with the end of its log.
 - Ctrl-C (or SIGTERM, SIGHUP) stops the drivers, then the townships, the county and the cluster, and removes
   every file (unless `keep`). Nothing the demo started outlives it.
 """
@@ -38,6 +40,8 @@ from queue_server.simulation.driver import HallDriver
 from queue_server.store.pg_cluster import PgCluster, PgUnavailable
 
 STATUS_S = 10.0
+WATCH_S = 1.0  # how often the demo looks whether its servers are still running
+RESTARTS = 3  # a server that dies more often than this stops the demo (it would only die again)
 
 
 class DemoError(Exception):
@@ -228,11 +232,14 @@ class CountyDemo:
             loop.add_signal_handler(signum, stopped.set)
         drivers = [asyncio.create_task(t.driver.run(), name=f"driver-{t.place.id}") for t in self.townships if t.driver]
         status = asyncio.create_task(self.report())
+        watch = asyncio.create_task(self.watch())
         waiter = asyncio.create_task(stopped.wait())
-        await asyncio.wait([waiter, *drivers], return_when=asyncio.FIRST_COMPLETED)
-        for task in (*drivers, status, waiter):
+        await asyncio.wait([waiter, watch, *drivers], return_when=asyncio.FIRST_COMPLETED)
+        for task in (*drivers, status, watch, waiter):
             task.cancel()
-        ended = await asyncio.gather(*drivers, status, waiter, return_exceptions=True)
+        watched = watch.done() and not watch.cancelled() and watch.exception() is None
+        given_up = watch.result() if watched else None  # a server kept dying: said once everything is stopped
+        ended = await asyncio.gather(*drivers, status, watch, waiter, return_exceptions=True)
         for task, outcome in zip(drivers, ended, strict=False):
             if isinstance(outcome, Exception):
                 self.say(f"  {task.get_name()} stopped: {type(outcome).__name__} {outcome}")
@@ -240,6 +247,32 @@ class CountyDemo:
             if t.driver is not None and t.driver.errors:
                 self.say(f"  {t.place.id}: {sum(t.driver.counts.values())} requests; first refusals: "
                          + "; ".join(t.driver.errors[:3]))  # fmt: skip
+        if given_up is not None:
+            raise DemoError(given_up)
+
+    async def watch(self) -> str:
+        """Every WATCH_S: a server of the demo that died is said, with its exit and its log, and started again
+        on its own port and database (its township's traffic and link resume); after RESTARTS, the demo stops."""
+        children = [t.child for t in self.townships] + ([self.county] if self.county else [])
+        restarts = dict.fromkeys((c.name for c in children), 0)
+        while True:
+            await asyncio.sleep(WATCH_S)
+            for child in children:
+                code = child.exit_code()
+                if code is None:
+                    continue
+                how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+                self.say(f"服务器意外退出 {child.name} stopped unexpectedly ({how}); its log: {child.log}")
+                if restarts[child.name] >= RESTARTS:
+                    tail = child.tail(800)
+                    return f"{child.name} stopped {RESTARTS + 1} times (演示停止). The end of its log:\n{tail}"
+                restarts[child.name] += 1
+                try:
+                    await asyncio.to_thread(child.start)
+                except RuntimeError as error:
+                    return f"{child.name} could not be started again (演示停止): {error}"
+                self.say(f"  已重新启动 {child.name} started again at {child.url} "
+                         f"({restarts[child.name]} of {RESTARTS} restarts)")  # fmt: skip
 
     async def report(self) -> None:
         """Every STATUS_S: per township, the events the county holds of the ones the township has, and traffic."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
@@ -18,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from queue_server.demo.children import Child
+from queue_server.demo.county import CountyDemo, Settings
 from queue_server.store.pg_cluster import PgUnavailable, find_bindir
 
 START_S = 150.0  # initdb, migrations and four servers starting on a busy machine
@@ -190,7 +193,7 @@ def test_the_county_demo_links_every_township_and_ctrl_c_leaves_nothing(start_de
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_without_postgresql_the_county_runs_on_sqlite_said_so_and_keep_keeps_the_files(
+def test_without_postgresql_the_county_runs_on_sqlite_said_so_a_killed_server_restarts_and_keep_keeps_the_files(
     start_demo: StartDemo, tmp_path: Path
 ) -> None:
     demo = start_demo("--townships", "1", "--speed", "600", "--keep",
@@ -205,6 +208,16 @@ def test_without_postgresql_the_county_runs_on_sqlite_said_so_and_keep_keeps_the
         wait_until(lambda: township_seq(url, hall) >= 20, "no traffic")
         had = township_seq(url, hall)
         wait_until(lambda: county_holds(county, token)[hall] >= had, "the county did not catch up")
+
+        # kill -9 of the township's server: the demo says so, starts it again on its port, and nothing is lost.
+        (server,) = [p for p in processes_naming(files) if " serve " in p and f"townships/{hall}/" in p]
+        os.kill(int(server.split(":")[0]), signal.SIGKILL)
+        demo.until(f"服务器意外退出 township {hall} stopped unexpectedly (killed by SIGKILL)")
+        demo.until(f"已重新启动 township {hall} started again at {url} (1 of 3 restarts)")
+        assert township_seq(url, hall) >= had
+        again = had + 10
+        wait_until(lambda: township_seq(url, hall) >= again, "no traffic after the restart")
+        wait_until(lambda: county_holds(county, token)[hall] >= again, "the county did not catch up after the restart")
     finally:
         demo.process.send_signal(signal.SIGTERM)
     assert demo.finish() == 0, demo.text
@@ -223,3 +236,18 @@ def test_an_unreachable_county_database_is_one_clear_error_and_nothing_is_left(
     assert "Error: cannot open the county's database (无法连接数据库):" in demo.text
     assert "Traceback" not in demo.text
     assert list(tmp_path.glob("bianmin-demo-*")) == []
+
+
+def test_a_server_that_cannot_start_again_stops_the_demo_with_the_reason(tmp_path: Path) -> None:
+    said: list[str] = []
+    demo = CountyDemo(Settings(), say=said.append, work=tmp_path)
+    demo.county = Child("county 县政务中心", tmp_path / "missing.toml", "sqlite:///" + str(tmp_path / "c.db"),
+                        tmp_path / "county.log")  # fmt: skip
+    demo.county.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    demo.county.process.wait()
+
+    reason = asyncio.run(asyncio.wait_for(demo.watch(), 60))
+    log = tmp_path / "county.log"
+    assert said[0] == f"服务器意外退出 county 县政务中心 stopped unexpectedly (exit code 3); its log: {log}"
+    assert reason.startswith("county 县政务中心 could not be started again (演示停止): county 县政务中心 did not start")
+    assert "missing.toml" in reason  # the end of its log says why
