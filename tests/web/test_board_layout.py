@@ -8,7 +8,6 @@ the calls. The hall is built through the configuration loader, as a county write
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -16,6 +15,7 @@ import pytest
 
 from config.schema import HallConfig
 from tests.support.halls import county_hall
+from tests.support.screenshots import SCREENSHOTS
 from tests.support.server import HALL
 from tests.web.conftest import LiveHall, TickingClock, cheap_hashing
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 SIZES = [(1920, 1080), (1366, 768), (1080, 1920)]
 SIZE_IDS = ["1920x1080", "1366x768", "1080x1920"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WINDOWS = 60
 OPEN = range(1, 13)  # windows with a clerk (logins are rate-limited per address: a dozen is plenty)
 CATEGORIES = ["jisheng", "guotu", "minzheng", "sifa", "laobao", "caizheng", "nonglin", "huji", "zonghe"]

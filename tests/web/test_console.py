@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from tests.support.screenshots import SCREENSHOTS
 from tests.support.server import HALL, PASSWORD
 from tests.web.conftest import HTTP_TIMEOUT_S, LiveHall
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
 DEADLINE_MS = 8_000
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 OpenPage = Callable[..., "Page"]
 
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from tests.support.screenshots import SCREENSHOTS
 from tests.support.server import HALL, PASSWORD
 from tests.web.conftest import HTTP_TIMEOUT_S, LiveHall
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 DEADLINE_MS = 8_000
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 OpenPage = Callable[..., "Page"]
 CASES = ["immediate", "promised", "supplement", "joint", "returned", "agent"]
 FINISH: dict[str, dict[str, Any]] = {

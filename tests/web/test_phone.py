@@ -8,11 +8,11 @@ Screenshots go to docs/screenshots/phone-*.png.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.support.screenshots import SCREENSHOTS
 from tests.web.conftest import LiveHall
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 PHONE: ViewportSize = {"width": 390, "height": 844}
 ITEM = "jisheng-childcare-subsidy"
 DEADLINE_MS = 8_000
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Records what the page asks of the phone's vibration motor (headless Chromium has none).
 VIBRATION_SPY = """
 window.__vibrations = [];

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.support.screenshots import SCREENSHOTS
 from tests.support.server import HALL, free_port
 from tests.web.conftest import LiveHall
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 DEADLINE_MS = 8_000  # what the page must show or do, it does within this
 RECONNECT_MS = 15_000  # a board back on its server within this (back-off capped at 0.5 s in these tests)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FAST = "offline_s=1&retry_s=0.5"
 
 OpenPage = Callable[..., "Page"]
