@@ -16,10 +16,11 @@ from config.loader import default_config_path, load_config
 
 def create() -> FastAPI:
     from queue_server.api.app import create_app
-    from queue_server.server import config_reader, open_store, quiet_collector
+    from queue_server.server import config_reader, open_store, prompt_threads, quiet_collector
 
     config_file = Path(os.environ.get("BIANMIN_CONFIG") or default_config_path())
     store = open_store(load_config(config_file), os.environ["BIANMIN_DB"], migrate=False)
     app = create_app(store, owns_store=True, config_source=config_reader(config_file))
     quiet_collector()
+    prompt_threads()
     return app

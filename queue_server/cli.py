@@ -83,9 +83,13 @@ main.add_command(devices_command)  # bianmin devices: LED strips and caller keyp
 )
 def serve(config_file: Path | None, db: str, host: str, port: int, workers: int) -> None:
     """Run the queue server (HTTP API, websockets, documentation at /docs)."""
-    from queue_server.server import open_store, run, run_workers, seed_demo
+    from queue_server.server import open_store, run, run_workers, seed_demo, switch_interval
 
     loaded = _load(config_file)
+    try:
+        switch_interval()
+    except ValueError as error:
+        raise click.ClickException(f"{error}; nothing was started") from None
     from sqlalchemy.exc import OperationalError
 
     notice = config_notice(loaded, datetime.now(UTC))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, select
 
 from config.loader import default_config_path
 from queue_server.cli import main
+from queue_server.server import prompt_threads
 from queue_server.store.engine import database_url
 from queue_server.store.tables import devices, staff_audit, staff_halls, users
 from tests.support.halls import write_two_halls
@@ -194,6 +196,32 @@ def test_serve_with_a_bad_configuration_starts_nothing(runner: CliRunner, tmp_pa
     assert "nothing was started" in result.output
     assert "prefix" in result.output
     assert not db.exists()
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "2", "nan"])
+def test_serve_with_a_bad_switch_interval_starts_nothing(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("BIANMIN_SWITCH_INTERVAL_S", value)
+    db = tmp_path / "hall.db"
+    result = runner.invoke(main, ["serve", "--db", str(db)])
+    assert result.exit_code == 1
+    assert f"BIANMIN_SWITCH_INTERVAL_S must be seconds, more than 0 and at most 1, not '{value}'" in result.output
+    assert "nothing was started" in result.output
+    assert not db.exists()
+
+
+def test_the_server_hands_the_interpreter_over_every_half_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sys.getswitchinterval()
+    try:
+        monkeypatch.delenv("BIANMIN_SWITCH_INTERVAL_S", raising=False)
+        prompt_threads()
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+        monkeypatch.setenv("BIANMIN_SWITCH_INTERVAL_S", "0.005")  # Python's own, to measure against
+        prompt_threads()
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+    finally:
+        sys.setswitchinterval(before)
 
 
 @pytest.mark.parametrize(
