@@ -384,7 +384,11 @@ def test_a_manager_follows_up_a_bad_rating_to_rectified(hall: LiveHall, open_pag
     assert refused.status_code == 422  # a bad rating needs a reason
     rated = hall.http.post(
         f"/tickets/{mine['track_token']}/rating",
-        json={"level": "very_dissatisfied", "reasons": ["wait", "attitude"], "comment": "等了一个多小时，窗口态度冷淡"},
+        json={
+            "level": "very_dissatisfied",
+            "reasons": ["efficiency", "attitude"],
+            "comment": "等了一个多小时，窗口态度冷淡",
+        },
     )
     assert rated.status_code == 201, rated.text
     assert good  # the first ticket stays unrated: it counts in no level
@@ -450,7 +454,7 @@ def test_an_overdue_follow_up_is_highlighted(hall: LiveHall, open_page: OpenPage
     hall.call_next(liuxia, 1)
     hall.serve(liuxia, 1)
     answer = hall.http.post(
-        f"/tickets/{mine['track_token']}/rating", json={"level": "dissatisfied", "reasons": ["slow"]}
+        f"/tickets/{mine['track_token']}/rating", json={"level": "dissatisfied", "reasons": ["efficiency"]}
     )
     assert answer.status_code == 201, answer.text
     hall.clock.advance(days=30)

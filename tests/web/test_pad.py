@@ -64,7 +64,7 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
 
     pad.locator('#levels [data-level="dissatisfied"]').tap()
     assert pad.locator("#bad").is_visible() and pad.locator("#submit").is_disabled()  # a reason first
-    pad.locator('#reasons [data-reason="slow"]').tap()
+    pad.locator('#reasons [data-reason="efficiency"]').tap()
     assert pad.locator("#submit").is_enabled()
     pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad.png"))
     pad.locator("#submit").tap()
@@ -76,7 +76,7 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
     answer = hall.http.get("/ratings", headers={"Authorization": f"Bearer {manager}"})
     assert answer.status_code == 200, answer.text
     rated = answer.json()["ratings"]
-    assert [(r["number"], r["level"], r["reasons"]) for r in rated] == [(number, "dissatisfied", ["slow"])]
+    assert [(r["number"], r["level"], r["reasons"]) for r in rated] == [(number, "dissatisfied", ["efficiency"])]
 
     # A visit left unrated: the question goes away by itself after the idle time.
     hall.issue("jisheng")
