@@ -406,8 +406,11 @@ def test_a_manager_follows_up_a_bad_rating_to_rectified(hall: LiveHall, open_pag
     assert figure(page, "#rating-figures", "count") == "1"
     assert figure(page, "#rating-figures", "open_follow_ups") == "1"
     text = page.inner_text(row)
-    for part in ("非常不满意", "排队等候时间长", "服务态度不好", "等了一个多小时", "待回访", "计生"):
+    for part in ("非常不满意", "服务效率", "服务态度", "等了一个多小时", "待回访", "计生"):
         assert part in text, (part, text)
+    code = page.inner_text(f"{row} td.case-code").strip()
+    director = {"Authorization": f"Bearer {hall.server.login('director')}"}
+    assert hall.http.get(f"/cases/{code}", headers=director).json()["number"] == mine["number"]  # the visit's case
     assert page.locator(f"{row} td.num").inner_text().strip() == "1"
     due = page.inner_text(f"{row} td.due").strip()
     assert due.startswith("2026-04-"), due  # 15 working days after Monday 2026-03-16
@@ -430,14 +433,27 @@ def test_a_manager_follows_up_a_bad_rating_to_rectified(hall: LiveHall, open_pag
     page.click('#follow-up-form button[type="submit"]')
     page.wait_for_selector(f'{row}[data-follow-up="rectified"]')
     assert "已整改" in page.inner_text(f"{row} td.state")
-    assert page.locator(f"{row} button").count() == 0
+    steps = page.locator(f"{row} button").evaluate_all("(nodes) => nodes.map((n) => n.dataset.step)")
+    assert steps == ["callback", "review"]  # the callback (回访) is still due, and a review may be asked for
+
+    # 回访: the citizen is called back and rates the fix.
+    page.click(f'{row} button[data-step="callback"]')
+    page.wait_for_selector("#rating-action-dialog[open]")
+    page.select_option("#rating-action-form select[name=choice]", "satisfied")
+    page.fill("#rating-action-form textarea[name=text]", "群众表示对整改结果满意")
+    page.click('#rating-action-form button[type="submit"]')
+    page.wait_for_selector(f'{row}[data-follow-up="closed"]')
+    assert "已办结" in page.inner_text(f"{row} td.state")
+    assert "回访（director）：群众表示对整改结果满意 — 对整改满意" in page.inner_text(row)
     wait_text(page, '#rating-figures [data-figure="open_follow_ups"] .value', "0")
     assert page.locator("#ratings-count").is_hidden()
+    assert figure(page, "#rating-figures", "defaulted") == "0" and figure(page, "#rating-figures", "excluded") == "0"
 
     listed = hall.http.get(
         "/ratings", params={"bad": "true"}, headers={"Authorization": f"Bearer {hall.server.login('director')}"}
     ).json()
     assert [n["state"] for n in listed["ratings"][0]["notes"]] == ["contacted", "rectified"]
+    assert listed["ratings"][0]["case_code"] == code
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "manager-ratings.png"), full_page=True)
 
