@@ -1112,6 +1112,15 @@
           el("td", {}, select),
           el(
             "td",
+            {},
+            el("input", {
+              class: "staff-no", value: s.staff_no || "", maxlength: "16", size: "8", "aria-label": `${s.username} 工号`,
+              pattern: "[0-9A-Za-z][0-9A-Za-z\\-]{0,15}", placeholder: "工号",
+              onchange: (event) => staffNumber(s.username, event.target),
+            }), // prettier-ignore
+          ),
+          el(
+            "td",
             { class: "status" },
             s.active ? el("span", { class: "badge open" }, "启用 active") : el("span", { class: "badge closed" }, "停用 inactive"),
             s.locked ? el("span", { class: "badge paused" }, "锁定 locked") : null,
@@ -1133,6 +1142,15 @@
         );
       }),
     );
+  }
+
+  function staffNumber(username, input) {
+    input.value = input.value.trim();
+    if (!input.checkValidity()) {
+      toast("工号为1–16位字母、数字或“-” A staff number has 1–16 letters, digits or '-'", "error");
+      return;
+    }
+    changeStaff(username, { staff_no: input.value || null });
   }
 
   async function changeStaff(username, change) {
