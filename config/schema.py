@@ -391,6 +391,29 @@ class ComplaintRules(Strict):
     )
 
 
+class DefaultRating(Strict):
+    """默认好评: a finished visit nobody rated within `after_days` days gets this rating from the system (off by
+    default). It is marked as the system's (source "default"), listed and exported as such, and never counted
+    in the 满意率 or the levels of the citizens' ratings (docs/haocha.md)."""
+
+    enabled: bool = False
+    after_days: int = Field(15, ge=1, le=30, description="days after the visit's service day, calendar days")
+    level: Literal["very_satisfied", "satisfied"] = "satisfied"
+
+
+class RatingRules(Strict):
+    """好差评 (国办发〔2019〕51号, GB/T 39735-2020): the locality's rectification deadline and the default rating."""
+
+    rectify_working_days: int = Field(
+        15,
+        ge=1,
+        le=15,
+        description="a 差评 is verified, rectified and answered within this many working days of the hall's calendar"
+        " after its service day: the national rule allows at most 15; localities set 5 or 7 (docs/haocha.md)",
+    )
+    default_rating: DefaultRating = DefaultRating()
+
+
 class Link(Strict):
     """Link up (联动上报): where the hall ships its event log (its county server) and how it proves who it is.
 
@@ -499,6 +522,7 @@ class Hall(Strict):
     appointments: AppointmentRules = AppointmentRules()
     board: BoardSettings = BoardSettings()
     complaints: ComplaintRules = ComplaintRules()
+    ratings: RatingRules = RatingRules()
     categories: list[Category] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []

@@ -151,7 +151,7 @@ class RatingMessage(Message):
     type: Literal["rating"] = "rating"
     seq: int
     at: dt.datetime
-    event: Literal["rated", "followed_up"]
+    event: Literal["rated", "followed_up", "called_back", "reviewed", "defaulted"]
     level: Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"] | None
 
 

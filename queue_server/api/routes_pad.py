@@ -51,6 +51,7 @@ async def pad_page(
         "server_now": state.store.clock().isoformat(),
         "ws_path": f"/ws/halls/{hall.id}/board",
         "rate_path": f"/api/v1/halls/{hall.id}/windows/{window}/tickets/",
+        "on_duty_path": f"/api/v1/halls/{hall.id}/windows/{window}/on-duty",
         "idle_s": idle_s,
         "levels": [[code, zh, en] for code, (_score, zh, en) in ratings.LEVELS.items()],
         "bad_levels": sorted(ratings.BAD_LEVELS),
@@ -81,3 +82,18 @@ async def rate_from_pad(
     """
     check_window(hall, window)
     return await state.store.run(hall.id, lambda tx: pad_ratings.rate_at_window(tx, window, number, body))
+
+
+@router.get(
+    "/api/v1/halls/{hall}/windows/{window}/on-duty",
+    response_model=pad_ratings.OnDuty,
+    tags=["ratings"],
+    responses=errors(404),
+)
+async def on_duty(hall: HallDep, state: State, _pad: WindowPadDep, window: WindowNumber) -> pad_ratings.OnDuty:
+    """The clerk on duty at window n for its evaluator pad: name, post, staff number (工号); with the pad's token.
+
+    401: no device token (or a revoked one); 403: not the evaluator pad of window n.
+    """
+    check_window(hall, window)
+    return await state.store.run(hall.id, lambda tx: pad_ratings.on_duty(tx, window))

@@ -165,6 +165,7 @@ async def track(state: State, track_token: PathToken) -> HTMLResponse:
         "levels": [[code, zh, en] for code, (_score, zh, en) in ratings.LEVELS.items()],
         "bad_levels": sorted(ratings.BAD_LEVELS),
         "reasons": [[code, zh, en] for code, (zh, en) in ratings.REASONS.items()],
+        "rectify_working_days": hall.ratings.rectify_working_days,
     }
     return _render("track.html", config)
 

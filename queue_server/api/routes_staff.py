@@ -45,6 +45,7 @@ class StaffOut(BaseModel):
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
     point: str | None = None  # a village agent's point (of its one hall)
+    staff_no: str | None = None  # 工号, shown on the window's evaluator pad
 
 
 class NewStaff(Body):
@@ -64,6 +65,8 @@ class StaffChange(Body):
     role: RoleName | None = None
     active: StrictBool | None = None  # true or false: 0 is no answer
     halls: Halls = None  # given: the account's new halls (null: every hall, administrators only)
+    # given: the staff number (工号) the evaluator pad shows; null clears it
+    staff_no: Annotated[str, Field(pattern=accounts.STAFF_NO.pattern)] | None = None
 
 
 class NewPassword(Body):
@@ -83,6 +86,7 @@ def _out(account: accounts.StaffAccount) -> StaffOut:
         county=account.county,
         city=account.city,
         point=account.point,
+        staff_no=account.staff_no,
     )
 
 
@@ -198,6 +202,7 @@ async def change_staff(
             display_name=body.display_name,
             active=body.active,
             halls=halls,
+            staff_no=body.staff_no if "staff_no" in body.model_fields_set else accounts.KEEP,
         )
         after = accounts.account_halls(conn, username)
         concerned = None if before is None or after is None else before | after

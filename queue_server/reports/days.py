@@ -56,7 +56,7 @@ MARGIN_US = 15 * 60 * US
 #: The events a fold applies to a known ticket (the others never change a ticket's figures).
 TICKET_EVENTS = frozenset({
     "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
-    "ticket.transferred", "ticket.requeued", "ticket.returned", "ticket.rated",
+    "ticket.transferred", "ticket.requeued", "ticket.returned", "ticket.rated", "rating.review_upheld",
 })  # fmt: skip
 
 report_days = Table(

@@ -18,6 +18,8 @@ Definitions (the dashboard, the exports and the tests all use these):
 - satisfaction rate (满意率) = ratings of 基本满意 or better / ratings (好差评, the `ticket.rated`
   events; a ticket rated twice counts once, with its last rating). None when nothing was rated:
   no figure is invented. ratings: the count of each of the five levels (the same last ratings).
+  A 差评 whose review (复核) was upheld (`rating.review_upheld`) counts in neither, as if never rated; the
+  system's default ratings (默认好评, `rating.defaulted`) are no `ticket.rated` events and count in neither.
 - p90 wait: the nearest-rank 90th percentile of the called tickets' waits in whole seconds (each wait
   floored to the second): the smallest w such that at least 90% of the waits are ≤ w. Exact to the
   second, and it merges exactly across days and halls (the stored days keep each cell's waits as a
@@ -130,6 +132,7 @@ class FigureBuilder:
             "ticket.requeued": self._back_in_queue,
             "ticket.returned": self._back_in_queue,
             "ticket.rated": self._rated,
+            "rating.review_upheld": self._unrated,
         }
 
     def feed(self, events: Iterable[EventRow]) -> FigureBuilder:
@@ -205,6 +208,10 @@ class FigureBuilder:
     @staticmethod
     def _rated(facts: TicketFacts, event: EventRow) -> None:
         facts.rating = str(event.payload.get("level"))
+
+    @staticmethod
+    def _unrated(facts: TicketFacts, _event: EventRow) -> None:
+        facts.rating = None  # an upheld review (申诉复核) takes the rating out of every figure
 
     @staticmethod
     def _back_in_queue(facts: TicketFacts, _event: EventRow) -> None:

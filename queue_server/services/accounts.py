@@ -524,6 +524,11 @@ class StaffAccount:
     county: str | None = None  # a county manager's county
     city: str | None = None  # a city manager's city
     point: str | None = None  # a village agent's point
+    staff_no: str | None = None  # 工号, shown on the window's evaluator pad
+
+
+#: A staff number (工号): 1–16 letters, digits or '-', as printed on the clerk's badge.
+STAFF_NO = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,15}$")
 
 
 class Keep:
@@ -556,6 +561,7 @@ def list_users(conn: Connection, now_us: int, halls: Collection[str] | None = No
             r.county,
             r.city,
             r.point,
+            r.staff_no,
         )
         for r in rows
     ]
@@ -601,8 +607,10 @@ def update_user(
     display_name: str | None = None,
     active: bool | None = None,
     halls: frozenset[str] | Keep | None = KEEP,
+    staff_no: str | Keep | None = KEEP,
 ) -> None:
-    """Change an account's role, name, halls or whether it may log in; a deactivated account's sessions end.
+    """Change an account's role, name, halls, staff number (None clears it) or whether it may log in; a deactivated
+    account's sessions end.
 
     The last active administrator of every hall can be neither demoted, narrowed to some halls nor
     deactivated, and nobody does that to their own account (another administrator must), so the
@@ -649,6 +657,10 @@ def update_user(
         raise Conflict("you cannot deactivate your own account (不能停用自己的账号)")
     if role is not None:
         values["role"] = role.value
+    if not isinstance(staff_no, Keep):
+        if staff_no is not None and not STAFF_NO.match(staff_no):
+            raise BadRequest("a staff number (工号) is 1–16 letters, digits or '-', starting with a letter or digit")
+        values["staff_no"] = staff_no
     if active is not None:
         values["active"] = active
         if active:

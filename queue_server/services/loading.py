@@ -16,6 +16,7 @@ from queue_server.domain.tickets import EXPIRE_AT_DAY_CLOSE, Priority, TicketSta
 from queue_server.domain.windows import Post, WindowState
 from queue_server.protocol import DayMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
+from queue_server.services.default_ratings import apply_default_ratings
 from queue_server.services.reminders import drop_phones
 from queue_server.services.rows import save_window
 from queue_server.services.views import queue_summaries
@@ -229,6 +230,7 @@ def close_day(tx: Tx, actor: str | None = None) -> int:
         save_window(tx, live_window)
     day = rt.day or service_day(tx.now, ZoneInfo(rt.hall.timezone))
     count = len(expired_ids)
+    apply_default_ratings(tx)  # 默认好评, when the hall turned it on: once per visit
     tx.emit(
         "day.closed",
         {"day": day.isoformat(), "expired": count},

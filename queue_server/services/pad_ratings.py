@@ -17,11 +17,12 @@ rating other people's visits:
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from queue_server.errors import Conflict, NotFound
 from queue_server.services import ratings
-from queue_server.store.tables import tickets
+from queue_server.store.tables import tickets, users
 from queue_server.store.writer import Tx
 
 PAD_MINUTES = 5
@@ -52,3 +53,24 @@ def rate_at_window(tx: Tx, window: int, number: str, request: ratings.RatingRequ
             f" (已超过{PAD_MINUTES}分钟，请用手机扫码评价)"
         )
     return ratings.record_rating(tx, last, request, PAD_ACTOR)
+
+
+class OnDuty(BaseModel):
+    """The clerk on duty at a window as its pad shows it (亮牌服务): name, post and staff number (工号)."""
+
+    window: int
+    state: str
+    clerk_name: str | None
+    post: str | None
+    staff_no: str | None
+
+
+def on_duty(tx: Tx, window: int) -> OnDuty:
+    """Who is on duty at `window` now (nobody when it is closed)."""
+    live = tx.rt.windows[window]
+    staff_no = None
+    if live.clerk is not None:
+        row = tx.conn.execute(select(users.c.staff_no).where(users.c.username == live.clerk)).first()
+        staff_no = None if row is None else row.staff_no
+    name = tx.rt.clerk_names.get(live.clerk, live.clerk) if live.clerk else None
+    return OnDuty(window=window, state=live.state.value, clerk_name=name, post=live.post, staff_no=staff_no)

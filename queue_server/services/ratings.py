@@ -1,8 +1,10 @@
-"""好差评: a citizen rates a finished ticket once; a bad rating is followed up within 15 working days.
+"""好差评: a citizen rates a finished visit once; a bad rating is rectified within the locality's deadline.
 
-Levels 非常满意 … 非常不满意 (scores 5 … 1). 不满意 and 非常不满意 are bad: they need a reason and open
-a follow-up (open → contacted → rectified) due `FOLLOW_UP_WORKING_DAYS` working days after the
-rating's service day. 满意率 = ratings of 基本满意 or better / all ratings.
+Levels 非常满意 … 非常不满意 (scores 5 … 1). 不满意 and 非常不满意 are bad (差评): they need at least one of the
+national indicators (INDICATORS, docs/haocha.md) and open a follow-up (open → contacted → rectified → closed by
+the callback, services/rating_review.py) due `hall.ratings.rectify_working_days` working days after the
+rating's service day. 满意率 = citizens' ratings of 基本满意 or better / citizens' ratings; a system's default
+rating (默认好评) and a 差评 taken out by an upheld review (复核) count in neither.
 
 The rating's comment and the optional contact phone are for the hall's managers only: the event
 log's payload and the public message carry neither.
@@ -19,22 +21,23 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, false, func, insert, or_, select, update
 
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.errors import Conflict, NotFound
 from queue_server.protocol import RatingMessage
 from queue_server.services.accounts import Staff
-from queue_server.store.tables import ratings, tickets
+from queue_server.store.tables import cases, ratings, tickets
 from queue_server.store.writer import Tx, from_us
 
-FOLLOW_UP_WORKING_DAYS = 15
 MAX_COMMENT = 500
 MAX_NOTE = 500
 
 Level = Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
-Reason = Literal["attitude", "slow", "wait", "notice", "rules", "environment", "other"]
-FollowUpState = Literal["open", "contacted", "rectified"]
+Reason = Literal["overall", "efficiency", "level", "attitude"]
+FollowUpState = Literal["open", "contacted", "rectified", "closed"]
+Source = Literal["citizen", "default"]
+ReviewState = Literal["requested", "upheld", "rejected"]
 
 #: level: (score, 中文, English)
 LEVELS: Mapping[str, tuple[int, str, str]] = MappingProxyType(
@@ -47,23 +50,42 @@ LEVELS: Mapping[str, tuple[int, str, str]] = MappingProxyType(
     }
 )
 BAD_LEVELS = frozenset({"dissatisfied", "very_dissatisfied"})
-#: reason: (中文, English)
-REASONS: Mapping[str, tuple[str, str]] = MappingProxyType(
+#: The national indicators of an offline (大厅) rating, 政务服务"好差评"评价内容 (线下评价): the first-level
+#: 整体满意度 and its second-level 服务效率, 服务水平, 服务态度. Fixed: a hall may not add or remove one.
+#: indicator: (中文, English)
+INDICATORS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
-        "attitude": ("服务态度不好", "unfriendly service"),
-        "slow": ("办事效率低", "slow handling"),
-        "wait": ("排队等候时间长", "long wait"),
-        "notice": ("告知不清楚，材料反复要求", "unclear notice, materials asked for again and again"),
-        "rules": ("未按规定办理", "not handled by the rules"),
-        "environment": ("大厅环境或设施不便", "hall facilities"),
-        "other": ("其他", "other"),
+        "overall": ("整体满意度", "overall satisfaction"),
+        "efficiency": ("服务效率", "efficiency of the service"),
+        "level": ("服务水平", "competence of the service"),
+        "attitude": ("服务态度", "attitude of the staff"),
+    }
+)
+REASONS = INDICATORS  # the pages' name for them
+#: The reason codes before migration 0020 (still accepted from old pads and phones): → the indicator.
+LEGACY_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "slow": "efficiency",
+        "wait": "efficiency",
+        "notice": "level",
+        "rules": "level",
+        "environment": "overall",
+        "other": "overall",
     }
 )
 #: The one table of follow-up moves of a bad rating.
 FOLLOW_UP: Mapping[str, frozenset[str]] = MappingProxyType(
-    {"open": frozenset({"contacted"}), "contacted": frozenset({"rectified"}), "rectified": frozenset()}
+    {
+        "open": frozenset({"contacted"}),
+        "contacted": frozenset({"rectified"}),
+        "rectified": frozenset(),  # closed by the callback (services/rating_review.py), or open again
+        "closed": frozenset(),
+    }
 )
-FOLLOW_UP_LABELS: Mapping[str, str] = MappingProxyType({"open": "待回访", "contacted": "已联系", "rectified": "已整改"})
+FOLLOW_UP_LABELS: Mapping[str, str] = MappingProxyType(
+    {"open": "待回访", "contacted": "已联系", "rectified": "已整改", "closed": "已办结"}
+)
+OPEN_FOLLOW_UPS = ("open", "contacted", "rectified")  # due, and overdue after their date
 
 
 def clean_text(value: str, limit: int) -> str:
@@ -83,9 +105,23 @@ class RatingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     level: Level
-    reasons: Annotated[list[Reason], Field(max_length=len(REASONS))] = []
+    reasons: Annotated[list[Reason], Field(max_length=len(INDICATORS) + len(LEGACY_REASONS))] = []
     comment: Annotated[str, Field(max_length=MAX_COMMENT * 2)] = ""
     contact_phone: Annotated[str, Field(pattern=r"^[0-9+][0-9 ()+-]{4,30}$")] | None = None
+
+    @field_validator("reasons", mode="before")
+    @classmethod
+    def _legacy(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        if len(set(map(str, value))) != len(value):
+            raise ValueError("a reason is listed twice")
+        mapped: list[Any] = []
+        for code in value:
+            new = LEGACY_REASONS.get(code, code) if isinstance(code, str) else code
+            if new not in mapped:
+                mapped.append(new)
+        return mapped
 
     @field_validator("comment")
     @classmethod
@@ -94,13 +130,11 @@ class RatingRequest(BaseModel):
 
     @model_validator(mode="after")
     def _reasons(self) -> RatingRequest:
-        if len(set(self.reasons)) != len(self.reasons):
-            raise ValueError("a reason is listed twice")
         if self.level in BAD_LEVELS:
             if not self.reasons:
                 raise ValueError("a bad rating needs at least one reason (请选择不满意的原因)")
-            if self.reasons == ["other"] and not self.comment:
-                raise ValueError("with the reason 'other', say what went wrong in comment (请填写具体原因)")
+            if self.reasons == ["overall"] and not self.comment:
+                raise ValueError("with only 整体满意度 (overall), say what went wrong in comment (请填写具体原因)")
         elif self.reasons:
             raise ValueError("reasons are given only with 不满意 or 非常不满意")
         elif self.contact_phone is not None:
@@ -132,12 +166,34 @@ class FollowUpNote(BaseModel):
     at: dt.datetime
 
 
+class Callback(BaseModel):
+    """回访: who called the citizen back after the rectification, when, what they said, and their rating of the fix."""
+
+    by: str
+    at: dt.datetime
+    said: str
+    rerating: Literal["satisfied", "dissatisfied"]
+
+
+class Review(BaseModel):
+    """申诉复核 of a 差评: asked with a reason, decided by someone else (services/rating_review.py)."""
+
+    state: ReviewState
+    reason: str
+    by: str
+    at: dt.datetime
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    note: str | None = None
+
+
 class RatingRecord(BaseModel):
     """A rating as the hall's managers see it."""
 
     id: int
     day: dt.date
     number: str
+    case_code: str | None  # the case of the visit (办件编号), once the ledger has it
     category: str
     item_id: str | None
     window: int | None
@@ -154,20 +210,29 @@ class RatingRecord(BaseModel):
     overdue: bool
     due_provisional: bool = False  # counted past the calendar's last year (weekends only): it may move
     notes: list[FollowUpNote]
+    source: Source  # citizen, or default: the system's 默认好评, never a citizen's word
+    callbacks: list[Callback]
+    rerating: Literal["satisfied", "dissatisfied"] | None  # the citizen's rating of the fix (last callback)
+    review: Review | None
+    excluded: bool  # an upheld review took it out of the figures
 
 
 class RatingSummary(BaseModel):
-    count: int
+    count: int  # citizens' ratings counted in the figures (not the default ones, not those excluded by a review)
     by_level: dict[str, int]
     satisfaction_rate: float | None  # percent, one decimal; None without ratings (never an invented 0)
     bad: int
     open_follow_ups: int
     overdue_follow_ups: int
+    defaulted: int = 0  # 默认好评 given by the system, counted apart
+    excluded: int = 0  # 差评 taken out of the figures by an upheld review (复核)
+    reviews_pending: int = 0
 
 
 class RatingList(BaseModel):
     summary: RatingSummary
     ratings: list[RatingRecord]
+    rectify_working_days: int = 15  # the locality's deadline of a 差评 (config ratings.rectify_working_days)
 
 
 class FollowUpRequest(BaseModel):
@@ -175,7 +240,7 @@ class FollowUpRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    state: Literal["contacted", "rectified"]
+    state: Literal["contacted", "rectified"]  # the callback closes it: POST .../callback
     note: Annotated[str, Field(min_length=1, max_length=MAX_NOTE * 2)]
 
     @field_validator("note")
@@ -188,6 +253,22 @@ class FollowUpRequest(BaseModel):
 
 
 # -- the citizen -----------------------------------------------------------------------------------
+
+
+def rectify_due(tx: Tx, day: dt.date) -> dt.date:
+    """The day a 差评 rated (or re-opened) on `day` is to be rectified by: the locality's working days."""
+    return tx.calendar.add_working_days(day, tx.rt.hall.ratings.rectify_working_days)
+
+
+def case_code_of(conn: Connection, hall: str, ticket_id: int) -> str | None:
+    """The code of the case the visit opened, or of the case it was the 补办 return visit of."""
+    row = conn.execute(
+        select(cases.c.code)
+        .where(cases.c.hall == hall, or_(cases.c.ticket_id == ticket_id, cases.c.last_ticket_id == ticket_id))
+        .order_by(cases.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else str(row.code)
 
 
 #: What a rating copies of its ticket (and the pad's rule reads: services/pad_ratings.py).
@@ -244,13 +325,14 @@ def record_rating(tx: Tx, ticket: Any, request: RatingRequest, actor: str) -> Ra
     score = LEVELS[request.level][0]
     bad = request.level in BAD_LEVELS
     assert tx.rt.day is not None
-    due = tx.calendar.add_working_days(tx.rt.day, FOLLOW_UP_WORKING_DAYS) if bad else None
+    due = rectify_due(tx, tx.rt.day) if bad else None
     inserted = tx.conn.execute(
         insert(ratings).values(
             hall=tx.rt.hall.id,
             ticket_id=ticket.id,
             day=ticket.day,
             number=ticket.number,
+            case_code=case_code_of(tx.conn, tx.rt.hall.id, ticket.id),
             category=ticket.category,
             item_id=ticket.item_id,
             window=ticket.window,
@@ -291,10 +373,18 @@ def record_rating(tx: Tx, ticket: Any, request: RatingRequest, actor: str) -> Ra
 
 def _record(row: Any, today: dt.date) -> RatingRecord:
     notes = [FollowUpNote(**{**n, "at": from_us(n["at"])}) for n in json.loads(row.follow_up_notes)]
+    callbacks = [Callback(**{**c, "at": from_us(c["at"])}) for c in json.loads(row.callbacks)]
+    review = None
+    if row.review_state is not None:
+        raw = json.loads(row.review)
+        decided = raw.get("decided_at")
+        review = Review(**{**raw, "state": row.review_state, "at": from_us(raw["at"]),
+                           "decided_at": from_us(decided) if decided is not None else None})  # fmt: skip
     return RatingRecord(
         id=row.id,
         day=row.day,
         number=row.number,
+        case_code=row.case_code,
         category=row.category,
         item_id=row.item_id,
         window=row.window,
@@ -308,8 +398,13 @@ def _record(row: Any, today: dt.date) -> RatingRecord:
         rated_at=from_us(row.rated_at),
         follow_up=row.follow_up,
         due_on=row.due_on,
-        overdue=row.follow_up in ("open", "contacted") and row.due_on is not None and today > row.due_on,
+        overdue=row.follow_up in OPEN_FOLLOW_UPS and row.due_on is not None and today > row.due_on,
         notes=notes,
+        source=row.source,
+        callbacks=callbacks,
+        rerating=row.rerating,
+        review=review,
+        excluded=row.excluded,
     )
 
 
@@ -340,17 +435,24 @@ def list_ratings(
 ) -> RatingList:
     """The ratings of service days day_from..day_to (newest first), and the summary of all of them."""
     where = [ratings.c.hall == hall, ratings.c.day >= day_from, ratings.c.day <= day_to]
+    counted = [*where, ratings.c.source == "citizen", ratings.c.excluded == false()]
     counts = Counter(
         {
             r.level: r.n
             for r in conn.execute(
-                select(ratings.c.level, func.count().label("n")).where(*where).group_by(ratings.c.level)
+                select(ratings.c.level, func.count().label("n")).where(*counted).group_by(ratings.c.level)
             )
         }
     )
-    open_rows = conn.execute(
-        select(ratings.c.due_on).where(*where, ratings.c.follow_up.in_(["open", "contacted"]))
-    ).all()
+    open_rows = conn.execute(select(ratings.c.due_on).where(*where, ratings.c.follow_up.in_(OPEN_FOLLOW_UPS))).all()
+    apart = {
+        (r.source, r.excluded, r.review_state): r.n
+        for r in conn.execute(
+            select(ratings.c.source, ratings.c.excluded, ratings.c.review_state, func.count().label("n"))
+            .where(*where)
+            .group_by(ratings.c.source, ratings.c.excluded, ratings.c.review_state)
+        )
+    }
     by_level = {level: counts.get(level, 0) for level in LEVELS}
     summary = RatingSummary(
         count=sum(by_level.values()),
@@ -359,6 +461,9 @@ def list_ratings(
         bad=sum(by_level[level] for level in BAD_LEVELS),
         open_follow_ups=len(open_rows),
         overdue_follow_ups=sum(1 for r in open_rows if r.due_on is not None and today > r.due_on),
+        defaulted=sum(n for (source, _e, _r), n in apart.items() if source == "default"),
+        excluded=sum(n for (_s, excluded, _r), n in apart.items() if excluded),
+        reviews_pending=sum(n for (_s, _e, review), n in apart.items() if review == "requested"),
     )
     query = select(ratings).where(*where)
     if follow_up is not None:
@@ -371,12 +476,7 @@ def list_ratings(
 
 def follow_up(tx: Tx, rating_id: int, staff: Staff, request: FollowUpRequest) -> RatingRecord:
     """Move a bad rating's follow-up one step: open → contacted → rectified, with what was done."""
-    hall = tx.rt.hall.id
-    row = tx.conn.execute(select(ratings).where(ratings.c.id == rating_id, ratings.c.hall == hall)).first()
-    if row is None:
-        raise NotFound(f"no rating {rating_id} in hall {hall} (没有该评价)")
-    if row.follow_up is None:
-        raise Conflict("only a bad rating (不满意, 非常不满意) is followed up (满意评价无需回访)")
+    row = bad_rating_row(tx, rating_id)
     if request.state not in FOLLOW_UP[row.follow_up]:
         raise Conflict(
             f"a follow-up that is {row.follow_up} cannot become {request.state}"
@@ -402,6 +502,21 @@ def follow_up(tx: Tx, rating_id: int, staff: Staff, request: FollowUpRequest) ->
         actor=staff.username,
         ticket_id=row.ticket_id,
     )
+    return record_by_id(tx, rating_id)
+
+
+def bad_rating_row(tx: Tx, rating_id: int) -> Any:
+    """The row of a 差评 of the hall (404: none; 409: not a bad rating, or the system's default one)."""
+    hall = tx.rt.hall.id
+    row = tx.conn.execute(select(ratings).where(ratings.c.id == rating_id, ratings.c.hall == hall)).first()
+    if row is None:
+        raise NotFound(f"no rating {rating_id} in hall {hall} (没有该评价)")
+    if row.follow_up is None:
+        raise Conflict("only a bad rating (不满意, 非常不满意) is followed up (满意评价无需回访)")
+    return row
+
+
+def record_by_id(tx: Tx, rating_id: int) -> RatingRecord:
     updated = tx.conn.execute(select(ratings).where(ratings.c.id == rating_id)).one()
     assert tx.rt.day is not None
     return _record(updated, tx.rt.day)

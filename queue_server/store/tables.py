@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -125,6 +126,8 @@ users = Table(
     Column("city", String(48), nullable=True),
     # A village agent's point (config Hall.agent_points; its role sees the point's cases only); None for the others.
     Column("point", String(48), nullable=True),
+    # The clerk's staff number (工号), shown on the window's evaluator pad (migration 0020); None: not set.
+    Column("staff_no", String(16), nullable=True),
 )
 
 # The halls a staff account belongs to (a clerk or manager has one unless given more).
@@ -177,6 +180,14 @@ ratings = Table(
     Column("due_on", Date, nullable=True),
     Column("follow_up_notes", Text, nullable=False),  # JSON list of {state, note, by, at}
     Column("updated_at", BigInteger, nullable=False),
+    # Migration 0020 (services/ratings.py, docs/haocha.md): the visit's case, and the 差评's life after it.
+    Column("case_code", String(16), nullable=True),  # the case the finished visit opened (or returned to)
+    Column("source", String(16), nullable=False, server_default="citizen"),  # citizen | default (默认好评)
+    Column("callbacks", Text, nullable=False, server_default="[]"),  # JSON list of {by, at, said, rerating}
+    Column("rerating", String(16), nullable=True),  # the citizen's rating of the fix: satisfied | dissatisfied
+    Column("review_state", String(16), nullable=True),  # 申诉复核: requested | upheld | rejected
+    Column("review", Text, nullable=True),  # JSON {reason, by, at, decided_by, decided_at, note}
+    Column("excluded", Boolean, nullable=False, server_default=false()),  # upheld review: out of every figure
 )
 Index("ix_ratings_hall_day", ratings.c.hall, ratings.c.day)
 

@@ -1,7 +1,8 @@
 /* 便民 Bianmin — the window's evaluator pad (评价器), /rate/{hall}/window/{n}.
  *
- * Idle: the window, the clerk on duty and post (from the board websocket's snapshot and window messages),
- * the supervision phone. A `ticket` message with event "finished" at this window (and no older than the
+ * Idle: the window, the clerk on duty and post (from the board websocket's snapshot and window messages), the
+ * clerk's staff number (工号, read with the pad's token from .../windows/{n}/on-duty when the clerk changes), the
+ * supervision phone. A `ticket` message with event "finished" at this window (and no older than the
  * idle time, so a replay after a reconnect does not ask again) turns it to the rating of that visit:
  * the 5 levels, and the reasons, required for 不满意 / 非常不满意 as on the phone. The rating is posted by
  * window and ticket number; the server takes it only for the visit last finished here, lately, once
@@ -20,7 +21,9 @@
   const CONFIG = P.config("bianmin-config");
   const THANKS_MS = 4000;
   const POSTS = { A: ["A岗", "A post"], B: ["B岗", "B post"] };
-  const pad = { number: null, level: null, reasons: new Set(), timer: null, sending: false, modes: [], token: null };
+  const pad = {
+    number: null, level: null, reasons: new Set(), timer: null, sending: false, modes: [], token: null, onDuty: null,
+  }; // prettier-ignore
   P.clock.seen(CONFIG.server_now);
   const TOKEN_KEY = `bianmin.pad.${CONFIG.hall}.${CONFIG.window}`;
 
@@ -65,6 +68,19 @@
       ...(post ? [el("span", { class: "zh", text: post[0] }), " ", el("span", { class: "en", text: post[1] })] : []),
     );
     $("#clerk-closed").hidden = Boolean(open) && view.state === "open";
+    const who = open ? `${view.clerk_name}/${view.post || ""}` : null;
+    if (who !== pad.onDuty) {
+      pad.onDuty = who;
+      $("#clerk-no").hidden = true;
+      if (who && pad.token) staffNumber(who);
+    }
+  }
+
+  async function staffNumber(who) {
+    const answer = await P.request("GET", CONFIG.on_duty_path, { token: pad.token });
+    if (answer.status !== 200 || pad.onDuty !== who) return; // a later clerk's answer wins
+    $("#clerk-no-value").textContent = answer.body.staff_no || "";
+    $("#clerk-no").hidden = !answer.body.staff_no;
   }
 
   function onMessage(message) {

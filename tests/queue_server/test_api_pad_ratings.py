@@ -14,7 +14,7 @@ from tests.support.clock import FakeClock
 if TYPE_CHECKING:
     from tests.queue_server.conftest import Api
 
-BAD = {"level": "dissatisfied", "reasons": ["slow"]}
+BAD = {"level": "dissatisfied", "reasons": ["efficiency"]}
 
 
 def pad_token(api: Api, pad: str = "pad-w1") -> str:
@@ -93,7 +93,7 @@ def test_the_pad_rates_the_visit_just_finished_at_its_window_once(api: Api, cloc
     [
         ("1", "A001", {"level": "great"}),
         ("1", "A001", {"level": "satisfied", "extra": 1}),
-        ("1", "A001", {"level": "satisfied", "reasons": ["slow"]}),
+        ("1", "A001", {"level": "satisfied", "reasons": ["efficiency"]}),
         ("1", "A001", []),
         ("1", "<script>", GOOD),
         ("1", "A0011111", GOOD),

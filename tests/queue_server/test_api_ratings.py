@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 GOOD = {"level": "satisfied"}
 BAD = {
     "level": "very_dissatisfied",
-    "reasons": ["wait", "attitude"],
+    "reasons": ["efficiency", "attitude"],
     "comment": "等了很久",
     "contact_phone": "139 0000 1234",
 }
@@ -97,15 +97,15 @@ def test_a_bad_rating_needs_a_reason(api: Api) -> None:
     for body, expected in [
         ({"level": "dissatisfied"}, "needs at least one reason"),
         ({"level": "dissatisfied", "reasons": []}, "needs at least one reason"),
-        ({"level": "very_dissatisfied", "reasons": ["other"]}, "请填写具体原因"),
-        ({"level": "very_dissatisfied", "reasons": ["other"], "comment": "   "}, "请填写具体原因"),
+        ({"level": "very_dissatisfied", "reasons": ["overall"]}, "请填写具体原因"),
+        ({"level": "very_dissatisfied", "reasons": ["overall"], "comment": "   "}, "请填写具体原因"),
         ({"level": "dissatisfied", "reasons": ["wait", "wait"]}, "listed twice"),
         ({"level": "satisfied", "reasons": ["wait"]}, "only with 不满意"),
         ({"level": "basic", "contact_phone": "13900001234"}, "only with a bad rating"),
     ]:
         assert expected in api.error(rate(api, ticket, body), 422, "invalid_request"), body
     assert rating_of(api, ticket).json()["can_rate"] is True  # nothing was stored
-    answer = rate(api, ticket, {"level": "dissatisfied", "reasons": ["other"], "comment": "材料清单和窗口说的不一样"})
+    answer = rate(api, ticket, {"level": "dissatisfied", "reasons": ["overall"], "comment": "材料清单和窗口说的不一样"})
     assert answer.status_code == 201, answer.text
 
 
@@ -147,7 +147,7 @@ def test_script_in_a_comment_is_kept_as_text_for_the_managers_only(api: Api, boa
     ticket = served(api)
     watcher = board(since=api.seq())
     hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
-    body = {"level": "dissatisfied", "reasons": ["other"], "comment": hostile, "contact_phone": "13900001234"}
+    body = {"level": "dissatisfied", "reasons": ["overall"], "comment": hostile, "contact_phone": "13900001234"}
     assert rate(api, ticket, body).status_code == 201
     message = watcher.recv()
     assert isinstance(message, RatingMessage)
@@ -157,7 +157,7 @@ def test_script_in_a_comment_is_kept_as_text_for_the_managers_only(api: Api, boa
         assert private not in public
     event = next(e for e in api.events() if e["type"] == "ticket.rated")
     assert "script" not in str(event["payload"]) and "13900001234" not in str(event["payload"])
-    assert event["payload"]["level"] == "dissatisfied" and event["payload"]["reasons"] == ["other"]
+    assert event["payload"]["level"] == "dissatisfied" and event["payload"]["reasons"] == ["overall"]
     record = ratings(api)["ratings"][0]
     assert (record["comment"], record["contact_phone"]) == (hostile, "13900001234")  # JSON text, as it was typed
 
@@ -202,7 +202,7 @@ def test_a_bad_rating_is_followed_up_within_15_working_days(api: Api, clock: Fak
     listed = ratings(api, bad="true")
     record = listed["ratings"][0]
     assert (record["number"], record["window"], record["served_by"]) == (bad_ticket["number"], 1, "liuxia")
-    assert (record["level"], record["score"], record["reasons"]) == ("very_dissatisfied", 1, ["wait", "attitude"])
+    assert (record["level"], record["score"], record["reasons"]) == ("very_dissatisfied", 1, ["efficiency", "attitude"])
     assert (record["follow_up"], record["overdue"], record["notes"]) == ("open", False, [])
     # 15 working days after Monday 16 March: the weekends and 清明 (4–6 April) do not count.
     assert record["due_on"] == "2026-04-07"
@@ -261,7 +261,7 @@ def test_the_satisfaction_rate_counts_basic_and_better(api: Api) -> None:
     assert ratings(api)["summary"]["satisfaction_rate"] is None  # no ratings: no invented figure
     levels = ["very_satisfied", "satisfied", "basic", "dissatisfied"]
     for level in levels:
-        body = {"level": level, "reasons": ["slow"]} if level == "dissatisfied" else {"level": level}
+        body = {"level": level, "reasons": ["efficiency"]} if level == "dissatisfied" else {"level": level}
         assert rate(api, served(api), body).status_code == 201
     summary = ratings(api)["summary"]
     assert summary["count"] == 4 and summary["bad"] == 1

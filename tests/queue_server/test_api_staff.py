@@ -65,7 +65,7 @@ def test_an_administrator_adds_a_clerk_who_can_then_log_in(api: Api) -> None:
     assert added.json() | {"created_at": None} == {
         "username": "zhangli", "display_name": "张丽", "role": "clerk", "role_label_zh": "窗口工作人员",
         "active": True, "locked": False, "created_at": None, "halls": ["qingshan"], "county": None,
-        "city": None, "point": None,
+        "city": None, "point": None, "staff_no": None,
     }  # fmt: skip
     assert "password" not in added.text and "hash" not in added.text
     assert login(api, "zhangli", NEW["password"]).json()["role"] == "clerk"

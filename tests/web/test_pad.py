@@ -44,11 +44,18 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
     pad, other = pads[1], pads[2]
     assert text(pad, "#window-number") == "1" and text(pad, "#window-name-zh") == "计生服务窗口"
     assert "0731-8562 3119" in text(pad, "#supervision")  # the hall's supervision phone (hall.toml)
-    clerk = hall.open(1, "liuxia", name="刘霞")
+    assert hall.server is not None
+    clerk = hall.clerk("liuxia", name="刘霞")
+    admin = {"Authorization": f"Bearer {hall.server.add_staff('root', role='admin')}"}
+    numbered = hall.http.patch(f"{hall.url}/api/v1/staff/liuxia", json={"staff_no": "QS-0107"}, headers=admin)
+    assert numbered.status_code == 200, numbered.text
+    hall.open(1, "liuxia")
     hall.open(2, "zhaogang", name="赵刚")
     wait_text(pad, "#clerk-name", "刘霞")
     assert text(pad, "#clerk-post").startswith("A岗")
+    wait_text(pad, "#clerk-no", "工号 Staff No. QS-0107")  # the badge's number (亮牌服务), read with the pad's token
     wait_text(other, "#clerk-name", "赵刚")
+    assert other.locator("#clerk-no").is_hidden()  # zhaogang has no staff number
     pad.evaluate("document.fonts.ready.then(() => true)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad-idle.png"))
@@ -64,7 +71,7 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
 
     pad.locator('#levels [data-level="dissatisfied"]').tap()
     assert pad.locator("#bad").is_visible() and pad.locator("#submit").is_disabled()  # a reason first
-    pad.locator('#reasons [data-reason="slow"]').tap()
+    pad.locator('#reasons [data-reason="efficiency"]').tap()
     assert pad.locator("#submit").is_enabled()
     pad.screenshot(path=str(SCREENSHOTS / "evaluator-pad.png"))
     pad.locator("#submit").tap()
@@ -76,7 +83,7 @@ def test_a_finish_turns_the_pad_of_that_window_to_its_rating_and_back(hall: Live
     answer = hall.http.get("/ratings", headers={"Authorization": f"Bearer {manager}"})
     assert answer.status_code == 200, answer.text
     rated = answer.json()["ratings"]
-    assert [(r["number"], r["level"], r["reasons"]) for r in rated] == [(number, "dissatisfied", ["slow"])]
+    assert [(r["number"], r["level"], r["reasons"]) for r in rated] == [(number, "dissatisfied", ["efficiency"])]
 
     # A visit left unrated: the question goes away by itself after the idle time.
     hall.issue("jisheng")

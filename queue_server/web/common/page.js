@@ -430,11 +430,11 @@
     );
   }
 
-  /** The server's rule (services/ratings.py): a level; for a bad one a reason, and with "other" alone, words. */
+  /** The server's rule (services/ratings.py): a level; for a bad one an indicator, and with "overall" alone, words. */
   function ratingComplete(level, reasons, comment, badLevels) {
     if (level === null) return false;
     if (!badLevels.includes(level)) return true;
-    return reasons.size > 0 && !(reasons.size === 1 && reasons.has("other") && !comment.trim());
+    return reasons.size > 0 && !(reasons.size === 1 && reasons.has("overall") && !comment.trim());
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => markEnglish());

@@ -704,9 +704,9 @@
     }
   }
 
-  async function exportReport(kind) {
+  async function exportReport(kind, path) {
     try {
-      const response = await api("GET", `reports.${kind}?${reportQuery()}`, undefined, { response: true });
+      const response = await api("GET", path || `reports.${kind}?${reportQuery()}`, undefined, { response: true });
       const disposition = response.headers.get("Content-Disposition") || "";
       const match = /filename="([^"]+)"/.exec(disposition);
       const blob = await response.blob();
@@ -863,16 +863,19 @@
     ["dissatisfied", "不满意", "dissatisfied"],
     ["very_dissatisfied", "非常不满意", "very dissatisfied"],
   ];
-  const REASONS = {
-    attitude: "服务态度不好",
-    slow: "办事效率低",
-    wait: "排队等候时间长",
-    notice: "告知不清楚，材料反复要求",
-    rules: "未按规定办理",
-    environment: "大厅环境或设施不便",
-    other: "其他",
+  // The national indicators (services/ratings.py INDICATORS, docs/haocha.md).
+  const REASONS = { overall: "整体满意度", efficiency: "服务效率", level: "服务水平", attitude: "服务态度" };
+  const FOLLOW_UP = {
+    open: ["待回访", "open"],
+    contacted: ["已联系", "contacted"],
+    rectified: ["已整改", "rectified"],
+    closed: ["已办结", "closed"],
   };
-  const FOLLOW_UP = { open: ["待回访", "open"], contacted: ["已联系", "contacted"], rectified: ["已整改", "rectified"] };
+  const REVIEW = {
+    requested: ["复核中", "under review"],
+    upheld: ["复核成立·不计入", "review upheld · not counted"],
+    rejected: ["复核驳回", "review rejected"],
+  };
   const NEXT_STEP = { open: "contacted", contacted: "rectified" };
 
   let ratingsRequest = 0;
@@ -916,7 +919,17 @@
       tile("overdue_follow_ups", "逾期回访", "overdue", summary.overdue_follow_ups, {
         class: summary.overdue_follow_ups ? "bad" : "",
       }),
+      tile("reviews_pending", "待复核", "reviews pending", summary.reviews_pending, {
+        class: summary.reviews_pending ? "warn" : "",
+      }),
+      tile("excluded", "复核不计入", "excluded by review", summary.excluded, { note: "不计入满意率 not in the rate" }),
+      tile("defaulted", "默认好评", "default ratings", summary.defaulted, { note: "系统默认，另计 counted apart" }),
     );
+    $("#ratings-deadline").textContent = String(state.ratings.rectify_working_days);
+    const form = $("#ratings-form");
+    const range = new URLSearchParams();
+    for (const name of ["from", "to"]) if (form.elements[name].value) range.set(name, form.elements[name].value);
+    $("#ratings-export").onclick = () => exportReport("jsonl", `ratings/export?${range}`);
     $("#rating-rows").replaceChildren(...ratings.map(ratingRow));
     B.show($("#ratings-empty"), ratings.length === 0);
   }
@@ -931,6 +944,7 @@
       { class: r.overdue ? "overdue" : "", dataset: { rating: r.id, number: r.number, followUp: r.follow_up || "" } },
       el("td", {}, fmt.dateTime(r.rated_at)),
       el("td", { class: "ticket" }, r.number),
+      el("td", { class: "case-code" }, r.case_code || "—"),
       el("td", {}, cat.name_zh, " ", el("span", { class: "en" }, cat.name_en)),
       el("td", { class: "num" }, r.window ?? "—"),
       el("td", {}, el("span", { class: `badge level-${r.level}` }, level[1], " ", el("span", { class: "en" }, level[2]))),
@@ -947,6 +961,11 @@
               ...r.notes.map((n) =>
                 el("div", {}, `${fmt.dateTime(n.at)} ${FOLLOW_UP[n.state][0]}（${n.by}）：${n.note}`),
               ),
+              ...r.callbacks.map((c) =>
+                el("div", { class: "callback" },
+                  `${fmt.dateTime(c.at)} 回访（${c.by}）：${c.said} — 对整改${c.rerating === "satisfied" ? "满意" : "不满意"}`),
+              ), // prettier-ignore
+              ...(r.review ? [el("div", { class: "review" }, reviewText(r.review))] : []),
             )
           : null,
       ),
@@ -954,6 +973,10 @@
         "td",
         { class: "state" },
         el("span", { class: `badge follow-${r.follow_up}` }, stateZh, " ", el("span", { class: "en" }, stateEn)),
+        r.review
+          ? el("div", { class: `badge review-${r.review.state}` }, REVIEW[r.review.state][0], " ",
+              el("span", { class: "en" }, REVIEW[r.review.state][1])) // prettier-ignore
+          : null,
       ),
       el(
         "td",
@@ -965,19 +988,73 @@
       el(
         "td",
         {},
-        next
-          ? el(
-              "div",
-              { class: "row-actions" },
-              el(
+        el(
+          "div",
+          { class: "row-actions" },
+          next
+            ? el(
                 "button",
                 { type: "button", class: `step ${next}`, dataset: { step: next }, onclick: () => followUp(r, next) },
                 next === "contacted" ? "已联系 Contacted" : "已整改 Rectified",
-              ),
-            )
-          : null,
+              )
+            : null,
+          r.follow_up === "rectified"
+            ? el("button", { type: "button", class: "step callback", dataset: { step: "callback" },
+                onclick: () => ratingAction(r, "callback") }, "回访 Call back") // prettier-ignore
+            : null,
+          !r.review && r.follow_up !== "closed"
+            ? el("button", { type: "button", class: "step review", dataset: { step: "review" },
+                onclick: () => ratingAction(r, "review") }, "申请复核 Ask review") // prettier-ignore
+            : null,
+          r.review && r.review.state === "requested"
+            ? el("button", { type: "button", class: "step decide", dataset: { step: "decide" },
+                onclick: () => ratingAction(r, "decide") }, "复核决定 Decide") // prettier-ignore
+            : null,
+        ),
       ),
     );
+  }
+
+  function reviewText(v) {
+    const asked = `${fmt.dateTime(v.at)} 申请复核（${v.by}）：${v.reason}`;
+    return v.decided_by ? `${asked}；${fmt.dateTime(v.decided_at)} ${REVIEW[v.state][0]}（${v.decided_by}）：${v.note}` : asked;
+  }
+
+  // The callback (回访, with the citizen's rating of the fix), the review request and its decision: one dialog.
+  const RATING_ACTIONS = {
+    callback: { zh: "回访", en: "Callback", path: "callback", text: "said", placeholder: "群众反馈：如对整改结果表示认可",
+      choice: "rerating", choices: [["satisfied", "对整改满意 Satisfied with the fix"], ["dissatisfied", "对整改不满意 Not satisfied"]] },
+    review: { zh: "申请复核", en: "Ask for review", path: "review", text: "reason", placeholder: "申诉理由：如系误评或恶意差评的依据" },
+    decide: { zh: "复核决定", en: "Decide the review", path: "review/decision", text: "note", placeholder: "复核意见",
+      choice: "outcome", choices: [["upheld", "复核成立：不计入满意率 Upheld"], ["rejected", "驳回：保留差评 Rejected"]] },
+  }; // prettier-ignore
+
+  async function ratingAction(rating, kind) {
+    const action = RATING_ACTIONS[kind];
+    const dialog = $("#rating-action-dialog");
+    const form = $("#rating-action-form");
+    form.reset();
+    $("#rating-action-title").replaceChildren(`${rating.number} ${action.zh} `, el("span", { class: "en" }, action.en));
+    $("#rating-action-about").textContent = `${rating.level_zh}：${rating.reasons.map((x) => REASONS[x] || x).join("、")}`;
+    form.elements.text.placeholder = action.placeholder;
+    const select = form.elements.choice;
+    select.replaceChildren(...(action.choices || []).map(([value, label]) => el("option", { value }, label)));
+    B.show($("#rating-action-choice"), Boolean(action.choices));
+    $("#rating-action-error").textContent = "";
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const body = { [action.text]: form.elements.text.value.trim() };
+      if (action.choice) body[action.choice] = select.value;
+      try {
+        await api("POST", `ratings/${rating.id}/${action.path}`, body);
+        dialog.close("ok");
+        toast(`${rating.number} ${action.zh} ${action.en}`, "ok");
+      } catch (error) {
+        $("#rating-action-error").textContent = B.errorText(error);
+      }
+    };
+    const answer = await B.modal(dialog);
+    if (answer === "ok") await loadRatings();
   }
 
   async function followUp(rating, next) {
@@ -1035,6 +1112,15 @@
           el("td", {}, select),
           el(
             "td",
+            {},
+            el("input", {
+              class: "staff-no", value: s.staff_no || "", maxlength: "16", size: "8", "aria-label": `${s.username} 工号`,
+              pattern: "[0-9A-Za-z][0-9A-Za-z\\-]{0,15}", placeholder: "工号",
+              onchange: (event) => staffNumber(s.username, event.target),
+            }), // prettier-ignore
+          ),
+          el(
+            "td",
             { class: "status" },
             s.active ? el("span", { class: "badge open" }, "启用 active") : el("span", { class: "badge closed" }, "停用 inactive"),
             s.locked ? el("span", { class: "badge paused" }, "锁定 locked") : null,
@@ -1056,6 +1142,15 @@
         );
       }),
     );
+  }
+
+  function staffNumber(username, input) {
+    input.value = input.value.trim();
+    if (!input.checkValidity()) {
+      toast("工号为1–16位字母、数字或“-” A staff number has 1–16 letters, digits or '-'", "error");
+      return;
+    }
+    changeStaff(username, { staff_no: input.value || null });
   }
 
   async function changeStaff(username, change) {

@@ -366,7 +366,7 @@
     $("#thanks-note").textContent = already
       ? "该号已评价，每张号票只能评价一次。"
       : CONFIG.bad_levels.includes(rating.level)
-        ? "我们将在15个工作日内回访并整改。"
+        ? `我们将在${CONFIG.rectify_working_days}个工作日内核实整改并回访。`
         : "您的评价将帮助我们改进服务。";
   }
 
