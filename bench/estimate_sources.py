@@ -97,7 +97,8 @@ def main() -> None:
     sampled = [r for d in days[WARMUP_DAYS:] for r in d.tickets if OPTIMUM in r.estimates and r.wait_s is not None]
     noise = sum(r.spread_s2 or 0.0 for r in sampled) / len(sampled) / args.runs
     best = sum(((r.estimates[OPTIMUM] or 0.0) - (r.wait_s or 0.0)) ** 2 for r in sampled) / len(sampled) - noise
-    print(f"{len(sampled)} sampled tickets, optimum RMSE {math.sqrt(best) / 60:.1f} min ({' '.join(args.set)})")
+    changed = " ".join(args.set) or "scenario as configured"
+    print(f"{len(sampled)} sampled tickets, optimum RMSE {math.sqrt(best) / 60:.1f} min ({changed})")
     for name in flags:
         gap = sum(((r.estimates[name] or 0.0) - (r.estimates[OPTIMUM] or 0.0)) ** 2 for r in sampled) / len(sampled)
         d2 = max(0.0, gap - noise)
