@@ -26,7 +26,7 @@ from queue_server.domain.estimate import (
     WindowLoad,
     queue_counts,
 )
-from queue_server.domain.opening import DayTime, RecentArrivals, day_inflow, day_time, session_seconds
+from queue_server.domain.opening import DayTime, RecentArrivals, day_time, session_seconds
 from queue_server.domain.queue_index import QueueIndex
 from queue_server.domain.routing import QueuedTicket
 from queue_server.domain.tickets import CALLABLE, Priority, TicketState
@@ -179,14 +179,15 @@ class HallRuntime:
         seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         return day_time(session_seconds([(s.start, s.end) for s in self.hall.sessions]), seconds)
 
-    def count_arrival(self, ticket_id: int, category: str, issued_at: int) -> None:
+    def count_arrival(self, ticket_id: int, category: str, issued_at: int, priority: bool = False) -> None:
         """Count a ticket of today in the arrival rates (once, however often it is seen)."""
         if ticket_id not in self.arrival_ids:
             self.arrival_ids.add(ticket_id)
-            self.arrivals.observe(category, self.day_time(issued_at).open_so_far_s)
+            self.arrivals.observe(category, self.day_time(issued_at).open_so_far_s, priority)
 
     def new_day(self) -> None:
-        self.arrivals, self.arrival_ids = RecentArrivals(), set()
+        """Today's arrivals join the profile of the days before (RecentArrivals.next_day); the new day counts anew."""
+        self.arrivals, self.arrival_ids = self.arrivals.next_day(), set()
 
     def outlook(self, now_us: int | None = None) -> Outlook:
         """What an estimate needs besides the queue: the windows, the time to the next opening, arrivals to come."""
@@ -195,7 +196,7 @@ class HallRuntime:
             return Outlook(self.window_loads(), 0.0, None)
         time = self.day_time(at)
         counts = self.counts()
-        inflow = day_inflow(self.arrivals.rates(time.open_so_far_s), counts.untargeted, counts.priority, time)
+        inflow = self.arrivals.inflow(counts.untargeted, counts.priority, time)
         return Outlook(self.window_loads(at), time.opens_in_s, inflow)
 
     def forget_forecast(self) -> None:

@@ -29,10 +29,11 @@ category's ticket waits for that queue to clear (a bounded time), then gets the 
 split a shared window among its categories in proportion to the work waiting: that promised a window's first
 category far longer waits than it saw and its last ones shorter (docs/simulation.md measures both).
 
-Deliberate simplifications: targeted tickets do not delay untargeted ones, the remaining time of a service in
-progress is taken as a full mean of the category called next (memoryless), idle windows call in number order
-(whichever clerk presses first), and future arrivals — priority ones may overtake an ordinary ticket, and a
-window's preferred category may refill — are not forecast.
+Deliberate simplifications: targeted tickets do not delay untargeted ones, idle windows call in number order
+(whichever clerk presses first), and everything moves at its mean pace: a service in progress by its expected
+rest (`expected_rest`), the arrivals to come (`Inflow`, from `opening.RecentArrivals.inflow`: priority ones
+overtake ordinary tickets, a window's preferred category refills) as a steady stream. docs/simulation.md,
+section 7, measures what this costs against the conditional mean of the random process.
 
 *One ticket.* The fluid depends on the queue only through the number of untargeted tickets per category, and a
 ticket's wait only on its `ahead` and its category's calls (or, targeted, its window): `Forecast` runs the fluid
@@ -259,8 +260,9 @@ def _fluid(
     Depends on `counts` only through its values (never its order), so one more ticket in a category gives
     exactly what estimate_waits computes with that ticket queued. With an `inflow`, arrivals keep coming until
     `inflow.for_s`: a category with a queue takes the whole of each window that reaches it first in its list; a
-    category without one but with arrivals takes, from the windows that list it before their first category with
-    a queue, its load (rate × mean) shared equally, and they give the rest to the next.
+    category without one but with arrivals takes its load (rate × mean) first from the windows with nothing to
+    call that list it (a free window calls an arriving ticket), and what is left of it in equal parts from the
+    windows that list it before their first category with a queue, which give the rest to the next.
     """
     left = {c: float(counts[c]) for _, served, _ in servers for c in served if counts.get(c, 0) > 0}  # not yet called
     means = {c: _service_time(service_s, c) for c in left}
@@ -308,10 +310,6 @@ def _fluid(
             called[first] += credit
     soonest = {c: 1.0 / p for c, p in pace.items() if c not in unknown and not at_once.get(c, 0)}
 
-    listing: dict[str, int] = {}  # the windows that may serve each category's arrivals, sooner or later
-    for order in lists:
-        for c in order:
-            listing[c] = listing.get(c, 0) + 1
     now, arriving = 0.0, bool(rates)
     while True:
         lam = rates if arriving else {}
@@ -329,13 +327,25 @@ def _fluid(
                     drained.append(c)
             firsts.append(first)
             before.append(drained)
+        # A drained category's load goes first to the windows with nothing to call (each shares itself equally
+        # among the drained categories it lists): a ticket arriving is called by a window that is free; only the
+        # rest of the load is taken, in equal parts, from the windows that list it before a queue.
+        spare: dict[str, float] = {}
+        taking: dict[str, int] = {}
+        for first, drained in zip(firsts, before, strict=True):
+            for c in drained:
+                if first is None:
+                    spare[c] = spare.get(c, 0.0) + 1.0 / len(drained)
+                else:
+                    taking[c] = taking.get(c, 0) + 1
+        burden = {c: max(0.0, lam[c] * means[c] - spare.get(c, 0.0)) / n for c, n in taking.items()}
         capacity: dict[str, float] = {}
         for first, drained in zip(firsts, before, strict=True):
             if first is None:
                 continue
             remaining = 1.0
             for c in drained:
-                remaining -= min(remaining, lam[c] * means[c] / listing[c])
+                remaining -= min(remaining, burden[c])
             capacity[first] = capacity.get(first, 0.0) + remaining
         if not capacity:
             break

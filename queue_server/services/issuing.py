@@ -114,7 +114,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
     rt.requests[(device, key)] = (digest, ticket.id)
     rt.tickets[ticket.id] = ticket
     rt.track(ticket)
-    rt.count_arrival(ticket.id, category_code, ticket.issued_at)
+    rt.count_arrival(ticket.id, category_code, ticket.issued_at, ticket.priority is not Priority.ORDINARY)
     tx.emit(
         "ticket.issued",
         {"number": number, "category": category_code, "item_id": request.item_id, "priority": ticket.priority.value},

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from config.schema import Hall
 from queue_server.domain.estimate import ServiceTimes
 from queue_server.domain.numbering import service_day
+from queue_server.domain.opening import RecentArrivals
 from queue_server.domain.tickets import EXPIRE_AT_DAY_CLOSE, Priority, TicketState
 from queue_server.domain.windows import Post, WindowState
 from queue_server.protocol import DayMessage
@@ -104,7 +105,7 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
 
     counters: dict[str, int] = {}
     requests: dict[tuple[str, str], tuple[str, int]] = {}
-    arrivals: list[tuple[int, str, int]] = []  # today's tickets: the arrival rates the estimate expects
+    arrivals: list[tuple[int, str, int, bool]] = []  # today's tickets: the arrival rates the estimate expects
     live: dict[int, LiveTicket] = {}
     recent: list[RecentCall] = []
     if day is not None:
@@ -112,11 +113,11 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
         # changed by a transfer; the prefix letter has not).
         by_prefix = {c.prefix: c.code for c in hall.categories}
         query = select(tickets).where(tickets.c.hall == hall.id, tickets.c.day == day)
-        issued = select(tickets.c.id, tickets.c.number, tickets.c.seq, tickets.c.category, tickets.c.issued_at).where(
-            tickets.c.hall == hall.id, tickets.c.day == day
-        )
+        issued = select(
+            tickets.c.id, tickets.c.number, tickets.c.seq, tickets.c.category, tickets.c.issued_at, tickets.c.priority
+        ).where(tickets.c.hall == hall.id, tickets.c.day == day)
         for r in conn.execute(issued):
-            arrivals.append((r.id, r.category, r.issued_at))
+            arrivals.append((r.id, r.category, r.issued_at, Priority(r.priority) is not Priority.ORDINARY))
             code = by_prefix.get(r.number[:1])
             if code is not None:
                 counters[code] = max(counters.get(code, 0), r.seq)
@@ -143,9 +144,34 @@ def load_runtime(conn: Connection, hall: Hall, now: dt.datetime) -> HallRuntime:
         clerk_names={r.username: r.display_name for r in conn.execute(select(users.c.username, users.c.display_name))},
     )
     runtime.recent_calls.extend(reversed(recent))
-    for ticket_id, code, issued_at in sorted(arrivals, key=lambda a: a[2]):
-        runtime.count_arrival(ticket_id, code, issued_at)
+    if day is not None:
+        runtime.arrivals = arrival_profile(conn, runtime, day)
+    for ticket_id, code, issued_at, priority in sorted(arrivals, key=lambda a: a[2]):
+        runtime.count_arrival(ticket_id, code, issued_at, priority)
     return runtime
+
+
+#: Calendar days of history the arrival profile is read from (about PROFILE_DAYS working days).
+PROFILE_CALENDAR_DAYS = 28
+
+
+def arrival_profile(conn: Connection, rt: HallRuntime, today: dt.date) -> RecentArrivals:
+    """Today's arrival counts, empty, with the profile of the days before `today` folded in day by day, as roll_day
+    folds each day in when it ends (domain.opening.ArrivalProfile)."""
+    rows = conn.execute(
+        select(tickets.c.day, tickets.c.category, tickets.c.issued_at, tickets.c.priority)
+        .where(tickets.c.hall == rt.hall.id, tickets.c.day < today,
+               tickets.c.day >= today - dt.timedelta(days=PROFILE_CALENDAR_DAYS))
+        .order_by(tickets.c.day, tickets.c.issued_at, tickets.c.id)
+    )  # fmt: skip
+    counts, current = RecentArrivals(), None
+    for r in rows:
+        if current is not None and r.day != current:
+            counts = counts.next_day()
+        current = r.day
+        priority = Priority(r.priority) is not Priority.ORDINARY
+        counts.observe(r.category, rt.day_time(r.issued_at).open_so_far_s, priority)
+    return counts.next_day()
 
 
 #: How long an issuing request's Idempotency-Key is answered with its ticket: today and the days before, this
@@ -278,7 +304,7 @@ def catch_up(conn: Connection, rt: HallRuntime) -> list[tuple[int, str]] | None:
             rt.track(old)
         if row is None or row.day != rt.day:
             continue
-        rt.count_arrival(row.id, row.category, row.issued_at)  # another process's ticket: once
+        rt.count_arrival(row.id, row.category, row.issued_at, Priority(row.priority) is not Priority.ORDINARY)  # once
         code = by_prefix.get(row.number[:1])
         if code is not None:
             rt.counters[code] = max(rt.counters.get(code, 0), row.seq)

@@ -14,6 +14,7 @@ from queue_server.domain import estimate as domain_estimate
 from queue_server.domain import opening
 from queue_server.domain.estimate import ServiceTimes, WindowLoad
 from queue_server.domain.routing import QueuedTicket
+from queue_server.domain.tickets import Priority
 from queue_server.simulation import proposals
 from queue_server.simulation.scenario import Scenario
 
@@ -95,12 +96,12 @@ class DomainEstimator:
         if self.arrivals:
             counts = domain_estimate.queue_counts(view.queued)
             time = opening.day_time(self.sessions, view.now_s)
-            if view.now_s < self._last_s:  # a new day
-                self.recent = opening.RecentArrivals()
+            if view.now_s < self._last_s:  # a new day: as the server's roll_day, today joins the profile
+                self.recent = self.recent.next_day()
             self._last_s = view.now_s
-            rates = self.recent.rates(time.open_so_far_s)
-            inflow = opening.day_inflow(rates, counts.untargeted, counts.priority, time)
-            self.recent.observe(view.ticket.category, time.open_so_far_s)  # as issuing does, after its estimate
+            inflow = self.recent.inflow(counts.untargeted, counts.priority, time)
+            priority = view.ticket.priority is not Priority.ORDINARY
+            self.recent.observe(view.ticket.category, time.open_so_far_s, priority)  # as issuing does, after it
         # Looked up on its module at each call: the code measured is the domain's as it is.
         estimates = domain_estimate.estimate_waits(view.queued, loads, self.times.snapshot(), inflow=inflow)
         found = estimates[view.ticket.id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,7 +15,7 @@ from config.schema import HallConfig
 from queue_server.services.loading import IDEMPOTENCY_DAYS
 from queue_server.store import tables
 from tests.support.clock import FakeClock
-from tests.support.server import PASSWORD, RunningServer
+from tests.support.server import PASSWORD, RunningServer, start_server
 
 if TYPE_CHECKING:
     from tests.queue_server.conftest import Api
@@ -27,6 +28,7 @@ PUBLIC_STATUS_FIELDS = {
     "estimate_rough", "window", "window_name_zh", "issued_at", "called_at", "day",
 }  # fmt: skip
 JISHENG_MINUTES = 7  # the demo hall's typical handling time of 计生服务
+ZONGHE_MINUTES = 5  # and of 综合
 
 
 def with_cap(config: HallConfig, category: str, cap: int) -> HallConfig:
@@ -86,6 +88,43 @@ def test_the_wait_estimate_counts_the_open_windows(api: Api) -> None:
     assert [t["ahead"] for t in tickets] == [0, 1, 2]
     # Window 1 is idle: the first goes straight in, each later one waits one typical service more.
     assert [t["estimated_wait_s"] for t in tickets] == [0, JISHENG_MINUTES * 60, 2 * JISHENG_MINUTES * 60]
+
+
+def test_the_arrivals_to_come_follow_yesterdays_and_survive_a_restart(
+    new_db: Callable[[], str | Path],
+    clock: FakeClock,
+    cheap_password_hashing: None,
+    make_api: Callable[[RunningServer], Api],
+) -> None:
+    # Window 1 serves 计生服务 first, 综合 when no 计生 ticket waits. On a first day nothing says 计生 tickets are
+    # coming: the second 综合 ticket waits one 综合 service. After a morning with ten 计生 tickets at 9:00, the
+    # next morning's 9:00 estimate keeps window 1 for the 计生 tickets that history says will come.
+    zonghe_s = ZONGHE_MINUTES * 60
+    db = new_db()
+    server = start_server(db, clock)
+    try:
+        api = make_api(server)
+        api.open("liuxia", 1)
+        api.issue("zonghe")
+        assert api.issue("zonghe")["estimated_wait_s"] == zonghe_s
+        for _ in range(10):
+            api.issue("jisheng")
+        clock.advance(hours=24)  # 09:00 the next morning: yesterday's login has expired
+        api.ok(server.login("liuxia"), 1, "open", {"post": "A"})
+        api.issue("zonghe")
+        second = api.issue("zonghe")
+        assert second["estimated_wait_s"] > 1.3 * zonghe_s  # 10 × 7 min in the next 3 hours: 40% of window 1
+        token = second["track_token"]
+        shown = api.status(token).json()["estimated_wait_s"]
+        assert shown > 1.3 * zonghe_s
+    finally:
+        server.stop()
+    restarted = start_server(db, clock)  # the profile is read back from the tickets of the days before
+    try:
+        again = make_api(restarted).status(token).json()
+        assert again["estimated_wait_s"] == shown
+    finally:
+        restarted.stop()
 
 
 BAD_ISSUES = [

@@ -88,3 +88,47 @@ def test_the_interval_holds_the_estimate_and_leans_long() -> None:
     assert 0 <= low < 600 < high and high - 600 > 600 - low
     far_low, far_high = wait_interval(6000, 60)  # a hundred calls: about ±10–30%
     assert 0.85 * 6000 < far_low < 6000 < far_high < 1.4 * 6000
+
+
+def test_with_a_history_the_arrivals_to_come_follow_the_profile_until_the_session_ends() -> None:
+    # Two days: category a comes 10 an open half hour in the first hour, 2 after it; 2 green a day.
+    counts = RecentArrivals()
+    for _ in range(2):
+        for slot in range(7):
+            for k in range(10 if slot < 2 else 2):
+                counts.observe("a", slot * 1800.0 + k, priority=k == 0 and slot < 2)
+        counts = counts.next_day()
+    assert counts.profile is not None and counts.profile.days == 2
+    early = day_time(SESSIONS, 8.5 * 3600 + 600)  # 10 minutes in: nothing issued yet today
+    inflow = counts.inflow({}, {}, early)
+    assert inflow is not None and inflow.for_s == early.issuing_for_s  # to the end of the morning, not half an hour
+    # 10 minutes in, 3 h 20 to go: (10·(50/30) + 10 + 5·2) tickets expected, shrunk towards today's none at all.
+    expected_so_far = 10 * 600 / 1800
+    level = 20 / (expected_so_far + 20)
+    assert inflow.rates["a"] == pytest.approx(level * (10 * 1200 / 1800 + 10 + 5 * 2) / early.issuing_for_s)
+    assert inflow.priority_share["a"] == pytest.approx(2 / 30)  # 2 green of 30 a day, none today yet
+    # A busier day than the profile raises the forecast; the last half hour's rate is no longer what counts.
+    busy = counts.copy()
+    for k in range(40):
+        busy.observe("a", 600.0 + k)
+    assert busy.inflow({}, {}, early).rates["a"] > 2 * inflow.rates["a"]
+    assert counts.inflow({}, {}, day_time(SESSIONS, 13 * 3600)) is None  # lunch: nobody is issued a ticket
+
+
+def test_a_day_without_tickets_is_not_a_day_of_the_profile() -> None:
+    empty = RecentArrivals().next_day()
+    assert empty.profile is None
+    assert empty.inflow({"a": 1}, {}, day_time(SESSIONS, 9 * 3600)) == Inflow({}, {"a": 0.0}, HORIZON_S)
+
+
+def test_a_window_with_nothing_to_call_takes_the_arrivals_first() -> None:
+    # Windows 1 and 2 list A before B; only window 1 has B to call. Window 2, free, is the one an A ticket goes
+    # to, so A's arrivals (a third of a window) no longer slow window 1's B queue.
+    windows = [WindowLoad(1, ("a", "b"), True, True), WindowLoad(2, ("a",), True, True)]
+    queued = [t(1, "b"), t(2, "b"), t(3, "b")]
+    means = {"a": 300, "b": 300}
+    alone = estimate_waits(queued, windows[:1], means, inflow=Inflow({"a": 1 / 900}, {}, 10_000))
+    shared = estimate_waits(queued, windows, means, inflow=Inflow({"a": 1 / 900}, {}, 10_000))
+    plain = estimate_waits(queued, windows, means)
+    assert alone[3].wait_s is not None and plain[3].wait_s is not None
+    assert shared[3].wait_s == plain[3].wait_s < alone[3].wait_s
