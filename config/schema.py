@@ -378,6 +378,28 @@ class AppointmentRules(Strict):
         return self.category_capacity.get(category, self.capacity)
 
 
+class RemoteRules(Strict):
+    """远程取号: a place in today's queue taken from the phone (`/join/{hall}`), kept until the citizen checks in at
+    the kiosk (the appointment code's screen) within the time to arrive; docs/remote-tickets.md."""
+
+    enabled: bool = Field(False, description="take remote tickets (off: /join says the hall takes none)")
+    quota: int = Field(20, ge=0, le=5000, description="remote tickets per category and day")
+    category_quota: dict[Slug, Annotated[int, Field(ge=0, le=5000)]] = Field(
+        default_factory=dict, description="a different daily quota for some categories (category code: n)"
+    )
+    arrive_within_minutes: int = Field(60, ge=10, le=240, description="check in at the kiosk within this long")
+    grace_minutes: int = Field(10, ge=0, le=60, description="and this much later at most; then it is a no-show")
+    stop_before_close_minutes: int = Field(
+        30, ge=0, le=240, description="no remote ticket this long before a session ends"
+    )
+    no_show_limit: int = Field(3, ge=1, le=20, description="this many no-shows of one phone within no_show_days …")
+    no_show_days: int = Field(30, ge=1, le=365, description="… refuse its remote tickets for ban_days")
+    ban_days: int = Field(7, ge=1, le=90, description="how long remote tickets are refused after the limit")
+
+    def quota_of(self, category: str) -> int:
+        return self.category_quota.get(category, self.quota)
+
+
 class ComplaintRules(Strict):
     """投诉举报 (public supervision): how many working days the hall has to answer a complaint."""
 
@@ -520,6 +542,7 @@ class Hall(Strict):
     queue: QueueRules = QueueRules()
     voice: Voice = Voice()
     appointments: AppointmentRules = AppointmentRules()
+    remote: RemoteRules = RemoteRules()
     board: BoardSettings = BoardSettings()
     complaints: ComplaintRules = ComplaintRules()
     ratings: RatingRules = RatingRules()
@@ -536,6 +559,9 @@ class Hall(Strict):
         unknown = sorted(set(self.appointments.category_capacity) - {c.code for c in self.categories})
         if unknown:
             raise ValueError(f"appointments.category_capacity names unknown categories: {', '.join(unknown)}")
+        unknown = sorted(set(self.remote.category_quota) - {c.code for c in self.categories})
+        if unknown:
+            raise ValueError(f"remote.category_quota names unknown categories: {', '.join(unknown)}")
         return self
 
     def category(self, code: str) -> Category:

@@ -38,6 +38,7 @@ from queue_server.api.routes_pad import router as pad_router
 from queue_server.api.routes_phone import router as phone_router
 from queue_server.api.routes_ratings import router as ratings_router
 from queue_server.api.routes_reminders import router as reminders_router
+from queue_server.api.routes_remote import router as remote_router
 from queue_server.api.routes_reports import router as reports_router
 from queue_server.api.routes_staff import router as staff_router
 from queue_server.api.routes_supervision import router as supervision_router
@@ -148,6 +149,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
     app.include_router(reminders_router)  # phone reminders (快到您了, the call) with the citizen's consent
     app.include_router(ratings_router)  # 好差评: the citizen's rating, the managers' follow-up
     app.include_router(appointments_router)  # 办事预约: slots, booking, cancel, kiosk check-in
+    app.include_router(remote_router)  # 远程取号: a place in today's queue from the phone, checked in at the kiosk
     app.include_router(supervision_router)  # 互联网+监督: published figures, complaints (public and managers)
     app.include_router(phone_router)  # the phone pages /t/{track_token}, /book/{hall} and /q/{hall}
 

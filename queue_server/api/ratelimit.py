@@ -47,6 +47,7 @@ class Rule:
 RULES: dict[str, Rule] = {
     "track": Rule(per_ip=Rate(600, 20.0), per_key=Rate(60, 2.0)),  # ticket status and the tracking page
     "book": Rule(per_ip=Rate(20, 1 / 30)),  # booking an appointment
+    "remote": Rule(per_ip=Rate(10, 1 / 60)),  # 远程取号: a few a day from one place, then one a minute
     "slots": Rule(per_ip=Rate(120, 2.0)),  # free slots, the booking page
     "appointment": Rule(per_ip=Rate(60, 0.5), per_key=Rate(30, 0.2)),  # look up, cancel, QR of one code
     "remind": Rule(per_ip=Rate(30, 0.2), per_key=Rate(10, 1 / 30)),  # a phone reminder: asked once or twice

@@ -62,6 +62,13 @@ STATE_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "missed": ("已失约", "missed"),
     }
 )
+#: A remote ticket's states as its holder reads them (远程取号).
+REMOTE_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "booked": ("已取号，待到厅签到", "taken: check in at the hall"),
+        "missed": ("未按时签到，已作废", "not checked in in time: void"),
+    }
+)
 
 
 class NotBookable(ServiceError):
@@ -163,6 +170,10 @@ class AppointmentView(BaseModel):
     check_in_until: dt.datetime
     ticket_number: str | None
     qr_path: str
+    kind: Literal["slot", "remote"] = "slot"  # remote: 远程取号, a place in today's queue (services/remote_tickets.py)
+    ahead: int | None = None  # remote, not yet checked in: the tickets waiting before its place now
+    expected_at: dt.datetime | None = None  # remote: when its turn was expected when it was taken
+    track_path: str | None = None  # checked in: the ticket's tracking page
 
 
 class AppointmentRecord(BaseModel):
@@ -214,18 +225,18 @@ def slots_of(hall: Hall) -> list[tuple[str, str]]:
     return slots
 
 
-def _zone(hall: Hall) -> ZoneInfo:
+def zone_of(hall: Hall) -> ZoneInfo:
     return ZoneInfo(hall.timezone)
 
 
 def _at(hall: Hall, day: dt.date, hhmm: str, minutes: int = 0) -> dt.datetime:
     """The aware instant of HH:MM (plus `minutes`) on day, in the hall's time zone."""
-    local = dt.datetime.combine(day, dt.time.fromisoformat(hhmm), tzinfo=_zone(hall))
+    local = dt.datetime.combine(day, dt.time.fromisoformat(hhmm), tzinfo=zone_of(hall))
     return local + dt.timedelta(minutes=minutes)
 
 
-def _today(tx: Tx) -> dt.date:
-    return service_day(tx.now, _zone(tx.rt.hall))
+def today_of(tx: Tx) -> dt.date:
+    return service_day(tx.now, zone_of(tx.rt.hall))
 
 
 def _rules(hall: Hall) -> AppointmentRules:
@@ -234,7 +245,7 @@ def _rules(hall: Hall) -> AppointmentRules:
     return hall.appointments
 
 
-def _category_of(hall: Hall, item_id: str | None, category: str | None) -> tuple[str, str | None]:
+def category_of(hall: Hall, item_id: str | None, category: str | None) -> tuple[str, str | None]:
     if item_id is not None:
         try:
             item = hall.item(item_id)
@@ -255,7 +266,7 @@ def _category_of(hall: Hall, item_id: str | None, category: str | None) -> tuple
 
 def bookable_days(tx: Tx) -> list[dt.date]:
     """Working days from today to `days_ahead` days ahead."""
-    today = _today(tx)
+    today = today_of(tx)
     ahead = tx.rt.hall.appointments.days_ahead
     days = (today + dt.timedelta(days=n) for n in range(ahead + 1))
     return [day for day in days if tx.calendar.is_working_day(day)]
@@ -282,7 +293,7 @@ def availability(tx: Tx, item_id: str | None, category: str | None) -> Availabil
     """The slots of every bookable day for an item or a category, with what is left of each."""
     hall = tx.rt.hall
     rules = _rules(hall)
-    code, item = _category_of(hall, item_id, category)
+    code, item = category_of(hall, item_id, category)
     capacity = rules.capacity_of(code)
     days = bookable_days(tx)
     booked = _booked(tx.conn, hall.id, code, days)
@@ -304,7 +315,7 @@ def availability(tx: Tx, item_id: str | None, category: str | None) -> Availabil
         item_id=item,
         slot_minutes=rules.slot_minutes,
         days_ahead=rules.days_ahead,
-        today=_today(tx),
+        today=today_of(tx),
         days=result,
     )
 
@@ -325,9 +336,8 @@ def _row(tx: Tx, code: str) -> Any:
     return row
 
 
-def _view(tx: Tx, row: Any) -> AppointmentView:
+def view_of(tx: Tx, row: Any) -> AppointmentView:
     hall = tx.rt.hall
-    rules = hall.appointments
     # The catalogue may have changed since the booking: show the codes of what is gone, never fail.
     category_zh = category_en = row.category
     with contextlib.suppress(KeyError):
@@ -337,9 +347,26 @@ def _view(tx: Tx, row: Any) -> AppointmentView:
     with contextlib.suppress(KeyError):
         item = hall.item(row.item_id) if row.item_id else None
         item_zh, item_en = (item.name_zh, item.name_en) if item else (None, None)
-    number = None
+    number = track = None
     if row.ticket_id is not None:
-        number = tx.conn.execute(select(tickets.c.number).where(tickets.c.id == row.ticket_id)).scalar_one_or_none()
+        ticket = tx.conn.execute(
+            select(tickets.c.number, tickets.c.track_token, tickets.c.day).where(tickets.c.id == row.ticket_id)
+        ).first()
+        if ticket is not None:
+            number = ticket.number
+            track = f"/t/{ticket.track_token}" if ticket.day == today_of(tx) else None
+    state_zh, state_en = STATE_LABELS[row.state]
+    remote = row.kind == "remote"
+    ahead = expected = None
+    if remote:
+        state_zh, state_en = REMOTE_LABELS.get(row.state, (state_zh, state_en))
+        if row.state == "booked":
+            from queue_server.services.remote_tickets import place_ahead  # (it builds on this module)
+
+            ahead = place_ahead(tx, row)
+        if row.estimate_s is not None:
+            expected = from_us(row.booked_at + row.estimate_s * 1_000_000)
+    check_from, check_until = check_in_span(hall, row)
     return AppointmentView(
         code=row.code,
         hall=hall.id,
@@ -353,12 +380,30 @@ def _view(tx: Tx, row: Any) -> AppointmentView:
         item_name_zh=item_zh,
         item_name_en=item_en,
         state=row.state,
-        state_label_zh=STATE_LABELS[row.state][0],
-        state_label_en=STATE_LABELS[row.state][1],
-        check_in_from=_at(hall, row.day, row.slot_start, -rules.check_in_early_minutes),
-        check_in_until=_at(hall, row.day, row.slot_start, rules.check_in_late_minutes),
+        state_label_zh=state_zh,
+        state_label_en=state_en,
+        check_in_from=check_from,
+        check_in_until=check_until,
         ticket_number=number,
         qr_path=f"/api/v1/halls/{hall.id}/appointments/{row.code}/qr.svg",
+        kind="remote" if remote else "slot",
+        ahead=ahead,
+        expected_at=expected,
+        track_path=track,
+    )
+
+
+def check_in_span(hall: Hall, row: Any) -> tuple[dt.datetime, dt.datetime]:
+    """When the kiosk checks the appointment in: around its slot's start, or (remote) from when it was taken until
+    the time to arrive plus the grace."""
+    if row.kind == "remote":
+        return from_us(row.booked_at).astimezone(zone_of(hall)), _at(
+            hall, row.day, row.slot_end, hall.remote.grace_minutes
+        )
+    rules = hall.appointments
+    return (
+        _at(hall, row.day, row.slot_start, -rules.check_in_early_minutes),
+        _at(hall, row.day, row.slot_start, rules.check_in_late_minutes),
     )
 
 
@@ -385,10 +430,10 @@ def _move(tx: Tx, row: Any, to: Move, payload: dict[str, Any], actor: str, **val
 
 
 def view(tx: Tx, code: str) -> AppointmentView:
-    return _view(tx, _row(tx, code))
+    return view_of(tx, _row(tx, code))
 
 
-def _new_code(conn: Connection) -> str:
+def new_code(conn: Connection) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if conn.execute(select(appointments.c.id).where(appointments.c.code == code)).first() is None:
@@ -399,8 +444,8 @@ def book(tx: Tx, request: BookRequest) -> AppointmentView:
     """Book a slot: a working day within the days ahead, a slot that has not begun and is not full."""
     hall = tx.rt.hall
     rules = _rules(hall)
-    code, item = _category_of(hall, request.item_id, request.category)
-    today = _today(tx)
+    code, item = category_of(hall, request.item_id, request.category)
+    today = today_of(tx)
     day = request.day
     if day < today:
         raise NotBookable(f"{day.isoformat()} has passed (该日期已过)")
@@ -425,7 +470,7 @@ def book(tx: Tx, request: BookRequest) -> AppointmentView:
     inserted = tx.conn.execute(
         insert(appointments).values(
             hall=hall.id,
-            code=_new_code(tx.conn),
+            code=new_code(tx.conn),
             day=day,
             slot_start=request.start,
             slot_end=ends[request.start],
@@ -446,7 +491,7 @@ def book(tx: Tx, request: BookRequest) -> AppointmentView:
         ),
         actor="citizen",
     )
-    return _view(tx, row)
+    return view_of(tx, row)
 
 
 def cancel(tx: Tx, code: str) -> AppointmentView:
@@ -455,7 +500,7 @@ def cancel(tx: Tx, code: str) -> AppointmentView:
     if row.state == "booked" and tx.now >= _at(tx.rt.hall, row.day, row.slot_start):
         raise Conflict("the slot has begun: the appointment can no longer be cancelled (预约时段已开始，不能取消)")
     _move(tx, row, "cancelled", {}, "citizen")
-    return _view(tx, _row(tx, code))
+    return view_of(tx, _row(tx, code))
 
 
 def check_in(tx: Tx, code: str, device: str) -> CheckIn:
@@ -465,31 +510,37 @@ def check_in(tx: Tx, code: str, device: str) -> CheckIn:
     transaction of its own first: a refusal here rolls back everything this transaction did.
     """
     hall = tx.rt.hall
-    rules = _rules(hall)
     row = _row(tx, code)
+    remote = row.kind == "remote"
+    if not remote:
+        _rules(hall)
     if row.state == "checked_in":
         return CheckIn(ticket=issuing.replay(tx, row.ticket_id), replayed=True)
     state = row.state
-    if state == "booked" and tx.now > _at(hall, row.day, row.slot_start, rules.check_in_late_minutes):
+    opens, closes = check_in_span(hall, row)
+    if state == "booked" and tx.now > closes:
         state = "missed"  # the sweep records it; this answer must not wait for the sweep
     if state != "booked":
         raise REFUSED_BY_STATE[state](
             f"this appointment is {STATE_LABELS[state][1]}: take an ordinary ticket"
             f" (该预约{STATE_LABELS[state][0]}，请取普通号)"
         )
-    if row.day != _today(tx):
+    if row.day != today_of(tx):
         raise NotToday(
             f"this appointment is for {row.day.isoformat()} {row.slot_start}, not today"
             f" (预约日期为{row.day.month}月{row.day.day}日 {row.slot_start})"
         )
-    opens = _at(hall, row.day, row.slot_start, -rules.check_in_early_minutes)
     if tx.now < opens:
-        local = opens.strftime("%H:%M")
+        local = opens.astimezone(zone_of(hall)).strftime("%H:%M")
         raise TooEarly(
             f"too early: check in from {local} for the slot {row.slot_start}–{row.slot_end} (请于{local}后签到)"
         )
     request = IssueRequest(item_id=row.item_id, category=None if row.item_id else row.category)
-    issued = issuing.issue_ticket(tx, request, device, f"appointment:{row.code}", priority=Priority.APPOINTMENT)
+    key = f"appointment:{row.code}"
+    if remote:  # an ordinary ticket in the place it was taken at (its time on the way is not lost)
+        issued = issuing.issue_ticket(tx, request, device, key, priority=Priority.ORDINARY, queue_key=row.booked_at)
+    else:
+        issued = issuing.issue_ticket(tx, request, device, key, priority=Priority.APPOINTMENT)
     _move(
         tx,
         row,
@@ -505,14 +556,13 @@ def check_in(tx: Tx, code: str, device: str) -> CheckIn:
 def sweep_missed(tx: Tx) -> int:
     """Mark missed every booked appointment whose check-in time is over; return how many."""
     hall = tx.rt.hall
-    late = hall.appointments.check_in_late_minutes
-    today = _today(tx)
+    today = today_of(tx)
     rows = tx.conn.execute(
         select(appointments).where(
             appointments.c.hall == hall.id, appointments.c.state == "booked", appointments.c.day <= today
         )
     ).all()
-    missed = [r for r in rows if tx.now > _at(hall, r.day, r.slot_start, late)]
+    missed = [r for r in rows if tx.now > check_in_span(hall, r)[1]]
     for row in missed:
         _move(tx, row, "missed", {}, "system")
     return len(missed)

@@ -36,11 +36,19 @@ def body_hash(request: IssueRequest) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
-def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority: Priority | None = None) -> IssueResult:
+def issue_ticket(
+    tx: Tx,
+    request: IssueRequest,
+    device: str,
+    key: str,
+    priority: Priority | None = None,
+    queue_key: int | None = None,
+) -> IssueResult:
     """Give a number to a citizen; the same device and Idempotency-Key always get the same ticket.
 
     `priority` overrides the request's (an appointment checked in at the kiosk is Priority.APPOINTMENT,
-    which a kiosk cannot ask for in the body).
+    which a kiosk cannot ask for in the body). `queue_key` places it elsewhere than at the end (a remote ticket
+    checked in: where it was taken).
     """
     rt: HallRuntime = tx.rt
     hall = rt.hall
@@ -66,7 +74,7 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
         item_id=request.item_id,
         priority=priority if priority is not None else Priority(request.priority),
         state=TicketState.WAITING,
-        queue_key=tx.now_us,
+        queue_key=tx.now_us if queue_key is None else queue_key,
         target_window=None,
         window=None,
         track_token=secrets.token_urlsafe(TOKEN_BYTES),
@@ -130,6 +138,8 @@ def issue_ticket(tx: Tx, request: IssueRequest, device: str, key: str, priority:
         actor=f"device:{device}",
         ticket_id=ticket.id,
     )
+    if queue_key is not None:  # not at the end of the queue: its estimate from its place
+        estimate = rt.estimate(ticket, tx.now_us) or estimate
     return IssueResult(issued_ticket(rt, ticket, estimate), replayed=False)
 
 

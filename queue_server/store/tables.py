@@ -208,7 +208,13 @@ appointments = Table(
     Column("changed_at", BigInteger, nullable=False),
     Column("ticket_id", Integer, nullable=True),
     Column("device", String(48), nullable=True),
+    # "slot" (办事预约) or "remote" (远程取号: its slot runs from when it was taken to the time to arrive)
+    Column("kind", String(16), nullable=False, server_default="slot"),
+    Column("requester", String(64), nullable=True),  # remote: SHA-256 of the phone's random device id
+    Column("estimate_s", Integer, nullable=True),  # remote: the wait estimated when it was taken
 )
+Index("ix_appointments_requester", appointments.c.hall, appointments.c.requester, appointments.c.day)
+Index("ix_appointments_hall_day", appointments.c.hall, appointments.c.day, appointments.c.kind, appointments.c.category)
 Index(
     "ix_appointments_slot", appointments.c.hall, appointments.c.day, appointments.c.slot_start, appointments.c.category
 )
