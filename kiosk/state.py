@@ -38,7 +38,7 @@ class Problem(StrEnum):
     CATEGORY_FULL = "category_full"
     REFUSED = "refused"  # the server does not accept this kiosk's token
     CHECKIN_REFUSED = "checkin_refused"  # the server refused the check-in (ErrorInfo.detail: its code)
-    ID_TICKET_OPEN = "id_ticket_open"  # this ID card's ticket of the category still waits (ErrorInfo.detail: its number)
+    ID_TICKET_OPEN = "id_ticket_open"  # the card has a ticket open in the category (detail: its number)
     FAILED = "failed"  # any other refusal
 
 
