@@ -367,7 +367,7 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions, IdCardActions):
             log.info("kiosk: idle on %s for %.0f s: back home", state.screen.value, self.idle_timeout_s)
             self.go_home(reset_language=True)
             return
-        if idle and state.screen is Screen.HOME and state.lang != "zh":
+        if idle and state.screen is Screen.HOME and (state.lang != "zh" or state.card is not None):
             self.go_home(reset_language=True)
             return
         view = self.view()

@@ -136,3 +136,24 @@ def test_a_senior_is_offered_the_green_channel_and_a_second_ticket_is_refused(
         for value in clear_values(card):
             assert value.encode() not in stored and value.encode("utf-16-le") not in stored, value
             assert value not in str(events) and value not in logs, value
+
+
+def test_a_card_kept_at_home_is_forgotten_after_a_minute_idle_and_a_kiosk_without_reader_ignores_cards() -> None:
+    from tests.kiosk.test_viewmodel import Kiosk
+
+    kiosk = Kiosk()
+    asyncio.run(kiosk.vm.card_read(YOUNG))  # no key: this kiosk has no reader
+    assert kiosk.vm.state.card is None and kiosk.view.home is not None
+    assert kiosk.view.home.prompt == "请点击要办理的业务取号"
+    kiosk.vm.id_card_key = b"k" * 32
+    kiosk.vm.set_reader(True)
+    assert kiosk.view.home is not None and kiosk.view.home.prompt == "请点击要办理的业务取号，或刷身份证"
+    asyncio.run(kiosk.vm.card_read(YOUNG))
+    assert kiosk.view.home is not None and kiosk.view.home.prompt.startswith("已读取身份证：李*")
+    kiosk.clock.advance(61)
+    kiosk.vm.tick()
+    assert kiosk.vm.state.card is None and kiosk.view.home is not None
+    assert kiosk.view.home.prompt == "请点击要办理的业务取号，或刷身份证"
+    kiosk.vm.set_online(True)
+    kiosk.vm.set_reader(False)
+    assert kiosk.view.banner == "身份证读卡器未连接：请点击业务取号"
