@@ -21,7 +21,7 @@ import httpx
 
 from kiosk.case_lookup import get_case
 from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
-from kiosk.idcard.reader import IdCard
+from kiosk.idcard.reader import IdCard, IdReader
 from kiosk.idcard.watch import CardWatcher, make_reader
 from kiosk.printing import KioskPrinter
 from kiosk.return_visit import post_return_visit
@@ -85,6 +85,7 @@ class KioskController:
         self.vm.return_visit_call = self._return_visit  # 补办 (kiosk/return_visit.py)
         self.vm.case_lookup_call = self._look_up  # 办件查询 (kiosk/case_lookup.py)
         self.setup: KioskSetup | None = None
+        self.id_reader: IdReader | None = None
         self.printer: KioskPrinter | None = None
         self.feed: BoardFeed | None = None
         self._rng = random.Random()
@@ -176,7 +177,8 @@ class KioskController:
             cards.add(task)
             task.add_done_callback(cards.discard)
 
-        await CardWatcher(make_reader(setup.device.id_reader), on_card, self.vm.set_reader).run()
+        self.id_reader = make_reader(setup.device.id_reader)  # kept: a demo or a test puts a card on a simulated one
+        await CardWatcher(self.id_reader, on_card, self.vm.set_reader).run()
 
     async def _report(self) -> None:
         """Report the spooler to the server now and then; a failed report is only logged (the next one follows)."""
