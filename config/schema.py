@@ -242,6 +242,34 @@ class PrinterDevice(Strict):
         return self
 
 
+class IdReader(Strict):
+    """The kiosk's second-generation ID card reader (二代证读卡器, docs/id-card.md): a GA 467 reader on a serial
+    port (USB readers show as /dev/ttyUSB0 or /dev/ttyACM0) or behind a serial-to-Ethernet converter (tcp), or
+    `simulated` for demos and tests. None on the kiosk (the default): no reader, the kiosk works without one."""
+
+    type: Literal["serial", "tcp", "simulated"]
+    port: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="serial: the port, e.g. /dev/ttyUSB0 or COM3"
+    )
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = Field(115200, description="serial: GA 467 readers: 115200")
+    host: Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:-]+$")] | None = Field(
+        None, description="tcp: the converter's address"
+    )
+    tcp_port: int | None = Field(None, ge=1, le=65535, description="tcp: the converter's port")
+
+    @model_validator(mode="after")
+    def _what_each_type_needs(self) -> IdReader:
+        given = {"port": self.port, "host": self.host, "tcp_port": self.tcp_port}
+        needed = {"serial": {"port"}, "tcp": {"host", "tcp_port"}, "simulated": set()}[self.type]
+        missing = sorted(k for k in needed if given[k] is None)
+        extra = sorted(k for k, v in given.items() if v is not None and k not in needed)
+        if missing:
+            raise ValueError(f"a {self.type} ID card reader needs {' and '.join(missing)}")
+        if extra:
+            raise ValueError(f"a {self.type} ID card reader takes no {' or '.join(extra)}")
+        return self
+
+
 class KioskDevice(Strict):
     """A touch-screen ticket kiosk (取号机)."""
 
@@ -249,6 +277,7 @@ class KioskDevice(Strict):
     id: Slug
     name: ShortText
     printer: Slug | None = None
+    id_reader: IdReader | None = Field(None, description="its ID card reader (none: the kiosk has no reader)")
 
 
 class BoardDevice(Strict):
@@ -436,6 +465,17 @@ class RatingRules(Strict):
     default_rating: DefaultRating = DefaultRating()
 
 
+class IdCardRules(Strict):
+    """Tickets by the second-generation ID card at the kiosk (docs/id-card.md)."""
+
+    senior_age: int = Field(
+        60, ge=50, le=100, description="a card holder this old or older is offered the green channel (绿色通道)"
+    )
+    one_open_per_category: bool = Field(
+        True, description="one waiting or called ticket per ID card per category (against 黄牛 scalping)"
+    )
+
+
 class Link(Strict):
     """Link up (联动上报): where the hall ships its event log (its county server) and how it proves who it is.
 
@@ -546,6 +586,7 @@ class Hall(Strict):
     board: BoardSettings = BoardSettings()
     complaints: ComplaintRules = ComplaintRules()
     ratings: RatingRules = RatingRules()
+    id_card: IdCardRules = IdCardRules()
     categories: list[Category] = Field(min_length=1)
     windows: list[Window] = Field(min_length=1)
     devices: list[Device] = []

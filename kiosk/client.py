@@ -193,6 +193,14 @@ class KioskClient:
             raise BadAnswer("GET devices/me: not an object")
         return data
 
+    async def id_card_key(self, hall: str) -> bytes:
+        """The hall's key of the ID card hashes (only a kiosk with a reader configured gets it)."""
+        data = await self._json("GET", f"{_hall_path(hall)}/devices/me/id-card-key")
+        try:
+            return bytes.fromhex(data["key"])
+        except (TypeError, KeyError, ValueError) as error:
+            raise BadAnswer(f"GET devices/me/id-card-key: {error!r}") from None
+
     async def catalog(self, hall: str) -> dict[str, Any]:
         data = await self._json("GET", f"{_hall_path(hall)}/catalog")
         if not isinstance(data, dict):
@@ -351,6 +359,7 @@ def build_setup(server: str, settings: Mapping[str, Any], catalog: Mapping[str, 
                 "timezone": facts["timezone"],
                 "public_url": facts.get("public_url"),
                 "queue": QueueRules.model_validate(facts["queue"]),
+                "id_card": facts.get("id_card", {}),
                 "categories": catalog["categories"],
                 "windows": catalog["windows"],
                 "items": catalog["items"],

@@ -21,6 +21,8 @@ import httpx
 
 from kiosk.case_lookup import get_case
 from kiosk.client import Issued, KioskClient, KioskError, KioskSetup, NotRegistered, RetryPolicy
+from kiosk.idcard.reader import IdCard, IdReader
+from kiosk.idcard.watch import CardWatcher, make_reader
 from kiosk.printing import KioskPrinter
 from kiosk.return_visit import post_return_visit
 from kiosk.viewmodel import IDLE_TIMEOUT_S, KioskViewModel, utc_now
@@ -83,6 +85,7 @@ class KioskController:
         self.vm.return_visit_call = self._return_visit  # 补办 (kiosk/return_visit.py)
         self.vm.case_lookup_call = self._look_up  # 办件查询 (kiosk/case_lookup.py)
         self.setup: KioskSetup | None = None
+        self.id_reader: IdReader | None = None
         self.printer: KioskPrinter | None = None
         self.feed: BoardFeed | None = None
         self._rng = random.Random()
@@ -145,6 +148,8 @@ class KioskController:
             tasks.append(asyncio.create_task(self.feed.run(), name="kiosk-feed"))
             if self.printer is not None:
                 tasks.append(asyncio.create_task(self._report(), name="kiosk-report"))
+            if setup.device.id_reader is not None:
+                tasks.append(asyncio.create_task(self._watch_cards(setup), name="kiosk-id-reader"))
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
@@ -155,6 +160,25 @@ class KioskController:
             if self.printer is not None:
                 await asyncio.to_thread(self.printer.close)
             await self.client.aclose()
+
+    async def _watch_cards(self, setup: KioskSetup) -> None:
+        """The ID card reader (kiosk/idcard/): the hall's key first (retried), then each card to the view-model."""
+        assert setup.device.id_reader is not None
+        while self.vm.id_card_key is None:
+            try:
+                self.vm.id_card_key = await self.client.id_card_key(setup.hall.id)
+            except KioskError as error:
+                log.warning("kiosk: no ID card key yet (%s): retrying", error)
+                await asyncio.sleep(5.0)
+        cards: set[asyncio.Task[None]] = set()
+
+        def on_card(card: IdCard) -> None:
+            task = asyncio.ensure_future(self.vm.card_read(card))
+            cards.add(task)
+            task.add_done_callback(cards.discard)
+
+        self.id_reader = make_reader(setup.device.id_reader)  # kept: a demo or a test puts a card on a simulated one
+        await CardWatcher(self.id_reader, on_card, self.vm.set_reader).run()
 
     async def _report(self) -> None:
         """Report the spooler to the server now and then; a failed report is only logged (the next one follows)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from config.schema import Category, Hall, ServiceItem
+from kiosk.idcard.reader import CardHolder
 from kiosk.texts import Lang
 from printer.status import PrinterState
 from queue_server.protocol import IssuedTicket, IssueRequest, PublicCase, QueueSummary
@@ -37,6 +38,7 @@ class Problem(StrEnum):
     CATEGORY_FULL = "category_full"
     REFUSED = "refused"  # the server does not accept this kiosk's token
     CHECKIN_REFUSED = "checkin_refused"  # the server refused the check-in (ErrorInfo.detail: its code)
+    ID_TICKET_OPEN = "id_ticket_open"  # the card has a ticket open in the category (detail: its number)
     FAILED = "failed"  # any other refusal
 
 
@@ -104,6 +106,8 @@ class KioskState:
     supervision_url: str = ""  # what its QR encodes: the hall's public supervision page /q/{hall}
     pending: PendingIssue | None = None
     last_touch: float = 0.0
+    card: CardHolder | None = None  # the ID card swiped by the citizen at the kiosk now (kiosk/idcard/), until home
+    reader: bool | None = None  # the ID card reader answers (None: this kiosk has no reader)
 
     def category_config(self) -> Category | None:
         if self.hall is None or self.category is None:

@@ -32,6 +32,7 @@ from config.schema import Category, ServiceItem
 from kiosk.case_lookup import CaseLookupActions
 from kiosk.client import ApiError, BadAnswer, CategoryFull, Issued, KioskSetup, NotRegistered, ServerUnreachable
 from kiosk.client import new_key as default_new_key
+from kiosk.idcard.actions import IdCardActions
 from kiosk.return_visit import ReturnVisitActions
 from kiosk.state import (
     ErrorInfo,
@@ -71,7 +72,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class KioskViewModel(ReturnVisitActions, CaseLookupActions):
+class KioskViewModel(ReturnVisitActions, CaseLookupActions, IdCardActions):
     def __init__(
         self,
         issue: Issue,
@@ -291,6 +292,7 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
         state.category = state.item = None
         state.ticket, state.error, state.track_url = None, None, ""
         state.checkin_code = ""
+        state.card = None  # the ID card swiped: not left for the next citizen
         self._reset_return()  # the case code typed, and the case looked up: not left for the next citizen
         state.receipt = state.notice = PrintProgress()
         self._receipt_job = self._notice_job = None
@@ -315,9 +317,9 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
         """取号 on an item's screen (for that item) or a category's screen (for the category)."""
         state = self.state
         if state.screen is Screen.ITEM and state.item is not None:
-            await self._take(IssueRequest(item_id=state.item))
+            await self._take(IssueRequest(item_id=state.item, id_hash=self.card_hash()))
         elif state.screen is Screen.CATEGORY and state.category is not None:
-            await self._take(IssueRequest(category=state.category))
+            await self._take(IssueRequest(category=state.category, id_hash=self.card_hash()))
 
     async def take_green(self, code: str) -> None:
         """A category on the 绿色通道 screen: a priority ticket for it."""
@@ -326,7 +328,11 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
                 self.state.hall.category(code)
             except KeyError:
                 return
-            await self._take(IssueRequest(category=code, priority="green"))
+            item = self.state.item_config()  # a senior's card swiped on an item's screen: that item, green
+            if item is not None and item.category == code and self.state.card is not None:
+                await self._take(IssueRequest(item_id=item.id, priority="green", id_hash=self.card_hash()))
+                return
+            await self._take(IssueRequest(category=code, priority="green", id_hash=self.card_hash()))
 
     async def retry(self) -> None:
         """重试 on the error screen: the same request with the same Idempotency-Key."""
@@ -361,7 +367,7 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
             log.info("kiosk: idle on %s for %.0f s: back home", state.screen.value, self.idle_timeout_s)
             self.go_home(reset_language=True)
             return
-        if idle and state.screen is Screen.HOME and state.lang != "zh":
+        if idle and state.screen is Screen.HOME and (state.lang != "zh" or state.card is not None):
             self.go_home(reset_language=True)
             return
         view = self.view()
@@ -413,9 +419,13 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
             state.pending = None
             self._fail(ErrorInfo(Problem.REFUSED, request))
         except ApiError as error:
-            log.error("kiosk: the server refused the ticket: %s", error)
             state.pending = None
-            self._fail(ErrorInfo(Problem.FAILED, request, detail=error.code))
+            if error.code == "id_ticket_open":  # the message names the number, never the card
+                log.info("kiosk: this ID card's ticket of the category is still open: no second one")
+                self._fail(ErrorInfo(Problem.ID_TICKET_OPEN, request, detail=_number_in(error.message)))
+            else:
+                log.error("kiosk: the server refused the ticket: %s", error)
+                self._fail(ErrorInfo(Problem.FAILED, request, detail=error.code))
         except BadAnswer as error:  # the ticket may exist: keep the key for the next same request
             log.error("kiosk: %s", error)
             self._fail(ErrorInfo(Problem.FAILED, request, detail="bad_answer"))
@@ -485,6 +495,7 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
         state.ticket, state.track_url = ticket, self.setup.track_url(ticket)
         state.screen, state.history, state.error = Screen.TICKET, [], None
         state.checkin_code = ""
+        state.card = None  # its ticket is taken: the card is forgotten
         if self.printer is None:
             state.receipt = PrintProgress(PrintState.NO_PRINTER)
             return
@@ -510,6 +521,12 @@ class KioskViewModel(ReturnVisitActions, CaseLookupActions):
 CHECKIN_REFUSALS = frozenset(
     {"too_early", "appointment_not_today", "appointment_cancelled", "appointment_missed", "not_found"}
 )
+
+
+def _number_in(message: str) -> str:
+    """The number an id_ticket_open refusal names ("… already has ticket A001 …")."""
+    match = re.search(r"ticket ([A-Z]\d{3,4})", message)
+    return match.group(1) if match else ""
 
 
 def _when(error: ApiError) -> str:

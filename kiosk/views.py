@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from config.schema import CaseKind, Category, Hall, ServiceItem
 from kiosk import texts
 from kiosk.case_lookup import CaseLookupView, lookup_view
+from kiosk.idcard.texts import text as card_text
 from kiosk.return_visit import ReturnVisitView, return_view
 from kiosk.return_visit import text as return_text
 from kiosk.state import ErrorInfo, KioskState, PrintProgress, PrintState, Problem, Purpose, Screen
@@ -173,7 +174,12 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
         body = t("starting.retrying", lang) if state.starting_problem else ""
         return _with(view, message=MessageView(t("starting.title", lang), body, "warn" if body else "info"))
     if screen is Screen.HOME:
-        return _with(view, home=home_view(hall, state.queues, lang))
+        home = home_view(hall, state.queues, lang)
+        if state.card is not None:
+            home = replace(home, prompt=card_text("home", lang, name=state.card.masked_name))
+        elif state.reader is not None:
+            home = replace(home, prompt=card_text("home.reader", lang))
+        return _with(view, home=home)
     if screen is Screen.CATEGORY and (category := state.category_config()) is not None:
         return _with(view, category=category_view(hall, category, state.queues.get(category.code), state.purpose, lang))
     if screen is Screen.ITEM and (item := state.item_config()) is not None:
@@ -181,8 +187,13 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
     if screen is Screen.TICKET and state.ticket is not None:
         return _with(view, ticket=ticket_view(state.ticket, state.track_url, state.receipt, lang))
     if screen is Screen.GREEN:
-        return _with(view, message=MessageView(t("green.title", lang), t("green.body", lang), "info",
-                                               tiles=name_tiles(hall, lang)))  # fmt: skip
+        card = state.card
+        body = (
+            card_text("green.body", lang, name=card.masked_name, age=hall.id_card.senior_age)
+            if card is not None and card.senior
+            else t("green.body", lang)
+        )
+        return _with(view, message=MessageView(t("green.title", lang), body, "info", tiles=name_tiles(hall, lang)))
     if screen is Screen.GUIDE:
         return _with(view, message=MessageView(t("guide.title", lang), t("guide.body", lang), "info",
                                                tiles=name_tiles(hall, lang)))  # fmt: skip
@@ -192,6 +203,10 @@ def build(state: KioskState, now: dt.datetime) -> KioskView:
         return _with(view, return_visit=return_view(state, lang))
     if screen is Screen.CASE_LOOKUP:
         return _with(view, case_lookup=lookup_view(state, lang))
+    if screen is Screen.ERROR and state.error is not None and state.error.problem is Problem.ID_TICKET_OPEN:
+        name = state.card.masked_name if state.card is not None else ""
+        body = card_text("open.body", lang, name=name, number=state.error.detail)
+        return _with(view, message=MessageView(card_text("open.title", lang), body, "warn"))
     if screen is Screen.ERROR and state.error is not None:
         return _with(view, message=error_view(state.error, lang))
     return _with(view, screen=Screen.HOME.value, home=home_view(hall, state.queues, lang))
@@ -238,6 +253,8 @@ def banner(state: KioskState) -> str:
         return t("banner.printer", lang, printer=texts.printer_label(state.printer, lang))
     if state.hall is not None and not state.online:
         return t("banner.offline", lang)
+    if state.reader is False:
+        return card_text("banner.reader", lang)
     return ""
 
 

@@ -237,6 +237,11 @@ class IssueRequest(Message):
     item_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")] | None = None
     category: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")] | None = None
     priority: Literal["ordinary", "green"] = "ordinary"
+    id_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        None,
+        description="a ticket by ID card: HMAC-SHA256 (hex) of the ID number with the hall's key"
+        " (GET devices/me/id-card-key), computed by the kiosk; never the number itself (docs/id-card.md)",
+    )
 
 
 class IssuedTicket(Message):

@@ -55,6 +55,7 @@ class LiveTicket:
     started_at: int | None
     recalls: int
     recalled_at: int | None = None  # the last recall: the automatic no-show counts from it
+    id_hash: str | None = None  # a ticket by ID card: the kiosk's keyed hash of the ID number (never the number)
 
     @property
     def last_called_at(self) -> int | None:

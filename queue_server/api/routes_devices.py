@@ -11,12 +11,12 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from config.schema import KioskDevice, PrinterDevice, QueueRules
+from config.schema import IdCardRules, KioskDevice, PrinterDevice, QueueRules
 from queue_server.api.deps import AdminDep, DeviceDep, HallDep, KioskDep, State
 from queue_server.api.ratelimit import client_ip
 from queue_server.api.responses import errors
-from queue_server.errors import BadRequest
-from queue_server.services import accounts, staff_audit
+from queue_server.errors import BadRequest, Forbidden
+from queue_server.services import accounts, id_card, staff_audit
 from queue_server.store.writer import to_us
 
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"], responses=errors(400))
@@ -31,6 +31,7 @@ class HallSettings(BaseModel):
     timezone: str
     public_url: str | None
     queue: QueueRules
+    id_card: IdCardRules = IdCardRules()
 
 
 class DeviceSettings(BaseModel):
@@ -52,8 +53,27 @@ async def me(hall: HallDep, device: KioskDep) -> DeviceSettings:
     """The settings of the kiosk whose device token authenticates the request."""
     kiosk = next(d for d in hall.devices if isinstance(d, KioskDevice) and d.id == device.device)
     printer = next((d for d in hall.devices if isinstance(d, PrinterDevice) and d.id == kiosk.printer), None)
-    facts = HallSettings(id=hall.id, timezone=hall.timezone, public_url=hall.public_url, queue=hall.queue)
+    facts = HallSettings(
+        id=hall.id, timezone=hall.timezone, public_url=hall.public_url, queue=hall.queue, id_card=hall.id_card
+    )
     return DeviceSettings(device=kiosk, printer=printer, hall=facts)
+
+
+class IdCardKey(BaseModel):
+    """GET /api/v1/halls/{hall}/devices/me/id-card-key: the hall's key of the ID card hashes (docs/id-card.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: Annotated[str, Field(description="hex: the kiosk sends HMAC-SHA256(key, ID number) as id_hash")]
+
+
+@router.get("/devices/me/id-card-key", response_model=IdCardKey, responses=errors(403))
+async def id_card_key(hall: HallDep, device: KioskDep, state: State) -> IdCardKey:
+    """The key a kiosk with an ID card reader hashes the ID number with; a kiosk without a reader is refused."""
+    kiosk = next(d for d in hall.devices if isinstance(d, KioskDevice) and d.id == device.device)
+    if kiosk.id_reader is None:
+        raise Forbidden(f"kiosk {kiosk.id} has no ID card reader configured (该取号机未配置身份证读卡器)")
+    return IdCardKey(key=await state.store.run(hall.id, id_card.hall_key))
 
 
 class DeviceReport(BaseModel):

@@ -25,7 +25,12 @@ async def issue(
         str, Header(pattern=KEY_PATTERN, description="1–128 printable ASCII characters, no spaces: the kiosk's own")
     ],
 ) -> Response:
-    """Issue a ticket. The same `Idempotency-Key` from the same kiosk always returns the same ticket."""
+    """Issue a ticket. The same `Idempotency-Key` from the same kiosk always returns the same ticket.
+
+    A ticket by ID card carries `id_hash` (never the number): while that card's ticket of the category
+    is still waiting or called, a second one is refused with 409 `id_ticket_open` (when the hall's
+    `id_card.one_open_per_category` is on, the default). A full category is 409 `category_full`.
+    """
     key = idempotency_key
     device = kiosk.device.device
     result = await kiosk.state.store.run(kiosk.hall.id, lambda tx: issuing.issue_ticket(tx, body, device, key))

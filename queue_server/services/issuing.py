@@ -15,6 +15,7 @@ from queue_server.domain.tickets import Priority, TicketState, check_transition
 from queue_server.errors import BadRequest, IdempotencyConflict, NotFound
 from queue_server.protocol import IssuedTicket, IssueRequest, TicketMessage
 from queue_server.runtime import HallRuntime, LiveTicket
+from queue_server.services import id_card
 from queue_server.services.loading import live_ticket
 from queue_server.services.rows import save_ticket
 from queue_server.services.views import issued_ticket, queue_summaries, ticket_ref
@@ -63,6 +64,8 @@ def issue_ticket(
 
     category_code = _category_of(rt, request)
     category = hall.category(category_code)
+    if request.id_hash is not None and hall.id_card.one_open_per_category:
+        id_card.check_one_open(rt, request.id_hash, category_code)
     seq = next_seq(rt.counters.get(category_code, 0), category.daily_cap, category_code)
     number = format_number(category.prefix, seq)
     assert rt.day is not None  # roll_day ran before this transaction's work
@@ -82,6 +85,7 @@ def issue_ticket(
         called_at=None,
         started_at=None,
         recalls=0,
+        id_hash=request.id_hash,
     )
     outlook = rt.outlook(tx.now_us)
     estimate = estimate_taken_now(
@@ -113,6 +117,7 @@ def issue_ticket(
             "estimate_at_issue": estimate.wait_s,
             "idem_key": key,
             "body_hash": digest,
+            "id_hash": request.id_hash,
         },
     ).inserted_primary_key
     assert inserted is not None

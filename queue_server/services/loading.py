@@ -48,6 +48,7 @@ def live_ticket(row: Row[Any]) -> LiveTicket:
         started_at=row.started_at,
         recalls=row.recalls,
         recalled_at=row.recalled_at,
+        id_hash=row.id_hash,
     )
 
 

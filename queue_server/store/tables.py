@@ -65,6 +65,8 @@ tickets = Table(
     # this ticket back; one with another body (by its hash) is refused.
     Column("idem_key", String(128), nullable=True),
     Column("body_hash", String(64), nullable=True),
+    # A ticket by ID card: the kiosk's HMAC-SHA256 of the ID number (hex; never the number): one open per category.
+    Column("id_hash", String(64), nullable=True),
     UniqueConstraint("hall", "day", "number", name="uq_ticket_number"),
     UniqueConstraint("hall", "day", "device", "idem_key", name="uq_ticket_request"),
 )
@@ -352,3 +354,12 @@ staff_audit = Table(
     Column("details", Text, nullable=False),  # JSON: what changed (never a password or a token)
 )
 Index("ix_staff_audit_at", staff_audit.c.at)
+
+# The per-hall key of the ID card hashes (docs/id-card.md): made on the first kiosk's request, given to kiosks only.
+id_card_keys = Table(
+    "id_card_keys",
+    metadata,
+    Column("hall", String(48), primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import json
 import re
@@ -299,6 +300,18 @@ class Driver:
                 Window.dispatch("on_key_down", 13, 40, "\r", [])
         elif op == "shot":
             await self.shot(args[0])
+        elif op in ("card", "card_off"):  # a card put on (its fields) or lifted off the simulated ID card reader
+            from kiosk.idcard.reader import IdCard
+            from kiosk.idcard.simulated import SimulatedReader
+
+            await self.until("the ID card reader", lambda: self.controller.id_reader is not None)
+            reader = self.controller.id_reader
+            assert isinstance(reader, SimulatedReader)
+            if op == "card":
+                fields = dict(args[0])
+                reader.present(IdCard(**{**fields, "birth": dt.date.fromisoformat(fields["birth"])}))
+            else:
+                reader.remove()
         elif op == "parent":
             say(f"WAIT {args[0]}")
             await asyncio.to_thread(sys.stdin.readline)

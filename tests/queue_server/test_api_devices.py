@@ -19,7 +19,9 @@ def test_a_kiosk_gets_its_device_its_printer_and_the_hall_facts_it_prints(api: A
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert set(body) == {"device", "printer", "hall"}
-    assert body["device"] == {"kind": "kiosk", "id": "kiosk-1", "name": "大厅入口取号机", "printer": "printer-1"}
+    assert body["device"] == {
+        "kind": "kiosk", "id": "kiosk-1", "name": "大厅入口取号机", "printer": "printer-1", "id_reader": None,
+    }  # fmt: skip
     printer = PrinterDevice.model_validate(body["printer"])  # the client parses it with the same schema
     assert (printer.id, printer.transport.value, printer.paper_mm, printer.text_mode) == (
         "printer-1", "virtual", 80, "raster",
@@ -36,6 +38,7 @@ def test_a_kiosk_gets_its_device_its_printer_and_the_hall_facts_it_prints(api: A
             "pause_alert_minutes": 15,
             "service_target_minutes": 15,
         },
+        "id_card": {"senior_age": 60, "one_open_per_category": True},
     }
     # Nothing secret: the token is not echoed, no other device or staff member is named.
     assert api.kiosk not in answer.text
