@@ -5,6 +5,8 @@
   websocket; "it's your turn — go to window n" with vibration and sound where the browser allows, an
   alert when three or fewer are ahead, and the 好差评 rating once the ticket is finished. The page
   shows nothing personal and stops working after the ticket's service day (then it says so, 404).
+- `/join/{hall}` — 远程取号: a place in today's queue from the phone, checked in at the kiosk
+  (services/remote_tickets.py)
 - `/book/{hall}` — booking an appointment (办事预约): an item, a working day, a slot; the code and its
   QR code to show at the kiosk; "my appointments" (kept in the phone's own storage) with cancel.
 - `/q/{hall}` — public supervision (互联网+监督), for phones and the kiosk's guide screens: the hall's
@@ -47,6 +49,7 @@ ASSETS = {
     "track.js": "text/javascript; charset=utf-8",
     "remind.js": "text/javascript; charset=utf-8",
     "book.js": "text/javascript; charset=utf-8",
+    "join.js": "text/javascript; charset=utf-8",
     "supervision.js": "text/javascript; charset=utf-8",
 }
 NEAR_TURN = 3  # the alert when this many or fewer are ahead
@@ -192,6 +195,28 @@ async def book(hall: HallDep) -> HTMLResponse:
         "api_path": f"/api/v1/halls/{hall.id}/appointments",
     }
     return _render("book.html", config)
+
+
+@router.get("/join/{hall}", response_class=HTMLResponse, dependencies=[Depends(limited("slots"))])
+async def join(hall: HallDep) -> HTMLResponse:
+    """远程取号 from a phone: a place in today's queue, checked in at the hall's kiosk."""
+    rules = hall.remote
+    items = [i for i in hall.items if i.appointment]
+    config = {
+        **_hall_info(hall),
+        "enabled": rules.enabled,
+        "arrive_within_minutes": rules.arrive_within_minutes,
+        "grace_minutes": rules.grace_minutes,
+        "no_show_limit": rules.no_show_limit,
+        "no_show_days": rules.no_show_days,
+        "ban_days": rules.ban_days,
+        "categories": [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en} for c in hall.categories],
+        "items": [{"id": i.id, "category": i.category, "name_zh": i.name_zh, "name_en": i.name_en} for i in items],
+        "api_path": f"/api/v1/halls/{hall.id}/remote-tickets",
+        "appointment_path": f"/api/v1/halls/{hall.id}/appointments",
+        "book_path": f"/book/{hall.id}",
+    }
+    return _render("join.html", config)
 
 
 @router.get("/phone/{name}", response_class=Response)

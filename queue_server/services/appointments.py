@@ -497,7 +497,7 @@ def book(tx: Tx, request: BookRequest) -> AppointmentView:
 def cancel(tx: Tx, code: str) -> AppointmentView:
     """Cancel a booked appointment before its slot begins; its place is free again."""
     row = _row(tx, code)
-    if row.state == "booked" and tx.now >= _at(tx.rt.hall, row.day, row.slot_start):
+    if row.state == "booked" and row.kind != "remote" and tx.now >= _at(tx.rt.hall, row.day, row.slot_start):
         raise Conflict("the slot has begun: the appointment can no longer be cancelled (预约时段已开始，不能取消)")
     _move(tx, row, "cancelled", {}, "citizen")
     return view_of(tx, _row(tx, code))
@@ -521,10 +521,8 @@ def check_in(tx: Tx, code: str, device: str) -> CheckIn:
     if state == "booked" and tx.now > closes:
         state = "missed"  # the sweep records it; this answer must not wait for the sweep
     if state != "booked":
-        raise REFUSED_BY_STATE[state](
-            f"this appointment is {STATE_LABELS[state][1]}: take an ordinary ticket"
-            f" (该预约{STATE_LABELS[state][0]}，请取普通号)"
-        )
+        zh, en = (REMOTE_LABELS if remote else STATE_LABELS).get(state, STATE_LABELS[state])
+        raise REFUSED_BY_STATE[state](f"this appointment is {en}: take an ordinary ticket (该预约{zh}，请取普通号)")
     if row.day != today_of(tx):
         raise NotToday(
             f"this appointment is for {row.day.isoformat()} {row.slot_start}, not today"

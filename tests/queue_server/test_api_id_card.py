@@ -78,9 +78,10 @@ def test_the_key_is_the_halls_and_only_for_a_kiosk_with_a_reader(
     api.error(api.http.get("/devices/me/id-card-key"), 401)
     with_one = make_api(start_hall(with_reader(hall_config)))
     key = with_one.http.get("/devices/me/id-card-key", headers=with_one.bearer(with_one.kiosk)).json()["key"]
-    assert len(key) == 64 and key == with_one.http.get(
-        "/devices/me/id-card-key", headers=with_one.bearer(with_one.kiosk)
-    ).json()["key"]
+    assert (
+        len(key) == 64
+        and key == with_one.http.get("/devices/me/id-card-key", headers=with_one.bearer(with_one.kiosk)).json()["key"]
+    )
     settings = with_one.http.get("/devices/me", headers=with_one.bearer(with_one.kiosk)).json()
     assert settings["hall"]["id_card"] == {"senior_age": 60, "one_open_per_category": True}
     assert settings["device"]["id_reader"]["type"] == "simulated"

@@ -166,6 +166,12 @@
   }
 
   /** What to tell a person about a failed request: an ApiError, an answer of request(), or anything. */
+  /** The server's "English (中文)" message as the screen says it: Chinese first, then the English. */
+  function chineseFirst(message) {
+    const split = /^([\s\S]*?) \(([^()]*[\u4e00-\u9fff][^()]*)\)$/.exec(message);
+    return split ? `${split[2]} ${split[1]}` : message;
+  }
+
   function errorText(failure) {
     if (failure === null || failure === undefined) return "";
     if (failure instanceof ApiError) return failure.message;
@@ -175,7 +181,7 @@
         return `操作过于频繁，请 ${failure.retryAfter || 60} 秒后再试 Too many requests`;
       }
       const message = failure.body && failure.body.error && failure.body.error.message;
-      return message || `出错了 Error ${failure.status}`;
+      return message ? chineseFirst(message) : `出错了 Error ${failure.status}`;
     }
     return String(failure && failure.message ? failure.message : failure);
   }
