@@ -56,7 +56,8 @@ def main() -> None:
             for i in range(n + 10):  # the first 10 of each warm up
                 category = categories[i % len(categories)]
                 started = time.perf_counter()
-                answer = http.post(f"{base}/remote-tickets", json={"category": category, "device_id": f"bench-{i:016d}"})
+                body = {"category": category, "device_id": f"bench-{i:016d}"}
+                answer = http.post(f"{base}/remote-tickets", json=body)
                 took = (time.perf_counter() - started) * 1000
                 assert answer.status_code == 201, answer.text
                 if i >= 10:
