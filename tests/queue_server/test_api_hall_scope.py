@@ -46,9 +46,13 @@ PUBLIC = {
     ("GET", "/board/{hall}/window/{window}"),
     ("GET", "/rate/{hall}/window/{window}"),  # the evaluator pad (评价器)
     ("POST", "/api/v1/halls/{hall}/windows/{window}/tickets/{number}/rating"),  # the pad: services/pad_ratings.py
+    ("GET", "/api/v1/halls/{hall}/windows/{window}/on-duty"),  # the pad's idle screen, with the pad's token
     ("GET", "/clerk/{hall}"),
     ("GET", "/manager/{hall}"),
     ("GET", "/book/{hall}"),
+    ("GET", "/join/{hall}"),  # 远程取号
+    ("GET", "/api/v1/halls/{hall}/remote-tickets"),
+    ("POST", "/api/v1/halls/{hall}/remote-tickets"),
     ("GET", "/q/{hall}"),
     ("GET", "/api/v1/halls/{hall}/published"),
     ("GET", "/api/v1/halls/{hall}/case-lookup/{code}"),
@@ -62,6 +66,7 @@ KIOSK = {
     ("POST", "/api/v1/halls/{hall}/tickets/{track_token}/requeue"),
     ("POST", "/api/v1/halls/{hall}/appointments/{code}/check-in"),
     ("GET", "/api/v1/halls/{hall}/devices/me"),
+    ("GET", "/api/v1/halls/{hall}/devices/me/id-card-key"),  # a kiosk with an ID card reader
     ("POST", "/api/v1/halls/{hall}/devices/me/status"),  # a kiosk, LED strip or caller (deps.current_device)
     ("POST", "/api/v1/halls/{hall}/cases/{code}/return-visit"),
 }
