@@ -364,7 +364,7 @@ def test_a_wrong_password_is_said_and_nothing_opens(hall: LiveHall, open_page: O
     console.fill("#login-form input[name=username]", "liuxia")
     console.fill("#login-form input[name=password]", "not the password")
     console.click("#login-form button[type=submit]")
-    wait_text(console, "#login .login-error", "wrong username or password (用户名或密码错误)")
+    wait_text(console, "#login .login-error", "用户名或密码错误 wrong username or password")  # Chinese first
     assert console.locator("#choose").is_hidden() and console.locator("#work").is_hidden()
 
 
