@@ -474,6 +474,13 @@ class IdCardRules(Strict):
     one_open_per_category: bool = Field(
         True, description="one waiting or called ticket per ID card per category (against 黄牛 scalping)"
     )
+    key_file: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None,
+        exclude=True,  # the server's own business: never sent to a kiosk, never in a dump of the configuration
+        description="file of the hall's key of the ID card hashes, made (mode 600) on first use; relative to the"
+        " folder the server is started from (none: idcard-<hall>.key beside the SQLite file, ./var/ on PostgreSQL);"
+        " every server process of the hall must read the same file",
+    )
 
 
 class Link(Strict):

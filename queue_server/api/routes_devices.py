@@ -3,7 +3,9 @@ administrator revokes a device's token."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import time
 from typing import Annotated, Literal
 
@@ -14,11 +16,12 @@ from sqlalchemy import Connection
 from config.schema import IdCardRules, KioskDevice, PrinterDevice, QueueRules
 from queue_server.api.deps import AdminDep, DeviceDep, HallDep, KioskDep, State
 from queue_server.api.ratelimit import client_ip
-from queue_server.api.responses import errors
-from queue_server.errors import BadRequest, Forbidden
+from queue_server.api.responses import ErrorBody, errors
+from queue_server.errors import BadRequest, Forbidden, ServiceError
 from queue_server.services import accounts, id_card, staff_audit
 from queue_server.store.writer import to_us
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/halls/{hall}", tags=["kiosk"], responses=errors(400))
 
 
@@ -67,13 +70,28 @@ class IdCardKey(BaseModel):
     key: Annotated[str, Field(description="hex: the kiosk sends HMAC-SHA256(key, ID number) as id_hash")]
 
 
-@router.get("/devices/me/id-card-key", response_model=IdCardKey, responses=errors(403))
-async def id_card_key(hall: HallDep, device: KioskDep, state: State) -> IdCardKey:
+class KeyUnavailable(ServiceError):
+    code = "id_card_key_unavailable"
+    status = 503
+
+
+KEY_503 = {"model": ErrorBody, "description": "the key file cannot be made or read (the server's log says why)"}
+
+
+@router.get("/devices/me/id-card-key", response_model=IdCardKey, responses={**errors(403), 503: KEY_503})
+async def id_card_key(hall: HallDep, device: KioskDep, state: State, response: Response) -> IdCardKey:
     """The key a kiosk with an ID card reader hashes the ID number with; a kiosk without a reader is refused."""
     kiosk = next(d for d in hall.devices if isinstance(d, KioskDevice) and d.id == device.device)
     if kiosk.id_reader is None:
         raise Forbidden(f"kiosk {kiosk.id} has no ID card reader configured (该取号机未配置身份证读卡器)")
-    return IdCardKey(key=await state.store.run(hall.id, id_card.hall_key))
+    path = id_card.key_path(hall, state.store.engine)
+    try:
+        key = await asyncio.to_thread(id_card.hall_key, path)
+    except (OSError, ValueError) as error:  # a key file that cannot be made or read: said, the kiosk retries
+        log.error("the ID card key of hall %s cannot be read: %s", hall.id, error)
+        raise KeyUnavailable("the hall's ID card key cannot be read: see the server's log (身份证密钥不可用)") from None
+    response.headers["Cache-Control"] = "no-store"
+    return IdCardKey(key=key)
 
 
 class DeviceReport(BaseModel):

@@ -17,6 +17,7 @@ from queue_server.domain.tickets import EXPIRE_AT_DAY_CLOSE, Priority, TicketSta
 from queue_server.domain.windows import Post, WindowState
 from queue_server.protocol import DayMessage
 from queue_server.runtime import HallRuntime, LiveTicket, LiveWindow, RecentCall
+from queue_server.services import id_card
 from queue_server.services.default_ratings import apply_default_ratings
 from queue_server.services.reminders import drop_phones
 from queue_server.services.rows import save_window
@@ -241,6 +242,7 @@ def close_day(tx: Tx, actor: str | None = None) -> int:
     for ticket_id in expired_ids:
         rt.track(rt.tickets.pop(ticket_id))
     drop_phones(tx)  # the phone reminders' numbers are kept for the day only
+    id_card.drop_hashes(tx)  # and the ID cards' keyed hashes
     # Tickets of earlier days that were never closed (a server that was off for days) expire too.
     stale = [s.value for s in EXPIRE_AT_DAY_CLOSE]
     tx.conn.execute(

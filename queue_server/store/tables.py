@@ -354,12 +354,3 @@ staff_audit = Table(
     Column("details", Text, nullable=False),  # JSON: what changed (never a password or a token)
 )
 Index("ix_staff_audit_at", staff_audit.c.at)
-
-# The per-hall key of the ID card hashes (docs/id-card.md): made on the first kiosk's request, given to kiosks only.
-id_card_keys = Table(
-    "id_card_keys",
-    metadata,
-    Column("hall", String(48), primary_key=True),
-    Column("key", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-)

@@ -5,19 +5,36 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from config.schema import HallConfig, IdCardRules, IdReader, KioskDevice
+from queue_server.store import tables
+from tests.support.clock import FakeClock
 from tests.support.server import RunningServer
 
 if TYPE_CHECKING:
     from tests.queue_server.conftest import Api
 
 NUMBER = "36010219610302432X"
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the key file's default is ./var/idcard-<hall>.key: under the test's folder, not the project's."""
+    monkeypatch.chdir(tmp_path)
+
+
+def key_files(server: RunningServer) -> list[Path]:
+    """Where the server put the hall's key: beside the SQLite file, or under ./var/."""
+    database = server.store.engine.url.database
+    places = [Path(database).parent] if server.store.engine.url.get_backend_name() == "sqlite" else [Path("var")]
+    return [path for place in places for path in place.glob("idcard-*.key")]
 
 
 def with_reader(config: HallConfig, **rules: object) -> HallConfig:
@@ -117,3 +134,33 @@ def test_the_senior_age_is_checked() -> None:
     assert IdCardRules().senior_age == 60 and IdCardRules(senior_age=65).senior_age == 65
     with pytest.raises(ValidationError, match="senior_age"):
         IdCardRules(senior_age=30)
+
+
+def test_the_key_is_a_file_of_mode_600_outside_the_database_and_the_hashes_last_a_day(
+    start_hall: Callable[..., RunningServer], make_api: Callable[[RunningServer], Api], hall_config: HallConfig,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    api = make_api(start_hall(with_reader(hall_config)))
+    card = hashed(api)
+    (key_file,) = key_files(api.server)
+    assert key_file.name == "idcard-qingshan.key" and key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert api.issue_raw({"category": "jisheng", "id_hash": card}).status_code == 201
+    with api.server.store.engine.connect() as conn:
+        assert conn.execute(select(tables.tickets.c.id_hash)).scalars().all() == [card]
+        assert "id_card_keys" not in tables.metadata.tables
+    clock.advance(days=1)  # Tuesday: the day's first request closes Monday, and clears its hashes
+    assert api.issue_raw({"category": "jisheng", "id_hash": card}).json()["number"] == "A001"
+    with api.server.store.engine.connect() as conn:
+        assert conn.execute(select(tables.tickets.c.id_hash)).scalars().all() == [None, card]
+    assert key not in str(api.events())
+
+
+def test_a_key_file_that_holds_no_key_is_a_clear_503(
+    start_hall: Callable[..., RunningServer], make_api: Callable[[RunningServer], Api], hall_config: HallConfig,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    (tmp_path / "broken.key").write_text("not a key\n")
+    api = make_api(start_hall(with_reader(hall_config, key_file=str(tmp_path / "broken.key"))))
+    answer = api.http.get("/devices/me/id-card-key", headers=api.bearer(api.kiosk))
+    assert "身份证密钥不可用" in api.error(answer, 503, "id_card_key_unavailable")
