@@ -111,8 +111,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "checkin.title": ("预约签到", "Appointment check-in"),
     "checkin.body": (
-        "请输入预约时得到的8位预约码（字母和数字）， 然后点击「签到」。",
-        "Enter your booking code (8 letters and digits, from your booking message), then tap Check in.",
+        "请输入预约或远程取号时得到的8位码（字母和数字）， 然后点击「签到」。",
+        "Enter the code of your booking or remote ticket (8 letters and digits), then tap Check in.",
     ),
     "checkin.delete": ("退 格", "Delete"),
     "checkin.clear": ("清 空", "Clear"),
@@ -225,8 +225,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "checkin.appointment_missed.title": ("该预约已过签到时间", "The check-in time of this appointment is over"),
     "checkin.appointment_missed.body": (
-        "签到时间已过，预约已失效。请取普通号排队办理。",
-        "The appointment lapsed when its check-in time ended. Please take an ordinary number.",
+        "签到时间已过，预约（或远程取号）已失效。请取普通号排队办理。",
+        "The appointment (or remote ticket) lapsed when its check-in time ended. Please take an ordinary number.",
     ),
     "checkin.failed.title": ("签到没有成功", "Check-in failed"),
     # starting

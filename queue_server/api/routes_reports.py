@@ -45,6 +45,7 @@ from queue_server.reports.live import (
     live_state,
 )
 from queue_server.reports.periods import Period, PeriodKind, local_midnight_us
+from queue_server.reports.remote import remote_figures
 from queue_server.reports.report import GroupBy, Report, build_report
 from queue_server.services.case_actions import case_alerts
 from queue_server.services.complaints import overdue_count
@@ -100,7 +101,12 @@ async def _report(hall: Hall, state: State, period: PeriodKind, date: dt.date | 
 
     def read(conn: Connection) -> Report:
         built = build_report(conn, hall, chosen, by)
-        return built.model_copy(update={"complaints": complaint_figures(conn, hall.id, tz, chosen, today)})
+        return built.model_copy(
+            update={
+                "complaints": complaint_figures(conn, hall.id, tz, chosen, today),
+                "remote": remote_figures(conn, hall.id, tz, chosen),
+            }
+        )
 
     return await state.store.read(read)
 

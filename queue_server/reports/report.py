@@ -18,6 +18,7 @@ from queue_server.reports.events import EventRow, iter_events
 from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
 from queue_server.reports.partial import Cell, Partial, partial_of
 from queue_server.reports.periods import GRACE_US, Period
+from queue_server.reports.remote import RemoteFigures
 from queue_server.store.tables import users
 
 __all__ = ["GRACE_US", "GroupBy", "Report", "build_report", "report_from_events", "report_from_facts"]
@@ -94,6 +95,7 @@ class Report(Model):
     daily: list[DayCount]
     cases: CaseReport | None = None  # 办件: 办结率, on-time rate, mean days (reports/cases.py); None from events alone
     complaints: ComplaintFigures | None = None  # 投诉举报 filed in the period (routes add it: reports/complaints.py)
+    remote: RemoteFigures | None = None  # 远程取号 of the period (routes add it: reports/remote.py); None: none
 
 
 def staff_names(conn: Connection) -> dict[str, str]:

@@ -296,7 +296,7 @@ def test_check_in_shows_the_appointment_ticket_and_prints_it() -> None:
         (ApiError(409, "appointment_cancelled", "this appointment is cancelled: take an ordinary ticket"),
          "该预约已取消", "已取消的预约不能签到。请取普通号，或重新预约。"),
         (ApiError(409, "appointment_missed", "this appointment is missed: take an ordinary ticket"),
-         "该预约已过签到时间", "签到时间已过，预约已失效。请取普通号排队办理。"),
+         "该预约已过签到时间", "签到时间已过，预约（或远程取号）已失效。请取普通号排队办理。"),
         (NotRegistered(401, "unauthorized", "revoked"), "本取号机暂不能使用", None),
         (ApiError(422, "validation_error", "bad code"), "签到没有成功", "请到综合受理窗口咨询。（validation_error）"),
         (BadAnswer("not JSON"), "签到没有成功", None),

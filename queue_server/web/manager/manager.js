@@ -214,6 +214,10 @@
     max_service: ["最长办理：开始办理至办结的最长分钟数。", "Longest service time."],
     on_the_spot: ["现场办理：办结登记中，除代理件以外的件数。", "On the spot: served, less those by an agent."],
     by_agent: ["代办：代理件数。", "By agent: cases handled by an agent (代理件)."],
+    remote: [
+      "远程取号：本期在手机上远程取号的个数；其下为到厅签到、未按时签到（未到）和取消的个数。签到后按普通号计入取号。",
+      "Remote tickets: places taken on the phone; below, how many were checked in, missed (no-shows) and cancelled. Checked in, each counts as an issued ticket.",
+    ],
     completion_rate: [
       "办结率 = 本期办结件数 ÷ 本期受理件数（按办件计，非按取号）；按时办结率 = 在办结期限内办结的 ÷ 已办结的。",
       "Completion rate = cases completed ÷ cases opened in the period (cases, not tickets); on time = completed by their due date ÷ completed.",
@@ -228,7 +232,7 @@
     const names = {
       issued: "取号", served: "办结登记", no_shows: "过号", avg_wait: "平均等候", max_wait: "最长等候",
       avg_service: "平均办理", min_service: "最短办理", max_service: "最长办理", on_the_spot: "现场办理",
-      by_agent: "代办", completion_rate: "办结率", satisfaction_rate: "满意率", service_level: "服务达标率",
+      by_agent: "代办", remote: "远程取号", completion_rate: "办结率", satisfaction_rate: "满意率", service_level: "服务达标率",
     };
     list.replaceChildren(
       ...Object.entries(DEFINITIONS).flatMap(([key, [zh, en]]) => [
@@ -627,6 +631,14 @@
       el("span", { class: "en" }, `${kind[report.period][1]}, ${report.label_en}`),
     );
     renderFigures($("#report-figures"), report.totals, report.cases && report.cases.totals);
+    const remote = report.remote; // 远程取号 by its outcome (reports/remote.py); none taken: no tile
+    if (remote) {
+      $("#report-figures .figure-row").append(
+        tile("remote", "远程取号", "remote tickets", remote.taken, {
+          note: `签到 ${remote.checked_in} · 未到 ${remote.missed} · 取消 ${remote.cancelled}`,
+        }),
+      );
+    }
     const cases = Object.fromEntries(((report.cases || {})[`by_${report.by}`] || []).map((x) => [x.key, x.figures]));
     const byLabel = { category: "业务类别", window: "窗口", clerk: "工作人员" }[report.by];
     $("#groups-title").replaceChildren(`按${byLabel} `, el("span", { class: "en" }, `by ${report.by}`));
