@@ -205,11 +205,11 @@ class CheckIn(BaseModel):
 # -- slots -------------------------------------------------------------------------------------------
 
 
-def _minutes(hhmm: str) -> int:
+def minutes_of(hhmm: str) -> int:
     return int(hhmm[:2]) * 60 + int(hhmm[3:])
 
 
-def _hhmm(minutes: int) -> str:
+def hhmm_of(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
@@ -218,9 +218,9 @@ def slots_of(hall: Hall) -> list[tuple[str, str]]:
     length = hall.appointments.slot_minutes
     slots = []
     for session in hall.sessions:
-        start, end = _minutes(session.start), _minutes(session.end)
+        start, end = minutes_of(session.start), minutes_of(session.end)
         while start + length <= end:
-            slots.append((_hhmm(start), _hhmm(start + length)))
+            slots.append((hhmm_of(start), hhmm_of(start + length)))
             start += length
     return slots
 

@@ -29,7 +29,7 @@ from queue_server.domain.tickets import Priority
 from queue_server.errors import NotFound, ServiceError
 from queue_server.protocol import AppointmentMessage
 from queue_server.services import appointments
-from queue_server.services.appointments import SLUG, AppointmentView
+from queue_server.services.appointments import SLUG, AppointmentView, hhmm_of, minutes_of
 from queue_server.store.tables import appointments as table
 from queue_server.store.writer import Tx
 
@@ -97,17 +97,9 @@ def _rules(hall: Hall) -> RemoteRules:
     return hall.remote
 
 
-def _minutes(hhmm: str) -> int:
-    return int(hhmm[:2]) * 60 + int(hhmm[3:])
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def taking_hours(hall: Hall, rules: RemoteRules) -> list[tuple[int, int]]:
     """The minutes of the day remote tickets are taken: each session without its last stop_before_close minutes."""
-    spans = [(_minutes(s.start), _minutes(s.end) - rules.stop_before_close_minutes) for s in hall.sessions]
+    spans = [(minutes_of(s.start), minutes_of(s.end) - rules.stop_before_close_minutes) for s in hall.sessions]
     return [(start, end) for start, end in spans if end > start]
 
 
@@ -120,7 +112,7 @@ def _closed_reason(tx: Tx, rules: RemoteRules) -> tuple[str, str] | None:
     """Why no remote ticket is taken now (中文, English), or None."""
     hall = tx.rt.hall
     hours = taking_hours(hall, rules)
-    spans = "、".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in hours) or "无"
+    spans = "、".join(f"{hhmm_of(a)}–{hhmm_of(b)}" for a, b in hours) or "无"
     if not tx.calendar.is_working_day(appointments.today_of(tx)):
         return (
             f"今天不是工作日，远程取号时间为工作日 {spans}",
@@ -219,15 +211,15 @@ def take(tx: Tx, request: RemoteRequest) -> AppointmentView:
             f" day (今日该类业务{quota}个远程取号名额已满，请到大厅现场取号或预约其他日期)"
         )
     now = int(_now_minutes(tx))
-    session_end = next(_minutes(s.end) for s in hall.sessions if _minutes(s.start) <= now < _minutes(s.end))
+    session_end = next(minutes_of(s.end) for s in hall.sessions if minutes_of(s.start) <= now < minutes_of(s.end))
     estimate = _estimate(tx, code)
     inserted = tx.conn.execute(
         insert(table).values(
             hall=hall.id,
             code=appointments.new_code(tx.conn),
             day=appointments.today_of(tx),
-            slot_start=_hhmm(now),
-            slot_end=_hhmm(min(now + rules.arrive_within_minutes, session_end)),
+            slot_start=hhmm_of(now),
+            slot_end=hhmm_of(min(now + rules.arrive_within_minutes, session_end)),
             category=code,
             item_id=item,
             state="booked",
@@ -271,7 +263,7 @@ def status(tx: Tx) -> RemoteStatus:
         open=closed is None,
         reason_zh=closed[0] if closed else None,
         reason_en=closed[1] if closed else None,
-        sessions=[f"{_hhmm(a)}–{_hhmm(b)}" for a, b in taking_hours(hall, rules)],
+        sessions=[f"{hhmm_of(a)}–{hhmm_of(b)}" for a, b in taking_hours(hall, rules)],
         arrive_within_minutes=rules.arrive_within_minutes,
         grace_minutes=rules.grace_minutes,
         categories=categories,

@@ -9,7 +9,7 @@
 "use strict";
 
 (() => {
-  const { CONFIG, $, el, api, errorText } = window.Phone;
+  const { CONFIG, $, el, api, errorText, timeOf, showError, hideError } = window.Phone;
   const STORE_KEY = `bianmin.appointments.${CONFIG.hall}`;
   const MAX_KEPT = 20;
   const book = { availability: null, day: null, slot: null, shown: null, mine: [] };
@@ -195,10 +195,6 @@
 
   // ---- one appointment ------------------------------------------------------------------------------
 
-  function timeOf(iso) {
-    const d = new Date(iso);
-    return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: CONFIG.timezone });
-  }
 
   function show(view) {
     book.shown = view;
@@ -243,14 +239,7 @@
     loadSlots();
   }
 
-  function showError(id, text) {
-    $(`#${id}`).hidden = false;
-    $(`#${id}`).textContent = text;
-  }
 
-  function hideError(id) {
-    $(`#${id}`).hidden = true;
-  }
 
   async function start() {
     if (!CONFIG.enabled || CONFIG.categories.length === 0) {

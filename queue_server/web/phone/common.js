@@ -30,6 +30,22 @@ window.Phone = (() => {
     if (book && CONFIG.book_path) book.setAttribute("href", CONFIG.book_path);
   }
 
+  /** HH:MM of an instant, in the hall's time zone. */
+  function timeOf(iso) {
+    const d = new Date(iso);
+    return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: CONFIG.timezone });
+  }
+
+  /** Show a message in the error paragraph #id (as text), or hide it. */
+  function showError(id, text) {
+    $(`#${id}`).hidden = false;
+    $(`#${id}`).textContent = text;
+  }
+
+  function hideError(id) {
+    $(`#${id}`).hidden = true;
+  }
+
   fillHall();
-  return { CONFIG, P, $, el, api, errorText, waitText };
+  return { CONFIG, P, $, el, api, errorText, waitText, timeOf, showError, hideError };
 })();

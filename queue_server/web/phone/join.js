@@ -11,7 +11,7 @@
 "use strict";
 
 (() => {
-  const { CONFIG, $, el, api, errorText, waitText } = window.Phone;
+  const { CONFIG, $, el, api, errorText, waitText, timeOf, showError, hideError } = window.Phone;
   const DEVICE_KEY = "bianmin.device";
   const MINE_KEY = `bianmin.remote.${CONFIG.hall}`;
   const REFRESH_MS = 15000;
@@ -46,10 +46,6 @@
     return id;
   }
 
-  function timeOf(iso) {
-    const d = new Date(iso);
-    return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: CONFIG.timezone });
-  }
 
   // ---- before taking ---------------------------------------------------------------------------------
 
@@ -169,14 +165,7 @@
     loadStatus();
   }
 
-  function showError(id, text) {
-    $(`#${id}`).hidden = false;
-    $(`#${id}`).textContent = text;
-  }
 
-  function hideError(id) {
-    $(`#${id}`).hidden = true;
-  }
 
   async function start() {
     $("#address").textContent = CONFIG.address;
