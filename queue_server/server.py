@@ -139,7 +139,8 @@ def prompt_threads() -> None:
     """Hand the interpreter over sooner between the server's threads. The writer thread waits for the database at
     every statement of a transaction; when the answer is there, it needs the interpreter back, which the event
     loop may hold for a whole broadcast. With Python's 5 ms it waited up to 5 ms per statement; at 0.5 ms a
-    call-next under a county's load answered in about half the time (bench/county_day.py)."""
+    call-next under a county's load answers 5–10 ms sooner (p50 of about 55 ms; bench/county_day.py with
+    BIANMIN_SWITCH_INTERVAL_S=0.005 to compare)."""
     sys.setswitchinterval(switch_interval())
 
 
