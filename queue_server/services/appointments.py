@@ -361,8 +361,6 @@ def view_of(tx: Tx, row: Any) -> AppointmentView:
     if remote:
         state_zh, state_en = REMOTE_LABELS.get(row.state, (state_zh, state_en))
         if row.state == "booked":
-            from queue_server.services.remote_tickets import place_ahead  # (it builds on this module)
-
             ahead = place_ahead(tx, row)
         if row.estimate_s is not None:
             expected = from_us(row.booked_at + row.estimate_s * 1_000_000)
@@ -391,6 +389,16 @@ def view_of(tx: Tx, row: Any) -> AppointmentView:
         expected_at=expected,
         track_path=track,
     )
+
+
+def place_ahead(tx: Tx, row: Any) -> int:
+    """The tickets waiting before a remote ticket's place (its category's, called before it once checked in)."""
+    ahead = 0
+    for ticket in tx.rt.index.waiting(row.category):
+        if ticket.priority is Priority.ORDINARY and ticket.queue_key >= row.booked_at:
+            break
+        ahead += 1
+    return ahead
 
 
 def check_in_span(hall: Hall, row: Any) -> tuple[dt.datetime, dt.datetime]:

@@ -37,6 +37,20 @@ def body_hash(request: IssueRequest) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
+def estimate_now(rt: HallRuntime, category: str, priority: Priority, now_us: int) -> Estimate:
+    """The estimate of a ticket of `category` taken now, at the end of its class (what the kiosk prints)."""
+    outlook = rt.outlook(now_us)
+    return estimate_taken_now(
+        rt.counts(),
+        outlook.loads,
+        rt.service_times.snapshot(),
+        category,
+        priority,
+        opens_in_s=outlook.opens_in_s,
+        inflow=outlook.inflow,
+    )
+
+
 def issue_ticket(
     tx: Tx,
     request: IssueRequest,
@@ -87,16 +101,7 @@ def issue_ticket(
         recalls=0,
         id_hash=request.id_hash,
     )
-    outlook = rt.outlook(tx.now_us)
-    estimate = estimate_taken_now(
-        rt.counts(),
-        outlook.loads,
-        rt.service_times.snapshot(),
-        category_code,
-        ticket.priority,
-        opens_in_s=outlook.opens_in_s,
-        inflow=outlook.inflow,
-    )
+    estimate = estimate_now(rt, category_code, ticket.priority, tx.now_us)
     inserted = tx.conn.execute(
         _INSERT_TICKET,
         {

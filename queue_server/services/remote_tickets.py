@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, insert, select
 
 from config.schema import Hall, RemoteRules
-from queue_server.domain.estimate import Estimate, estimate_taken_now
 from queue_server.domain.tickets import Priority
 from queue_server.errors import NotFound, ServiceError
 from queue_server.protocol import AppointmentMessage
-from queue_server.services import appointments
+from queue_server.services import appointments, issuing
 from queue_server.services.appointments import SLUG, AppointmentView, hhmm_of, minutes_of
 from queue_server.store.tables import appointments as table
 from queue_server.store.writer import Tx
@@ -127,18 +126,19 @@ def _closed_reason(tx: Tx, rules: RemoteRules) -> tuple[str, str] | None:
     return None
 
 
-def _taken(tx: Tx, category: str) -> int:
-    return int(
-        tx.conn.execute(
-            select(func.count()).where(
-                table.c.hall == tx.rt.hall.id,
-                table.c.day == appointments.today_of(tx),
-                table.c.kind == "remote",
-                table.c.category == category,
-                table.c.state != "cancelled",
-            )
-        ).scalar_one()
+def _taken(tx: Tx) -> dict[str, int]:
+    """Today's remote places per category, cancelled ones not counted (one query for every category)."""
+    rows = tx.conn.execute(
+        select(table.c.category, func.count().label("n"))
+        .where(
+            table.c.hall == tx.rt.hall.id,
+            table.c.day == appointments.today_of(tx),
+            table.c.kind == "remote",
+            table.c.state != "cancelled",
+        )
+        .group_by(table.c.category)
     )
+    return {r.category: int(r.n) for r in rows}
 
 
 def _refuse_banned(tx: Tx, rules: RemoteRules, requester: str) -> None:
@@ -183,16 +183,6 @@ def _refuse_held(tx: Tx, requester: str, category: str) -> None:
         )
 
 
-def _estimate(tx: Tx, category: str) -> Estimate:
-    """The estimate of an ordinary ticket of the category taken now (as the kiosk prints it)."""
-    rt = tx.rt
-    outlook = rt.outlook(tx.now_us)
-    return estimate_taken_now(
-        rt.counts(), outlook.loads, rt.service_times.snapshot(), category, Priority.ORDINARY,
-        opens_in_s=outlook.opens_in_s, inflow=outlook.inflow,
-    )  # fmt: skip
-
-
 def take(tx: Tx, request: RemoteRequest) -> AppointmentView:
     """A place in today's queue from the phone, kept until the time to arrive (plus the grace)."""
     hall = tx.rt.hall
@@ -205,14 +195,14 @@ def take(tx: Tx, request: RemoteRequest) -> AppointmentView:
     _refuse_banned(tx, rules, requester)
     _refuse_held(tx, requester, code)
     quota = rules.quota_of(code)
-    if _taken(tx, code) >= quota:
+    if _taken(tx).get(code, 0) >= quota:
         raise QuotaReached(
             f"today's {quota} remote tickets of this category are taken: take a ticket at the hall, or book another"
             f" day (今日该类业务{quota}个远程取号名额已满，请到大厅现场取号或预约其他日期)"
         )
     now = int(_now_minutes(tx))
     session_end = next(minutes_of(s.end) for s in hall.sessions if minutes_of(s.start) <= now < minutes_of(s.end))
-    estimate = _estimate(tx, code)
+    estimate = issuing.estimate_now(tx.rt, code, Priority.ORDINARY, tx.now_us)
     inserted = tx.conn.execute(
         insert(table).values(
             hall=hall.id,
@@ -248,13 +238,13 @@ def status(tx: Tx) -> RemoteStatus:
     hall = tx.rt.hall
     rules = _rules(hall)
     closed = _closed_reason(tx, rules)
-    counts = tx.rt.counts()
+    counts, taken = tx.rt.counts(), _taken(tx)
     categories = []
     for category in hall.categories:
         quota = rules.quota_of(category.code)
-        estimate = _estimate(tx, category.code)
+        estimate = issuing.estimate_now(tx.rt, category.code, Priority.ORDINARY, tx.now_us)
         waiting = counts.untargeted.get(category.code, 0)
-        left = max(0, quota - _taken(tx, category.code))
+        left = max(0, quota - taken.get(category.code, 0))
         categories.append(
             RemoteCategory(code=category.code, quota=quota, left=left, waiting=waiting, wait_s=estimate.wait_s)
         )
@@ -268,13 +258,3 @@ def status(tx: Tx) -> RemoteStatus:
         grace_minutes=rules.grace_minutes,
         categories=categories,
     )
-
-
-def place_ahead(tx: Tx, row: Any) -> int:
-    """The tickets waiting before a remote ticket's place (its category's, called before it once checked in)."""
-    ahead = 0
-    for ticket in tx.rt.index.waiting(row.category):
-        if ticket.priority is Priority.ORDINARY and ticket.queue_key >= row.booked_at:
-            break
-        ahead += 1
-    return ahead
