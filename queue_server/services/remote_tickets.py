@@ -111,17 +111,18 @@ def _closed_reason(tx: Tx, rules: RemoteRules) -> tuple[str, str] | None:
     """Why no remote ticket is taken now (中文, English), or None."""
     hall = tx.rt.hall
     hours = taking_hours(hall, rules)
-    spans = "、".join(f"{hhmm_of(a)}–{hhmm_of(b)}" for a, b in hours) or "无"
+    times = [f"{hhmm_of(a)}–{hhmm_of(b)}" for a, b in hours]
+    spans, spans_en = "、".join(times) or "无", ", ".join(times) or "never"
     if not tx.calendar.is_working_day(appointments.today_of(tx)):
         return (
             f"今天不是工作日，远程取号时间为工作日 {spans}",
-            f"today is not a working day; remote tickets are taken on working days {spans}",
+            f"today is not a working day; remote tickets are taken on working days {spans_en}",
         )
     now = _now_minutes(tx)
     if not any(start <= now < end for start, end in hours):
         return (
             f"现在不在远程取号时间内（{spans}），请在取号时间内再来，或预约其他时间",
-            f"remote tickets are taken {spans} only: come back then, or book an appointment",
+            f"remote tickets are taken {spans_en} only: come back then, or book an appointment",
         )
     return None
 

@@ -84,6 +84,7 @@ def test_outside_the_hours_on_a_holiday_and_in_a_sessions_last_half_hour_is_refu
     at(clock, "2026-03-16", "08:00")
     message = api.error(take_raw(api, {"category": "jisheng", "device_id": PHONE}), 409, "outside_hours")
     assert "现在不在远程取号时间内（08:30–11:30、14:30–17:00）" in message
+    assert message.startswith("remote tickets are taken 08:30–11:30, 14:30–17:00 only")
     status = api.http.get("/remote-tickets").json()
     assert status["open"] is False and status["sessions"] == ["08:30–11:30", "14:30–17:00"]
     assert status["reason_zh"].startswith("现在不在远程取号时间内")
