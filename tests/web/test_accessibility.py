@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.support.axe import violations
-from tests.support.server import HALL, PASSWORD
+from tests.support.server import HALL
 from tests.web.conftest import LiveHall
+from tests.web.test_console import log_in, press
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -43,12 +44,6 @@ def open_page(browser: Browser, hall: LiveHall) -> Iterator[OpenPage]:
     yield open_
     for context in contexts:
         context.close()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.fill("#login-form input[name=username]", username)
-    page.fill("#login-form input[name=password]", PASSWORD)
-    page.click("#login-form button[type=submit]")
 
 
 def check(page: Page, what: str) -> None:
@@ -104,7 +99,7 @@ def test_the_clerk_console(hall: LiveHall, open_page: OpenPage) -> None:
     console.keyboard.press("Escape")
     console.wait_for_selector("#call-dialog:not([open])", state="attached")
     console.wait_for_selector('#actions [data-action="call-next"]:not([disabled])')  # a key acts once enabled
-    console.keyboard.press("c")
+    press(console, "c")
     console.wait_for_function("() => window.bianminConsole.desk.current !== null")
     check(console, "clerk console at work")
     dialogs = (("t", "transfer", "#transfer-dialog"), ("x", "no-show", "#no-show-dialog"))
@@ -116,9 +111,9 @@ def test_the_clerk_console(hall: LiveHall, open_page: OpenPage) -> None:
         console.keyboard.press("Escape")
         console.wait_for_selector(f"{dialog}:not([open])", state="attached")
     console.wait_for_selector('#actions [data-action="start"]:not([disabled])')
-    console.keyboard.press("s")
+    press(console, "s")
     console.wait_for_selector('#actions [data-action="finish"]:not([disabled])')
-    console.keyboard.press("f")
+    press(console, "f")
     console.wait_for_selector("#finish-dialog[open]")
     check(console, "clerk console, #finish-dialog")
 

@@ -14,7 +14,7 @@ from tests.support.clock import SHANGHAI
 from tests.support.server import HALL
 from tests.web import test_console
 from tests.web.conftest import LiveHall, TickingClock
-from tests.web.test_console import issue_item, log_in, wait_current
+from tests.web.test_console import issue_item, log_in, press, wait_current
 
 if TYPE_CHECKING:
     from tests.web.test_console import OpenPage
@@ -50,14 +50,14 @@ def test_the_clerk_sees_a_provisional_due_date_and_the_manager_the_calendar_warn
     log_in(console, "liuxia")
     console.click('.window-choice[data-window="1"] button[data-post="A"]')
     console.wait_for_selector("#work:not([hidden])")
-    console.keyboard.press("c")
+    press(console, "c")
     wait_current(console, number, "called")
     due = console.locator("#current-due")
     due.wait_for()
     assert "2027-01-18" in due.inner_text() and "暂定" in due.inner_text()
-    console.keyboard.press("s")
+    press(console, "s")
     wait_current(console, number, "serving")
-    console.keyboard.press("f")
+    press(console, "f")
     console.wait_for_selector("#finish-dialog[open]")
     console.wait_for_selector("#due-provisional")
     assert "暂定" in console.inner_text("#due-preview")

@@ -65,6 +65,12 @@ def desk(page: Page) -> Any:
     return page.evaluate("() => window.bianminConsole.desk")
 
 
+def press(page: Page, key: str) -> None:
+    """Press a console action key once the previous action's request is back (the page drops keys until then)."""
+    page.wait_for_function("() => window.bianminConsole && !window.bianminConsole.busy")
+    page.keyboard.press(key)
+
+
 def wait_current(page: Page, number: str | None, state: str | None = None) -> None:
     page.wait_for_function(
         """([number, state]) => {
@@ -158,15 +164,15 @@ def test_a_clerk_calls_and_finishes_with_every_case_class_and_the_board_and_wall
     keys = {"immediate": "1", "promised": "2", "supplement": "3", "joint": "4", "returned": "5", "agent": "6"}
     for served, (case, number) in enumerate(zip(order, numbers, strict=False), start=1):
         hall.clock.advance(minutes=3)  # the hall's clock moves: waits and service times are real figures
-        console.keyboard.press("c")  # 叫号
+        press(console, "c")  # 叫号
         wait_current(console, number, "called")
         wait_text(board, "#latest-number", number)
         wait_attribute(wall, '.window-card[data-window="1"]', "data-current", number)
         hall.clock.advance(seconds=40)
-        console.keyboard.press("s")  # 开始办理
+        press(console, "s")  # 开始办理
         wait_current(console, number, "serving")
         hall.clock.advance(minutes=3 + served)
-        console.keyboard.press("f")  # 办结
+        press(console, "f")  # 办结
         console.wait_for_selector("#finish-dialog[open]")
         if case == "promised":
             assert console.locator('#finish-form input[value="promised"]').is_checked()  # the item's kind
@@ -193,9 +199,9 @@ def test_a_clerk_calls_and_finishes_with_every_case_class_and_the_board_and_wall
     assert figures["served"] == 6 and figures["case_classes"] == dict.fromkeys(order, 1)
 
     # The next ticket is being served, others wait: the console as a clerk sees it all day.
-    console.keyboard.press("c")
+    press(console, "c")
     wait_current(console, numbers[6], "called")
-    console.keyboard.press("s")
+    press(console, "s")
     wait_current(console, numbers[6], "serving")
     hall.clock.advance(minutes=5, seconds=20)
     hall.issue("zonghe", 2)
@@ -220,28 +226,28 @@ def test_recall_no_show_transfer_and_pause_from_the_console(hall: LiveHall, open
     console.click('#actions [data-action="call-next"]')
     wait_current(console, a1, "called")
     assert console.locator('#actions [data-action="finish"]').is_disabled()  # not being served yet
-    console.keyboard.press("r")  # 重呼
+    press(console, "r")  # 重呼
     console.wait_for_function("() => window.bianminConsole.desk.current.recalls === 1")
     assert console.inner_text("#recalls") == "1 / 3"
     assert console.inner_text("#recall-count") == "1/3"  # on the button too
-    console.keyboard.press("x")  # 过号 asks first: a stray X then Enter changes nothing
+    press(console, "x")  # 过号 asks first: a stray X then Enter changes nothing
     console.wait_for_selector("#no-show-dialog[open]")
     assert a1 in console.inner_text("#no-show-dialog h2") and "已重呼 1/3 次" in console.inner_text("#no-show-about")
     console.keyboard.press("Enter")
     console.wait_for_selector("#no-show-dialog:not([open])", state="attached")
     assert desk(console)["current"]["number"] == a1
-    console.keyboard.press("x")
+    press(console, "x")
     console.wait_for_selector("#no-show-dialog[open]")
     console.click('#no-show-form button[type="submit"]')
     wait_current(console, None)
 
-    console.keyboard.press("c")
+    press(console, "c")
     wait_current(console, a2, "called")
     hall.open(10, "chenjing")  # the 综合 window opens: a transfer may go there; the closed ones may not
     console.wait_for_function(
         "() => window.bianminConsole.windows.some(d => d.window.number === 10 && d.window.state === 'open')"
     )
-    console.keyboard.press("t")  # 转移
+    press(console, "t")  # 转移
     console.wait_for_selector("#transfer-dialog[open]")
     options = console.locator("#transfer-window option").evaluate_all(
         "os => Object.fromEntries(os.filter(o => o.value).map(o => [o.value, [o.textContent, o.disabled]]))"
@@ -254,17 +260,17 @@ def test_recall_no_show_transfer_and_pause_from_the_console(hall: LiveHall, open
     console.click('#transfer-form button[type="submit"]')
     wait_current(console, None)
 
-    console.keyboard.press("p")  # 暂停
+    press(console, "p")  # 暂停
     console.wait_for_selector("#pause-dialog[open]")
     console.click("#pause-reasons button >> nth=1")  # 午休
     console.keyboard.press("Enter")
     console.wait_for_selector("#paused-banner:not([hidden])")
     assert console.inner_text("#paused-reason") == "午休"
     assert console.locator('#actions [data-action="call-next"]').is_disabled()
-    console.keyboard.press("c")  # refused while paused: nothing happens
-    console.keyboard.press("p")  # 恢复
+    press(console, "c")  # refused while paused: nothing happens
+    press(console, "p")  # 恢复
     console.wait_for_selector("#paused-banner", state="hidden")
-    console.keyboard.press("c")
+    press(console, "c")
     wait_current(console, a3, "called")
 
     assert hall.server is not None
@@ -404,11 +410,11 @@ def test_the_clerks_desk_of_cases_extends_hands_on_and_completes(hall: LiveHall,
     console.click('.window-choice[data-window="1"] button[data-post="A"]')
     console.wait_for_selector("#work:not([hidden])")
     for case in ("promised", "joint"):
-        console.keyboard.press("c")
+        press(console, "c")
         console.wait_for_function("() => window.bianminConsole.desk.current !== null")
-        console.keyboard.press("s")
+        press(console, "s")
         wait_current(console, desk(console)["current"]["number"], "serving")
-        console.keyboard.press("f")
+        press(console, "f")
         console.wait_for_selector("#finish-dialog[open]")
         console.keyboard.press({"promised": "2", "joint": "4"}[case])
         if case == "promised":
@@ -472,10 +478,10 @@ def test_after_the_last_recall_the_console_counts_down_to_the_automatic_no_show(
     console.click('#actions [data-action="call-next"]')
     wait_current(console, a1, "called")
     for recalls in (1, 2):
-        console.keyboard.press("r")
+        press(console, "r")
         console.wait_for_function(f"() => window.bianminConsole.desk.current.recalls === {recalls}")
     assert console.locator("#auto-no-show").is_hidden()  # a recall is left: no countdown yet
-    console.keyboard.press("r")
+    press(console, "r")
     console.wait_for_selector("#auto-no-show:not([hidden])")
     shown = console.inner_text("#auto-no-show")
     assert "后自动过号" in shown and "Automatic no-show in" in shown

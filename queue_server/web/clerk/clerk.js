@@ -40,6 +40,10 @@
     get ready() {
       return document.body.classList.contains("ready");
     },
+    // A request of the clerk's is on its way: the action keys wait for it (a key pressed now is dropped).
+    get busy() {
+      return state.busy;
+    },
   };
 
   // -- start and login ----------------------------------------------------------------------------
