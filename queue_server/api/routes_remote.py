@@ -21,7 +21,10 @@ router = APIRouter(prefix="/api/v1/halls/{hall}/remote-tickets", tags=["remote t
 @router.get("", response_model=RemoteStatus, dependencies=[Depends(limited("slots"))])
 async def status(hall: HallDep, state: State) -> RemoteStatus:
     """Whether remote tickets are taken now (and when they are), and each category's places left today."""
-    return await state.store.run(hall.id, remote_tickets.status)
+    view = await state.view(hall.id)  # the read side: a phone's look never waits behind the hall's writes
+    now = state.store.clock()
+    taken = await state.store.read(lambda conn: remote_tickets.taken_today(conn, hall, now))
+    return remote_tickets.status(view, taken, state.store.calendar, now)
 
 
 @router.post(

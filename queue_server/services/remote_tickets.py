@@ -21,16 +21,19 @@ import hashlib
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from config.schema import Hall, RemoteRules
+from queue_server.domain.numbering import service_day
 from queue_server.domain.tickets import Priority
+from queue_server.domain.workdays import WorkCalendar
 from queue_server.errors import NotFound, ServiceError
 from queue_server.protocol import AppointmentMessage
+from queue_server.runtime import HallRuntime
 from queue_server.services import appointments, issuing
 from queue_server.services.appointments import SLUG, AppointmentView, hhmm_of, minutes_of
 from queue_server.store.tables import appointments as table
-from queue_server.store.writer import Tx
+from queue_server.store.writer import Tx, to_us
 
 DEVICE_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
@@ -102,24 +105,27 @@ def taking_hours(hall: Hall, rules: RemoteRules) -> list[tuple[int, int]]:
     return [(start, end) for start, end in spans if end > start]
 
 
-def _now_minutes(tx: Tx) -> float:
-    local = tx.now.astimezone(appointments.zone_of(tx.rt.hall))
+def _now_minutes(hall: Hall, now: dt.datetime) -> float:
+    local = now.astimezone(appointments.zone_of(hall))
     return local.hour * 60 + local.minute + local.second / 60
 
 
-def _closed_reason(tx: Tx, rules: RemoteRules) -> tuple[str, str] | None:
+def _today(hall: Hall, now: dt.datetime) -> dt.date:
+    return service_day(now, appointments.zone_of(hall))
+
+
+def _closed_reason(hall: Hall, calendar: WorkCalendar, now: dt.datetime, rules: RemoteRules) -> tuple[str, str] | None:
     """Why no remote ticket is taken now (中文, English), or None."""
-    hall = tx.rt.hall
     hours = taking_hours(hall, rules)
     times = [f"{hhmm_of(a)}–{hhmm_of(b)}" for a, b in hours]
     spans, spans_en = "、".join(times) or "无", ", ".join(times) or "never"
-    if not tx.calendar.is_working_day(appointments.today_of(tx)):
+    if not calendar.is_working_day(_today(hall, now)):
         return (
             f"今天不是工作日，远程取号时间为工作日 {spans}",
             f"today is not a working day; remote tickets are taken on working days {spans_en}",
         )
-    now = _now_minutes(tx)
-    if not any(start <= now < end for start, end in hours):
+    minutes = _now_minutes(hall, now)
+    if not any(start <= minutes < end for start, end in hours):
         return (
             f"现在不在远程取号时间内（{spans}），请在取号时间内再来，或预约其他时间",
             f"remote tickets are taken {spans_en} only: come back then, or book an appointment",
@@ -127,13 +133,13 @@ def _closed_reason(tx: Tx, rules: RemoteRules) -> tuple[str, str] | None:
     return None
 
 
-def _taken(tx: Tx) -> dict[str, int]:
+def taken_today(conn: Connection, hall: Hall, now: dt.datetime) -> dict[str, int]:
     """Today's remote places per category, cancelled ones not counted (one query for every category)."""
-    rows = tx.conn.execute(
+    rows = conn.execute(
         select(table.c.category, func.count().label("n"))
         .where(
-            table.c.hall == tx.rt.hall.id,
-            table.c.day == appointments.today_of(tx),
+            table.c.hall == hall.id,
+            table.c.day == _today(hall, now),
             table.c.kind == "remote",
             table.c.state != "cancelled",
         )
@@ -189,19 +195,19 @@ def take(tx: Tx, request: RemoteRequest) -> AppointmentView:
     hall = tx.rt.hall
     rules = _rules(hall)
     code, item = appointments.category_of(hall, request.item_id, request.category)
-    closed = _closed_reason(tx, rules)
+    closed = _closed_reason(hall, tx.calendar, tx.now, rules)
     if closed is not None:
         raise OutsideHours(f"{closed[1]} ({closed[0]})")
     requester = requester_of(request.device_id)
     _refuse_banned(tx, rules, requester)
     _refuse_held(tx, requester, code)
     quota = rules.quota_of(code)
-    if _taken(tx).get(code, 0) >= quota:
+    if taken_today(tx.conn, hall, tx.now).get(code, 0) >= quota:
         raise QuotaReached(
             f"today's {quota} remote tickets of this category are taken: take a ticket at the hall, or book another"
             f" day (今日该类业务{quota}个远程取号名额已满，请到大厅现场取号或预约其他日期)"
         )
-    now = int(_now_minutes(tx))
+    now = int(_now_minutes(hall, tx.now))
     session_end = next(minutes_of(s.end) for s in hall.sessions if minutes_of(s.start) <= now < minutes_of(s.end))
     estimate = issuing.estimate_now(tx.rt, code, Priority.ORDINARY, tx.now_us)
     inserted = tx.conn.execute(
@@ -235,15 +241,16 @@ def take(tx: Tx, request: RemoteRequest) -> AppointmentView:
     return appointments.view_of(tx, row)
 
 
-def status(tx: Tx) -> RemoteStatus:
-    hall = tx.rt.hall
+def status(view: HallRuntime, taken: dict[str, int], calendar: WorkCalendar, now: dt.datetime) -> RemoteStatus:
+    """From the hall's read-side view and today's places taken (`taken_today`): no transaction, no writer."""
+    hall = view.hall
     rules = _rules(hall)
-    closed = _closed_reason(tx, rules)
-    counts, taken = tx.rt.counts(), _taken(tx)
+    closed = _closed_reason(hall, calendar, now, rules)
+    counts, now_us = view.counts(), to_us(now)
     categories = []
     for category in hall.categories:
         quota = rules.quota_of(category.code)
-        estimate = issuing.estimate_now(tx.rt, category.code, Priority.ORDINARY, tx.now_us)
+        estimate = issuing.estimate_now(view, category.code, Priority.ORDINARY, now_us)
         waiting = counts.untargeted.get(category.code, 0)
         left = max(0, quota - taken.get(category.code, 0))
         categories.append(
