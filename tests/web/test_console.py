@@ -66,8 +66,11 @@ def desk(page: Page) -> Any:
 
 
 def press(page: Page, key: str) -> None:
-    """Press a console action key once the previous action's request is back (the page drops keys until then)."""
-    page.wait_for_function("() => window.bianminConsole && !window.bianminConsole.busy")
+    """Press a console action key once the previous action is over: its request back and its dialog closed (the
+    page drops action keys until then; a live refresh can show the new desk before either)."""
+    page.wait_for_function(
+        "() => window.bianminConsole && !window.bianminConsole.busy && !document.querySelector('dialog[open]')"
+    )
     page.keyboard.press(key)
 
 
