@@ -57,6 +57,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
@@ -86,6 +89,7 @@ from bench.common import (
     table,
     verdict,
 )
+from queue_server.store.stages import STAGES
 
 TARGET_RATIO = 1.2
 DAILY_CAP = 9999
@@ -142,6 +146,8 @@ class DayLog:
     issue_ms: list[float] = field(default_factory=list)
     stream: list[tuple[int, str, int]] = field(default_factory=list)  # probe: (ns, type, bytes) of every message
     issued_tokens: list[str] = field(default_factory=list)
+    #: Per server process, per writer stage: (transactions or jobs, mean ms, p99 bound ms), from its /metrics.
+    stages: list[dict[str, tuple[int, float, float]]] = field(default_factory=list)
     snapshot_size: int = 3000
 
     def count(self, kind: str, status: int) -> None:
@@ -363,6 +369,33 @@ async def final_seqs(ports: list[int]) -> list[int]:
     return seqs
 
 
+def writer_stages(port: int) -> dict[str, tuple[int, float, float]]:
+    """A server's writer stages for the whole run (store/stages.py): count, mean and the p99's bucket bound, in ms."""
+    answer = httpx.get(f"http://127.0.0.1:{port}/metrics", trust_env=False, timeout=10)
+    answer.raise_for_status()
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    buckets: dict[str, list[tuple[float, float]]] = {}
+    for family in text_string_to_metric_families(answer.text):
+        if family.name != "bianmin_writer_stage_seconds":
+            continue
+        for sample in family.samples:
+            stage = sample.labels.get("stage", "")
+            if sample.name.endswith("_sum"):
+                sums[stage] = sample.value
+            elif sample.name.endswith("_count"):
+                counts[stage] = sample.value
+            elif sample.name.endswith("_bucket"):
+                buckets.setdefault(stage, []).append((float(sample.labels["le"]), sample.value))
+    found = {}
+    for stage, count in counts.items():
+        if not count:
+            continue
+        bound = next(le for le, cumulative in sorted(buckets[stage]) if cumulative >= 0.99 * count)
+        found[stage] = (int(count), 1000 * sums[stage] / count, 1000 * bound)
+    return found
+
+
 def template(cluster: Any, config: Path, args: argparse.Namespace) -> tuple[str, Seeded, list[str]]:
     """A database every round starts from (a copy): the accounts, logged in, the kiosk, the morning's queue."""
     started = time.monotonic()
@@ -401,6 +434,7 @@ def county_round(
         day = asyncio.run(run_day(ports, clerks, seeded.sessions[MANAGER], seeded.kiosks["kiosk-1"], tokens, args))
         time.sleep(1.0)
         seqs = asyncio.run(final_seqs(ports))
+        day.stages = [writer_stages(port) for port in ports]
         run = latencies("county day", round_no, total, day.calls, pool.report())
         run.order = pool.order()
         run.order["final_seqs"] = seqs
@@ -529,6 +563,18 @@ def main() -> int:
     print("\nthe day's other clients (ms): call-next answer, kiosk issue, month reports, phone status reads:")
     print(table(["round", "messages", "call-next p50", "issue p50", "reports", "report p50", "report max",
                  "status reads", "status p50", "status p99"], day_rows))  # fmt: skip
+
+    stage_rows = []
+    for r in groups["county day"]:
+        assert r.day is not None
+        for n, found in enumerate(r.day.stages):
+            for stage in STAGES:
+                if stage in found:
+                    count, mean, p99 = found[stage]
+                    bound = f"<= {p99:g}" if p99 != float("inf") else "> 2500"
+                    stage_rows.append([str(r.round), str(n), stage, f"{count:,}", f"{mean:.2f}", bound])
+    print("\nwhere each server's writer spends its time (its /metrics; queued: per job, else per transaction; ms):")
+    print(table(["round", "process", "stage", "count", "mean", "p99 bucket"], stage_rows))
 
     problems: list[str] = []
     for r in groups["county day"]:

@@ -17,7 +17,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.loader import default_config_path, load_config
-from queue_server.simulation.quality import COUNTY_WINDOWS, county_hall, quality_point, quality_table, verdicts
+from queue_server.simulation.quality import (
+    COUNTY_WINDOWS,
+    WARMUP_DAYS,
+    county_hall,
+    quality_point,
+    quality_table,
+    verdicts,
+)
 
 
 def main() -> None:
@@ -28,6 +35,12 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.1, help="share of tickets given the optimum, demo hall")
     parser.add_argument("--county-share", type=float, default=0.01, help="the same, county hall")
     parser.add_argument("--runs", type=int, default=40, help="forward runs per sampled ticket")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=WARMUP_DAYS,
+        help="first days of each point not scored: the server learns from them, as from its history",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--halls", nargs="+", choices=["demo", "county"], default=["demo", "county"])
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -43,7 +56,9 @@ def main() -> None:
         hall, days, share = halls[name]
         for load in args.loads:
             t0 = time.monotonic()
-            points.append(quality_point(hall, load, days=days, seed=args.seed, share=share, runs=args.runs))
+            points.append(
+                quality_point(hall, load, days=days, seed=args.seed, share=share, runs=args.runs, warmup=args.warmup)
+            )
             print(f"  {name} load {load:g}: {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     table = quality_table(points)
     print(table.markdown() if args.markdown else table.text())

@@ -122,6 +122,7 @@ async def metrics(request: Request, state: State) -> Response:
         )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(request.app.state.bianmin_metrics.registry)
+    registry.register(state.store.stages.registry)
     registry.register(_Families(await _scrape(request, state)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE)
 

@@ -141,14 +141,15 @@ def quality_point(
     share: float,
     runs: int,
     on_day: Callable[[], None] | None = None,
+    warmup: int = WARMUP_DAYS,
 ) -> QualityPoint:
-    """Simulate `days` days of `hall` at `load` and score the estimators (module docstring)."""
+    """Simulate `days` days of `hall` at `load` and score the estimators after the first `warmup` (module docstring)."""
     scenario: Scenario = from_hall(hall, load=load)
     point = point_seed(seed, hall.id, len(hall.windows), f"{load:g}")
     estimators: list[Estimator] = hall_estimators(scenario)
-    oracle = Optimum(runs=runs, share=share, seed=point, from_day=WARMUP_DAYS) if share > 0 else None
+    oracle = Optimum(runs=runs, share=share, seed=point, from_day=warmup) if share > 0 else None
     results = simulate_days(scenario, days, point, estimators, sample_s=0, on_day=on_day, oracle=oracle)
-    records = [t for d in results[WARMUP_DAYS:] for t in d.tickets]
+    records = [t for d in results[warmup:] for t in d.tickets]
     names = [e.name for e in estimators if e.name in NAMES]
     errors = {e.name: e for e in estimate_errors(records, names)}
     sampled = [r for r in records if OPTIMUM in r.estimates]

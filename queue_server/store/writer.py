@@ -31,6 +31,7 @@ import logging
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from queue_server.hall_view import ViewDelta, delta_of
 from queue_server.protocol import Message
 from queue_server.runtime import HallRuntime
 from queue_server.store.backends import backend_for
+from queue_server.store.stages import WriterStages
 from queue_server.store.tables import events, generations
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ class Store:
         self.calendar = calendar
         self.clock = clock
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.stages = WriterStages()  # where the writer's time goes (GET /metrics)
         self._conn: Connection | None = None
         self._closed = False
         self._runtimes: dict[str, HallRuntime] = {}
@@ -332,17 +335,27 @@ class Store:
         locked = sorted({job.hall for job in jobs if job.kind == "hall" and job.hall is not None})
         reads_only = all(job.kind == "sync" and job.hall in self._runtimes for job in jobs)  # (a first load writes)
         missed: dict[str, list[Published]] = {}
+        clock = time.perf_counter
+        began = clock()
+        for job in jobs:
+            if job.queued_at is not None:  # once: a job run again on its own after a failed group has waited already
+                self.stages.observe("queued", began - job.queued_at)
+                job.queued_at = None
         try:
             conn = self._connection()
             with conn.begin():
                 if reads_only:
                     self.backend.begin_snapshot(conn)
                 newest = self.backend.lock_halls_newest(conn, locked, LOCK_TIMEOUT_MS, self.origin) if locked else {}
+                locked_at = clock()
                 for hall_id in halls:
                     missed[hall_id] = self._ready(conn, hall_id, newest.get(hall_id))
+                ready_at = clock()
                 for job in jobs:
                     self._run_one(conn, job)
                 self._announce(conn, jobs)
+                ran_at = clock()
+            committed_at = clock()
         except BaseException as error:
             self._runtimes.clear()
             if isinstance(error, DBAPIError):  # the connection may be broken (a database restart): open a new one
@@ -365,6 +378,12 @@ class Store:
             self.accounts_changed()
         self._hand_outbox(jobs)
         self._answer(jobs, [(False, j.error) if j.error is not None else (True, j.result) for j in jobs])
+        if locked:
+            self.stages.observe("lock", locked_at - began)
+        for stage, seconds in (("catch_up", ready_at - locked_at), ("run", ran_at - ready_at),
+                               ("commit", committed_at - ran_at), ("publish", clock() - committed_at)):  # fmt: skip
+            self.stages.observe(stage, seconds)
+        self.stages.group_jobs.observe(len(jobs))
 
     def _hand_outbox(self, jobs: list[_Job]) -> None:
         """After commit: the committed transactions' side effects to whoever sends them (it must not block)."""
@@ -553,6 +572,7 @@ class _Job:
     tx: Tx | None = None
     result: Any = None
     error: BaseException | None = None
+    queued_at: float | None = field(default_factory=time.perf_counter)  # when it was put on the writer's queue
 
     def reset(self) -> None:
         self.tx, self.result, self.error = None, None, None

@@ -56,6 +56,28 @@ def test_metrics_follow_the_hall(api: Api, board: object) -> None:
     assert value(called, "bianmin_windows_open", hall="qingshan") == 1
 
 
+def test_the_writer_says_where_its_time_goes(api: Api) -> None:
+    before = scrape(api)
+    api.issue("jisheng")
+    api.issue("zonghe")
+    after = scrape(api)
+
+    def grew(stage: str) -> float:
+        count = "bianmin_writer_stage_seconds_count"
+        return value(after, count, stage=stage) - value(before, count, stage=stage)
+
+    assert grew("queued") >= 2  # one a job: each issue waited in the writer's queue
+    for stage in ("catch_up", "run", "commit", "publish"):  # one a transaction group (the sweeps' too)
+        assert grew(stage) >= 1, stage
+    commit = value(after, "bianmin_writer_stage_seconds_sum", stage="commit")
+    assert commit > value(before, "bianmin_writer_stage_seconds_sum", stage="commit")  # a durable commit takes time
+    assert value(after, "bianmin_writer_stage_seconds_bucket", stage="commit", le="+Inf") == value(
+        after, "bianmin_writer_stage_seconds_count", stage="commit"
+    )
+    jobs = "bianmin_writer_group_jobs_sum"
+    assert value(after, jobs) - value(before, jobs) >= 2  # every job was in a group
+
+
 def test_kiosks_report_their_spooler(api: Api) -> None:
     report = {"printer_state": "paper_out", "queued": 3, "failed": 1}
     answer = api.http.post("/devices/me/status", json=report, headers=api.bearer(api.kiosk))
