@@ -7,6 +7,7 @@ Screenshots go to docs/screenshots/phone-*.png.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,22 @@ def estimate_text(status: dict[str, Any]) -> str:
     return shown + ("粗略估计 rough" if status["estimate_rough"] else "") if wait is not None else "—"
 
 
+def wait_estimate(page: Page, hall: LiveHall, token: str) -> dict[str, Any]:
+    """Wait until the page shows the range of the status it last read, and that status is the server's now (the
+    ticket's place, and its estimate within seconds: the hall's clock runs, and the rest of a service in progress
+    with it, so a read a moment later may round to another minute). Returns the server's status."""
+    deadline = time.monotonic() + 8.0
+    while True:
+        read = page.evaluate("() => window.bianminPhone.status")
+        shown = page.evaluate("() => document.querySelector('#wait').textContent.trim()")  # as wait_text reads it
+        if read is not None and shown == estimate_text(read):
+            fresh = dict(hall.http.get(f"/tickets/{token}").json())
+            if fresh["ahead"] == read["ahead"] and abs(fresh["estimated_wait_s"] - read["estimated_wait_s"]) <= 10:
+                return fresh
+        assert time.monotonic() < deadline, f"the page shows {shown!r} for {read!r}"
+        time.sleep(0.05)
+
+
 def shoot(page: Page, name: str, element: str | None = None) -> None:
     """A screenshot of the phone's screen scrolled to the top, or of one whole element (a long card)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -120,8 +137,7 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
     page = open_phone(mine["track_path"])
     wait_text(page, "#number", "A005")
     wait_text(page, "#ahead", "4人")
-    status = hall.http.get(f"/tickets/{mine['track_token']}").json()
-    wait_text(page, "#wait", estimate_text(status))  # the range the API gives, rough while nothing is learned
+    status = wait_estimate(page, hall, mine["track_token"])  # the range the API gives, rough while nothing is learned
     assert status["estimate_rough"] and status["estimated_wait_low_s"] < status["estimated_wait_high_s"]
     # At 390 px the range stays the figure it is, on one line; 粗略估计 is a note under it, not three big lines.
     lines = page.evaluate(
@@ -145,7 +161,7 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
     # The clerk calls A001: three are ahead now, and the page says "快到您了".
     assert hall.call_next(clerk, 1) == "A001"
     wait_text(page, "#ahead", "3人")
-    wait_text(page, "#wait", estimate_text(hall.http.get(f"/tickets/{mine['track_token']}").json()))
+    wait_estimate(page, hall, mine["track_token"])
     page.wait_for_selector("#near", state="visible")
     assert "前面还有 3 人" in text(page, "#near")
     assert page.evaluate("() => window.__vibrations.length") == 1
@@ -153,8 +169,7 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
         hall.serve(clerk, 1)
         hall.call_next(clerk, 1)
         wait_text(page, "#ahead", expected_ahead)
-        later = hall.http.get(f"/tickets/{mine['track_token']}").json()
-        wait_text(page, "#wait", estimate_text(later))  # the range follows the queue, live
+        later = wait_estimate(page, hall, mine["track_token"])  # the range follows the queue, live
     assert later["estimated_wait_high_s"] < status["estimated_wait_high_s"]
     assert page.locator("#turn").is_hidden()
     assert page.evaluate("() => window.__vibrations.length") == 1  # the near alert vibrates once, not at every call
