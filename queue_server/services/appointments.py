@@ -235,8 +235,13 @@ def _at(hall: Hall, day: dt.date, hhmm: str, minutes: int = 0) -> dt.datetime:
     return local + dt.timedelta(minutes=minutes)
 
 
+def day_of(hall: Hall, now: dt.datetime) -> dt.date:
+    """The hall's service day at `now`."""
+    return service_day(now, zone_of(hall))
+
+
 def today_of(tx: Tx) -> dt.date:
-    return service_day(tx.now, zone_of(tx.rt.hall))
+    return day_of(tx.rt.hall, tx.now)
 
 
 def _rules(hall: Hall) -> AppointmentRules:

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, func, insert, select
 
 from config.schema import Hall, RemoteRules
-from queue_server.domain.numbering import service_day
 from queue_server.domain.tickets import Priority
 from queue_server.domain.workdays import WorkCalendar
 from queue_server.errors import NotFound, ServiceError
@@ -110,16 +109,12 @@ def _now_minutes(hall: Hall, now: dt.datetime) -> float:
     return local.hour * 60 + local.minute + local.second / 60
 
 
-def _today(hall: Hall, now: dt.datetime) -> dt.date:
-    return service_day(now, appointments.zone_of(hall))
-
-
 def _closed_reason(hall: Hall, calendar: WorkCalendar, now: dt.datetime, rules: RemoteRules) -> tuple[str, str] | None:
     """Why no remote ticket is taken now (中文, English), or None."""
     hours = taking_hours(hall, rules)
     times = [f"{hhmm_of(a)}–{hhmm_of(b)}" for a, b in hours]
     spans, spans_en = "、".join(times) or "无", ", ".join(times) or "never"
-    if not calendar.is_working_day(_today(hall, now)):
+    if not calendar.is_working_day(appointments.day_of(hall, now)):
         return (
             f"今天不是工作日，远程取号时间为工作日 {spans}",
             f"today is not a working day; remote tickets are taken on working days {spans_en}",
@@ -139,7 +134,7 @@ def taken_today(conn: Connection, hall: Hall, now: dt.datetime) -> dict[str, int
         select(table.c.category, func.count().label("n"))
         .where(
             table.c.hall == hall.id,
-            table.c.day == _today(hall, now),
+            table.c.day == appointments.day_of(hall, now),
             table.c.kind == "remote",
             table.c.state != "cancelled",
         )
