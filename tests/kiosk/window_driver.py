@@ -418,7 +418,8 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
             while app.root is None:
                 await asyncio.sleep(0.02)
             driver = Driver(app, controller, Path(args.out))
-            for step in steps:
+            for index, step in enumerate(steps):
+                say(f"STEP {index} {step[0]}")  # progress: the parent's silence timeout counts from each step
                 await driver.step(*step)
             driver.finish()
         except Exception as error:  # reported to the parent, which fails the test with it

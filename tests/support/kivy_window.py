@@ -9,24 +9,38 @@ skip, except under CI=true, where they fail: CI must run them.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import importlib.util
 import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
+import warnings
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_WINDOW = 77  # the driver's exit code when Kivy finds no window provider
 GL_PACKAGES = "libgl1 libegl1 libgl1-mesa-dri libegl-mesa0"
+T = TypeVar("T")
+
+
+class WindowHang(UserWarning):
+    """A driver hung before its first step and was started again (the warnings summary shows its stacks)."""
+
+
+class HungAtStart(AssertionError):
+    """A driver said nothing at all for its whole timeout: Kivy never got as far as the app's first step."""
+
 
 # -- the driver's end (in the child process) ------------------------------------------------------
 
@@ -50,6 +64,7 @@ def chinese_renders() -> bool:
 
 def run_driver(prepare_kivy: Callable[[], None], drive: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> int:
     """Set Kivy up, open the window (or say there is none), drive the app and print its RESULT."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for every stack when we are silent
     prepare_kivy()
     from kivy.core.window import Window
 
@@ -102,6 +117,7 @@ class Driver:
                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True,
             )  # fmt: skip
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self.started, self.last_line = time.monotonic(), "(nothing yet)"
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -116,15 +132,27 @@ class Driver:
         try:
             line = self._lines.get(timeout=self.timeout_s)
         except queue.Empty:
-            message = f"the {self.name} did not report {what} in {self.timeout_s:.0f} s; see {self.log}"
-            raise AssertionError(message) from None
+            hung = HungAtStart if self.last_line == "(nothing yet)" else AssertionError
+            raise hung(self._silent(what)) from None
         if line is None:
             code = self.child.wait(timeout=10)
             if code == NO_WINDOW:
                 not_possible(f"Kivy found no window provider: no GL driver? (Debian: {GL_PACKAGES})")
             tail = self.log.read_text(errors="replace")[-3000:]
             raise AssertionError(f"the {self.name} exited with {code} before {what}:\n{tail}")
+        self.last_line = f"{line[:200]} (at {time.monotonic() - self.started:.1f} s)"
         return line
+
+    def _silent(self, what: str) -> str:
+        """What to say of a driver silent too long: its last line, and every stack of it (from its log)."""
+        if self.child.poll() is None:
+            self.child.send_signal(signal.SIGUSR1)  # faulthandler prints every thread's stack to the log
+            time.sleep(1.0)
+        tail = self.log.read_text(errors="replace")[-6000:]
+        return (
+            f"the {self.name} did not report {what} in {self.timeout_s:.0f} s; its last line: {self.last_line}; "
+            f"its log ({self.log}) ends:\n{tail}"
+        )
 
     def tell(self, line: str) -> None:
         assert self.child.stdin is not None
@@ -151,6 +179,20 @@ class Driver:
 
     def check(self, result: dict[str, Any]) -> None:
         assert "error" not in result, f"{result['error']}; see the {self.name}'s log:\n{self.log.read_text()[-3000:]}"
+
+
+def once_more_if_hung(attempt: Callable[[int], T]) -> T:
+    """attempt(1), or attempt(2) if the first driver hung before saying anything, which is then warned of.
+
+    Once in CI a kiosk said nothing at all for 90 s: Kivy and Mesa never got as far as the app's first
+    step, so nothing was played yet and starting again changes nothing the test checks. A driver that
+    hangs again, or after a step, fails the test with every stack of it (see Driver._silent).
+    """
+    try:
+        return attempt(1)
+    except HungAtStart as hung:
+        warnings.warn(WindowHang(f"{hung}\n(started again)"), stacklevel=2)
+        return attempt(2)
 
 
 def keep_screenshots(pngs: Iterable[Path]) -> None:
