@@ -395,6 +395,11 @@ class HttpConnection(asyncio.Protocol):
         if not waiter.done():
             waiter.set_result(Response(int(head[9:12]), head, body))
 
+    @property
+    def closed(self) -> bool:
+        """The connection is gone (the server closes one left idle past its keep-alive timeout)."""
+        return self._lost is not None or self.transport is None
+
     async def request(self, raw: bytes) -> Response:
         if self._lost is not None or self.transport is None:
             raise self._lost or ConnectionError("not connected")

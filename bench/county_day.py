@@ -217,6 +217,8 @@ async def run_day(
         try:
             await asyncio.sleep(rng.uniform(0, cycle))
             while loop.time() < end:
+                if conn.closed:  # left idle past the server's keep-alive timeout (a slow --call-rate)
+                    conn = await HttpConnection.open(port)
                 t0 = time.monotonic_ns()
                 status, answer = await request_json(conn, port, "POST", f"{base}/call-next", None, auth)
                 log.call_http_ms.append((time.monotonic_ns() - t0) / 1e6)
@@ -229,6 +231,8 @@ async def run_day(
                 log.calls.append((answer["ticket"]["number"], t0))  # type: ignore[index]
                 for action, body in (("start", None), ("finish", FINISH)):
                     await asyncio.sleep(cycle / 3 * rng.uniform(0.5, 1.5))
+                    if conn.closed:
+                        conn = await HttpConnection.open(port)
                     status, answer = await request_json(conn, port, "POST", f"{base}/{action}", body, auth)
                     log.count(action, status)
                     if status != 200 and len(log.errors) < 5:
@@ -324,6 +328,8 @@ async def replay(port: int, stream: list[tuple[int, str, int]]) -> list[tuple[st
             delay = (at - first) - (time.monotonic_ns() - begin)
             if delay > 0:
                 await asyncio.sleep(delay / 1e9)
+            if conn.closed:  # a quiet stream leaves it idle past the keep-alive timeout
+                conn = await HttpConnection.open(port)
             t0 = time.monotonic_ns()
             status, answer = await request_json(conn, port, "POST", "/broadcast", {"n": n, "size": size, "type": kind})
             if status != 200:
