@@ -24,7 +24,7 @@ from PIL import Image
 
 from printer.layout.wrap import NO_LINE_END, NO_LINE_START
 from queue_server.services import accounts
-from tests.support.kivy_window import Driver, keep_screenshots, once_more_if_hung, require_kivy, window_env
+from tests.support.kivy_window import Driver, keep_screenshots, require_kivy, window_env
 from tests.support.server import HALL, RunningServer, start_server
 
 STEP_TIMEOUT_S = 60.0  # Kivy's first start on a slow machine compiles shaders, loads the font...
@@ -131,22 +131,18 @@ def run_board(
         arguments += ["--play-wav", str(play_wav)]
     if expect_said is not None:
         arguments += ["--expect-said", expect_said]
-
-    def attempt(number: int) -> tuple[Driver, dict[str, Any]]:
-        driver = Driver("board", "tests.display_board.window_driver", arguments, env=env,
-                        log=log.with_suffix(f".{number}.log"), timeout_s=STEP_TIMEOUT_S)  # fmt: skip
-        with driver:
-            while not driver.next_line("READY").startswith("READY"):
-                pass
-            then()
-            while not (line := driver.next_line("RESULT")).startswith("RESULT "):
-                pass
-            return driver, driver.result(line)
-
-    driver, result = once_more_if_hung(attempt)
+    driver = Driver("board", "tests.display_board.window_driver", arguments, env=env, log=log,
+                    timeout_s=STEP_TIMEOUT_S)  # fmt: skip
+    with driver:
+        while not driver.next_line("READY").startswith("READY"):
+            pass
+        then()
+        while not (line := driver.next_line("RESULT")).startswith("RESULT "):
+            pass
+        result = driver.result(line)
     driver.check(result)
     keep_screenshots([png])
-    return BoardRun(result, png, driver.log)
+    return BoardRun(result, png, log)
 
 
 def serves_audio(server: RunningServer) -> bool:

@@ -27,7 +27,7 @@ from printer.layout.wrap import NO_LINE_END, NO_LINE_START
 from tests.kiosk.conftest import with_cap, with_printer
 from tests.printer.fake_printer import FakePrinter
 from tests.queue_server.test_crash import read_demo_accounts
-from tests.support.kivy_window import Driver, keep_screenshots, once_more_if_hung, require_kivy, window_env
+from tests.support.kivy_window import Driver, keep_screenshots, require_kivy, window_env
 from tests.support.server import HALL, RunningServer, demo_config, spawn_server
 
 STEP_TIMEOUT_S = 90.0  # Kivy's first start on a slow machine compiles shaders, loads the font...
@@ -77,32 +77,23 @@ def run_kiosk(
     script.write_text(json.dumps(steps, ensure_ascii=False))
     out = tmp_path / "screens"
     out.mkdir(exist_ok=True)
+    log = tmp_path / "kiosk.log"
     arguments = ["--server", server.url, "--token-file", str(token_file), "--script", str(script), "--out", str(out),
                  "--size", "x".join(map(str, size)), "--virtual-root", str(tmp_path / "virtual-printer")]  # fmt: skip
-
-    def attempt(number: int) -> tuple[Driver, dict[str, Any]]:
-        log = tmp_path / f"kiosk-{number}.log"
-        driver = Driver("kiosk", "tests.kiosk.window_driver", arguments,
-                        env=window_env(tmp_path, SDL_AUDIODRIVER="dummy"), log=log, timeout_s=STEP_TIMEOUT_S,
-                        stdin=True)  # fmt: skip
-        return driver, play(driver, when or {})
-
-    driver, result = once_more_if_hung(attempt)
-    driver.check(result)
-    keep_screenshots(Path(shot["png"]) for shot in result["shots"].values())
-    return KioskRun(result, driver.log)
-
-
-def play(driver: Driver, when: dict[str, Callable[[], None]]) -> dict[str, Any]:
-    """Read the driver's lines to its RESULT, running when[TAG]() at each of its `WAIT TAG`."""
+    driver = Driver("kiosk", "tests.kiosk.window_driver", arguments, env=window_env(tmp_path, SDL_AUDIODRIVER="dummy"),
+                    log=log, timeout_s=STEP_TIMEOUT_S, stdin=True)  # fmt: skip
     with driver:
         while True:
             line = driver.next_line("its next step")
             if line.startswith("WAIT "):
-                when[line.removeprefix("WAIT ")]()
+                (when or {})[line.removeprefix("WAIT ")]()
                 driver.tell("go")
             elif line.startswith("RESULT "):
-                return driver.result(line)
+                result = driver.result(line)
+                break
+    driver.check(result)
+    keep_screenshots(Path(shot["png"]) for shot in result["shots"].values())
+    return KioskRun(result, log)
 
 
 def check_screens(run: KioskRun, size: tuple[int, int] = PORTRAIT) -> None:

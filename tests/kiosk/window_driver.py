@@ -434,11 +434,13 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
     controller_task = asyncio.create_task(controller.run())
     script_task = asyncio.create_task(script())
     await app.async_run(async_lib="asyncio")
+    say("APP-STOPPED")  # progress: a hang after this is in the script's end or the controller's shutdown
     try:
         await script_task
     except Exception as error:
         return {"error": f"{type(error).__name__}: {error}"}
     controller_task.cancel()
+    say("CONTROLLER-CANCELLED")
     with contextlib.suppress(asyncio.CancelledError):
         await controller_task
     assert driver is not None

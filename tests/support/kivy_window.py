@@ -20,27 +20,16 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_WINDOW = 77  # the driver's exit code when Kivy finds no window provider
 GL_PACKAGES = "libgl1 libegl1 libgl1-mesa-dri libegl-mesa0"
-T = TypeVar("T")
-
-
-class WindowHang(UserWarning):
-    """A driver hung before its first step and was started again (the warnings summary shows its stacks)."""
-
-
-class HungAtStart(AssertionError):
-    """A driver said nothing at all for its whole timeout: Kivy never got as far as the app's first step."""
-
 
 # -- the driver's end (in the child process) ------------------------------------------------------
 
@@ -132,8 +121,7 @@ class Driver:
         try:
             line = self._lines.get(timeout=self.timeout_s)
         except queue.Empty:
-            hung = HungAtStart if self.last_line == "(nothing yet)" else AssertionError
-            raise hung(self._silent(what)) from None
+            raise AssertionError(self._silent(what)) from None
         if line is None:
             code = self.child.wait(timeout=10)
             if code == NO_WINDOW:
@@ -179,20 +167,6 @@ class Driver:
 
     def check(self, result: dict[str, Any]) -> None:
         assert "error" not in result, f"{result['error']}; see the {self.name}'s log:\n{self.log.read_text()[-3000:]}"
-
-
-def once_more_if_hung(attempt: Callable[[int], T]) -> T:
-    """attempt(1), or attempt(2) if the first driver hung before saying anything, which is then warned of.
-
-    Once in CI a kiosk said nothing at all for 90 s: Kivy and Mesa never got as far as the app's first
-    step, so nothing was played yet and starting again changes nothing the test checks. A driver that
-    hangs again, or after a step, fails the test with every stack of it (see Driver._silent).
-    """
-    try:
-        return attempt(1)
-    except HungAtStart as hung:
-        warnings.warn(WindowHang(f"{hung}\n(started again)"), stacklevel=2)
-        return attempt(2)
 
 
 def keep_screenshots(pngs: Iterable[Path]) -> None:
