@@ -16,11 +16,15 @@
     refresh,
   };
 
+  const reads = B.newest();
   async function refresh(setup, desk) {
     state.setup = setup;
     state.desk = desk;
+    const asked = reads.ask();
     try {
-      state.cases = await api("GET", "cases/desk");
+      const cases = await api("GET", "cases/desk");
+      if (!reads.fresh(asked)) return; // a later read is on screen already
+      state.cases = cases;
       render();
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");

@@ -86,10 +86,13 @@
 
   // -- reading the desk ---------------------------------------------------------------------------
 
+  const deskReads = B.newest();
   async function refresh() {
     if (!state.session) return;
+    const asked = deskReads.ask();
     try {
       const [desk, windows] = await Promise.all([api("GET", "console/desk"), api("GET", "windows")]);
+      if (!deskReads.fresh(asked)) return; // a later read is on screen already
       state.desk = desk;
       state.windows = windows;
       clock.seen(desk.now);

@@ -180,6 +180,7 @@
     fmt,
     live,
     loginForm: P.loginForm,
+    newest: P.newest,
     logout: P.logout,
     modal,
     session: P.session,

@@ -67,6 +67,23 @@
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /** Answers shown in the order their requests were asked: a page that reads the same thing again before
+   * the last read came back (a live event, then the clerk's own action) must not let the older answer,
+   * arriving last, overwrite the newer one. `ask()` numbers a request; `fresh(n)` says whether its answer
+   * may be shown (no later request's answer is shown yet) and, if so, marks it shown. */
+  function newest() {
+    let asked = 0;
+    let shown = 0;
+    return {
+      ask: () => ++asked,
+      fresh(n) {
+        if (n < shown) return false;
+        shown = n;
+        return true;
+      },
+    };
+  }
+
   // -- the server's clock -----------------------------------------------------------------------------
 
   const clock = {
@@ -458,6 +475,7 @@
     loginForm,
     logout,
     markEnglish,
+    newest,
     ratingComplete,
     ratingLevels,
     request,

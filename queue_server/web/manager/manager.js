@@ -298,13 +298,13 @@
 
   // -- the wall -----------------------------------------------------------------------------------
 
-  let wallRequest = 0;
+  const wallReads = B.newest();
   async function refreshWall() {
     if (!state.session) return;
-    const mine = ++wallRequest;
+    const asked = wallReads.ask();
     try {
       const wall = await api("GET", "wall");
-      if (mine !== wallRequest) return;
+      if (!wallReads.fresh(asked)) return; // a later read is on screen already
       state.wall = wall;
       clock.seen(wall.now);
       state.wallAt = clock.now();
@@ -1094,9 +1094,13 @@
 
   // -- staff --------------------------------------------------------------------------------------
 
+  const staffReads = B.newest();
   async function loadStaff() {
+    const asked = staffReads.ask();
     try {
-      state.staff = await api("GET", "/api/v1/staff");
+      const staff = await api("GET", "/api/v1/staff");
+      if (!staffReads.fresh(asked)) return;
+      state.staff = staff;
       renderStaff();
     } catch (error) {
       if (error.status !== 401) toast(B.errorText(error), "error");
