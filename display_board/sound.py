@@ -30,7 +30,8 @@ class KivySoundPlayer:
             if sound.state != "play":
                 raise AudioUnavailable("the audio device refused to play")
             # on_stop comes from Kivy's clock, which runs in this same loop under App.async_run.
-            await asyncio.wait_for(finished.wait(), sound.length + 2.0)
+            async with asyncio.timeout(sound.length + 2.0):
+                await finished.wait()
         finally:
             sound.stop()
             sound.unload()

@@ -97,13 +97,15 @@ class Announcer:
             log.info("voice: the server sent no audio for %s", what)
             return
         try:
-            path = await asyncio.wait_for(self._fetch(url), FETCH_TIMEOUT_S)
+            async with asyncio.timeout(FETCH_TIMEOUT_S):
+                path = await self._fetch(url)
         except (httpx.HTTPError, OSError, TimeoutError) as error:
             log.warning("voice: could not fetch the audio of %s: %s", what, error or type(error).__name__)
             return
         for _ in range(max(1, min(call.announcement.repeat, MAX_REPEAT))):
             try:
-                await asyncio.wait_for(self._player.play(path), PLAY_TIMEOUT_S)
+                async with asyncio.timeout(PLAY_TIMEOUT_S):
+                    await self._player.play(path)
             except AudioUnavailable as error:
                 self._silent_reason = str(error)
                 log.warning("voice: no sound on this board (%s); calls are shown, not said", error)

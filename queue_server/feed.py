@@ -221,7 +221,8 @@ class BoardFeed:
                     delay = self.settings.backoff_max_s
                 log.debug("board feed: reconnecting in %.2f s (attempt %d)", delay, attempt + 1)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -256,11 +257,13 @@ class BoardFeed:
                     if now - heard >= settings.offline_after_s:
                         raise _Silent(f"nothing from the server for {now - heard:.1f} s")
                     if now >= next_ping:
-                        await asyncio.wait_for(ws.send(PING), settings.send_timeout_s)
+                        async with asyncio.timeout(settings.send_timeout_s):
+                            await ws.send(PING)
                         next_ping = now + settings.ping_interval_s
                     wait = max(0.0, min(next_ping, heard + settings.offline_after_s) - now)
                     try:
-                        text = await asyncio.wait_for(ws.recv(), wait)
+                        async with asyncio.timeout(wait):
+                            text = await ws.recv()
                     except TimeoutError:
                         continue
                     heard = self._last_heard = time.monotonic()

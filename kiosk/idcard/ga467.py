@@ -153,7 +153,8 @@ class Ga467Reader:
         self._buffer = b""  # a late answer of an earlier command is not this one's
         try:
             await conn.write(command(code))
-            return await asyncio.wait_for(self._answer(conn), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                return await self._answer(conn)
         except TimeoutError:
             raise ReaderGone(f"no answer to {bytes(code).hex()} within {self.timeout_s} s") from None
         except DeviceGone as error:

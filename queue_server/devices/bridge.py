@@ -140,7 +140,8 @@ class Bridge:
         next_all = loop.time()
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._report.wait(), max(0.0, next_all - loop.time()))
+                async with asyncio.timeout(max(0.0, next_all - loop.time())):
+                    await self._report.wait()
             self._report.clear()
             due = set(self._dirty)
             if loop.time() >= next_all:

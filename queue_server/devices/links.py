@@ -61,7 +61,8 @@ class Link:
             attempt += 1
             log.debug("device %s: reconnecting in %.2f s", self.device.id, delay)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await stopping.wait()
 
     async def _connected(self, connection: Connection, stopping: asyncio.Event) -> None:
         self.protocol = PROTOCOLS[self.device.protocol](encoding=self.device.encoding, device=self.device.id)
@@ -111,7 +112,8 @@ class Link:
     async def wait(self) -> bool:
         """Wait for something to do; True when the heartbeat is due. DeviceGone when the device went away."""
         try:
-            await asyncio.wait_for(self._wake.wait(), self.timing.heartbeat_s)
+            async with asyncio.timeout(self.timing.heartbeat_s):
+                await self._wake.wait()
             due = False
         except TimeoutError:
             due = True
@@ -143,7 +145,8 @@ class Link:
             if left <= 0:
                 raise DeviceGone(f"no acknowledgement within {self.timing.ack_timeout_s:g} s")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), left)
+                async with asyncio.timeout(left):
+                    await self._wake.wait()
             self._wake.clear()
         ack = self._acks.popleft()
         if not ack.ok:

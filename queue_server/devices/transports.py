@@ -34,12 +34,14 @@ class TcpConnection:
 
     async def write(self, data: bytes) -> None:
         self._writer.write(data)
-        await asyncio.wait_for(self._writer.drain(), self._timeout_s)
+        async with asyncio.timeout(self._timeout_s):
+            await self._writer.drain()
 
     async def close(self) -> None:
         self._writer.close()
         with contextlib.suppress(OSError, TimeoutError):
-            await asyncio.wait_for(self._writer.wait_closed(), self._timeout_s)
+            async with asyncio.timeout(self._timeout_s):
+                await self._writer.wait_closed()
 
 
 class SerialConnection:
@@ -83,7 +85,8 @@ async def open_connection(transport: Tcp | Serial, timeout_s: float) -> Connecti
     """Open the device's port; DeviceGone when it cannot be opened."""
     if isinstance(transport, Tcp):
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(transport.host, transport.port), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                reader, writer = await asyncio.open_connection(transport.host, transport.port)
         except (OSError, TimeoutError) as error:
             raise DeviceGone(f"cannot connect to {transport.host}:{transport.port}: {error or 'timed out'}") from error
         return TcpConnection(reader, writer, timeout_s)

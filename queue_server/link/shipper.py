@@ -177,7 +177,8 @@ class Shipper:
             await self.sleep(seconds)
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.poke.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self.poke.wait()
 
     async def step(self, link: Link) -> float:
         """Send one batch (or a heartbeat); the seconds to wait before the next."""
