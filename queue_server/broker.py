@@ -5,15 +5,20 @@ fastest fan-out asyncio allows (no task or queue per message). A send that would
 client's socket is full, it does not read — is handed to a task of that subscriber alone, and the
 subscriber's later messages queue behind it; a subscriber whose queue grows too long is closed (its
 client resumes with ?since=). So a stalled phone never delays the hall's boards.
+
+A subscriber may follow one category (a phone: see topics.py); a message is sent to it only if it concerns
+that category, so the broker works out each message's topic once per publish, and only while such a
+subscriber is connected.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+
+from queue_server.topics import Topic, follows
 
 SUBSCRIBER_BACKLOG = 500
 TRY_AGAIN_LATER = 1013
@@ -45,8 +50,9 @@ async def _finish(coro: Coroutine[Any, Any, None], blocker: Any) -> None:
 class Subscriber:
     """One websocket following a hall: what it was sent last, and what waits to be sent."""
 
-    def __init__(self, hall: str, send_text: SendText, close: Close) -> None:
+    def __init__(self, hall: str, send_text: SendText, close: Close, category: str | None = None) -> None:
         self.hall = hall
+        self.category = category  # None: the whole hall (a board); a code: that category's follower (a phone)
         self._send_text = send_text
         self._close = close
         self.last_seq = -1
@@ -124,21 +130,43 @@ class Subscriber:
 class Broker:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._followers: dict[str, int] = {}  # per hall, how many subscribers follow one category
 
-    def subscribe(self, hall: str, send_text: SendText, close: Close) -> Subscriber:
-        subscriber = Subscriber(hall, send_text, close)
+    def subscribe(self, hall: str, send_text: SendText, close: Close, category: str | None = None) -> Subscriber:
+        subscriber = Subscriber(hall, send_text, close, category)
         self._subscribers.setdefault(hall, set()).add(subscriber)
+        if category is not None:
+            self._followers[hall] = self._followers.get(hall, 0) + 1
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         subscriber.cancel()
-        with contextlib.suppress(KeyError):
-            self._subscribers[subscriber.hall].discard(subscriber)
+        subscribers = self._subscribers.get(subscriber.hall, set())
+        if subscriber in subscribers:
+            subscribers.discard(subscriber)
+            if subscriber.category is not None:
+                self._followers[subscriber.hall] -= 1
 
     def count(self, hall: str) -> int:
         return len(self._subscribers.get(hall, ()))
 
-    def publish(self, hall: str, messages: list[tuple[int, str]]) -> None:
-        """Send (seq, text) pairs to every subscriber of the hall; runs on the event loop."""
-        for subscriber in tuple(self._subscribers.get(hall, ())):
-            subscriber.offer(messages)
+    def publish(
+        self, hall: str, messages: list[tuple[int, str]], topic_of: Callable[[str], Topic] | None = None
+    ) -> None:
+        """Send (seq, text) pairs to every subscriber of the hall that follows them; runs on the event loop.
+
+        `topic_of` gives a message's topic (topics.py); without it every subscriber is sent every message.
+        """
+        subscribers = tuple(self._subscribers.get(hall, ()))
+        if topic_of is None or not self._followers.get(hall):
+            for subscriber in subscribers:
+                subscriber.offer(messages)
+            return
+        topics = [topic_of(text) for _, text in messages]
+        share: dict[str | None, list[tuple[int, str]]] = {None: messages}
+        for subscriber in subscribers:
+            category = subscriber.category
+            if category not in share:
+                share[category] = [m for m, t in zip(messages, topics, strict=True) if follows(category, t)]
+            if share[category]:
+                subscriber.offer(share[category])

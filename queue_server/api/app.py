@@ -82,7 +82,7 @@ def create_app(store: Store, *, owns_store: bool = False, config_source: ConfigS
             if delta is not None:
                 state.views.apply(hall, delta)
             if messages:
-                state.broker.publish(hall, messages)
+                state.broker.publish(hall, messages, state.topic_of(hall))
 
         def publish(hall: str, messages: list[Published], delta: ViewDelta | None) -> None:
             # Called on the writer thread after commit; the views and the broker live on the event loop.

@@ -141,7 +141,9 @@ async def track(state: State, track_token: PathToken) -> HTMLResponse:
         return _expired(state)
     row = await state.store.read(
         lambda conn: conn.execute(
-            select(tickets.c.hall, tickets.c.day, tickets.c.item_id).where(tickets.c.track_token == track_token)
+            select(tickets.c.hall, tickets.c.day, tickets.c.item_id, tickets.c.category).where(
+                tickets.c.track_token == track_token
+            )
         ).first()
     )
     if row is None or row.hall not in {h.id for h in state.config.halls}:
@@ -156,7 +158,8 @@ async def track(state: State, track_token: PathToken) -> HTMLResponse:
         "status_path": f"/api/v1/halls/{hall.id}/tickets/{track_token}",
         "rating_path": f"/api/v1/halls/{hall.id}/tickets/{track_token}/rating",
         "reminder_path": f"/api/v1/halls/{hall.id}/tickets/{track_token}/reminder" if hall.notify else None,
-        "ws_path": f"/ws/halls/{hall.id}/board",
+        "ws_path": f"/ws/halls/{hall.id}/board",  # followed as ?category= of the ticket's category (track.js)
+        "category": row.category,
         "book_path": f"/book/{hall.id}",
         "near": NEAR_TURN,
         "item": _item_facts(hall, row.item_id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,6 +16,7 @@ from queue_server.hall_view import HallViews
 from queue_server.runtime import HallRuntime
 from queue_server.services.accounts import DeviceCache, StaffCache
 from queue_server.store.writer import Store
+from queue_server.topics import Topic, WindowCategories, topic_of_text, window_categories
 
 if TYPE_CHECKING:
     from queue_server.link.downlink import Downlink
@@ -43,9 +44,18 @@ class ServerState:
     #: What `bianmin devices` last reported of each LED strip and caller's link: (hall, device) -> (report, at).
     device_links: dict[tuple[str, str], tuple[Any, float]] = field(default_factory=dict)
     views: HallViews = field(init=False)
+    _windows: dict[str, tuple[HallConfig, WindowCategories]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.views = HallViews(self.config)
+
+    def topic_of(self, hall: str) -> Callable[[str], Topic]:
+        """The topic (topics.py) of a serialized message of `hall`, under the configuration served now."""
+        cached = self._windows.get(hall)
+        if cached is None or cached[0] is not self.config:
+            cached = self._windows[hall] = (self.config, window_categories(self.config.hall(hall)))
+        windows = cached[1]
+        return lambda text: topic_of_text(text, windows)
 
     async def reload_config(self, *, announce: bool) -> HallConfig:
         """Read the configuration file again and serve it; a file that fails validation changes nothing.

@@ -17,6 +17,7 @@ from queue_server.broker import Subscriber
 from queue_server.protocol import Pong, Snapshot, client_message_adapter
 from queue_server.services.views import board_state
 from queue_server.store.tables import events
+from queue_server.topics import follows
 
 router = APIRouter()
 
@@ -36,8 +37,11 @@ class ClientError(Exception):
         self.code, self.reason = code, reason
 
 
-async def _backlog(state: ServerState, hall: str, since: int | None) -> tuple[int, list[str]]:
+async def _backlog(state: ServerState, hall: str, since: int | None, category: str | None) -> tuple[int, list[str]]:
     """The messages a new subscriber needs first, and the seq they bring it to.
+
+    A follower of one category (`category`) is sent only the missed messages of that category (topics.py);
+    the seq it is brought to is still the hall's last, so nothing it follows is sent twice.
 
     Read from this process's read side: what it holds is exactly what its broker has published, so the
     subscriber, subscribed before, misses nothing between the two. A client that resumes from a seq this
@@ -56,10 +60,23 @@ async def _backlog(state: ServerState, hall: str, since: int | None) -> tuple[in
             return [(r.seq, r.public) for r in rows]
 
         missed = await state.store.read(read)
-        return (missed[-1][0] if missed else since), [text for _, text in missed]
+        last = missed[-1][0] if missed else since
+        if category is not None:
+            topic_of = state.topic_of(hall)
+            missed = [(seq, text) for seq, text in missed if follows(category, topic_of(text))]
+        return last, [text for _, text in missed]
 
     snap = Snapshot(seq=view.last_seq, board=board_state(view))
     return snap.seq, [snap.model_dump_json()]
+
+
+def _parse_category(state: ServerState, hall: str, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if raw not in {c.code for c in state.config.hall(hall).categories}:
+        reason = f"no category {raw[:32]!r} in this hall (leave category out to follow the whole hall)"
+        raise ClientError(BAD_REQUEST, reason)
+    return raw
 
 
 def _parse_since(raw: str | None) -> int | None:
@@ -123,14 +140,15 @@ async def board_socket(websocket: WebSocket, hall: str) -> None:
         if hall not in {h.id for h in state.config.halls}:
             raise ClientError(NOT_FOUND, f"no hall {hall[:48]!r}")
         since = _parse_since(websocket.query_params.get("since"))
+        category = _parse_category(state, hall, websocket.query_params.get("category"))
     except ClientError as error:
         await _close(websocket, error.code, error.reason)
         return
 
     # Subscribe before reading the backlog: what is published meanwhile waits, and seq removes doubles.
-    subscriber = state.broker.subscribe(hall, websocket.send_text, partial(_close, websocket))
+    subscriber = state.broker.subscribe(hall, websocket.send_text, partial(_close, websocket), category)
     try:
-        last, first = await _backlog(state, hall, since)
+        last, first = await _backlog(state, hall, since, category)
         for text in first:
             await websocket.send_text(text)
         del first  # an idle connection keeps no copy of its snapshot

@@ -210,3 +210,47 @@ def test_an_unknown_hall_closes_with_4404(board: OpenBoard) -> None:
     code, reason = board(hall="nowhere").closed_with()
     assert code == 4404
     assert "nowhere" in reason
+
+
+def test_a_phone_following_one_category_gets_only_what_can_move_its_ticket_and_resumes_so(
+    api: Api, board: OpenBoard
+) -> None:
+    """?category=guotu (国土建设, served by window 2 alone): its tickets, its window and calls there; not the rest."""
+    follower = board(query="category=guotu")
+    whole = board()
+    assert snapshot(follower).seq == snapshot(whole).seq == 0  # a follower's first message is the hall's snapshot
+    liuxia = api.open("liuxia", 1)  # 1: window 1 serves 计生 and 综合
+    api.issue("jisheng")  # 2
+    api.issue("guotu")  # 3
+    zhaogang = api.open("zhaogang", 2)  # 4: window 2 serves 国土建设
+    api.ok(liuxia, 1, "call-next")  # 5: A001 at window 1
+    api.ok(zhaogang, 2, "call-next")  # 6: B001 at window 2
+    assert [whole.recv().seq for _ in range(6)] == [1, 2, 3, 4, 5, 6]
+    got = [follower.recv() for _ in range(3)]
+    assert [m.seq for m in got] == [3, 4, 6]
+    assert isinstance(got[0], TicketMessage) and (got[0].event, got[0].ticket.number) == ("issued", "B001")
+    assert isinstance(got[1], WindowMessage) and (got[1].event, got[1].window.number) == ("opened", 2)
+    assert isinstance(got[2], CallMessage) and (got[2].ticket.number, got[2].window) == ("B001", 2)
+    follower.close()
+
+    api.issue("jisheng")  # 7
+    api.issue("guotu")  # 8: B002
+    api.serve(liuxia, 1)  # 9 started, 10 finished, 11 the case: window 1's, not 国土建设's
+    api.serve(zhaogang, 2)  # 12 started, 13 finished, 14 the case (cases are no ticket's business)
+    again = board(query="category=guotu&since=6")
+    missed = [again.recv() for _ in range(3)]
+    assert [m.seq for m in missed] == [8, 12, 13]
+    assert isinstance(missed[0], TicketMessage) and missed[0].ticket.number == "B002"
+    assert isinstance(missed[2], TicketMessage) and (missed[2].event, missed[2].ticket.number) == ("finished", "B001")
+    api.issue("jisheng")  # 15: not for it
+    api.ok(zhaogang, 2, "call-next")  # 16: B002 called: the next message it gets, nothing of the backlog again
+    live = again.recv()
+    assert isinstance(live, CallMessage) and (live.seq, live.ticket.number) == (16, "B002")
+    assert [whole.recv().seq for _ in range(10)] == list(range(7, 17))  # the board got every one
+
+
+@pytest.mark.parametrize("category", ["nothing", "", "GUOTU", "guotu%00"], ids=["unknown", "empty", "case", "nul"])
+def test_a_category_the_hall_lacks_closes_with_4400(board: OpenBoard, category: str) -> None:
+    code, reason = board(query=f"category={category}").closed_with()
+    assert code == 4400
+    assert "no category" in reason and "in this hall" in reason

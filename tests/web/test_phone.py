@@ -151,6 +151,8 @@ def test_the_page_follows_the_calls_alerts_the_turn_and_takes_one_rating(open_ph
     assert page.locator("#near").is_hidden() and page.locator("#turn").is_hidden()
     assert "1号、10号窗口" in text(page, "#windows")
     page.wait_for_function("() => document.querySelector('#conn').dataset.state === 'live'")
+    urls = page.evaluate("() => window.bianminPhone.link.urls")
+    assert urls and all("/ws/halls/qingshan/board?category=jisheng" in url for url in urls), urls  # its category only
     assert text(page, "#item-name") == item.name_zh
     assert page.locator("#checklist li").count() == len(item.materials)
     assert item.materials[0].name in text(page, "#checklist")

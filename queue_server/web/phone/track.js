@@ -1,9 +1,11 @@
 /* 便民 Bianmin: a ticket's tracking page on the citizen's phone.
  *
- * - The page follows the hall's board websocket (/ws/halls/{hall}/board) and, on each message that can
+ * - The page follows the hall's board websocket for its ticket's category (/ws/halls/{hall}/board?category=X:
+ *   the server sends only the messages that can move such a ticket, topics.py) and, on each message that can
  *   change this ticket (its own number, its category, a window serving its category, a snapshot or the
  *   day's close), re-reads the ticket's public status over HTTP: the server stays the one place that
- *   knows the queue, and the page only shows what GET /api/v1/halls/{hall}/tickets/{token} says.
+ *   knows the queue, and the page only shows what GET /api/v1/halls/{hall}/tickets/{token} says. A ticket
+ *   passed on to another category follows that one from then on.
  *   Reads are coalesced (at most one in flight, one every MIN_GAP_MS), and repeated every
  *   REFRESH_MS and when the phone wakes the page, because phones suspend background pages.
  * - A call of this number shows "轮到您了 — 请到 n 号窗口办理" over everything, vibrates, and beeps
@@ -95,6 +97,7 @@
     const before = page.status;
     page.status = status;
     render(status);
+    follow(status.category);
     if (status.state === "called" && status.window !== null) {
       turnAlert(status.number, status.window, status.window_name_zh, status.called_at);
     } else if (before && before.state === "called") {
@@ -256,10 +259,20 @@
     if (relevant(message)) refresh();
   }
 
+  let followed = CONFIG.category; // the category whose messages the server sends this page
+
+  /** Follow the ticket's category again if it changed (a transfer to another category's window). */
+  function follow(category) {
+    if (!category || category === followed || page.gone) return;
+    followed = category;
+    if (link) link.close();
+    connect();
+  }
+
   function connect() {
     if (page.gone) return;
     setConnection("connecting");
-    link = P.live(CONFIG.ws_path, {
+    link = P.live(`${CONFIG.ws_path}?category=${encodeURIComponent(followed)}`, {
       firstMs: 1000,
       maxMs: 10_000,
       pingMs: PING_MS,
