@@ -133,6 +133,16 @@ class CallStream:
         self._feed.discard(self)
 
 
+def _raise_if_cancelled() -> None:
+    """Python 3.11's asyncio.wait_for returns the result and drops a cancellation that arrives in the same turn
+    of the loop: the feed would read on for ever and a kiosk or board told to stop would hang. The request
+    stays counted on the task (`cancelling()`), so raise it here. (asyncio.timeout lets it through, but
+    closed the connection differently on cancellation; the feed keeps wait_for.)"""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class BoardFeed:
     """Keeps `model` in step with a hall's board websocket; tells listeners about changes and new calls.
 
@@ -221,8 +231,8 @@ class BoardFeed:
                     delay = self.settings.backoff_max_s
                 log.debug("board feed: reconnecting in %.2f s (attempt %d)", delay, attempt + 1)
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._stopping.wait()
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                _raise_if_cancelled()
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -257,15 +267,15 @@ class BoardFeed:
                     if now - heard >= settings.offline_after_s:
                         raise _Silent(f"nothing from the server for {now - heard:.1f} s")
                     if now >= next_ping:
-                        async with asyncio.timeout(settings.send_timeout_s):
-                            await ws.send(PING)
+                        await asyncio.wait_for(ws.send(PING), settings.send_timeout_s)
                         next_ping = now + settings.ping_interval_s
                     wait = max(0.0, min(next_ping, heard + settings.offline_after_s) - now)
                     try:
-                        async with asyncio.timeout(wait):
-                            text = await ws.recv()
+                        text = await asyncio.wait_for(ws.recv(), wait)
                     except TimeoutError:
                         continue
+                    finally:
+                        _raise_if_cancelled()
                     heard = self._last_heard = time.monotonic()
                     self.last_error = None
                     self._set_online(True)
