@@ -767,12 +767,19 @@ async def _subscriber_loop(pipe: object) -> None:
 
     orders: list[list[int]] = []  # per checked connection: [last seq, messages, gaps, repeats or out of order]
     examples: list[str] = []
+    trails: list[tuple[str, list[int]]] = []  # per category follower: (category, [snapshot seq, every seq after])
 
-    async def read(conn: StampedConnection, ready: asyncio.Event, order: list[int] | None) -> None:
+    async def read(
+        conn: StampedConnection, ready: asyncio.Event, order: list[int] | None, trail: list[int] | None
+    ) -> None:
         try:
             async for message in conn:
                 app_ns = time.monotonic_ns()
                 text = message if isinstance(message, str) else message.decode()
+                if trail is not None:
+                    seq = _seq_of(text)
+                    if seq is not None:
+                        trail.append(seq)
                 if order is not None:
                     seq = _seq_of(text)
                     if seq is not None:
@@ -795,29 +802,32 @@ async def _subscriber_loop(pipe: object) -> None:
         finally:
             ready.set()
 
-    async def open_one(url: str, gate: asyncio.Semaphore, check: bool) -> None:
+    async def open_one(url: str, gate: asyncio.Semaphore, check: bool, follow: str | None) -> None:
         async with gate:
             conn = await connect(
                 url, compression=None, ping_interval=None, open_timeout=120, max_size=2**20,
                 create_connection=StampedConnection,
             )  # fmt: skip
             ready = asyncio.Event()
-            order = [0, 0, 0, 0] if check else None
+            order = [0, 0, 0, 0] if check and follow is None else None
             if order is not None:
                 orders.append(order)
+            trail: list[int] | None = [] if follow is not None else None
+            if trail is not None:
+                trails.append((str(follow), trail))
             connections.append(conn)  # type: ignore[arg-type]
-            readers.append(asyncio.create_task(read(conn, ready, order)))  # type: ignore[arg-type]
+            readers.append(asyncio.create_task(read(conn, ready, order, trail)))  # type: ignore[arg-type]
             await ready.wait()  # the snapshot (or hello) arrived
 
     while True:
         command, argument = await loop.run_in_executor(None, pipe.recv)  # type: ignore[attr-defined]
         try:
             if command == "connect":
-                url, count, check = (*argument, False)[:3]
+                url, count, check, follow = (*argument, False, None)[:4]
                 gate = asyncio.Semaphore(64)
                 before = len(connections)
                 results = await asyncio.gather(
-                    *(open_one(url, gate, check) for _ in range(count)), return_exceptions=True
+                    *(open_one(url, gate, check, follow) for _ in range(count)), return_exceptions=True
                 )
                 failures = [repr(r) for r in results if isinstance(r, BaseException)]
                 gc.collect()
@@ -832,7 +842,7 @@ async def _subscriber_loop(pipe: object) -> None:
                     lasts[order[0]] = lasts.get(order[0], 0) + 1
                 answer = {"connections": len(orders), "messages": sum(o[1] for o in orders),
                           "gaps": sum(o[2] for o in orders), "repeats": sum(o[3] for o in orders),
-                          "last_seqs": lasts, "examples": examples[:5]}  # fmt: skip
+                          "last_seqs": lasts, "examples": examples[:5], "trails": trails}  # fmt: skip
             elif command == "close":
                 await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
                 for task in readers:
@@ -843,6 +853,7 @@ async def _subscriber_loop(pipe: object) -> None:
                 first_sizes.clear()
                 orders.clear()
                 examples.clear()
+                trails.clear()
                 received = {}
                 gc.unfreeze()
                 answer = "closed"
@@ -888,14 +899,15 @@ class SubscriberPool:
             answers.append(pipe.recv())
         return answers
 
-    def connect(self, url: str, total: int, check_order: bool = False) -> dict[str, int]:
+    def connect(self, url: str, total: int, check_order: bool = False, follow: str | None = None) -> dict[str, int]:
         """Open `total` subscribers spread over the processes; return once each got its first message.
 
         `check_order`: each of them checks that every message after the first carries the seq after the last
-        (see `order`).
+        (see `order`). `follow`: they follow one category (the url says which), so they see only some seqs:
+        each keeps every seq it got, under this label, for the caller to check (`order`'s "trails").
         """
         shares = [total // len(self.pipes) + (1 if i < total % len(self.pipes) else 0) for i in range(len(self.pipes))]
-        answers = self._all([("connect", (url, share, check_order)) for share in shares])
+        answers = self._all([("connect", (url, share, check_order, follow)) for share in shares])
         errors = [a for a in answers if not isinstance(a, dict) or "error" in a]
         if errors:
             raise RuntimeError(f"subscribers failed: {errors[:2]}")
@@ -915,16 +927,18 @@ class SubscriberPool:
 
     def order(self) -> dict[str, Any]:
         """Of the subscribers opened with check_order: connections, event messages, gaps (a seq skipped), repeats
-        (a seq again or out of order), how many connections ended at each last seq, and a few examples.
+        (a seq again or out of order), how many connections ended at each last seq, and a few examples; of the
+        category followers, "trails": (category, [snapshot seq, every seq after]) each.
         """
         merged: dict[str, Any] = {"connections": 0, "messages": 0, "gaps": 0, "repeats": 0, "last_seqs": {},
-                                  "examples": []}  # fmt: skip
+                                  "examples": [], "trails": []}  # fmt: skip
         for answer in self._all([("order", None)] * len(self.pipes)):
             for key in ("connections", "messages", "gaps", "repeats"):
                 merged[key] += int(answer[key])
             for seq, count in answer["last_seqs"].items():
                 merged["last_seqs"][int(seq)] = merged["last_seqs"].get(int(seq), 0) + count
             merged["examples"] += answer["examples"]
+            merged["trails"] += [(category, list(seqs)) for category, seqs in answer["trails"]]
         return merged
 
     def close_connections(self) -> None:

@@ -11,10 +11,14 @@ Method
   runs them. This is done once, in a template database; each round starts on a copy of it.
 - Servers: 2 `bianmin serve` processes on two ports on the one database (`--processes`). Clerk n opens
   window n on process n mod 2 and works there; every other client is split evenly between the processes.
-- Subscribers: `--phones` (1,000) + `--boards` (150) `websockets` connections to
-  `/ws/halls/qingshan/board`, half on each process, held by `--subscriber-processes` (4) child processes
-  (see common.SubscriberPool: the receive time is taken when the bytes are read from the socket).
-  Each one checks every message it gets: the seq after its snapshot's, then each next one exactly.
+- Subscribers: `--boards` (150) `websockets` connections to `/ws/halls/qingshan/board` and `--phones`
+  (1,000) to `/ws/halls/qingshan/board?category=X`, the phones spread evenly over the 9 categories (a
+  phone follows its ticket's category, queue_server/topics.py; `--phones-follow hall`: the whole hall, as
+  before), half on each process, held by `--subscriber-processes` (4) child processes (see
+  common.SubscriberPool: the receive time is taken when the bytes are read from the socket). A board checks
+  every message it gets: the seq after its snapshot's, then each next one exactly. A phone keeps every seq
+  it got, and afterwards they must be exactly the seqs of its category's messages (topics.follows) in the
+  day's stream, as a probe board in this process received it, in order.
 - The day, for `--seconds` (30 s), all at once:
   * clerks: each of the 60 calls the next ticket (`call-next`), starts it, finishes it, spread over a
     cycle of 60 / `--call-rate` seconds (random phases), so the hall calls `--call-rate` (3) tickets a
@@ -25,20 +29,27 @@ Method
     between the processes;
   * phones refreshing their status (`GET .../tickets/{track_token}`, random waiting tickets) at
     `--status-rate` (50) a second, each phone connection from its own loopback address.
-  Afterwards every subscriber must have ended at the hall's last seq (from `GET .../board` on both
-  processes), with no seq skipped, repeated or out of order, and every call must have reached every
-  subscriber: any violation is counted and fails the run.
-- Baseline, in the same round: `bench/baselines/bare_broadcast.py`, one process, the same number of
+  Afterwards every board must have ended at the hall's last seq (from `GET .../board` on both
+  processes), with no seq skipped, repeated or out of order, every phone must have got exactly its
+  category's seqs, and every call must have reached every board and every phone of a category it concerns:
+  any violation is counted and fails the run.
+- Baselines, in the same round: `bench/baselines/bare_broadcast.py`, one process, the same number of
   subscribers (in the same subscriber processes), replaying the day's message stream exactly — every
-  message a probe subscriber received during the day, at the same offsets in time, with the same type
-  and byte size (calls are calls) — each one serialized once and sent in a plain loop on
-  `POST /broadcast`. Its latency is from just before that POST to receipt of the call messages.
-- Rounds: `--rounds` (3) × (county day, baseline). Target: the day's call → subscriber p99 <= 1.2 × the
-  baseline's p99. All processes (PostgreSQL, servers, subscribers, this controller) share the machine.
+  message the probe received during the day, at the same offsets in time, with the same type, byte size
+  and topic (calls are calls) — each one serialized once and sent in a plain loop on `POST /broadcast`.
+  Its latency is from just before that POST to receipt of the call messages. It runs twice:
+  * "every socket": every message to all the sockets, boards and phones alike (the issue's "a bare
+    single-process broadcast to the same number of sockets"; what the day sent before phones followed a
+    category);
+  * "same recipients": the phones follow the same categories, so each message goes to the boards and the
+    phones it concerns (the fan-out's own cost, like for like). With `--phones-follow hall` it is the first.
+- Rounds: `--rounds` (3) × (county day, baselines). Target: the day's call → subscriber p99 <= 1.2 × the
+  "every socket" baseline's p99; the ratio to "same recipients" is printed beside it. All processes
+  (PostgreSQL, servers, subscribers, this controller) share the machine.
 
 `--quick`: one round of 15 s with 200 phones, 30 boards and 1,000 tickets.
 
-    .venv/bin/python bench/county_day.py [--quick] [--rounds 3] [--seconds 30] [--call-rate 3]
+    .venv/bin/python bench/county_day.py [--quick] [--rounds 3] [--seconds 30] [--call-rate 3] [--phones-follow hall]
 """
 
 from __future__ import annotations
@@ -53,9 +64,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -89,7 +101,9 @@ from bench.common import (
     table,
     verdict,
 )
+from config.loader import load_config
 from queue_server.store.stages import STAGES
+from queue_server.topics import Topic, WindowCategories, follows, topic, window_categories
 
 TARGET_RATIO = 1.2
 DAILY_CAP = 9999
@@ -107,8 +121,6 @@ def clerk(number: int) -> str:
 
 def county_config(dest: Path, windows: int) -> Path:
     """The demo hall with `windows` windows (two categories each, clerk cNN on the A post) and caps of 9,999."""
-    from config.loader import load_config
-
     path = config_with_caps(dest, DAILY_CAP)
     text = path.read_text(encoding="utf-8")
     # Drop the demo's windows (each block runs to the next table header) and add ours at the end: the
@@ -128,6 +140,53 @@ def county_config(dest: Path, windows: int) -> Path:
     return path
 
 
+class Heard(NamedTuple):
+    """One message of the day's stream, as the probe board received it."""
+
+    ns: int
+    kind: str
+    size: int  # bytes
+    seq: int
+    topic: Topic  # the categories it concerns (None: everyone)
+    number: str | None  # a call's ticket number
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is subscribed: boards (the whole hall) and phones, by the category each follows (None: the hall)."""
+
+    boards: int
+    phones: dict[str | None, int]
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Audience:
+        if args.phones_follow == "hall":
+            return cls(args.boards, {None: args.phones})
+        k = len(CATEGORIES)
+        return cls(
+            args.boards, {c: args.phones // k + (1 if i < args.phones % k else 0) for i, c in enumerate(CATEGORIES)}
+        )
+
+    @property
+    def total(self) -> int:
+        return self.boards + sum(self.phones.values())
+
+    def of_topic(self, message_topic: Topic) -> int:
+        """How many subscribers a message of this topic is sent to."""
+        return self.boards + sum(n for category, n in self.phones.items() if follows(category, message_topic))
+
+    def connect(self, pool: SubscriberPool, port: int, share: int, parts: int, check_order: bool) -> None:
+        """Connect this process's `share` (1 of `parts`) of every group to the server on `port`."""
+        groups: list[tuple[str | None, int, bool]] = [(None, self.boards, False)]
+        groups += [(category, n, category is not None) for category, n in self.phones.items()]
+        for category, n, follower in groups:
+            count = n // parts + (1 if share < n % parts else 0)
+            if count:
+                query = f"?category={category}" if category is not None else ""
+                pool.connect(f"ws://127.0.0.1:{port}{BOARD_PATH}{query}", count, check_order,
+                             follow=category if follower and check_order else None)  # fmt: skip
+
+
 def fill(db: str, config: Path, count: int) -> list[str]:
     """Issue `count` tickets in this process through the store (the morning's queue); their tracking tokens."""
     return fill_queue(db, config, range(count), "morning")
@@ -144,7 +203,8 @@ class DayLog:
     report_ms: list[float] = field(default_factory=list)
     status_ms: list[float] = field(default_factory=list)
     issue_ms: list[float] = field(default_factory=list)
-    stream: list[tuple[int, str, int]] = field(default_factory=list)  # probe: (ns, type, bytes) of every message
+    stream: list[Heard] = field(default_factory=list)  # every message the probe board received
+    probe_seq: int = 0  # the seq of the probe's snapshot
     issued_tokens: list[str] = field(default_factory=list)
     #: Per server process, per writer stage: (transactions or jobs, mean ms, p99 bound ms), from its /metrics.
     stages: list[dict[str, tuple[int, float, float]]] = field(default_factory=list)
@@ -169,6 +229,7 @@ class Run:
     samples: int
     order: dict[str, Any] = field(default_factory=dict)
     day: DayLog | None = None
+    expected: int = 0  # call receipts due (each call: the boards + the phones of a category it concerns)
 
 
 async def open_windows(ports: list[int], clerks: dict[int, str]) -> None:
@@ -187,7 +248,13 @@ async def open_windows(ports: list[int], clerks: dict[int, str]) -> None:
 
 
 async def run_day(
-    ports: list[int], clerks: dict[int, str], manager: str, kiosk: str, tokens: list[str], args: argparse.Namespace
+    ports: list[int],
+    clerks: dict[int, str],
+    manager: str,
+    kiosk: str,
+    tokens: list[str],
+    windows: WindowCategories,
+    args: argparse.Namespace,
 ) -> DayLog:
     """The day's load for args.seconds; returns what was triggered and measured."""
     from websockets.asyncio.client import connect
@@ -203,11 +270,15 @@ async def run_day(
         async with connect(f"ws://127.0.0.1:{ports[0]}{BOARD_PATH}", compression=None, ping_interval=None) as ws:
             snapshot = await ws.recv()
             log.snapshot_size = len(snapshot.encode() if isinstance(snapshot, str) else snapshot)
+            log.probe_seq = int(json.loads(snapshot)["seq"])
             while True:
                 message = await ws.recv()
+                at = time.monotonic_ns()
                 text = message if isinstance(message, str) else message.decode()
-                kind = json.loads(text)["type"]
-                log.stream.append((time.monotonic_ns(), kind, len(text.encode())))
+                body = json.loads(text)
+                number = body["ticket"]["number"] if body["type"] == "call" else None
+                heard = Heard(at, body["type"], len(text.encode()), int(body["seq"]), topic(body, windows), number)
+                log.stream.append(heard)
 
     async def window(n: int) -> None:
         port = ports[n % len(ports)]
@@ -317,48 +388,62 @@ async def run_day(
     return log
 
 
-async def replay(port: int, stream: list[tuple[int, str, int]]) -> list[tuple[str, int]]:
-    """Send the recorded stream to the bare broadcast at the same offsets; the calls' (number, trigger ns)."""
+async def replay(port: int, stream: list[Heard]) -> tuple[list[tuple[str, int]], dict[str, Topic]]:
+    """Send the recorded stream to the bare broadcast at the same offsets; the calls' (number, trigger ns), and
+    each call's topic by number."""
     conn = await HttpConnection.open(port)
     triggers: list[tuple[str, int]] = []
+    topics: dict[str, Topic] = {}
     try:
         begin = time.monotonic_ns()
-        first = stream[0][0] if stream else 0
-        for n, (at, kind, size) in enumerate(stream, start=1):
-            delay = (at - first) - (time.monotonic_ns() - begin)
+        first = stream[0].ns if stream else 0
+        for n, heard in enumerate(stream, start=1):
+            delay = (heard.ns - first) - (time.monotonic_ns() - begin)
             if delay > 0:
                 await asyncio.sleep(delay / 1e9)
             if conn.closed:  # a quiet stream leaves it idle past the keep-alive timeout
                 conn = await HttpConnection.open(port)
+            body = {"n": n, "size": heard.size, "type": heard.kind,
+                    "topic": None if heard.topic is None else sorted(heard.topic)}  # fmt: skip
             t0 = time.monotonic_ns()
-            status, answer = await request_json(conn, port, "POST", "/broadcast", {"n": n, "size": size, "type": kind})
+            status, answer = await request_json(conn, port, "POST", "/broadcast", body)
             if status != 200:
                 raise RuntimeError(f"broadcast answered {status}: {answer}")
-            if kind == "call":
+            if heard.kind == "call":
                 triggers.append((f"X{n:05d}", t0))
+                topics[f"X{n:05d}"] = heard.topic
     finally:
         conn.close()
-    return triggers
+    return triggers, topics
+
+
+def call_topics(stream: list[Heard]) -> dict[str, Topic]:
+    return {h.number: h.topic for h in stream if h.number is not None}
 
 
 def latencies(
-    name: str, round_no: int, subscribers: int, triggers: list[tuple[str, int]],
+    name: str, round_no: int, audience: Audience, triggers: list[tuple[str, int]], topics: Mapping[str, Topic],
     stamps: dict[str, list[tuple[int, int]]],
 ) -> Run:  # fmt: skip
+    """Call → receipt figures; a call the probe did not hear is due to everyone (and so counts as missing)."""
     socket_ms: list[float] = []
     last_ms: list[float] = []
-    missing = 0
+    missing = expected = 0
     for number, t0 in triggers:
         got = stamps.get(number, [])
-        missing += max(0, subscribers - len(got))
+        due = audience.of_topic(topics[number]) if number in topics else audience.total
+        expected += due
+        missing += max(0, due - len(got))
         these = [(rx - t0) / 1e6 for rx, _ in got]
         socket_ms += these
         if these:
             last_ms.append(max(these))
-    return Run(
-        name, round_no, subscribers, len(triggers), percentile(socket_ms, 50), percentile(socket_ms, 99),
+    run = Run(
+        name, round_no, audience.total, len(triggers), percentile(socket_ms, 50), percentile(socket_ms, 99),
         max(socket_ms, default=float("nan")), median(last_ms), missing, len(socket_ms),
     )  # fmt: skip
+    run.expected = expected
+    return run
 
 
 async def final_seqs(ports: list[int]) -> list[int]:
@@ -430,18 +515,19 @@ def county_round(
         ports = [s.port for s in servers]
         clerks = {n: seeded.sessions[clerk(n)] for n in range(1, WINDOWS + 1)}
         asyncio.run(open_windows(ports, clerks))
-        total = args.phones + args.boards
+        audience = Audience.of(args)
         for i, port in enumerate(ports):
-            share = total // len(ports) + (1 if i < total % len(ports) else 0)
-            pool.connect(f"ws://127.0.0.1:{port}{BOARD_PATH}", share, check_order=True)
-        print(f"  round {round_no}: servers up, {WINDOWS} windows open, {total:,} subscribers connected"
+            audience.connect(pool, port, i, len(ports), check_order=True)
+        print(f"  round {round_no}: servers up, {WINDOWS} windows open, {audience.total:,} subscribers connected"
               f" ({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
         time.sleep(0.5)
-        day = asyncio.run(run_day(ports, clerks, seeded.sessions[MANAGER], seeded.kiosks["kiosk-1"], tokens, args))
+        windows = window_categories(load_config(config).hall(HALL))
+        sessions, kiosk = seeded.sessions, seeded.kiosks["kiosk-1"]
+        day = asyncio.run(run_day(ports, clerks, sessions[MANAGER], kiosk, tokens, windows, args))
         time.sleep(1.0)
         seqs = asyncio.run(final_seqs(ports))
         day.stages = [writer_stages(port) for port in ports]
-        run = latencies("county day", round_no, total, day.calls, pool.report())
+        run = latencies("county day", round_no, audience, day.calls, call_topics(day.stream), pool.report())
         run.order = pool.order()
         run.order["final_seqs"] = seqs
         run.day = day
@@ -452,26 +538,70 @@ def county_round(
     return run
 
 
-def baseline_round(work: Path, pool: SubscriberPool, day: DayLog, round_no: int, args: argparse.Namespace) -> Run:
+EVERY_SOCKET = "bare, every socket"
+SAME_RECIPIENTS = "bare, same recipients"
+
+
+def baseline_round(
+    work: Path, pool: SubscriberPool, day: DayLog, round_no: int, name: str, args: argparse.Namespace
+) -> Run:
+    """The day's stream replayed on a bare broadcast: to every socket (the issue's "a bare broadcast to the same
+    number of sockets") or to the same recipients as the day (the boards, and the phones of each category)."""
     port = free_port()
     argv = [PYTHON, str(BENCH / "baselines" / "bare_broadcast.py"), "--port", str(port), "--hello-size",
             str(day.snapshot_size)]  # fmt: skip
-    total = args.phones + args.boards
-    with ServerProcess("bare_broadcast", argv, port, work / f"bare-{round_no}.log"):
-        pool.connect(f"ws://127.0.0.1:{port}{BOARD_PATH}", total)
+    audience = Audience.of(args) if name == SAME_RECIPIENTS else Audience(args.boards + args.phones, {})
+    with ServerProcess("bare_broadcast", argv, port, work / f"bare-{round_no}-{len(audience.phones)}.log"):
+        audience.connect(pool, port, 0, 1, check_order=False)
         time.sleep(0.5)
-        triggers = asyncio.run(replay(port, day.stream))
+        triggers, topics = asyncio.run(replay(port, day.stream))
         time.sleep(1.0)
-        run = latencies("bare broadcast", round_no, total, triggers, pool.report())
+        run = latencies(name, round_no, audience, triggers, topics, pool.report())
         pool.close_connections()
     return run
+
+
+def trail_problems(trails: list[tuple[str, list[int]]], day: DayLog, final: int) -> tuple[list[str], int]:
+    """Each category follower's seqs against its category's messages in the probe's stream after its snapshot;
+    the problems and how many phones' seqs were wrong."""
+    problems = []
+    heard = [h.seq for h in day.stream]
+    if heard != list(range(day.probe_seq + 1, day.probe_seq + 1 + len(heard))):
+        problems.append(f"the probe board's own stream is not every seq after its snapshot's {day.probe_seq}")
+    if trails and heard and heard[-1] != final:
+        problems.append(
+            f"the probe heard up to seq {heard[-1]}, the hall ended at {final}: phones not checked to the end"
+        )
+    due: dict[str, list[int]] = {}
+    wrong: dict[str, int] = {}
+    for category, trail in trails:
+        if not trail or trail[0] < day.probe_seq:
+            problems.append(f"a {category} phone's snapshot (seq {trail[:1]}) is older than the probe's")
+            continue
+        if category not in due:
+            due[category] = [h.seq for h in day.stream if follows(category, h.topic)]
+        expected = [seq for seq in due[category] if seq > trail[0]]
+        if trail[1:] != expected:
+            wrong[category] = wrong.get(category, 0) + 1
+            if wrong[category] == 1:
+                got = set(trail[1:])
+                lost = [q for q in expected if q not in got][:3]
+                extra = [q for q in trail[1:] if q not in set(expected)][:3]
+                problems.append(f"a {category} phone got {len(trail) - 1} seqs, {len(expected)} due"
+                                f" (e.g. missing {lost}, not due {extra})")  # fmt: skip
+    if wrong:
+        problems.append(f"phones whose seqs were not exactly their category's, in order: {wrong}")
+    return problems, sum(wrong.values())
 
 
 def order_problems(run: Run) -> list[str]:
     order = run.order
     problems = []
-    if order.get("connections") != run.subscribers:
-        problems.append(f"{order.get('connections')} of {run.subscribers} subscribers checked their order")
+    trails = order.get("trails", [])
+    if order.get("connections", 0) + len(trails) != run.subscribers:
+        problems.append(
+            f"{order.get('connections')} + {len(trails)} of {run.subscribers} subscribers checked their order"
+        )
     if order.get("gaps") or order.get("repeats"):
         problems.append(f"{order['gaps']} seq gaps and {order['repeats']} repeated or out-of-order seqs"
                         f" (e.g. {'; '.join(order['examples'][:3])})")  # fmt: skip
@@ -483,8 +613,10 @@ def order_problems(run: Run) -> list[str]:
     behind = sum(count for seq, count in lasts.items() if seq != final)
     if behind:
         problems.append(f"{behind} subscribers did not end at the hall's last seq {final}: {lasts}")
+    if run.day is not None:
+        problems += trail_problems(trails, run.day, final)[0]
     if run.missing:
-        problems.append(f"{run.missing} call receipts missing")
+        problems.append(f"{run.missing} of {run.expected:,} call receipts missing")
     return problems
 
 
@@ -496,6 +628,10 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2, help="bianmin serve processes on the database")
     parser.add_argument("--phones", type=int, default=1000)
     parser.add_argument("--boards", type=int, default=150)
+    parser.add_argument(
+        "--phones-follow", choices=("category", "hall"), default="category",
+        help="what a phone follows: its ticket's category (as the phone page does) or the whole hall",
+    )  # fmt: skip
     parser.add_argument("--subscriber-processes", type=int, default=4)
     parser.add_argument("--tickets", type=int, default=5000, help="the day's tickets")
     parser.add_argument("--live-tickets", type=int, default=500, help="of them, issued during the measured period")
@@ -516,7 +652,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-county-"))
     started = time.monotonic()
     print(f"county day: {WINDOWS} windows, {args.tickets:,} tickets ({args.live_tickets:,} during the run),"
-          f" {args.processes} processes on PostgreSQL, {args.phones:,} phones + {args.boards} boards subscribed,"
+          f" {args.processes} processes on PostgreSQL, {args.phones:,} phones (following the {args.phones_follow})"
+          f" + {args.boards} boards subscribed,"
           f" {args.call_rate:g} calls/s, {args.status_rate:g} status reads/s,"
           f" {'month report in a loop' if args.reports else 'no reports'};"
           f" {args.rounds} round(s) of {args.seconds:g} s; {os.cpu_count()} CPUs; {machine_load()}")  # fmt: skip
@@ -535,10 +672,11 @@ def main() -> int:
                 print(f"  round {round_no} county day: {day.calls} calls, p50 {day.p50:.1f} ms, p99 {day.p99:.1f} ms",
                       flush=True)  # fmt: skip
                 assert day.day is not None
-                bare = baseline_round(work, pool, day.day, round_no, args)
-                runs.append(bare)
-                print(f"  round {round_no} bare broadcast: {len(day.day.stream)} messages replayed, {bare.calls} calls,"
-                      f" p50 {bare.p50:.1f} ms, p99 {bare.p99:.1f} ms", flush=True)  # fmt: skip
+                for name in (EVERY_SOCKET, SAME_RECIPIENTS) if args.phones_follow == "category" else (EVERY_SOCKET,):
+                    bare = baseline_round(work, pool, day.day, round_no, name, args)
+                    runs.append(bare)
+                    print(f"  round {round_no} {name}: {len(day.day.stream)} messages replayed, {bare.calls} calls,"
+                          f" p50 {bare.p50:.1f} ms, p99 {bare.p99:.1f} ms", flush=True)  # fmt: skip
     finally:
         if cluster is not None:
             cluster.remove()
@@ -547,7 +685,8 @@ def main() -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    groups = {name: [r for r in runs if r.server == name] for name in ("bare broadcast", "county day")}
+    groups = {name: [r for r in runs if r.server == name] for name in (EVERY_SOCKET, SAME_RECIPIENTS, "county day")}
+    groups = {name: group for name, group in groups.items() if group}
     rows: list[list[object]] = [
         [r.server, str(r.round), r.calls, r.p50, r.p99, r.max, r.last_p50, r.samples, r.missing] for r in runs
     ]
@@ -556,7 +695,7 @@ def main() -> int:
                      *(median([getattr(r, f) for r in group]) for f in ("p50", "p99", "max", "last_p50")),
                      sum(r.samples for r in group), sum(r.missing for r in group)])  # fmt: skip
     print()
-    print(f"call -> receipt at {total:,} subscribers (ms; last = until every subscriber had it):")
+    print(f"call -> receipt at {total:,} subscribers (ms; last = until every subscriber concerned had it):")
     print(table(["server", "round", "calls", "p50", "p99", "max", "last p50", "receipts", "missing"], rows))
 
     day_rows: list[list[object]] = []
@@ -592,16 +731,24 @@ def main() -> int:
             if unexpected:
                 problems.append(f"round {r.round}: {kind} answered {unexpected}")
         problems += [f"round {r.round}: {e}" for e in r.day.errors]
-    for r in groups["bare broadcast"]:
-        if r.missing:
-            problems.append(f"baseline round {r.round}: {r.missing} call receipts missing")
-    checked = sum(int(r.order.get("messages", 0)) for r in groups["county day"])
-    violations = sum(int(r.order.get("gaps", 0)) + int(r.order.get("repeats", 0)) for r in groups["county day"])
+    for name in (EVERY_SOCKET, SAME_RECIPIENTS):
+        for r in groups.get(name, []):
+            if r.missing:
+                problems.append(f"{name} round {r.round}: {r.missing} call receipts missing")
+    days = groups["county day"]
+    checked = sum(int(r.order.get("messages", 0)) + sum(len(t) - 1 for _, t in r.order.get("trails", []))
+                  for r in days)  # fmt: skip
+    violations = sum(int(r.order.get("gaps", 0)) + int(r.order.get("repeats", 0)) for r in days)
+    violations += sum(trail_problems(r.order.get("trails", []), r.day, max(r.order["final_seqs"]))[1]
+                      for r in days if r.day is not None)  # fmt: skip
     print(f"\norder: {checked:,} event messages checked at the subscribers; violations: {violations}")
-    ratio = median([r.p99 for r in groups["county day"]]) / median([r.p99 for r in groups["bare broadcast"]])
-    p50_ratio = median([r.p50 for r in groups["county day"]]) / median([r.p50 for r in groups["bare broadcast"]])
-    print(f"county day / bare broadcast p99: {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict(ratio <= TARGET_RATIO)});"
-          f" p50: {p50_ratio:.2f}")  # fmt: skip
+    for name in (EVERY_SOCKET, SAME_RECIPIENTS):
+        if name not in groups:
+            continue
+        ratio = median([r.p99 for r in days]) / median([r.p99 for r in groups[name]])
+        p50_ratio = median([r.p50 for r in days]) / median([r.p50 for r in groups[name]])
+        target = f"  (target <= {TARGET_RATIO}: {verdict(ratio <= TARGET_RATIO)})" if name == EVERY_SOCKET else ""
+        print(f"county day / {name} p99: {ratio:.2f}{target}; p50: {p50_ratio:.2f}")
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print(f"\nnow {machine_load()}; took {time.monotonic() - started:.0f} s")

@@ -3,9 +3,12 @@
 - `WS /ws/halls/{hall}/board`: accept, send one "hello" text message of `--hello-size` bytes (standing in
   for the real server's snapshot), then wait for the client to leave. Each connection is one
   Starlette endpoint task and nothing else: no per-subscriber queue or sender task.
-- `POST /broadcast` with `{"n": N, "size": S, "type": "call"}`: builds one message of S bytes,
-  `{"type":"call","seq":N,"ticket":{"number":"X00042"},"pad":"..."}`, serialized once, and sends it to
-  every subscriber in a plain loop (`await ws.send_text(text)` one after the other), then answers.
+  `?category=X`: the subscriber follows one category (as a phone does on the real server) and is sent only
+  the messages whose topic holds X.
+- `POST /broadcast` with `{"n": N, "size": S, "type": "call", "topic": ["jisheng", …]}`: builds one message of
+  S bytes, `{"type":"call","seq":N,"ticket":{"number":"X00042"},"pad":"..."}`, serialized once, and sends
+  it in a plain loop (`await ws.send_text(text)` one after the other) to every subscriber of the whole hall
+  and to every follower of a category in `topic` (no topic, or null: to everyone), then answers.
   `type` other than "call" (e.g. "ticket") sends the same shape with that type, to mirror the
   real server's traffic between calls.
 - `GET /healthz`.
@@ -42,31 +45,35 @@ def padded(kind: str, seq: int, size: int) -> str:
 
 
 def create_app(hello_size: int) -> Starlette:
-    subscribers: set[WebSocket] = set()
+    subscribers: dict[WebSocket, str | None] = {}  # each one's category; None: the whole hall
     hello = padded("hello", 0, hello_size)
 
     async def board(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.send_text(hello)
-        subscribers.add(websocket)
+        subscribers[websocket] = websocket.query_params.get("category")
         try:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
         finally:
-            subscribers.discard(websocket)
+            subscribers.pop(websocket, None)
 
     async def broadcast(request: Request) -> JSONResponse:
         body = json.loads(await request.body())
         text = padded(body.get("type", "call"), int(body["n"]), int(body["size"]))  # serialized once
+        topic = body.get("topic")
+        concerned = None if topic is None else frozenset(topic)
         sent = 0
-        for websocket in tuple(subscribers):
+        for websocket, category in tuple(subscribers.items()):
+            if category is not None and concerned is not None and category not in concerned:
+                continue
             try:
                 await websocket.send_text(text)
                 sent += 1
             except Exception:
-                subscribers.discard(websocket)
+                subscribers.pop(websocket, None)
         return JSONResponse({"sent": sent})
 
     async def healthz(_request: Request) -> JSONResponse:
