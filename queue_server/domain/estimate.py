@@ -310,13 +310,18 @@ def _fluid(
             called[first] += credit
     soonest = {c: 1.0 / p for c, p in pace.items() if c not in unknown and not at_once.get(c, 0)}
 
+    # From here on a window is only its list of categories: windows with the same list are one group of `count`
+    # (a county hall's 60 windows have a handful of lists), so each step costs the lists, not the windows.
+    groups: dict[tuple[str, ...], int] = {}
+    for order in lists:
+        groups[tuple(order)] = groups.get(tuple(order), 0) + 1
     now, arriving = 0.0, bool(rates)
     while True:
         lam = rates if arriving else {}
-        # Each window: the categories without a queue it meets before its first one with a queue.
+        # Each list: the categories without a queue it meets before its first one with a queue.
         firsts: list[str | None] = []
         before: list[list[str]] = []
-        for order in lists:
+        for order in groups:
             drained = []
             first = None
             for c in order:
@@ -332,21 +337,21 @@ def _fluid(
         # rest of the load is taken, in equal parts, from the windows that list it before a queue.
         spare: dict[str, float] = {}
         taking: dict[str, int] = {}
-        for first, drained in zip(firsts, before, strict=True):
+        for first, drained, count in zip(firsts, before, groups.values(), strict=True):
             for c in drained:
                 if first is None:
-                    spare[c] = spare.get(c, 0.0) + 1.0 / len(drained)
+                    spare[c] = spare.get(c, 0.0) + count / len(drained)
                 else:
-                    taking[c] = taking.get(c, 0) + 1
+                    taking[c] = taking.get(c, 0) + count
         burden = {c: max(0.0, lam[c] * means[c] - spare.get(c, 0.0)) / n for c, n in taking.items()}
         capacity: dict[str, float] = {}
-        for first, drained in zip(firsts, before, strict=True):
+        for first, drained, count in zip(firsts, before, groups.values(), strict=True):
             if first is None:
                 continue
             remaining = 1.0
             for c in drained:
                 remaining -= min(remaining, burden[c])
-            capacity[first] = capacity.get(first, 0.0) + remaining
+            capacity[first] = capacity.get(first, 0.0) + count * remaining
         if not capacity:
             break
         out = {c: share / means[c] for c, share in capacity.items()}
@@ -395,9 +400,10 @@ class _Fluids:
         service_s: Mapping[str, float],
         opens_in_s: float,
         inflow: Inflow | None = None,
+        servers: Sequence[_Server] | None = None,  # _servers(windows, service_s), when the caller has it already
     ) -> None:
         self.counts, self.windows, self.service_s, self.opens_in_s = counts, windows, service_s, opens_in_s
-        self.now = _fluid(counts, _servers(windows, service_s), service_s, inflow)
+        self.now = _fluid(counts, _servers(windows, service_s) if servers is None else servers, service_s, inflow)
         self._later: dict[str, _Calls] | None = None
 
     def estimate(self, category: str, ahead: int, priority: bool = False) -> Estimate:
@@ -544,9 +550,11 @@ def _new_ticket(
     opens_in_s: float,
     inflow: Inflow | None,
     priority: bool = False,
+    servers: Sequence[_Server] | None = None,
 ) -> Estimate:
     # The new ticket adds its own work to its category: an idle window may now call it, a shared one stays longer.
-    fluids = _Fluids({**counts, category: counts.get(category, 0) + 1}, windows, service_s, opens_in_s, inflow)
+    more = {**counts, category: counts.get(category, 0) + 1}
+    fluids = _Fluids(more, windows, service_s, opens_in_s, inflow, servers)
     return fluids.estimate(category, ahead, priority)
 
 
@@ -580,8 +588,11 @@ def estimate_new(
     inflow: Inflow | None = None,
 ) -> dict[str, Estimate]:
     """For each category, the estimate of one ordinary ticket taken now (kiosk tiles, every board message)."""
+    servers = _servers(windows, service_s)  # the same for every category's new ticket
     return {
-        c: _new_ticket(counts.untargeted, windows, service_s, c, counts.untargeted.get(c, 0), opens_in_s, inflow)
+        c: _new_ticket(
+            counts.untargeted, windows, service_s, c, counts.untargeted.get(c, 0), opens_in_s, inflow, servers=servers
+        )
         for c in categories
     }
 
