@@ -22,6 +22,7 @@ from queue_server.services import accounts
 from queue_server.store.writer import to_us
 from tests.queue_server.conftest import Databases
 from tests.queue_server.test_cluster import CATEGORIES, BoardListener
+from tests.support.hashing import cheap_hashing
 from tests.support.server import HALL, PASSWORD, ServerProcess, spawn_server
 
 pytestmark = pytest.mark.slow
@@ -33,7 +34,11 @@ API = f"/api/v1/halls/{HALL}"
 
 
 def _prepare(db: str | Path) -> str:
-    """Accounts and a kiosk in the database before the servers start (so no demo accounts are made)."""
+    """Accounts and a kiosk in the database before the servers start (so no demo accounts are made).
+
+    Their passwords are hashed at Argon2's lowest cost (the servers verify a hash at the cost it was made
+    with): logins are not what this test is about.
+    """
     store = open_store(load_config(default_config_path()), db)
     try:
 
@@ -43,7 +48,9 @@ def _prepare(db: str | Path) -> str:
             accounts.add_user(conn, to_us(now), "director", "主任", accounts.Role.MANAGER, PASSWORD)
             return accounts.add_device(conn, to_us(now), HALL, "kiosk-1")
 
-        return store.run_global_sync(add)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            cheap_hashing(monkeypatch)
+            return store.run_global_sync(add)
     finally:
         store.close()
 

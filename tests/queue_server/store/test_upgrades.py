@@ -27,6 +27,7 @@ from queue_server.store.engine import make_engine
 from queue_server.store.migrate import _alembic_config, is_current, upgrade
 from queue_server.store.tables import appointments, devices, events, hall_state, ratings, tickets, users, windows
 from tests.support.clock import SHANGHAI, FakeClock
+from tests.support.hashing import cheap_hashing
 from tests.support.server import HALL, RunningServer, start_server
 
 API = f"/api/v1/halls/{HALL}"
@@ -56,11 +57,15 @@ def hall_day(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -> Ite
     db = tmp_path_factory.mktemp("hall-day") / "day.db"
     db.write_bytes(migrated_db.read_bytes())
     clock = FakeClock(dt.datetime.combine(DAY, dt.time(9, 0), tzinfo=SHANGHAI))
-    server = start_server(db, clock)
-    try:
-        kiosk = _live_a_day(server, clock)
-    finally:
-        server.stop()
+    # The staff's hashes go into every revision's database: at the default cost each test's two logins took
+    # ~0.2 s of CPU each (at nice 19 on a busy machine, much longer), for nothing the upgrade is about.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        cheap_hashing(monkeypatch)
+        server = start_server(db, clock)
+        try:
+            kiosk = _live_a_day(server, clock)
+        finally:
+            server.stop()
     engine = make_engine(db)
     with engine.connect() as conn:
         rows = {table.name: [dict(row._mapping) for row in conn.execute(select(table))] for table in TABLES}
