@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -25,6 +24,7 @@ from queue_server.server import open_store
 from queue_server.services import accounts
 from queue_server.store.writer import to_us
 from tests.support.clock import FakeClock
+from tests.support.hashing import cheap_hashing
 from tests.support.pg import PgCluster
 from tests.support.server import HALL, PASSWORD, RunningServer, start_server
 
@@ -43,9 +43,7 @@ def hall_config() -> HallConfig:
 @pytest.fixture
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 with the smallest cost: the default costs ~0.2 s a hash, and every test creates accounts."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", hasher)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("not a real password"))
+    cheap_hashing(monkeypatch)
 
 
 @pytest.fixture
@@ -374,6 +372,43 @@ def api(server: RunningServer, tls: ssl.SSLContext) -> Iterator[Api]:
     client = Api(server, tls)
     yield client
     client.close()
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+    ids=["sqlite", "pg"],
+)
+def shared_api(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    hall_config: HallConfig,
+    tls: ssl.SSLContext,
+    stop_later: Callable[[RunningServer], threading.Thread],
+) -> Iterator[Api]:
+    """One server on each backend for a module's tests that only read or are refused, and check so.
+
+    Each test of a big parametrized table of such calls otherwise started a server of its own (~0.5 s on
+    SQLite, ~0.8 s on PostgreSQL, most of it FastAPI building the app's routes). A test using this one must
+    leave the hall as it found it (it asserts that, e.g. the seq is unchanged) and must not depend on the
+    order of the tests: no clock moves, no rate-limited route called more than its burst over the module.
+    Accounts it makes are hashed cheaply, as start_hall's are (for the rest of the module, too).
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        cheap_hashing(monkeypatch)
+        databases = Databases(str(request.param), tmp_path_factory.mktemp("shared-hall"), request)
+        db = databases.new()
+        try:
+            server = start_server(db, FakeClock(), hall_config)
+        except BaseException:
+            databases.drop(db)
+            raise
+        client = Api(server, tls)
+        try:
+            yield client
+        finally:
+            client.close()
+            databases.drop(db, after=[stop_later(server)])
 
 
 @pytest.fixture
