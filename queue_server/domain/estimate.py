@@ -313,8 +313,9 @@ def _fluid(
     # From here on a window is only its list of categories: windows with the same list are one group of `count`
     # (a county hall's 60 windows have a handful of lists), so each step costs the lists, not the windows.
     groups: dict[tuple[str, ...], int] = {}
-    for order in lists:
-        groups[tuple(order)] = groups.get(tuple(order), 0) + 1
+    for listed in lists:
+        key = tuple(listed)
+        groups[key] = groups.get(key, 0) + 1
     now, arriving = 0.0, bool(rates)
     while True:
         lam = rates if arriving else {}
