@@ -609,13 +609,15 @@
     if (model.seq !== null && (upcoming.seq === null || upcoming.seq < model.seq)) refreshUpcoming();
   }
 
-  // The window board's next numbers: fetched after each change, at most one request at a time.
+  // The window board's next numbers: fetched after each change, at most one request at a time. An event that
+  // arrives while a request is out is read again as soon as that one is back (render asks while behind).
   const upcoming = { seq: null, numbers: null, waiting: 0, loading: false };
 
   async function refreshUpcoming() {
     if (upcoming.loading || !CONFIG.upcoming_path) return;
     upcoming.loading = true;
     const wanted = model.seq;
+    let read = false;
     try {
       const response = await fetch(`${CONFIG.upcoming_path}?limit=${NEXT_SHOWN}`, { cache: "no-store" });
       if (response.ok) {
@@ -623,13 +625,14 @@
         upcoming.numbers = body.numbers;
         upcoming.waiting = body.waiting;
         upcoming.seq = Math.max(wanted, body.seq);
+        read = true;
       }
     } catch (error) {
       // Offline: the list stays as it was and is fetched again after the next event.
     } finally {
       upcoming.loading = false;
     }
-    if (upcoming.seq !== null && upcoming.seq >= model.seq) scheduleRender();
+    if (read) scheduleRender(); // shows it, and reads again at once if an event came meanwhile
     else setTimeout(scheduleRender, 5000); // failed: try again a little later
   }
 

@@ -213,10 +213,17 @@ def test_the_window_board_shows_its_clerk_number_queue_and_pause(hall: LiveHall,
     first = hall.call_next(clerk, 1)
     wait_text(page, "#current-number", first)
     assert first in text(page, "#current-state-zh")
-    wait_text(page, "#waiting-total", "3")
-    page.wait_for_function("() => document.querySelectorAll('#next .next-number').length === 3")
+    # The list is read again after the call (the numbers of an earlier read, taken before the call, show meanwhile).
+    page.wait_for_function(
+        """(first) => {
+            const shown = [...document.querySelectorAll('#next .next-number')].map((li) => li.textContent);
+            return shown.length === 3 && !shown.includes(first);
+        }""",
+        arg=first,
+    )
     shown = page.locator("#next .next-number").all_inner_texts()
     assert first not in shown and len(set(shown)) == 3
+    assert text(page, "#waiting-total") == "3"
     wait_text(page, '#waiting [data-category="jisheng"] .count .n', "2")
 
     other = hall.open(10, "chenjing")  # another window's call is not this board's to say
