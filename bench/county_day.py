@@ -230,6 +230,8 @@ class Run:
     order: dict[str, Any] = field(default_factory=dict)
     day: DayLog | None = None
     expected: int = 0  # call receipts due (each call: the boards + the phones of a category it concerns)
+    phone_problems: list[str] = field(default_factory=list)  # the phones' seqs against the probe's stream
+    wrong_phones: int = 0
 
 
 async def open_windows(ports: list[int], clerks: dict[int, str]) -> None:
@@ -530,6 +532,7 @@ def county_round(
         run = latencies("county day", round_no, audience, day.calls, call_topics(day.stream), pool.report())
         run.order = pool.order()
         run.order["final_seqs"] = seqs
+        run.phone_problems, run.wrong_phones = trail_problems(run.order["trails"], day, max(seqs))
         run.day = day
         pool.close_connections()
     finally:
@@ -613,8 +616,7 @@ def order_problems(run: Run) -> list[str]:
     behind = sum(count for seq, count in lasts.items() if seq != final)
     if behind:
         problems.append(f"{behind} subscribers did not end at the hall's last seq {final}: {lasts}")
-    if run.day is not None:
-        problems += trail_problems(trails, run.day, final)[0]
+    problems += run.phone_problems
     if run.missing:
         problems.append(f"{run.missing} of {run.expected:,} call receipts missing")
     return problems
@@ -739,8 +741,7 @@ def main() -> int:
     checked = sum(int(r.order.get("messages", 0)) + sum(len(t) - 1 for _, t in r.order.get("trails", []))
                   for r in days)  # fmt: skip
     violations = sum(int(r.order.get("gaps", 0)) + int(r.order.get("repeats", 0)) for r in days)
-    violations += sum(trail_problems(r.order.get("trails", []), r.day, max(r.order["final_seqs"]))[1]
-                      for r in days if r.day is not None)  # fmt: skip
+    violations += sum(r.wrong_phones for r in days)
     print(f"\norder: {checked:,} event messages checked at the subscribers; violations: {violations}")
     for name in (EVERY_SOCKET, SAME_RECIPIENTS):
         if name not in groups:
