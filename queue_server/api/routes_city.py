@@ -11,6 +11,7 @@ every hall of the configuration's counties (`[[counties]]`), from the events eac
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ from queue_server.api.state import ServerState
 from queue_server.errors import BadRequest, NotFound
 from queue_server.reports.city import Headline, by_county, city_halls, city_scope, headline
 from queue_server.reports.export import headline_to_csv, headline_to_xlsx, network_to_csv, network_to_xlsx
-from queue_server.reports.network import Grouping, NetworkReport, by_category, by_hall, by_item, network_report
+from queue_server.reports.network import Grouping, NetworkReport, by_category, by_hall, by_item, grouped_report
 from queue_server.reports.periods import Period, PeriodKind
 from queue_server.services.accounts import Staff
 
@@ -76,10 +77,12 @@ def _period(state: ServerState, halls: list[Hall], period: PeriodKind, date: dt.
     return Period.of(period, day)
 
 
-async def _report(state: ServerState, city: City, period: Period, grouping: Grouping, rank: str) -> NetworkReport:
+async def _report(
+    state: ServerState, city: City, period: Period, grouping_of: Callable[[Any], Grouping], of: Any, rank: str
+) -> NetworkReport:
+    """The city's report, rows grouped by `grouping_of(of)`, made in the store's report process."""
     halls = city_halls(state.config)
-    scope = city_scope(city)
-    return await state.store.read(lambda conn: network_report(conn, scope, halls, period, grouping, rank))
+    return await state.store.read_apart(grouped_report, city_scope(city), halls, period, grouping_of, of, rank)
 
 
 def _file(content: bytes, media: str, name: str) -> Response:
@@ -99,7 +102,7 @@ async def city_headline(
     windows (configured, used), staff, cases handled, direct versus agent cases (直接办结 / 委托代办),
     办结率 and 满意率."""
     chosen = _period(state, city_halls(state.config), period, date)
-    built = await _report(state, city, chosen, by_county(state.config.counties), "served")
+    built = await _report(state, city, chosen, by_county, state.config.counties, "served")
     table = headline(built, state.config)
     if format is ExportFormat.JSON:
         return table
@@ -125,10 +128,10 @@ async def city_reports(
     halls = city_halls(state.config)
     chosen = _period(state, halls, period, date)
     if by is CityBy.COUNTY:
-        grouping = by_county(state.config.counties)
+        built = await _report(state, city, chosen, by_county, state.config.counties, rank.value)
     else:
-        grouping = {CityBy.HALL: by_hall, CityBy.CATEGORY: by_category, CityBy.ITEM: by_item}[by](halls)
-    built = await _report(state, city, chosen, grouping, rank.value)
+        grouping_of = {CityBy.HALL: by_hall, CityBy.CATEGORY: by_category, CityBy.ITEM: by_item}[by]
+        built = await _report(state, city, chosen, grouping_of, halls, rank.value)
     if format is ExportFormat.JSON:
         return built
     name = f"bianmin-city-{built.scope}-{built.period}-{built.start.isoformat()}-by-{built.by}.{format.value}"

@@ -37,13 +37,12 @@ from queue_server.reports.export import network_to_csv, network_to_xlsx
 from queue_server.reports.live import LiveState, TodayFacts, build_wall, live_state
 from queue_server.reports.network import (
     RANK_FIGURES,
-    Grouping,
     NetworkReport,
     Scope,
     by_category,
     by_hall,
     by_item,
-    network_report,
+    grouped_report,
 )
 from queue_server.reports.periods import Period, PeriodKind
 from queue_server.services.accounts import Staff
@@ -174,9 +173,8 @@ async def reports(
     if not EARLIEST <= day <= LATEST:
         raise BadRequest(f"date must be between {EARLIEST} and {LATEST} (日期超出范围)")
     chosen = Period.of(period, day)
-    grouping: Grouping = GROUPINGS[by](halls)
     scope = Scope(county.id, county.name_zh, county.name_en)
-    built = await state.store.read(lambda conn: network_report(conn, scope, halls, chosen, grouping, rank.value))
+    built = await state.store.read_apart(grouped_report, scope, halls, chosen, GROUPINGS[by], halls, rank.value)
     if format is ExportFormat.JSON:
         return built
     name = f"bianmin-county-{built.scope}-{built.period}-{built.start.isoformat()}-by-{built.by}.{format.value}"

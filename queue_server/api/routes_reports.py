@@ -9,7 +9,8 @@
 At a county, the reports of a township reporting to it (`[[townships]]`) are served too, from its shipped events.
 
 Every figure is computed from the hall's event log (see queue_server/reports/figures.py for the
-definitions).
+definitions). The reports and the day's charts are computed in the store's report process
+(queue_server/store/apart.py), so that folding a month never holds up the calls and the boards.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import Connection
 
 from config.schema import Hall
 from queue_server.api.deps import HallDep, State, SupervisorDep
@@ -29,10 +29,8 @@ from queue_server.api.responses import errors
 from queue_server.errors import BadRequest, NotFound
 from queue_server.link.status import link_view
 from queue_server.reports.cases import case_report
-from queue_server.reports.complaints import complaint_figures
-from queue_server.reports.day_chart import US, DayChart, day_chart
+from queue_server.reports.day_chart import DayChart, read_day_chart
 from queue_server.reports.device_links import device_links
-from queue_server.reports.events import read_events
 from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.live import (
     LiveState,
@@ -45,8 +43,7 @@ from queue_server.reports.live import (
     live_state,
 )
 from queue_server.reports.periods import Period, PeriodKind, local_midnight_us
-from queue_server.reports.remote import remote_figures
-from queue_server.reports.report import GroupBy, Report, build_report
+from queue_server.reports.report import GroupBy, Report, full_report
 from queue_server.services.case_actions import case_alerts
 from queue_server.services.complaints import overdue_count
 from queue_server.store.writer import Tx, to_us
@@ -97,18 +94,7 @@ ByQuery = Annotated[GroupBy, Query(description="group the figures by category, w
 async def _report(hall: Hall, state: State, period: PeriodKind, date: dt.date | None, by: GroupBy) -> Report:
     chosen = chosen_period(hall, state, period, date)
     today = local_today(hall, state.store.clock())
-    tz = ZoneInfo(hall.timezone)
-
-    def read(conn: Connection) -> Report:
-        built = build_report(conn, hall, chosen, by)
-        return built.model_copy(
-            update={
-                "complaints": complaint_figures(conn, hall.id, tz, chosen, today),
-                "remote": remote_figures(conn, hall.id, tz, chosen),
-            }
-        )
-
-    return await state.store.read(read)
+    return await state.store.read_apart(full_report, hall, chosen, by, today)  # in the report process
 
 
 def _filename(report: Report, suffix: str) -> str:
@@ -169,8 +155,8 @@ async def wall_day(hall: HallDep, state: State, staff: SupervisorDep) -> DayChar
     now_us = to_us(state.store.clock())
     day = local_today(hall, state.store.clock())
     start = local_midnight_us(day, ZoneInfo(hall.timezone))
-    rows = await state.store.read(lambda conn: read_events(conn, hall.id, start, start + 24 * 3600 * US))
-    return day_chart(rows, start_us=start, now_us=now_us, target_minutes=hall.queue.service_target_minutes)
+    target = hall.queue.service_target_minutes
+    return await state.store.read_apart(read_day_chart, hall.id, start, now_us, target)  # in the report process
 
 
 @router.get("/wall", response_model=Wall)

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection
 
-from queue_server.reports.events import EventRow
+from queue_server.reports.events import EventRow, read_events
 
 US = 1_000_000
 _ENDS_SERVICE = frozenset({"ticket.finished", "ticket.no_show", "ticket.transferred", "ticket.returned"})
@@ -206,3 +207,10 @@ def day_chart(
             rate=round(within / counted, 4) if counted else None,
         ),
     )
+
+
+def read_day_chart(conn: Connection, hall: str, start_us: int, now_us: int, target_minutes: int) -> DayChart:
+    """The charts of the hall's day that began at `start_us`, from its events (module-level: it runs in the
+    store's report process)."""
+    rows = read_events(conn, hall, start_us, start_us + 24 * 3600 * US)
+    return day_chart(rows, start_us=start_us, now_us=now_us, target_minutes=target_minutes)

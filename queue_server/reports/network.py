@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -208,6 +208,20 @@ def network_report(
     else:
         built = assemble(scope, hall_partials(conn, halls, period, now_us), period, grouping, rank_by)
     return with_cases(conn, built, halls, period, grouping)
+
+
+def grouped_report(
+    conn: Connection,
+    scope: Scope,
+    halls: Sequence[Hall],
+    period: Period,
+    grouping_of: Callable[[Any], Grouping],
+    grouping_arg: Any,
+    rank_by: str = "served",
+) -> NetworkReport:
+    """`network_report` with its grouping made here, `grouping_of(grouping_arg)`: a grouping's lambdas do not
+    pickle, its maker and argument do, so this runs in the store's report process (store/apart.py)."""
+    return network_report(conn, scope, halls, period, grouping_of(grouping_arg), rank_by)
 
 
 def with_cases(

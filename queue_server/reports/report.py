@@ -12,16 +12,16 @@ from sqlalchemy import Connection, select
 
 from config.schema import Hall
 from queue_server.reports.cases import CaseReport, case_report
-from queue_server.reports.complaints import ComplaintFigures
+from queue_server.reports.complaints import ComplaintFigures, complaint_figures
 from queue_server.reports.days import LIVE, period_partial
 from queue_server.reports.events import EventRow, iter_events
 from queue_server.reports.figures import WAIT_BINS_MIN, FigureBuilder, Figures
 from queue_server.reports.partial import Cell, Partial, partial_of
 from queue_server.reports.periods import GRACE_US, Period
-from queue_server.reports.remote import RemoteFigures
+from queue_server.reports.remote import RemoteFigures, remote_figures
 from queue_server.store.tables import users
 
-__all__ = ["GRACE_US", "GroupBy", "Report", "build_report", "report_from_events", "report_from_facts"]
+__all__ = ["GRACE_US", "GroupBy", "Report", "build_report", "full_report", "report_from_events", "report_from_facts"]
 
 NOT_CALLED = ("未叫号", "not called")
 
@@ -126,6 +126,19 @@ def build_report(
         partial, last_seq = period_partial(conn, hall, period, now_us=now_us, live=LIVE)
         built = report_from_partial(partial, last_seq, hall, period, by, names)
     return built.model_copy(update={"cases": case_report(conn, hall.id, start, end)})
+
+
+def full_report(conn: Connection, hall: Hall, period: Period, by: GroupBy, today: dt.date) -> Report:
+    """The report the manager gets: `build_report` with the period's complaints and remote tickets (today: the
+    hall's local day, for the complaints' overdue count). Module-level: it runs in the store's report process."""
+    tz = ZoneInfo(hall.timezone)
+    built = build_report(conn, hall, period, by)
+    return built.model_copy(
+        update={
+            "complaints": complaint_figures(conn, hall.id, tz, period, today),
+            "remote": remote_figures(conn, hall.id, tz, period),
+        }
+    )
 
 
 def report_from_events(

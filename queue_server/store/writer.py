@@ -47,6 +47,7 @@ from queue_server.domain.workdays import WorkCalendar
 from queue_server.hall_view import ViewDelta, delta_of
 from queue_server.protocol import Message
 from queue_server.runtime import HallRuntime
+from queue_server.store.apart import ApartReads
 from queue_server.store.backends import backend_for
 from queue_server.store.stages import WriterStages
 from queue_server.store.tables import events, generations
@@ -149,6 +150,8 @@ class Store:
         self.backend = backend_for(engine)
         self.origin = secrets.token_hex(6)  # names this process's notifications, so it can ignore its own
         self.reader = self.backend.reader_engine(engine)
+        url = engine.url.render_as_string(hide_password=False)
+        self._apart = ApartReads(url) if ApartReads.possible(url) else None  # the reports' process (store/apart.py)
         self.config = config
         self.calendar = calendar
         self.clock = clock
@@ -207,6 +210,14 @@ class Store:
     async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run a read-only fn on its own connection, off the writer thread (WAL readers never block it)."""
         return await asyncio.to_thread(self._read, fn)
+
+    async def read_apart(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(conn, *args)`, read-only, in the store's report process (store/apart.py): for the reads that fold
+        many rows in Python (reports), so they never hold this process's interpreter. `fn` is a module-level
+        function; it, its arguments and its result are pickled."""
+        if self._apart is None:
+            return await self.read(lambda conn: fn(conn, *args))
+        return await self._apart.run(fn, *args)
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
         with self.reader.connect() as conn:
@@ -534,6 +545,8 @@ class Store:
         self._closed = True
         self._jobs.put(_Job("stop", None, lambda: None))
         self._thread.join(timeout=10)
+        if self._apart is not None:
+            self._apart.close()
         self.engine.dispose()
 
 
