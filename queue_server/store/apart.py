@@ -23,7 +23,6 @@ import logging
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +42,8 @@ T = TypeVar("T")
 NICE = 10
 
 _engine: Engine | None = None  # in the child: the engine its reads use
+#: A new interpreter: the child has no copy of the server's threads, locks or sockets.
+_SPAWN = multiprocessing.get_context("spawn")
 
 
 class ApartReads:
@@ -91,10 +92,7 @@ class ApartReads:
                 raise RuntimeError("the store is closed")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),  # no copy of the server's threads or sockets
-                    initializer=_start,
-                    initargs=(self.url, os.getpid()),
+                    max_workers=1, mp_context=_SPAWN, initializer=_start, initargs=(self.url,)
                 )
             return self._pool
 
@@ -117,19 +115,22 @@ class _ChildDatabaseError(Exception):
 # -- in the child ------------------------------------------------------------------------------
 
 
-def _start(url: str, parent: int) -> None:
+def _start(url: str) -> None:
     global _engine
     with contextlib.suppress(AttributeError, OSError):  # no nice() here: the child runs at the server's priority
         os.nice(NICE)
     backend = backend_for_url(url)
     _engine = backend.reader_engine(backend.make_engine(url))
-    threading.Thread(target=_watch_parent, args=(parent,), name="bianmin-parent-watch", daemon=True).start()
+    threading.Thread(target=_watch_parent, name="bianmin-parent-watch", daemon=True).start()
 
 
-def _watch_parent(parent: int) -> None:
-    """End this process once its server process is gone (its children are then adopted by another)."""
-    while os.getppid() == parent:
-        time.sleep(1)
+def _watch_parent() -> None:
+    """End this process once its server process is gone, even killed: multiprocessing's sentinel of the
+    parent (a pipe whose other end only the server holds) is ready at its end."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    parent.join()
     os._exit(0)
 
 
