@@ -12,7 +12,8 @@ at a lower CPU priority than the server (`NICE`): on a busy machine the calls go
 - If the child dies (killed, out of memory), the next read starts a new one; a read that was running when
   it died is run once more in the new child (reads change nothing the caller sees, so that is safe).
 - The child leaves when its server process does, even after a `kill -9` of the server (`_watch_parent`).
-- A database only this process can open (SQLite in memory) is read on a reader thread instead.
+- A database only this process can open (`Backend.opens_elsewhere`: SQLite in memory) is read on a reader
+  thread instead.
 """
 
 from __future__ import annotations
@@ -54,11 +55,6 @@ class ApartReads:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
-
-    @staticmethod
-    def possible(url: str) -> bool:
-        """Whether another process can open the database (not an in-memory SQLite)."""
-        return ":memory:" not in url and url not in ("sqlite://", "sqlite:")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(conn, *args)` in the child, on a connection outside any explicit transaction."""

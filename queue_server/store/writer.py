@@ -151,7 +151,7 @@ class Store:
         self.origin = secrets.token_hex(6)  # names this process's notifications, so it can ignore its own
         self.reader = self.backend.reader_engine(engine)
         url = engine.url.render_as_string(hide_password=False)
-        self._apart = ApartReads(url) if ApartReads.possible(url) else None  # the reports' process (store/apart.py)
+        self._apart = ApartReads(url) if self.backend.opens_elsewhere(url) else None  # reports' process: store/apart.py
         self.config = config
         self.calendar = calendar
         self.clock = clock

@@ -18,25 +18,34 @@ from tests.support.server import HALL, spawn_server
 WAIT_S = 10.0
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (state, parent pid, …); None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def report_children(parent: int) -> set[int]:
     """The pids of `parent`'s report processes (multiprocessing children started by spawn)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
+        stat = _stat(entry.name)
         try:
-            stat = (entry / "stat").read_text()
             command = (entry / "cmdline").read_bytes()
         except OSError:  # gone meanwhile
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"multiprocessing.spawn" in command:
+        if stat is not None and int(stat[1]) == parent and b"multiprocessing.spawn" in command:
             found.add(int(entry.name))
     return found
 
 
 def niceness(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    stat = _stat(pid)
+    assert stat is not None, f"process {pid} is gone"
+    return int(stat[16])
 
 
 def served_today(api: Api) -> dict[str, int]:
@@ -97,15 +106,8 @@ def test_the_report_process_ends_with_its_server_after_a_kill_9(databases: Datab
         deadline = time.monotonic() + WAIT_S
         alive = set(children)
         while alive and time.monotonic() < deadline:
-            alive = {pid for pid in alive if Path(f"/proc/{pid}").exists() and not _zombie(pid)}
+            alive = {pid for pid in alive if (stat := _stat(pid)) is not None and stat[0] != "Z"}  # a zombie is gone
             time.sleep(0.1)
         assert not alive, "the report process outlived its server"
     finally:
         server.stop()
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return False

@@ -42,6 +42,10 @@ class Backend:
         """An engine whose every commit is durable before it returns."""
         raise NotImplementedError
 
+    def opens_elsewhere(self, url: str) -> bool:
+        """Whether another process can open the database at `url` (the store's report process)."""
+        return True
+
     def reader_engine(self, writer: Engine) -> Engine:
         """The engine reads use (the writer's own on most databases)."""
         return writer

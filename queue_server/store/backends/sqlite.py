@@ -35,6 +35,9 @@ class SqliteBackend(Backend):
         event.listen(engine, "begin", _begin_immediate)
         return engine
 
+    def opens_elsewhere(self, url: str) -> bool:
+        return ":memory:" not in url and url != "sqlite://"  # an in-memory database is its connection's alone
+
     def reader_engine(self, writer: Engine) -> Engine:
         # Readers must not take the write lock: their transactions begin DEFERRED (a WAL snapshot).
         engine = create_engine(writer.url, connect_args=_CONNECT)
